@@ -1,0 +1,138 @@
+# collectd-tcpstates: a plain Makefile. User CFLAGS/LDFLAGS are respected;
+# the flags the build needs are appended. V=1 shows the commands.
+
+PREFIX ?= /usr
+LIBDIR ?= $(PREFIX)/lib
+PLUGINDIR ?= $(LIBDIR)/collectd
+SYSCONFDIR ?= /etc
+CONFDIR ?= $(SYSCONFDIR)/collectd/collectd.conf.d
+COLLECTD_INCLUDE ?= /usr/include/collectd
+PKG_CONFIG ?= pkg-config
+CLANG_FORMAT ?= clang-format
+INSTALL ?= install
+
+CFLAGS ?= -O2 -g
+BUILD ?= build
+# WERROR=1 turns warnings into errors (CI does this).
+WERROR ?= 0
+
+WARNINGS := -Wall -Wextra -Wshadow -Wvla -Wformat=2 -Wstrict-prototypes
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+MNL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libmnl)
+MNL_LIBS = $(shell $(PKG_CONFIG) --libs libmnl)
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
+
+REQUIRED_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -Iinclude \
+	$(WARNINGS) -MMD -MP
+ALL_CFLAGS = $(REQUIRED_CFLAGS) $(MNL_CFLAGS) $(CFLAGS)
+GLUE_CFLAGS = -DHAVE_CONFIG_H -I$(COLLECTD_INCLUDE)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CORE_SRCS := plugin/record.c plugin/diag.c plugin/tally.c plugin/options.c \
+	plugin/collect.c
+GLUE_SRCS := plugin/collectd_glue.c
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c
+C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
+	$(wildcard include/tcpstates/*.h)
+
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+GLUE_OBJS := $(GLUE_SRCS:%.c=$(BUILD)/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+
+PLUGIN := $(BUILD)/tcpstates.so
+CORE_LIB := $(BUILD)/libtcpstates-core.a
+UNIT_TESTS := $(BUILD)/unit-tests
+TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker
+
+.PHONY: all check unit run asan format format-check install uninstall \
+	clean deps-build deps-check deps-run tools
+
+all: $(PLUGIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(if $(filter $(GLUE_SRCS),$<),$(GLUE_CFLAGS)) \
+		$(if $(filter tests/unit/%,$<),$(CHECK_CFLAGS)) -c -o $@ $<
+
+$(PLUGIN): $(CORE_OBJS) $(GLUE_OBJS) plugin/tcpstates.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,--version-script=plugin/tcpstates.map \
+		$(CFLAGS) $(LDFLAGS) -o $@ $(CORE_OBJS) $(GLUE_OBJS) $(MNL_LIBS)
+
+$(CORE_LIB): $(CORE_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(UNIT_TESTS): $(UNIT_OBJS) $(CORE_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(CORE_LIB) \
+		$(CHECK_LIBS) $(MNL_LIBS)
+
+$(BUILD)/tcps-count: $(BUILD)/tests/tools/tcps-count.o $(CORE_LIB)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
+
+$(BUILD)/sockmaker: $(BUILD)/tests/sockmaker.o
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+tools: $(TOOLS)
+
+# Dependencies: installed with apt-get when missing (needs root).
+deps-build:
+	$(Q)tests/tools/deps.sh build
+deps-check:
+	$(Q)tests/tools/deps.sh check
+deps-run:
+	$(Q)tests/tools/deps.sh run
+
+unit: $(UNIT_TESTS)
+	$(Q)CK_FORK=yes $(UNIT_TESTS)
+
+# Every test: unit, configuration, namespace integration, real collectd.
+check: deps-check
+	$(Q)$(MAKE) --no-print-directory all tools $(UNIT_TESTS)
+	$(Q)BUILD=$(BUILD) tests/run-all.sh
+
+# The plugin in a real collectd, printing this host's values until Ctrl-C.
+run: deps-run
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/tools/run-collectd.sh
+
+# The same tests with AddressSanitizer and UBSan in a separate build tree.
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+asan: deps-check
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
+		all tools build-asan/unit-tests
+	$(Q)BUILD=build-asan TCPS_SANITIZE=1 tests/run-all.sh
+
+format:
+	$(Q)$(CLANG_FORMAT) -i $(C_SOURCES)
+
+format-check:
+	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(C_SOURCES)
+
+install: $(PLUGIN)
+	$(INSTALL) -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(CONFDIR)
+	$(INSTALL) -m 0644 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/tcpstates.so
+	$(INSTALL) -m 0644 conf/tcpstates.conf $(DESTDIR)$(CONFDIR)/tcpstates.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PLUGINDIR)/tcpstates.so
+	rm -f $(DESTDIR)$(CONFDIR)/tcpstates.conf
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,42 @@
+/* One interval: dump, observe every record, emit values to a sink. */
+#ifndef TCPSTATES_COLLECT_H
+#define TCPSTATES_COLLECT_H
+
+#include <stdint.h>
+
+#include "tcpstates/diag.h"
+#include "tcpstates/options.h"
+#include "tcpstates/sink.h"
+#include "tcpstates/tally.h"
+
+struct tcps_ctx;
+
+/* What one read did, for the caller to log. */
+struct tcps_read_report {
+	int attempts;      /* dumps tried: 1, or 2 after a retry */
+	int first_error;   /* -errno of the failed first attempt, or 0 */
+	int error;         /* -errno of the last attempt, or 0 */
+	struct tcps_dump_stats stats; /* of the attempt that counted */
+};
+
+/*
+ * Creates a context and opens its netlink socket in the calling thread's
+ * network namespace. Returns 0 and sets *ret, or -errno.
+ */
+int tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret);
+
+/* Frees the context; accepts NULL. */
+void tcps_ctx_free(struct tcps_ctx *ctx);
+
+/*
+ * Runs one interval. A failed or interrupted dump is retried once with a
+ * fresh socket; if that fails too nothing is emitted. Returns 0 or the
+ * last -errno.
+ */
+int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+		  struct tcps_read_report *report);
+
+/* The state counts of the last successful read. */
+const struct tcps_state_tally *tcps_ctx_states(const struct tcps_ctx *ctx);
+
+#endif

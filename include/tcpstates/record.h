@@ -1,0 +1,33 @@
+/* One TCP socket as the kernel described it in an inet_diag message. */
+#ifndef TCPSTATES_RECORD_H
+#define TCPSTATES_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tcps_record {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t state;  /* kernel TCP state number, not trusted */
+	uint8_t timer;  /* idiag_timer: 1 retransmit, 2 keepalive, ... */
+	uint8_t retrans;
+	uint16_t local_port; /* host byte order */
+	uint16_t remote_port;
+	uint8_t local_addr[16]; /* IPv4 uses the first 4 bytes */
+	uint8_t remote_addr[16];
+	uint32_t expires_ms;
+	uint32_t rqueue;
+	uint32_t wqueue;
+	uint32_t uid;
+	uint32_t inode;
+	uint64_t cookie;
+};
+
+/*
+ * Decodes the payload of one inet_diag data message into *ret.
+ * Returns 0, or -EBADMSG when the payload is too short or names an
+ * address family other than IPv4/IPv6; *ret is untouched on failure.
+ */
+int tcps_record_decode(const void *payload, size_t len,
+		       struct tcps_record *ret);
+
+#endif

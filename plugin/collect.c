@@ -1,0 +1,116 @@
+/* One interval: dump once, feed every record to the observers, emit. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpstates/collect.h"
+
+struct tcps_ctx {
+	struct tcps_options opts;
+	struct tcps_diag *diag; /* NULL after a failure until reopened */
+	struct tcps_state_tally states;
+};
+
+static enum tcps_dump_family dump_family(const struct tcps_options *opts)
+{
+	if (opts->ipv4 && opts->ipv6)
+		return TCPS_DUMP_BOTH;
+	return opts->ipv4 ? TCPS_DUMP_IPV4 : TCPS_DUMP_IPV6;
+}
+
+int tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret)
+{
+	struct tcps_ctx *ctx;
+	int err;
+
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->opts = *opts;
+	err = tcps_diag_open(&ctx->diag);
+	if (err < 0) {
+		tcps_ctx_free(ctx);
+		return err;
+	}
+	*ret = ctx;
+	return 0;
+}
+
+void tcps_ctx_free(struct tcps_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	tcps_diag_close(ctx->diag);
+	free(ctx);
+}
+
+static void observe_record(const struct tcps_record *rec, void *data)
+{
+	struct tcps_ctx *ctx = data;
+
+	tcps_state_tally_add(&ctx->states, rec);
+}
+
+/* A socket that failed mid-dump may still hold the rest of that dump, so
+ * it is dropped and the next attempt starts on a fresh one. */
+static int dump_once(struct tcps_ctx *ctx, struct tcps_dump_stats *stats)
+{
+	int ret;
+
+	if (!ctx->diag) {
+		ret = tcps_diag_open(&ctx->diag);
+		if (ret < 0)
+			return ret;
+	}
+	memset(stats, 0, sizeof(*stats));
+	tcps_state_tally_reset(&ctx->states);
+	ret = tcps_diag_dump(ctx->diag, dump_family(&ctx->opts),
+			     TCPS_DIAG_STATES_ALL, observe_record, ctx, stats);
+	if (ret < 0) {
+		tcps_diag_close(ctx->diag);
+		ctx->diag = NULL;
+	}
+	return ret;
+}
+
+static void emit_states(const struct tcps_ctx *ctx,
+			const struct tcps_sink *sink)
+{
+	/* Every state, zeros included, so a graph falls to 0. */
+	for (int slot = TCPS_STATE_FIRST; slot <= TCPS_STATE_UNKNOWN; slot++) {
+		struct tcps_value value = {
+			.plugin_instance = "",
+			.type = "tcp_connections",
+			.type_instance = tcps_state_name(slot),
+			.value = (double)ctx->states.count[slot],
+		};
+		sink->value(sink->data, &value);
+	}
+}
+
+int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+		  struct tcps_read_report *report)
+{
+	int ret;
+
+	memset(report, 0, sizeof(*report));
+	report->attempts = 1;
+	ret = dump_once(ctx, &report->stats);
+	if (ret < 0) {
+		report->first_error = ret;
+		report->attempts = 2;
+		ret = dump_once(ctx, &report->stats);
+	}
+	report->error = ret;
+	if (ret < 0) {
+		tcps_state_tally_reset(&ctx->states);
+		return ret;
+	}
+	emit_states(ctx, sink);
+	return 0;
+}
+
+const struct tcps_state_tally *tcps_ctx_states(const struct tcps_ctx *ctx)
+{
+	return &ctx->states;
+}

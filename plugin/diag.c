@@ -1,0 +1,232 @@
+/* The sock_diag dump over libmnl, with our own end-of-dump checks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+
+#include "tcpstates/diag.h"
+
+/* Large enough that a burst of dump batches never overruns the socket. */
+#define RCVBUF_BYTES (1 << 20)
+/* A dump never blocks collectd's read thread longer than this per recv. */
+#define RECV_TIMEOUT_SEC 5
+/* The largest errno the kernel reports; anything beyond is garbage. */
+#define ERRNO_MAX 4095
+
+struct tcps_diag {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	/* Kept in the handle, not on the stack of collectd's read thread. */
+	char buf[TCPS_DIAG_BUFFER_SIZE] __attribute__((aligned(8)));
+};
+
+static void set_socket_options(int fd)
+{
+	int rcvbuf = RCVBUF_BYTES;
+	struct timeval timeout = { .tv_sec = RECV_TIMEOUT_SEC };
+
+	/* FORCE passes rmem_max when we hold CAP_NET_ADMIN; else ask. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				 sizeof(rcvbuf));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout,
+			 sizeof(timeout));
+}
+
+int tcps_diag_open(struct tcps_diag **ret)
+{
+	struct tcps_diag *diag;
+	int err;
+
+	diag = calloc(1, sizeof(*diag));
+	if (!diag)
+		return -ENOMEM;
+	diag->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	if (!diag->nl)
+		goto fail;
+	if (mnl_socket_bind(diag->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	set_socket_options(mnl_socket_get_fd(diag->nl));
+	diag->portid = mnl_socket_get_portid(diag->nl);
+	diag->seq = (uint32_t)time(NULL);
+	*ret = diag;
+	return 0;
+fail:
+	err = errno ? -errno : -EIO;
+	tcps_diag_close(diag);
+	return err;
+}
+
+void tcps_diag_close(struct tcps_diag *diag)
+{
+	if (!diag)
+		return;
+	if (diag->nl)
+		mnl_socket_close(diag->nl);
+	free(diag);
+}
+
+/* The legacy request makes the kernel walk its tables once for both
+ * families; the v2 request is needed to ask for one family alone. */
+static void put_request(struct nlmsghdr *nlh, enum tcps_dump_family family,
+			uint32_t state_mask)
+{
+	if (family == TCPS_DUMP_BOTH) {
+		struct inet_diag_req *req;
+
+		nlh->nlmsg_type = TCPDIAG_GETSOCK;
+		req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+		req->idiag_family = AF_INET;
+		req->idiag_states = state_mask;
+	} else {
+		struct inet_diag_req_v2 *req;
+
+		nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+		req->sdiag_family =
+			family == TCPS_DUMP_IPV4 ? AF_INET : AF_INET6;
+		req->sdiag_protocol = IPPROTO_TCP;
+		req->idiag_states = state_mask;
+	}
+}
+
+static int send_request(struct tcps_diag *diag, enum tcps_dump_family family,
+			uint32_t state_mask)
+{
+	char req_buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req))]
+		__attribute__((aligned(8))) = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req_buf);
+
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++diag->seq;
+	put_request(nlh, family, state_mask);
+	if (mnl_socket_sendto(diag->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return 0;
+}
+
+static int clamp_kernel_error(int error)
+{
+	if (error < -ERRNO_MAX || error >= 0)
+		return -EPROTO;
+	return error;
+}
+
+static int error_message(const struct nlmsghdr *nlh)
+{
+	struct nlmsgerr err;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(err))
+		return -EBADMSG;
+	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+	/* An acknowledgement (error 0) is never part of a dump. */
+	return clamp_kernel_error(err.error);
+}
+
+static int done_message(const struct nlmsghdr *nlh)
+{
+	int error;
+
+	/* Very old kernels end a dump with an empty NLMSG_DONE. */
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(error))
+		return 0;
+	memcpy(&error, mnl_nlmsg_get_payload(nlh), sizeof(error));
+	return error < 0 ? clamp_kernel_error(error) : 0;
+}
+
+static int data_message(const struct nlmsghdr *nlh, tcps_record_fn fn,
+			void *data, struct tcps_dump_stats *stats)
+{
+	struct tcps_record rec;
+
+	if (tcps_record_decode(mnl_nlmsg_get_payload(nlh),
+			       mnl_nlmsg_get_payload_len(nlh), &rec) != 0) {
+		stats->malformed++;
+		return 1;
+	}
+	stats->records++;
+	fn(&rec, data);
+	return 1;
+}
+
+static int parse_message(const struct nlmsghdr *nlh, uint32_t seq,
+			 uint32_t portid, tcps_record_fn fn, void *data,
+			 struct tcps_dump_stats *stats)
+{
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		return -EINTR;
+	if (!mnl_nlmsg_seq_ok(nlh, seq))
+		return -EPROTO;
+	if (!mnl_nlmsg_portid_ok(nlh, portid))
+		return -ESRCH;
+	switch (nlh->nlmsg_type) {
+	case NLMSG_DONE:
+		return done_message(nlh);
+	case NLMSG_ERROR:
+		return error_message(nlh);
+	case NLMSG_OVERRUN:
+		return -ENOBUFS;
+	case NLMSG_NOOP:
+		return 1;
+	case SOCK_DIAG_BY_FAMILY:
+	case TCPDIAG_GETSOCK:
+		return data_message(nlh, fn, data, stats);
+	default:
+		stats->malformed++;
+		return 1;
+	}
+}
+
+int tcps_diag_parse(const void *buf, size_t len, uint32_t seq,
+		    uint32_t portid, tcps_record_fn fn, void *data,
+		    struct tcps_dump_stats *stats)
+{
+	const struct nlmsghdr *nlh = buf;
+	int remaining;
+	int ret;
+
+	if (len > TCPS_DIAG_BUFFER_SIZE)
+		return -EMSGSIZE;
+	remaining = (int)len;
+	while (mnl_nlmsg_ok(nlh, remaining)) {
+		ret = parse_message(nlh, seq, portid, fn, data, stats);
+		if (ret <= 0)
+			return ret;
+		nlh = mnl_nlmsg_next(nlh, &remaining);
+	}
+	/* Bytes that do not form a whole message: the stream is broken. */
+	return remaining > 0 ? -EBADMSG : 1;
+}
+
+int tcps_diag_dump(struct tcps_diag *diag, enum tcps_dump_family family,
+		   uint32_t state_mask, tcps_record_fn fn, void *data,
+		   struct tcps_dump_stats *stats)
+{
+	ssize_t received;
+	int ret;
+
+	ret = send_request(diag, family, state_mask);
+	if (ret < 0)
+		return ret;
+	do {
+		received = mnl_socket_recvfrom(diag->nl, diag->buf,
+					       sizeof(diag->buf));
+		if (received < 0)
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		if (received == 0)
+			return -ENODATA;
+		stats->recv_calls++;
+		ret = tcps_diag_parse(diag->buf, (size_t)received, diag->seq,
+				      diag->portid, fn, data, stats);
+	} while (ret > 0);
+	return ret;
+}

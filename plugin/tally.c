@@ -1,0 +1,56 @@
+/* Per-state socket counts. */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tcpstates/tally.h"
+
+/* The names collectd's tcpconns plugin uses, so dashboards carry over. */
+static const char *const state_names[TCPS_STATE_SLOTS] = {
+	[TCPS_ESTABLISHED] = "ESTABLISHED",
+	[TCPS_SYN_SENT] = "SYN_SENT",
+	[TCPS_SYN_RECV] = "SYN_RECV",
+	[TCPS_FIN_WAIT1] = "FIN_WAIT1",
+	[TCPS_FIN_WAIT2] = "FIN_WAIT2",
+	[TCPS_TIME_WAIT] = "TIME_WAIT",
+	[TCPS_CLOSE] = "CLOSED",
+	[TCPS_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCPS_LAST_ACK] = "LAST_ACK",
+	[TCPS_LISTEN] = "LISTEN",
+	[TCPS_CLOSING] = "CLOSING",
+	[TCPS_STATE_UNKNOWN] = "UNKNOWN",
+};
+
+enum tcps_state tcps_state_slot(unsigned int kernel_state)
+{
+	if (kernel_state < TCPS_STATE_FIRST ||
+	    kernel_state >= TCPS_STATE_UNKNOWN)
+		return TCPS_STATE_UNKNOWN;
+	return (enum tcps_state)kernel_state;
+}
+
+const char *tcps_state_name(enum tcps_state slot)
+{
+	if ((unsigned int)slot >= TCPS_STATE_SLOTS || !state_names[slot])
+		return state_names[TCPS_STATE_UNKNOWN];
+	return state_names[slot];
+}
+
+int tcps_state_from_name(const char *name)
+{
+	for (int slot = TCPS_STATE_FIRST; slot < TCPS_STATE_UNKNOWN; slot++)
+		if (strcasecmp(name, state_names[slot]) == 0)
+			return slot;
+	return -ENOENT;
+}
+
+void tcps_state_tally_reset(struct tcps_state_tally *tally)
+{
+	memset(tally, 0, sizeof(*tally));
+}
+
+void tcps_state_tally_add(struct tcps_state_tally *tally,
+			  const struct tcps_record *rec)
+{
+	tally->count[tcps_state_slot(rec->state)]++;
+}

@@ -1,0 +1,747 @@
+/*
+ * Test helper: holds real TCP sockets in chosen states on loopback so the
+ * plugin's counts can be checked against known numbers.  Runs inside a
+ * throw-away network namespace; only 127.0.0.0/8 and ::1 are ever used.
+ */
+#define _GNU_SOURCE /* accept4(), ppoll() */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+/* Every single wait (connect, accept, EOF, state change) gives up here. */
+#define WAIT_MS 5000
+/* Plenty for every helper listener; the kernel caps it at somaxconn. */
+#define BACKLOG 4096
+/* Far beyond any --hold, so SYN_RECV requests never get promoted. */
+#define DEFER_ACCEPT_S 600
+/* stdio, /proc reads and the two transient ends of a --time-wait pair. */
+#define SPARE_FDS 16
+/* Keeps every count (and their sums) far away from overflow. */
+#define MAX_COUNT 1000000L
+/* --tw-sources walks up from 127.0.1.1 and must stay inside 127/8. */
+#define TW_SRC_BASE 0x7f000101U
+#define MAX_TW_SOURCES 60000L
+
+enum fam { F4, F6, NFAM };
+
+enum kind { K_EST, K_TW, K_CW, K_FW2, K_SYNR, NKINDS };
+
+/* The states the caller can check, in ss(8) naming. */
+enum xstate { X_EST, X_SYNR, X_TW, X_CW, X_FW2, X_LISTEN, NXSTATES };
+
+static const char *const xstate_name[NXSTATES] = {
+	"established", "syn-recv", "time-wait",
+	"close-wait",  "fin-wait-2", "listening",
+};
+
+struct config {
+	long count[NKINDS];
+	long listen;
+	long v6_every;
+	long tw_sources;
+	long hold;
+	bool report;
+};
+
+struct listeners {
+	int fd[NFAM];
+	struct sockaddr_storage sa[NFAM];
+	socklen_t salen[NFAM];
+};
+
+/* Sockets kept until the end; aborted on exit so nothing lingers. */
+static struct {
+	int *fd;
+	size_t n, cap;
+} held;
+
+static volatile sig_atomic_t stop_sig;
+
+static void abort_all(void)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	size_t i;
+
+	/*
+	 * Reset instead of a graceful close: a caller that reuses the
+	 * namespace must not find TIME_WAITs from our teardown.
+	 */
+	for (i = 0; i < held.n; i++) {
+		setsockopt(held.fd[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(held.fd[i]);
+	}
+	held.n = 0;
+}
+
+__attribute__((format(printf, 1, 2), noreturn)) static void
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sockmaker: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort_all();
+	exit(1);
+}
+
+static void hold_fd(int fd)
+{
+	/* The budget was checked up front, so running out is a bug here. */
+	if (held.n == held.cap)
+		fail("internal error: more sockets than budgeted");
+	held.fd[held.n++] = fd;
+}
+
+static void check_stop(void)
+{
+	if (stop_sig)
+		fail("interrupted by signal %d before READY", (int)stop_sig);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* --v6-every K: the K-th, 2K-th, ... socket of a kind goes to ::1. */
+static bool use_v6(const struct config *cfg, long i)
+{
+	return cfg->v6_every > 0 && i % cfg->v6_every == cfg->v6_every - 1;
+}
+
+static long fam_count(const struct config *cfg, long n, enum fam f)
+{
+	long v6 = cfg->v6_every > 0 ? n / cfg->v6_every : 0;
+
+	return f == F6 ? v6 : n - v6;
+}
+
+static const char *fam_name(enum fam f)
+{
+	return f == F6 ? "::1" : "127.0.0.1";
+}
+
+static void set_addr(enum fam f, uint32_t v4, struct sockaddr_storage *ss,
+		     socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (f == F6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_loopback;
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = htonl(v4);
+		*len = sizeof(*s4);
+	}
+}
+
+static int new_socket(enum fam f)
+{
+	int fd = socket(f == F6 ? AF_INET6 : AF_INET,
+			SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		fail("socket: %s", strerror(errno));
+	return fd;
+}
+
+static int tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		fail("getsockopt TCP_INFO: %s", strerror(errno));
+	return ti.tcpi_state;
+}
+
+/*
+ * Loopback segments are normally handled before the sending syscall
+ * returns, but nothing promises that, so poll the state with a bound.
+ */
+static void wait_state(int fd, int want, const char *what)
+{
+	long long deadline = now_ms() + WAIT_MS;
+	int st;
+
+	while ((st = tcp_state(fd)) != want) {
+		if (now_ms() >= deadline)
+			fail("%s: socket stuck in TCP state %d, want %d after %d ms",
+			     what, st, want, WAIT_MS);
+		check_stop();
+		sleep_ms(1);
+	}
+}
+
+static void wait_readable(int fd, const char *what)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do {
+		r = poll(&p, 1, WAIT_MS);
+	} while (r < 0 && errno == EINTR && !stop_sig);
+	check_stop();
+	if (r < 0)
+		fail("%s: poll: %s", what, strerror(errno));
+	if (r == 0)
+		fail("%s: nothing after %d ms", what, WAIT_MS);
+}
+
+static int open_listener(enum fam f, bool defer)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = new_socket(f);
+	int secs = DEFER_ACCEPT_S;
+
+	set_addr(f, INADDR_LOOPBACK, &ss, &len);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		fail("bind %s:0: %s", fam_name(f), strerror(errno));
+	/* Set before listen() so no request can slip in undeferred. */
+	if (defer && setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
+				sizeof(secs)) < 0)
+		fail("setsockopt TCP_DEFER_ACCEPT: %s", strerror(errno));
+	if (listen(fd, BACKLOG) < 0)
+		fail("listen on %s: %s", fam_name(f), strerror(errno));
+	return fd;
+}
+
+/* One listener per family that the kind actually uses. */
+static void open_listeners(const struct config *cfg, long n, bool defer,
+			   struct listeners *ls)
+{
+	enum fam f;
+
+	for (f = F4; f < NFAM; f++) {
+		ls->fd[f] = -1;
+		if (fam_count(cfg, n, f) == 0)
+			continue;
+		ls->fd[f] = open_listener(f, defer);
+		hold_fd(ls->fd[f]);
+		ls->salen[f] = sizeof(ls->sa[f]);
+		if (getsockname(ls->fd[f], (struct sockaddr *)&ls->sa[f],
+				&ls->salen[f]) < 0)
+			fail("getsockname: %s", strerror(errno));
+	}
+}
+
+static const char *addr_str(const struct sockaddr_storage *ss, char *buf,
+			    size_t len)
+{
+	const void *a = &((const struct sockaddr_in *)ss)->sin_addr;
+
+	if (ss->ss_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (!inet_ntop(ss->ss_family, a, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/*
+ * SO_SNDTIMEO bounds a blocking connect(): a dropped SYN would otherwise
+ * be retried for minutes.
+ */
+static int connect_to(const struct listeners *ls, enum fam f,
+		      const struct sockaddr_storage *src, socklen_t srclen)
+{
+	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
+	char buf[INET6_ADDRSTRLEN];
+	int fd = new_socket(f);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		fail("setsockopt SO_SNDTIMEO: %s", strerror(errno));
+	if (src && bind(fd, (const struct sockaddr *)src, srclen) < 0)
+		fail("bind %s:0: %s (ephemeral ports of this source used up?)",
+		     addr_str(src, buf, sizeof(buf)), strerror(errno));
+	if (connect(fd, (const struct sockaddr *)&ls->sa[f], ls->salen[f]) < 0)
+		fail("connect to %s: %s", fam_name(f),
+		     errno == EINPROGRESS ? "timed out" : strerror(errno));
+	return fd;
+}
+
+static int accept_from(const struct listeners *ls, enum fam f)
+{
+	int fd;
+
+	wait_readable(ls->fd[f], "accept");
+	fd = accept4(ls->fd[f], NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		fail("accept on %s: %s", fam_name(f), strerror(errno));
+	return fd;
+}
+
+static void connect_pair(const struct listeners *ls, enum fam f, int *c,
+			 int *s)
+{
+	*c = connect_to(ls, f, NULL, 0);
+	*s = accept_from(ls, f);
+}
+
+/* A reset also leaves TCP_CLOSE behind; only a clean close may count. */
+static void check_no_error(int fd, const char *what)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		fail("getsockopt SO_ERROR: %s", strerror(errno));
+	if (err)
+		fail("%s: %s", what, strerror(err));
+}
+
+static enum fam kind_fam(const struct config *cfg, long i)
+{
+	return use_v6(cfg, i) ? F6 : F4;
+}
+
+static void make_established(const struct config *cfg)
+{
+	long i, n = cfg->count[K_EST];
+	struct listeners ls;
+	int c, s;
+
+	if (n == 0)
+		return;
+	open_listeners(cfg, n, false, &ls);
+	for (i = 0; i < n; i++) {
+		connect_pair(&ls, kind_fam(cfg, i), &c, &s);
+		hold_fd(c);
+		hold_fd(s);
+		wait_state(c, TCP_ESTABLISHED, "established client");
+		wait_state(s, TCP_ESTABLISHED, "established server");
+		check_stop();
+	}
+}
+
+/*
+ * Both ends stay open until the close handshake is over: TCP_CLOSE on
+ * the client fd then means its connection moved to a TIME_WAIT socket,
+ * and on the server fd that LAST_ACK got its ACK, so nothing else of
+ * this connection survives.
+ */
+static void one_time_wait(const struct listeners *ls, enum fam f,
+			  const struct sockaddr_storage *src, socklen_t srclen)
+{
+	int c = connect_to(ls, f, src, srclen);
+	int s = accept_from(ls, f);
+	char buf[16];
+
+	/* The client sends the first FIN, so TIME_WAIT lands on its side. */
+	if (shutdown(c, SHUT_WR) < 0)
+		fail("time-wait: shutdown client: %s", strerror(errno));
+	wait_readable(s, "time-wait: EOF on server");
+	if (read(s, buf, sizeof(buf)) != 0)
+		fail("time-wait: server read no EOF");
+	if (shutdown(s, SHUT_WR) < 0)
+		fail("time-wait: shutdown server: %s", strerror(errno));
+	wait_state(c, TCP_CLOSE, "time-wait client");
+	wait_state(s, TCP_CLOSE, "time-wait server");
+	check_no_error(c, "time-wait client");
+	check_no_error(s, "time-wait server");
+	close(c);
+	close(s);
+}
+
+static void close_listeners(struct listeners *ls, size_t mark)
+{
+	enum fam f;
+
+	for (f = F4; f < NFAM; f++)
+		if (ls->fd[f] >= 0)
+			close(ls->fd[f]);
+	/* They were the last sockets held, so just forget them. */
+	held.n = mark;
+}
+
+static void make_time_wait(const struct config *cfg)
+{
+	long i, v4 = 0, n = cfg->count[K_TW];
+	size_t mark = held.n;
+	struct sockaddr_storage src;
+	struct listeners ls;
+	socklen_t srclen;
+	uint32_t a;
+
+	if (n == 0)
+		return;
+	open_listeners(cfg, n, false, &ls);
+	for (i = 0; i < n; i++) {
+		enum fam f = kind_fam(cfg, i);
+
+		/* Round-robin over IPv4 clients only, so K cannot skew it. */
+		a = TW_SRC_BASE;
+		if (f == F4)
+			a += (uint32_t)(v4++ % cfg->tw_sources);
+		set_addr(f, a, &src, &srclen);
+		one_time_wait(&ls, f, &src, srclen);
+		check_stop();
+	}
+	/* TIME_WAITs outlive their listener; keep the LISTEN count small. */
+	close_listeners(&ls, mark);
+}
+
+static void make_close_wait(const struct config *cfg)
+{
+	long i, n = cfg->count[K_CW];
+	struct listeners ls;
+	int c, s;
+
+	if (n == 0)
+		return;
+	open_listeners(cfg, n, false, &ls);
+	for (i = 0; i < n; i++) {
+		connect_pair(&ls, kind_fam(cfg, i), &c, &s);
+		hold_fd(s);
+		/* The orphaned client drifts through FIN_WAIT2 on its own. */
+		close(c);
+		wait_state(s, TCP_CLOSE_WAIT, "close-wait server");
+		check_stop();
+	}
+}
+
+static void make_fin_wait2(const struct config *cfg)
+{
+	long i, n = cfg->count[K_FW2];
+	struct listeners ls;
+	int c, s;
+
+	if (n == 0)
+		return;
+	open_listeners(cfg, n, false, &ls);
+	for (i = 0; i < n; i++) {
+		connect_pair(&ls, kind_fam(cfg, i), &c, &s);
+		hold_fd(c);
+		hold_fd(s);
+		/* Half-close with the fd kept: no fin_timeout applies then. */
+		if (shutdown(c, SHUT_WR) < 0)
+			fail("fin-wait2: shutdown: %s", strerror(errno));
+		wait_state(c, TCP_FIN_WAIT2, "fin-wait2 client");
+		wait_state(s, TCP_CLOSE_WAIT, "fin-wait2 server");
+		check_stop();
+	}
+}
+
+static void make_listen(const struct config *cfg)
+{
+	long i;
+
+	for (i = 0; i < cfg->listen; i++)
+		hold_fd(open_listener(kind_fam(cfg, i), false));
+}
+
+/* Counter from /proc/net/netstat (this namespace), or -1. */
+static long long netstat_field(char *hdr, char *val, const char *name)
+{
+	char *hs, *vs;
+	char *h = strtok_r(hdr, " \n", &hs);
+	char *v = strtok_r(val, " \n", &vs);
+
+	while (h && v) {
+		if (strcmp(h, name) == 0)
+			return strtoll(v, NULL, 10);
+		h = strtok_r(NULL, " \n", &hs);
+		v = strtok_r(NULL, " \n", &vs);
+	}
+	return -1;
+}
+
+static long long syncookies_sent(void)
+{
+	FILE *fp = fopen("/proc/net/netstat", "re");
+	char *hdr = NULL, *val = NULL;
+	size_t hlen = 0, vlen = 0;
+	long long r = -1;
+
+	if (!fp)
+		return -1;
+	/* The file is pairs of lines: field names, then their values. */
+	while (getline(&hdr, &hlen, fp) > 0 && getline(&val, &vlen, fp) > 0) {
+		if (strncmp(hdr, "TcpExt:", 7) == 0) {
+			r = netstat_field(hdr, val, "SyncookiesSent");
+			break;
+		}
+	}
+	free(hdr);
+	free(val);
+	fclose(fp);
+	return r;
+}
+
+/*
+ * The client's final ACK carries no data, so the deferring listener
+ * drops it and keeps the request socket in SYN_RECV.  A SYN answered
+ * with a cookie instead would leave no request socket at all.
+ */
+static void make_syn_recv(const struct config *cfg)
+{
+	long i, n = cfg->count[K_SYNR];
+	long long before = syncookies_sent(), after;
+	struct listeners ls;
+	int c;
+
+	if (n == 0)
+		return;
+	open_listeners(cfg, n, true, &ls);
+	for (i = 0; i < n; i++) {
+		c = connect_to(&ls, kind_fam(cfg, i), NULL, 0);
+		hold_fd(c);
+		wait_state(c, TCP_ESTABLISHED, "syn-recv client");
+		check_stop();
+	}
+	after = syncookies_sent();
+	if (before < 0 || after < 0)
+		fprintf(stderr, "sockmaker: warning: cannot read SyncookiesSent "
+				"from /proc/net/netstat; SYN_RECV unchecked\n");
+	else if (after != before)
+		fail("syn-recv: %lld SYN cookies sent, the SYN queue overflowed",
+		     after - before);
+}
+
+static void add_exp(long exp[][NFAM], enum xstate x,
+		    const struct config *cfg, long n, long per)
+{
+	enum fam f;
+
+	for (f = F4; f < NFAM; f++)
+		exp[x][f] += per * fam_count(cfg, n, f);
+}
+
+/* The helper listeners of a kind: one per family it uses. */
+static void add_helpers(long exp[][NFAM], const struct config *cfg, long n)
+{
+	enum fam f;
+
+	for (f = F4; f < NFAM; f++)
+		if (fam_count(cfg, n, f) > 0)
+			exp[X_LISTEN][f]++;
+}
+
+/* What the namespace holds once READY is out, per state and family. */
+static void expectations(const struct config *cfg, long exp[][NFAM])
+{
+	memset(exp, 0, sizeof(long) * NXSTATES * NFAM);
+	add_exp(exp, X_EST, cfg, cfg->count[K_EST], 2);
+	add_helpers(exp, cfg, cfg->count[K_EST]);
+	add_exp(exp, X_TW, cfg, cfg->count[K_TW], 1);
+	add_exp(exp, X_CW, cfg, cfg->count[K_CW], 1);
+	add_helpers(exp, cfg, cfg->count[K_CW]);
+	add_exp(exp, X_FW2, cfg, cfg->count[K_FW2], 1);
+	add_exp(exp, X_CW, cfg, cfg->count[K_FW2], 1);
+	add_helpers(exp, cfg, cfg->count[K_FW2]);
+	add_exp(exp, X_LISTEN, cfg, cfg->listen, 1);
+	add_exp(exp, X_SYNR, cfg, cfg->count[K_SYNR], 1);
+	add_exp(exp, X_EST, cfg, cfg->count[K_SYNR], 1);
+	add_helpers(exp, cfg, cfg->count[K_SYNR]);
+}
+
+/* -1 when unreadable: the limit checks then trust the request. */
+static long read_sysctl(const char *path)
+{
+	FILE *fp = fopen(path, "re");
+	long v = -1;
+
+	if (fp) {
+		if (fscanf(fp, "%ld", &v) != 1)
+			v = -1;
+		fclose(fp);
+	}
+	return v;
+}
+
+static void report_notes(const struct config *cfg)
+{
+	long fin = read_sysctl("/proc/sys/net/ipv4/tcp_fin_timeout");
+
+	if (cfg->count[K_CW] > 0)
+		fprintf(stderr, "sockmaker: note: also %ld orphaned fin-wait-2 "
+			"peers of --close-wait, gone after tcp_fin_timeout "
+			"(%ld s here); not counted above\n",
+			cfg->count[K_CW], fin);
+	if (cfg->count[K_TW] > 0)
+		fprintf(stderr, "sockmaker: note: --time-wait helper "
+			"listeners already closed; TIME_WAIT lasts 60 s from "
+			"creation whatever --hold says\n");
+	fprintf(stderr, "sockmaker: note: every other TCP state: 0\n");
+}
+
+static void report(const struct config *cfg)
+{
+	long exp[NXSTATES][NFAM];
+	int x;
+
+	expectations(cfg, exp);
+	for (x = 0; x < NXSTATES; x++)
+		fprintf(stderr, "sockmaker: expect %-11s %ld (ipv4 %ld, ipv6 %ld)\n",
+			xstate_name[x], exp[x][F4] + exp[x][F6], exp[x][F4],
+			exp[x][F6]);
+	report_notes(cfg);
+}
+
+/* Sockets held open until the end (the TIME_WAIT pairs come and go). */
+static long held_needed(const struct config *cfg)
+{
+	return 2 * NKINDS + 2 * cfg->count[K_EST] + cfg->count[K_CW] +
+	       2 * cfg->count[K_FW2] + cfg->listen + cfg->count[K_SYNR];
+}
+
+static void reserve_fds(const struct config *cfg)
+{
+	long need = held_needed(cfg) + SPARE_FDS;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		fail("getrlimit: %s", strerror(errno));
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		fail("raising RLIMIT_NOFILE to %llu: %s",
+		     (unsigned long long)rl.rlim_max, strerror(errno));
+	if ((unsigned long long)need > (unsigned long long)rl.rlim_cur)
+		fail("need %ld file descriptors but RLIMIT_NOFILE allows only "
+		     "%llu", need, (unsigned long long)rl.rlim_cur);
+	held.cap = (size_t)held_needed(cfg);
+	held.fd = calloc(held.cap, sizeof(*held.fd));
+	if (!held.fd)
+		fail("out of memory");
+}
+
+static void check_kernel_limits(const struct config *cfg)
+{
+	long tw = read_sysctl("/proc/sys/net/ipv4/tcp_max_tw_buckets");
+	long q = read_sysctl("/proc/sys/net/core/somaxconn");
+	long n;
+	enum fam f;
+
+	/* Orphaned FIN_WAIT2 peers of --close-wait use the same buckets. */
+	if (tw >= 0 && cfg->count[K_TW] + cfg->count[K_CW] > tw)
+		fail("--time-wait plus --close-wait exceed "
+		     "net.ipv4.tcp_max_tw_buckets (%ld)", tw);
+	if (q < 0 || q > BACKLOG)
+		q = BACKLOG;
+	/* Beyond the backlog the SYN queue answers with cookies instead. */
+	for (f = F4; f < NFAM; f++) {
+		n = fam_count(cfg, cfg->count[K_SYNR], f);
+		if (n >= q)
+			fail("--syn-recv: %ld clients on %s, but one listener "
+			     "queues fewer than %ld", n, fam_name(f), q);
+	}
+}
+
+static void on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 ||
+	    sigaction(SIGINT, &sa, NULL) < 0)
+		fail("sigaction: %s", strerror(errno));
+	/* A vanished reader must show up as a write error, not a kill. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* True once stdin is at EOF or unusable; input itself is ignored. */
+static bool stdin_done(long long left_ms, const sigset_t *mask)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	struct timespec ts = { .tv_sec = left_ms / 1000,
+			       .tv_nsec = (left_ms % 1000) * 1000000L };
+	char buf[512];
+	ssize_t r;
+	int n = ppoll(&p, 1, &ts, mask);
+
+	if (n < 0)
+		return errno != EINTR;
+	if (n == 0)
+		return false;
+	r = read(STDIN_FILENO, buf, sizeof(buf));
+	if (r < 0)
+		return errno != EINTR && errno != EAGAIN;
+	return r == 0;
+}
+
+static void hold_until_done(long hold_s)
+{
+	long long deadline = now_ms() + hold_s * 1000LL;
+	sigset_t block, orig;
+
+	/*
+	 * Blocked except inside ppoll(), so a signal cannot land between
+	 * the flag test and the wait and go unnoticed until the timeout.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	while (!stop_sig && now_ms() < deadline)
+		if (stdin_done(deadline - now_ms(), &orig))
+			break;
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+}
+
+static void usage(FILE *fp)
+{
+	fputs("usage: sockmaker [--established N] [--time-wait N] "
+	      "[--close-wait N]\n"
+	      "         [--fin-wait2 N] [--listen N] [--syn-recv N] "
+	      "[--v6-every K]\n"
+	      "         [--tw-sources M] [--hold SECONDS] [--report]\n"
+	      "Holds TCP sockets in the given states on 127.0.0.0/8 and ::1,\n"
+	      "prints READY, then waits for EOF on stdin, SIGTERM/SIGINT or\n"
+	      "the --hold timeout (default 120 s).\n",
+	      fp);
+}
+
+static long parse_num(const char *opt, const char *arg, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max)
+		fail("--%s wants an integer from %ld to %ld, not '%s'", opt,
+		     min, max, arg);
+	return v;
+}

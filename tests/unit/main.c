@@ -1,0 +1,19 @@
+/* Runs every unit suite; fork mode so a crash fails one test only. */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int main(void)
+{
+	SRunner *runner = srunner_create(diag_suite());
+	int failed;
+
+	srunner_add_suite(runner, tally_suite());
+	srunner_add_suite(runner, options_suite());
+	srunner_add_suite(runner, collect_suite());
+	srunner_set_fork_status(runner, CK_FORK);
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,11 @@
+#ifndef TCPSTATES_TEST_SUITES_H
+#define TCPSTATES_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *diag_suite(void);
+Suite *tally_suite(void);
+Suite *options_suite(void);
+Suite *collect_suite(void);
+
+#endif

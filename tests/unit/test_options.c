@@ -1,0 +1,134 @@
+/* Option defaults, accepted spellings and error messages. */
+#include <errno.h>
+#include <string.h>
+
+#include "suites.h"
+#include "tcpstates/options.h"
+
+static struct tcps_options opts;
+static char err[256];
+
+static void setup(void)
+{
+	tcps_options_init(&opts);
+	memset(err, 0, sizeof(err));
+}
+
+static int set1(const char *key, struct tcps_cfg_value value)
+{
+	return tcps_options_set(&opts, key, &value, 1, err, sizeof(err));
+}
+
+static struct tcps_cfg_value boolean(bool b)
+{
+	return (struct tcps_cfg_value){ .type = TCPS_CFG_BOOLEAN, .boolean = b };
+}
+
+static struct tcps_cfg_value string(const char *s)
+{
+	return (struct tcps_cfg_value){ .type = TCPS_CFG_STRING, .string = s };
+}
+
+static struct tcps_cfg_value number(double n)
+{
+	return (struct tcps_cfg_value){ .type = TCPS_CFG_NUMBER, .number = n };
+}
+
+START_TEST(defaults)
+{
+	ck_assert(opts.ipv4);
+	ck_assert(opts.ipv6);
+	ck_assert_int_eq(tcps_options_check(&opts, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(booleans)
+{
+	ck_assert_int_eq(set1("IPv4", boolean(false)), 0);
+	ck_assert(!opts.ipv4);
+	ck_assert_int_eq(set1("ipv4", string("Yes")), 0);
+	ck_assert(opts.ipv4);
+	ck_assert_int_eq(set1("IPV6", string("off")), 0);
+	ck_assert(!opts.ipv6);
+	ck_assert_int_eq(tcps_options_check(&opts, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(bad_boolean_string)
+{
+	ck_assert_int_eq(set1("IPv4", string("maybe")), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "\"IPv4\""));
+	ck_assert_ptr_nonnull(strstr(err, "\"maybe\""));
+	ck_assert(opts.ipv4);
+}
+END_TEST
+
+START_TEST(number_for_boolean)
+{
+	ck_assert_int_eq(set1("IPv6", number(1)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "\"IPv6\""));
+	ck_assert_ptr_nonnull(strstr(err, "got 1"));
+}
+END_TEST
+
+START_TEST(wrong_value_count)
+{
+	struct tcps_cfg_value two[] = { boolean(true), boolean(false) };
+
+	ck_assert_int_eq(tcps_options_set(&opts, "IPv4", two, 2, err,
+					  sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "\"IPv4\""));
+	ck_assert_int_eq(tcps_options_set(&opts, "IPv4", NULL, 0, err,
+					  sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "got 0"));
+}
+END_TEST
+
+START_TEST(unknown_option)
+{
+	ck_assert_int_eq(set1("Bogus", number(42)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "unknown option \"Bogus\""));
+	ck_assert_ptr_nonnull(strstr(err, "42"));
+}
+END_TEST
+
+START_TEST(nothing_to_count)
+{
+	ck_assert_int_eq(set1("IPv4", boolean(false)), 0);
+	ck_assert_int_eq(set1("IPv6", boolean(false)), 0);
+	ck_assert_int_eq(tcps_options_check(&opts, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "IPv4"));
+}
+END_TEST
+
+START_TEST(long_value_is_cut_not_overflowed)
+{
+	char text[1000];
+
+	memset(text, 'x', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	ck_assert_int_eq(set1("IPv4", string(text)), -EINVAL);
+	ck_assert_uint_lt(strlen(err), sizeof(err));
+	ck_assert_ptr_nonnull(strstr(err, "\"IPv4\""));
+}
+END_TEST
+
+Suite *options_suite(void)
+{
+	Suite *s = suite_create("options");
+	TCase *tc = tcase_create("validation");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, booleans);
+	tcase_add_test(tc, bad_boolean_string);
+	tcase_add_test(tc, number_for_boolean);
+	tcase_add_test(tc, wrong_value_count);
+	tcase_add_test(tc, unknown_option);
+	tcase_add_test(tc, nothing_to_count);
+	tcase_add_test(tc, long_value_is_cut_not_overflowed);
+	suite_add_tcase(s, tc);
+	return s;
+}
