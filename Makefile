@@ -120,7 +120,7 @@ asan: deps-check
 format:
 	$(Q)$(CLANG_FORMAT) -i $(C_SOURCES)
 
-format-check:
+format-check: deps-check
 	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(C_SOURCES)
 
 install: $(PLUGIN)

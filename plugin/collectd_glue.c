@@ -100,8 +100,7 @@ static void glue_instance_free(void *data)
 }
 
 /* Converts one config line's values; *ret must be freed by the caller. */
-static int convert_values(const oconfig_item_t *ci,
-			  struct tcps_cfg_value **ret)
+static int convert_values(const oconfig_item_t *ci, struct tcps_cfg_value **ret)
 {
 	struct tcps_cfg_value *values;
 
@@ -193,7 +192,8 @@ static int tcps_init(void)
 	}
 	ret = plugin_register_complex_read(
 		NULL, PLUGIN_NAME, tcps_read, 0,
-		&(user_data_t){ .data = inst, .free_func = glue_instance_free });
+		&(user_data_t){ .data = inst,
+				.free_func = glue_instance_free });
 	if (ret != 0) {
 		glue_instance_free(inst);
 		return -1;

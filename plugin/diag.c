@@ -186,8 +186,8 @@ static int parse_message(const struct nlmsghdr *nlh, uint32_t seq,
 	}
 }
 
-int tcps_diag_parse(const void *buf, size_t len, uint32_t seq,
-		    uint32_t portid, tcps_record_fn fn, void *data,
+int tcps_diag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+		    tcps_record_fn fn, void *data,
 		    struct tcps_dump_stats *stats)
 {
 	const struct nlmsghdr *nlh = buf;

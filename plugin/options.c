@@ -76,8 +76,7 @@ static int parse_bool_string(const char *text, bool *ret)
 	return -EINVAL;
 }
 
-static int apply_bool(struct tcps_options *opts,
-		      const struct option_desc *desc,
+static int apply_bool(struct tcps_options *opts, const struct option_desc *desc,
 		      const struct tcps_cfg_value *values, size_t values_num,
 		      char *err, size_t err_size)
 {

@@ -16,8 +16,7 @@ static size_t address_size(uint8_t family)
 	return 0;
 }
 
-int tcps_record_decode(const void *payload, size_t len,
-		       struct tcps_record *ret)
+int tcps_record_decode(const void *payload, size_t len, struct tcps_record *ret)
 {
 	struct inet_diag_msg msg;
 	struct tcps_record rec = { 0 };
@@ -44,8 +43,8 @@ int tcps_record_decode(const void *payload, size_t len,
 	rec.wqueue = msg.idiag_wqueue;
 	rec.uid = msg.idiag_uid;
 	rec.inode = msg.idiag_inode;
-	rec.cookie = (uint64_t)msg.id.idiag_cookie[1] << 32 |
-		     msg.id.idiag_cookie[0];
+	rec.cookie =
+		(uint64_t)msg.id.idiag_cookie[1] << 32 | msg.id.idiag_cookie[0];
 	*ret = rec;
 	return 0;
 }

@@ -45,7 +45,7 @@ enum kind { K_EST, K_TW, K_CW, K_FW2, K_SYNR, NKINDS };
 enum xstate { X_EST, X_SYNR, X_TW, X_CW, X_FW2, X_LISTEN, NXSTATES };
 
 static const char *const xstate_name[NXSTATES] = {
-	"established", "syn-recv", "time-wait",
+	"established", "syn-recv",   "time-wait",
 	"close-wait",  "fin-wait-2", "listening",
 };
 
@@ -201,7 +201,8 @@ static void wait_state(int fd, int want, const char *what)
 
 	while ((st = tcp_state(fd)) != want) {
 		if (now_ms() >= deadline)
-			fail("%s: socket stuck in TCP state %d, want %d after %d ms",
+			fail("%s: socket stuck in TCP state %d, want %d after "
+			     "%d ms",
 			     what, st, want, WAIT_MS);
 		check_stop();
 		sleep_ms(1);
@@ -306,8 +307,7 @@ static int accept_from(const struct listeners *ls, enum fam f)
 	return fd;
 }
 
-static void connect_pair(const struct listeners *ls, enum fam f, int *c,
-			 int *s)
+static void connect_pair(const struct listeners *ls, enum fam f, int *c, int *s)
 {
 	*c = connect_to(ls, f, NULL, 0);
 	*s = accept_from(ls, f);
@@ -526,15 +526,17 @@ static void make_syn_recv(const struct config *cfg)
 	}
 	after = syncookies_sent();
 	if (before < 0 || after < 0)
-		fprintf(stderr, "sockmaker: warning: cannot read SyncookiesSent "
-				"from /proc/net/netstat; SYN_RECV unchecked\n");
+		fprintf(stderr,
+			"sockmaker: warning: cannot read SyncookiesSent "
+			"from /proc/net/netstat; SYN_RECV unchecked\n");
 	else if (after != before)
-		fail("syn-recv: %lld SYN cookies sent, the SYN queue overflowed",
+		fail("syn-recv: %lld SYN cookies sent, the SYN queue "
+		     "overflowed",
 		     after - before);
 }
 
-static void add_exp(long exp[][NFAM], enum xstate x,
-		    const struct config *cfg, long n, long per)
+static void add_exp(long exp[][NFAM], enum xstate x, const struct config *cfg,
+		    long n, long per)
 {
 	enum fam f;
 
@@ -589,12 +591,14 @@ static void report_notes(const struct config *cfg)
 	long fin = read_sysctl("/proc/sys/net/ipv4/tcp_fin_timeout");
 
 	if (cfg->count[K_CW] > 0)
-		fprintf(stderr, "sockmaker: note: also %ld orphaned fin-wait-2 "
+		fprintf(stderr,
+			"sockmaker: note: also %ld orphaned fin-wait-2 "
 			"peers of --close-wait, gone after tcp_fin_timeout "
 			"(%ld s here); not counted above\n",
 			cfg->count[K_CW], fin);
 	if (cfg->count[K_TW] > 0)
-		fprintf(stderr, "sockmaker: note: --time-wait helper "
+		fprintf(stderr,
+			"sockmaker: note: --time-wait helper "
 			"listeners already closed; TIME_WAIT lasts 60 s from "
 			"creation whatever --hold says\n");
 	fprintf(stderr, "sockmaker: note: every other TCP state: 0\n");
@@ -607,7 +611,8 @@ static void report(const struct config *cfg)
 
 	expectations(cfg, exp);
 	for (x = 0; x < NXSTATES; x++)
-		fprintf(stderr, "sockmaker: expect %-11s %ld (ipv4 %ld, ipv6 %ld)\n",
+		fprintf(stderr,
+			"sockmaker: expect %-11s %ld (ipv4 %ld, ipv6 %ld)\n",
 			xstate_name[x], exp[x][F4] + exp[x][F6], exp[x][F4],
 			exp[x][F6]);
 	report_notes(cfg);
@@ -633,7 +638,8 @@ static void reserve_fds(const struct config *cfg)
 		     (unsigned long long)rl.rlim_max, strerror(errno));
 	if ((unsigned long long)need > (unsigned long long)rl.rlim_cur)
 		fail("need %ld file descriptors but RLIMIT_NOFILE allows only "
-		     "%llu", need, (unsigned long long)rl.rlim_cur);
+		     "%llu",
+		     need, (unsigned long long)rl.rlim_cur);
 	held.cap = (size_t)held_needed(cfg);
 	held.fd = calloc(held.cap, sizeof(*held.fd));
 	if (!held.fd)
@@ -650,7 +656,8 @@ static void check_kernel_limits(const struct config *cfg)
 	/* Orphaned FIN_WAIT2 peers of --close-wait use the same buckets. */
 	if (tw >= 0 && cfg->count[K_TW] + cfg->count[K_CW] > tw)
 		fail("--time-wait plus --close-wait exceed "
-		     "net.ipv4.tcp_max_tw_buckets (%ld)", tw);
+		     "net.ipv4.tcp_max_tw_buckets (%ld)",
+		     tw);
 	if (q < 0 || q > BACKLOG)
 		q = BACKLOG;
 	/* Beyond the backlog the SYN queue answers with cookies instead. */
@@ -658,7 +665,8 @@ static void check_kernel_limits(const struct config *cfg)
 		n = fam_count(cfg, cfg->count[K_SYNR], f);
 		if (n >= q)
 			fail("--syn-recv: %ld clients on %s, but one listener "
-			     "queues fewer than %ld", n, fam_name(f), q);
+			     "queues fewer than %ld",
+			     n, fam_name(f), q);
 	}
 }
 
@@ -744,4 +752,117 @@ static long parse_num(const char *opt, const char *arg, long min, long max)
 		fail("--%s wants an integer from %ld to %ld, not '%s'", opt,
 		     min, max, arg);
 	return v;
+}
+
+static const struct option long_opts[] = {
+	{ "established", required_argument, NULL, 'e' },
+	{ "time-wait", required_argument, NULL, 't' },
+	{ "close-wait", required_argument, NULL, 'c' },
+	{ "fin-wait2", required_argument, NULL, 'f' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "syn-recv", required_argument, NULL, 's' },
+	{ "v6-every", required_argument, NULL, 'k' },
+	{ "tw-sources", required_argument, NULL, 'm' },
+	{ "hold", required_argument, NULL, 'H' },
+	{ "report", no_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The count an option sets, or NULL for the ones that are not counts. */
+static long *count_target(struct config *cfg, int opt)
+{
+	switch (opt) {
+	case 'e':
+		return &cfg->count[K_EST];
+	case 't':
+		return &cfg->count[K_TW];
+	case 'c':
+		return &cfg->count[K_CW];
+	case 'f':
+		return &cfg->count[K_FW2];
+	case 's':
+		return &cfg->count[K_SYNR];
+	case 'l':
+		return &cfg->listen;
+	default:
+		return NULL;
+	}
+}
+
+static void parse_one(struct config *cfg, int opt, int idx)
+{
+	const char *name = long_opts[idx].name;
+	long *cnt = count_target(cfg, opt);
+
+	if (cnt) {
+		*cnt = parse_num(name, optarg, 0, MAX_COUNT);
+		return;
+	}
+	switch (opt) {
+	case 'k':
+		cfg->v6_every = parse_num(name, optarg, 0, MAX_COUNT);
+		break;
+	case 'm':
+		cfg->tw_sources = parse_num(name, optarg, 1, MAX_TW_SOURCES);
+		break;
+	case 'H':
+		cfg->hold = parse_num(name, optarg, 0, MAX_COUNT);
+		break;
+	case 'r':
+		cfg->report = true;
+		break;
+	}
+}
+
+static void parse_args(int argc, char **argv, struct config *cfg)
+{
+	int opt, idx = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->v6_every = 3;
+	cfg->tw_sources = 1;
+	cfg->hold = 120;
+	/* Long options only: a leading '+' stops at the first operand. */
+	while ((opt = getopt_long(argc, argv, "+", long_opts, &idx)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (opt == '?') {
+			usage(stderr);
+			exit(1);
+		}
+		parse_one(cfg, opt, idx);
+	}
+	if (optind < argc)
+		fail("unexpected argument '%s' (try --help)", argv[optind]);
+}
+
+/*
+ * Close-wait first: its orphaned peers start expiring soonest.
+ * Time-wait last: TIME_WAIT runs out 60 s after creation.
+ */
+int main(int argc, char **argv)
+{
+	struct config cfg;
+
+	parse_args(argc, argv, &cfg);
+	setup_signals();
+	reserve_fds(&cfg);
+	check_kernel_limits(&cfg);
+	make_close_wait(&cfg);
+	make_established(&cfg);
+	make_fin_wait2(&cfg);
+	make_listen(&cfg);
+	make_syn_recv(&cfg);
+	make_time_wait(&cfg);
+	if (cfg.report)
+		report(&cfg);
+	check_stop();
+	if (printf("READY\n") < 0 || fflush(stdout) == EOF)
+		fail("writing READY: %s", strerror(errno));
+	hold_until_done(cfg.hold);
+	abort_all();
+	return 0;
 }

@@ -13,9 +13,9 @@ struct tcps_ctx;
 
 /* What one read did, for the caller to log. */
 struct tcps_read_report {
-	int attempts;      /* dumps tried: 1, or 2 after a retry */
-	int first_error;   /* -errno of the failed first attempt, or 0 */
-	int error;         /* -errno of the last attempt, or 0 */
+	int attempts;	 /* dumps tried: 1, or 2 after a retry */
+	int first_error; /* -errno of the failed first attempt, or 0 */
+	int error;	 /* -errno of the last attempt, or 0 */
 	struct tcps_dump_stats stats; /* of the attempt that counted */
 };
 

@@ -56,8 +56,8 @@ int tcps_diag_dump(struct tcps_diag *diag, enum tcps_dump_family family,
  * messages of the dump are expected, 0 when NLMSG_DONE ended it, or
  * -errno as tcps_diag_dump() does.
  */
-int tcps_diag_parse(const void *buf, size_t len, uint32_t seq,
-		    uint32_t portid, tcps_record_fn fn, void *data,
+int tcps_diag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+		    tcps_record_fn fn, void *data,
 		    struct tcps_dump_stats *stats);
 
 #endif

@@ -7,8 +7,8 @@
 
 struct tcps_record {
 	uint8_t family; /* AF_INET or AF_INET6 */
-	uint8_t state;  /* kernel TCP state number, not trusted */
-	uint8_t timer;  /* idiag_timer: 1 retransmit, 2 keepalive, ... */
+	uint8_t state;	/* kernel TCP state number, not trusted */
+	uint8_t timer;	/* idiag_timer: 1 retransmit, 2 keepalive, ... */
 	uint8_t retrans;
 	uint16_t local_port; /* host byte order */
 	uint16_t remote_port;

@@ -5,7 +5,7 @@
 /* One gauge value, named the way collectd names a value. */
 struct tcps_value {
 	const char *plugin_instance; /* "" for the plugin's own instance */
-	const char *type;            /* a stock types.db type */
+	const char *type;	     /* a stock types.db type */
 	const char *type_instance;
 	double value;
 };

@@ -55,7 +55,9 @@ int main(int argc, char **argv)
 	ret = tcps_ctx_read(ctx, &sink, &report);
 	if (ret < 0)
 		fprintf(stderr, "tcps-count: dump: %s\n", strerror(-ret));
-	fprintf(stderr, "tcps-count: %llu records, %llu malformed, %llu recv, %d attempts\n",
+	fprintf(stderr,
+		"tcps-count: %llu records, %llu malformed, %llu recv, %d "
+		"attempts\n",
 		(unsigned long long)report.stats.records,
 		(unsigned long long)report.stats.malformed,
 		(unsigned long long)report.stats.recv_calls, report.attempts);

@@ -21,7 +21,8 @@ static int set1(const char *key, struct tcps_cfg_value value)
 
 static struct tcps_cfg_value boolean(bool b)
 {
-	return (struct tcps_cfg_value){ .type = TCPS_CFG_BOOLEAN, .boolean = b };
+	return (struct tcps_cfg_value){ .type = TCPS_CFG_BOOLEAN,
+					.boolean = b };
 }
 
 static struct tcps_cfg_value string(const char *s)
@@ -75,13 +76,13 @@ START_TEST(wrong_value_count)
 {
 	struct tcps_cfg_value two[] = { boolean(true), boolean(false) };
 
-	ck_assert_int_eq(tcps_options_set(&opts, "IPv4", two, 2, err,
-					  sizeof(err)),
-			 -EINVAL);
+	ck_assert_int_eq(
+		tcps_options_set(&opts, "IPv4", two, 2, err, sizeof(err)),
+		-EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "\"IPv4\""));
-	ck_assert_int_eq(tcps_options_set(&opts, "IPv4", NULL, 0, err,
-					  sizeof(err)),
-			 -EINVAL);
+	ck_assert_int_eq(
+		tcps_options_set(&opts, "IPv4", NULL, 0, err, sizeof(err)),
+		-EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "got 0"));
 }
 END_TEST

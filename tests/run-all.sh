@@ -1,0 +1,31 @@
+#!/bin/bash
+# Runs every test of `make check` and says which failed.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+export BUILD=${BUILD:-build}
+failed=()
+
+run()
+{
+	local name=$1
+	shift
+	echo "== $name"
+	if "$@"; then
+		echo "== $name: pass"
+	else
+		echo "== $name: FAIL"
+		failed+=("$name")
+	fi
+}
+
+run unit env CK_FORK=yes "$BUILD/unit-tests"
+run config bash tests/test-config.sh
+run netns-counts bash tests/test-netns-counts.sh
+run collectd-e2e bash tests/test-collectd.sh
+
+if [[ ${#failed[@]} -ne 0 ]]; then
+	echo "FAILED: ${failed[*]}"
+	exit 1
+fi
+echo "all tests passed"
