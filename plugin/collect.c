@@ -7,8 +7,40 @@
 
 struct tcps_ctx {
 	struct tcps_options opts;
-	struct tcps_diag *diag; /* NULL after a failure until reopened */
+	const struct tcps_source_ops *source;
+	void *source_arg;
+	void *handle; /* NULL after a failure until reopened */
 	struct tcps_state_tally states;
+};
+
+static int kernel_open(void *arg, void **ret_handle)
+{
+	struct tcps_diag *diag;
+	int ret;
+
+	(void)arg;
+	ret = tcps_diag_open(&diag);
+	if (ret == 0)
+		*ret_handle = diag;
+	return ret;
+}
+
+static void kernel_close(void *handle)
+{
+	tcps_diag_close(handle);
+}
+
+static int kernel_dump(void *handle, enum tcps_dump_family family,
+		       uint32_t state_mask, tcps_record_fn fn, void *data,
+		       struct tcps_dump_stats *stats)
+{
+	return tcps_diag_dump(handle, family, state_mask, fn, data, stats);
+}
+
+const struct tcps_source_ops tcps_kernel_source = {
+	.open = kernel_open,
+	.close = kernel_close,
+	.dump = kernel_dump,
 };
 
 static enum tcps_dump_family dump_family(const struct tcps_options *opts)
@@ -20,6 +52,13 @@ static enum tcps_dump_family dump_family(const struct tcps_options *opts)
 
 int tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret)
 {
+	return tcps_ctx_new_source(opts, &tcps_kernel_source, NULL, ret);
+}
+
+int tcps_ctx_new_source(const struct tcps_options *opts,
+			const struct tcps_source_ops *ops, void *arg,
+			struct tcps_ctx **ret)
+{
 	struct tcps_ctx *ctx;
 	int err;
 
@@ -27,7 +66,9 @@ int tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->opts = *opts;
-	err = tcps_diag_open(&ctx->diag);
+	ctx->source = ops;
+	ctx->source_arg = arg;
+	err = ops->open(arg, &ctx->handle);
 	if (err < 0) {
 		tcps_ctx_free(ctx);
 		return err;
@@ -40,7 +81,8 @@ void tcps_ctx_free(struct tcps_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	tcps_diag_close(ctx->diag);
+	if (ctx->handle)
+		ctx->source->close(ctx->handle);
 	free(ctx);
 }
 
@@ -57,18 +99,21 @@ static int dump_once(struct tcps_ctx *ctx, struct tcps_dump_stats *stats)
 {
 	int ret;
 
-	if (!ctx->diag) {
-		ret = tcps_diag_open(&ctx->diag);
-		if (ret < 0)
-			return ret;
-	}
 	memset(stats, 0, sizeof(*stats));
 	tcps_state_tally_reset(&ctx->states);
-	ret = tcps_diag_dump(ctx->diag, dump_family(&ctx->opts),
-			     TCPS_DIAG_STATES_ALL, observe_record, ctx, stats);
+	if (!ctx->handle) {
+		ret = ctx->source->open(ctx->source_arg, &ctx->handle);
+		if (ret < 0) {
+			ctx->handle = NULL;
+			return ret;
+		}
+	}
+	ret = ctx->source->dump(ctx->handle, dump_family(&ctx->opts),
+				TCPS_DIAG_STATES_ALL, observe_record, ctx,
+				stats);
 	if (ret < 0) {
-		tcps_diag_close(ctx->diag);
-		ctx->diag = NULL;
+		ctx->source->close(ctx->handle);
+		ctx->handle = NULL;
 	}
 	return ret;
 }

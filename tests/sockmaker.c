@@ -5,13 +5,12 @@
  */
 #define _GNU_SOURCE /* accept4(), ppoll() */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -664,9 +663,9 @@ static void check_kernel_limits(const struct config *cfg)
 	for (f = F4; f < NFAM; f++) {
 		n = fam_count(cfg, cfg->count[K_SYNR], f);
 		if (n >= q)
-			fail("--syn-recv: %ld clients on %s, but one listener "
-			     "queues fewer than %ld",
-			     n, fam_name(f), q);
+			fail("--syn-recv: %ld clients on %s, but at most %ld "
+			     "fit one listener's SYN queue",
+			     n, fam_name(f), q - 1);
 	}
 }
 

@@ -11,6 +11,20 @@
 
 struct tcps_ctx;
 
+/*
+ * Where records come from: the kernel (tcps_kernel_source), or a scripted
+ * source in tests. open() returns 0 or -errno; dump() as tcps_diag_dump().
+ */
+struct tcps_source_ops {
+	int (*open)(void *arg, void **ret_handle);
+	void (*close)(void *handle);
+	int (*dump)(void *handle, enum tcps_dump_family family,
+		    uint32_t state_mask, tcps_record_fn fn, void *data,
+		    struct tcps_dump_stats *stats);
+};
+
+extern const struct tcps_source_ops tcps_kernel_source;
+
 /* What one read did, for the caller to log. */
 struct tcps_read_report {
 	int attempts;	 /* dumps tried: 1, or 2 after a retry */
@@ -24,6 +38,11 @@ struct tcps_read_report {
  * network namespace. Returns 0 and sets *ret, or -errno.
  */
 int tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret);
+
+/* The same with another source of records; arg is passed to ops->open. */
+int tcps_ctx_new_source(const struct tcps_options *opts,
+			const struct tcps_source_ops *ops, void *arg,
+			struct tcps_ctx **ret);
 
 /* Frees the context; accepts NULL. */
 void tcps_ctx_free(struct tcps_ctx *ctx);

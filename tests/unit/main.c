@@ -11,6 +11,7 @@ int main(void)
 	srunner_add_suite(runner, tally_suite());
 	srunner_add_suite(runner, options_suite());
 	srunner_add_suite(runner, collect_suite());
+	srunner_add_suite(runner, collect_fake_suite());
 	srunner_set_fork_status(runner, CK_FORK);
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);

@@ -7,5 +7,6 @@ Suite *diag_suite(void);
 Suite *tally_suite(void);
 Suite *options_suite(void);
 Suite *collect_suite(void);
+Suite *collect_fake_suite(void);
 
 #endif

@@ -1,9 +1,11 @@
 /* One read against the real kernel (no root, no collectd needed). */
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "fake_source.h"
 #include "suites.h"
 #include "tcpstates/collect.h"
 
@@ -104,6 +106,149 @@ Suite *collect_suite(void)
 	tcase_add_test(tc, emits_every_state_with_our_listener);
 	tcase_add_test(tc, one_family_only);
 	tcase_add_test(tc, free_accepts_null);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Scripted failures: retry, nothing false emitted, socket reopened. */
+
+static struct fake_source fake;
+static struct captured got;
+static struct tcps_sink capture_sink = { .value = capture, .data = &got };
+
+static void fake_setup(void)
+{
+	memset(&fake, 0, sizeof(fake));
+	memset(&got, 0, sizeof(got));
+}
+
+static struct tcps_ctx *fake_ctx(bool ipv4, bool ipv6)
+{
+	struct tcps_options opts;
+	struct tcps_ctx *ctx;
+
+	tcps_options_init(&opts);
+	opts.ipv4 = ipv4;
+	opts.ipv6 = ipv6;
+	ck_assert_int_eq(
+		tcps_ctx_new_source(&opts, &fake_source_ops, &fake, &ctx), 0);
+	return ctx;
+}
+
+static const int five_established[] = { 1, 1, 1, 1, 1 };
+static const int three_listen[] = { 10, 10, 10 };
+
+START_TEST(retry_after_interrupted_dump)
+{
+	struct tcps_read_report report;
+	struct tcps_ctx *ctx = fake_ctx(true, true);
+
+	fake_add_step(&fake, five_established, 5, -EINTR);
+	fake_add_step(&fake, three_listen, 3, 0);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), 0);
+	ck_assert_int_eq(report.attempts, 2);
+	ck_assert_int_eq(report.first_error, -EINTR);
+	ck_assert_int_eq(report.error, 0);
+	/* Only the second dump counts: no record of the first leaks in. */
+	ck_assert_int_eq(got.n, 12);
+	ck_assert_double_eq(got.value[0], 0);
+	ck_assert_double_eq(got.value[9], 3);
+	ck_assert_int_eq(fake.opens, 2);
+	ck_assert_int_eq(fake.closes, 1);
+	ck_assert_int_eq(fake.last_family, TCPS_DUMP_BOTH);
+	ck_assert_uint_eq(fake.last_mask, 0xfff);
+	tcps_ctx_free(ctx);
+	ck_assert_int_eq(fake.open_handles, 0);
+}
+END_TEST
+
+START_TEST(two_failures_emit_nothing)
+{
+	struct tcps_read_report report;
+	struct tcps_ctx *ctx = fake_ctx(true, false);
+
+	fake_add_step(&fake, five_established, 5, -ENOBUFS);
+	fake_add_step(&fake, five_established, 2, -EBADMSG);
+	fake_add_step(&fake, three_listen, 3, 0);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), -EBADMSG);
+	ck_assert_int_eq(report.first_error, -ENOBUFS);
+	ck_assert_int_eq(report.error, -EBADMSG);
+	ck_assert_int_eq(got.n, 0);
+	ck_assert_uint_eq(tcps_ctx_states(ctx)->count[TCPS_ESTABLISHED], 0);
+	ck_assert_int_eq(fake.open_handles, 0);
+	/* The next interval opens a fresh socket and works. */
+	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), 0);
+	ck_assert_int_eq(report.attempts, 1);
+	ck_assert_int_eq(got.n, 12);
+	ck_assert_double_eq(got.value[9], 3);
+	ck_assert_int_eq(fake.last_family, TCPS_DUMP_IPV4);
+	tcps_ctx_free(ctx);
+	ck_assert_int_eq(fake.open_handles, 0);
+}
+END_TEST
+
+START_TEST(reopen_failure_is_reported)
+{
+	struct tcps_read_report report;
+	struct tcps_ctx *ctx = fake_ctx(false, true);
+
+	fake.open_results[1] = -EMFILE;
+	fake.open_results[2] = -EMFILE;
+	fake.open_results[3] = -EMFILE;
+	fake_add_step(&fake, five_established, 1, -EINTR);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), -EMFILE);
+	ck_assert_int_eq(report.attempts, 2);
+	ck_assert_int_eq(got.n, 0);
+	ck_assert_int_eq(fake.opens, 2);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), -EMFILE);
+	ck_assert_int_eq(got.n, 0);
+	ck_assert_int_eq(fake.opens, 4);
+	ck_assert_int_eq(fake.next_step, 1);
+	tcps_ctx_free(ctx);
+	ck_assert_int_eq(fake.open_handles, 0);
+}
+END_TEST
+
+START_TEST(open_failure_at_start)
+{
+	struct tcps_options opts;
+	struct tcps_ctx *ctx = NULL;
+
+	tcps_options_init(&opts);
+	fake.open_results[0] = -EPROTONOSUPPORT;
+	ck_assert_int_eq(
+		tcps_ctx_new_source(&opts, &fake_source_ops, &fake, &ctx),
+		-EPROTONOSUPPORT);
+	ck_assert_ptr_null(ctx);
+}
+END_TEST
+
+START_TEST(unknown_states_are_emitted)
+{
+	static const int odd[] = { 0, 12, 13, 200, 8 };
+	struct tcps_read_report report;
+	struct tcps_ctx *ctx = fake_ctx(true, true);
+
+	fake_add_step(&fake, odd, 5, 0);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), 0);
+	ck_assert_str_eq(got.type_instance[11], "UNKNOWN");
+	ck_assert_double_eq(got.value[11], 4);
+	ck_assert_double_eq(got.value[7], 1);
+	tcps_ctx_free(ctx);
+}
+END_TEST
+
+Suite *collect_fake_suite(void)
+{
+	Suite *s = suite_create("collect-failures");
+	TCase *tc = tcase_create("retry");
+
+	tcase_add_checked_fixture(tc, fake_setup, NULL);
+	tcase_add_test(tc, retry_after_interrupted_dump);
+	tcase_add_test(tc, two_failures_emit_nothing);
+	tcase_add_test(tc, reopen_failure_is_reported);
+	tcase_add_test(tc, open_failure_at_start);
+	tcase_add_test(tc, unknown_states_are_emitted);
 	suite_add_tcase(s, tc);
 	return s;
 }
