@@ -48,6 +48,24 @@ static int dispatch_value(void *data, const struct tcps_value *value)
 	return plugin_dispatch_values(&vl) == 0 ? 0 : -EIO;
 }
 
+static int dispatch_notification(void *data,
+				 const struct tcps_notification *notif)
+{
+	const struct dispatch_batch *batch = data;
+	notification_t n = { .severity = (int)notif->severity,
+			     .time = batch->time };
+
+	sstrncpy(n.message, notif->message, sizeof(n.message));
+	sstrncpy(n.host, hostname_g, sizeof(n.host));
+	sstrncpy(n.plugin, PLUGIN_NAME, sizeof(n.plugin));
+	sstrncpy(n.plugin_instance, notif->plugin_instance,
+		 sizeof(n.plugin_instance));
+	sstrncpy(n.type, notif->type, sizeof(n.type));
+	sstrncpy(n.type_instance, notif->type_instance,
+		 sizeof(n.type_instance));
+	return plugin_dispatch_notification(&n) == 0 ? 0 : -EIO;
+}
+
 static void log_read_report(struct glue_instance *inst,
 			    const struct tcps_read_report *report)
 {
@@ -79,7 +97,9 @@ static int tcps_read(user_data_t *ud)
 {
 	struct glue_instance *inst = ud->data;
 	struct dispatch_batch batch = { .time = cdtime() };
-	struct tcps_sink sink = { .value = dispatch_value, .data = &batch };
+	struct tcps_sink sink = { .value = dispatch_value,
+				  .notify = dispatch_notification,
+				  .data = &batch };
 	struct tcps_read_report report;
 	int ret;
 

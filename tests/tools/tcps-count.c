@@ -19,6 +19,21 @@ static int print_value(void *data, const struct tcps_value *value)
 	return 0;
 }
 
+static int print_notification(void *data, const struct tcps_notification *notif)
+{
+	static const char *const names[] = { [TCPS_SEVERITY_FAILURE] =
+						     "FAILURE",
+					     [TCPS_SEVERITY_WARNING] =
+						     "WARNING",
+					     [TCPS_SEVERITY_OKAY] = "OKAY" };
+
+	(void)data;
+	printf("NOTIFY %s %s/%s-%s %s\n", names[notif->severity],
+	       notif->plugin_instance, notif->type, notif->type_instance,
+	       notif->message);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct tcps_options *opts)
 {
 	int c;
@@ -39,7 +54,8 @@ static int parse_args(int argc, char **argv, struct tcps_options *opts)
 int main(int argc, char **argv)
 {
 	struct tcps_options opts;
-	struct tcps_sink sink = { .value = print_value };
+	struct tcps_sink sink = { .value = print_value,
+				  .notify = print_notification };
 	struct tcps_read_report report;
 	struct tcps_ctx *ctx;
 	int ret;

@@ -31,6 +31,14 @@ static int capture(void *data, const struct tcps_value *value)
 	return 0;
 }
 
+static int refuse_notification(void *data,
+			       const struct tcps_notification *notif)
+{
+	(void)data;
+	ck_abort_msg("unexpected notification: %s", notif->message);
+	return 0;
+}
+
 static int listen_loopback(void)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
@@ -47,7 +55,9 @@ START_TEST(emits_every_state_with_our_listener)
 {
 	struct tcps_options opts;
 	struct captured got = { .n = 0 };
-	struct tcps_sink sink = { .value = capture, .data = &got };
+	struct tcps_sink sink = { .value = capture,
+				  .notify = refuse_notification,
+				  .data = &got };
 	struct tcps_read_report report;
 	struct tcps_ctx *ctx;
 	int fd = listen_loopback();
@@ -76,7 +86,9 @@ START_TEST(one_family_only)
 {
 	struct tcps_options opts;
 	struct captured got = { .n = 0 };
-	struct tcps_sink sink = { .value = capture, .data = &got };
+	struct tcps_sink sink = { .value = capture,
+				  .notify = refuse_notification,
+				  .data = &got };
 	struct tcps_read_report report;
 	struct tcps_ctx *ctx;
 	int fd = listen_loopback();
@@ -114,7 +126,9 @@ Suite *collect_suite(void)
 
 static struct fake_source fake;
 static struct captured got;
-static struct tcps_sink capture_sink = { .value = capture, .data = &got };
+static struct tcps_sink capture_sink = { .value = capture,
+					 .notify = refuse_notification,
+					 .data = &got };
 
 static void fake_setup(void)
 {
