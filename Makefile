@@ -37,9 +37,8 @@ else
 Q := @
 endif
 
-CORE_SRCS := plugin/record.c plugin/diag.c plugin/tally.c plugin/options.c \
-	plugin/collect.c
 GLUE_SRCS := plugin/collectd_glue.c
+CORE_SRCS := $(filter-out $(GLUE_SRCS),$(sort $(wildcard plugin/*.c)))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \

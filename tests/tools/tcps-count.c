@@ -1,79 +1,175 @@
 /*
- * Prints what the core counts in the current network namespace, one
- * "tcp_connections-STATE value" line per value, the way the plugin
- * would dispatch it. Used by the tests to compare the core with ss.
+ * Runs the core the way the plugin does, without collectd, and prints
+ * every value ("[instance/]type-type_instance value") and notification
+ * ("NOTIFY SEVERITY instance/type-type_instance message"). Used by the
+ * tests to compare the core with ss, and by the benchmark.
+ *
+ *   tcps-count [-4 | -6] [-n READS] [-i SECONDS] [-q] [-o "Key value"]...
+ *
+ * -o sets any <Plugin tcpstates> option; values are written as in the
+ * config file (true/false, numbers, anything else is a string). With -n
+ * the reads repeat every -i seconds (default 0) and only the last read is
+ * printed unless -a is given; -q prints nothing but the summary.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tcpstates/collect.h"
 
+#define MAX_OPTION_VALUES 16
+
+struct run {
+	int reads;
+	double interval;
+	int print; /* 0 nothing, 1 last read, 2 every read */
+	int printing;
+};
+
 static int print_value(void *data, const struct tcps_value *value)
 {
-	(void)data;
-	printf("%s%s%s-%s %.0f\n", value->plugin_instance,
-	       value->plugin_instance[0] ? "/" : "", value->type,
-	       value->type_instance, value->value);
+	const struct run *run = data;
+
+	if (run->printing)
+		printf("%s%s%s-%s %.17g\n", value->plugin_instance,
+		       value->plugin_instance[0] ? "/" : "", value->type,
+		       value->type_instance, value->value);
 	return 0;
 }
 
 static int print_notification(void *data, const struct tcps_notification *notif)
 {
-	static const char *const names[] = { [TCPS_SEVERITY_FAILURE] =
-						     "FAILURE",
-					     [TCPS_SEVERITY_WARNING] =
-						     "WARNING",
-					     [TCPS_SEVERITY_OKAY] = "OKAY" };
+	const struct run *run = data;
+	const char *name = notif->severity == TCPS_SEVERITY_OKAY ? "OKAY"
+			   : notif->severity == TCPS_SEVERITY_WARNING
+				   ? "WARNING"
+				   : "FAILURE";
 
-	(void)data;
-	printf("NOTIFY %s %s/%s-%s %s\n", names[notif->severity],
-	       notif->plugin_instance, notif->type, notif->type_instance,
-	       notif->message);
+	if (run->printing)
+		printf("NOTIFY %s %s/%s-%s %s\n", name, notif->plugin_instance,
+		       notif->type, notif->type_instance, notif->message);
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct tcps_options *opts)
+/* One word of -o as the config parser would type it. */
+static void type_word(char *word, struct tcps_cfg_value *value)
+{
+	char *end;
+
+	memset(value, 0, sizeof(*value));
+	if (strcasecmp(word, "true") == 0 || strcasecmp(word, "false") == 0) {
+		value->type = TCPS_CFG_BOOLEAN;
+		value->boolean = strcasecmp(word, "true") == 0;
+		return;
+	}
+	value->number = strtod(word, &end);
+	if (end != word && *end == '\0') {
+		value->type = TCPS_CFG_NUMBER;
+		return;
+	}
+	value->type = TCPS_CFG_STRING;
+	value->string = word;
+}
+
+static int apply_option(struct tcps_options *opts, char *text)
+{
+	struct tcps_cfg_value values[MAX_OPTION_VALUES];
+	char *key = strtok(text, " \t");
+	char *word;
+	size_t n = 0;
+	char err[256];
+
+	if (!key)
+		return -EINVAL;
+	while ((word = strtok(NULL, " \t")) && n < MAX_OPTION_VALUES)
+		type_word(word, &values[n++]);
+	if (tcps_options_set(opts, key, values, n, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tcps-count: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct tcps_options *opts,
+		      struct run *run)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "46")) != -1) {
-		if (c == '4') {
+	while ((c = getopt(argc, argv, "46n:i:qao:")) != -1) {
+		if (c == '4')
 			opts->ipv6 = false;
-		} else if (c == '6') {
+		else if (c == '6')
 			opts->ipv4 = false;
-		} else {
-			fprintf(stderr, "usage: %s [-4 | -6]\n", argv[0]);
+		else if (c == 'n')
+			run->reads = atoi(optarg);
+		else if (c == 'i')
+			run->interval = atof(optarg);
+		else if (c == 'q')
+			run->print = 0;
+		else if (c == 'a')
+			run->print = 2;
+		else if (c != 'o' || apply_option(opts, optarg) != 0)
 			return -EINVAL;
-		}
 	}
-	return opts->ipv4 || opts->ipv6 ? 0 : -EINVAL;
+	if (run->reads < 1)
+		return -EINVAL;
+	return 0;
+}
+
+static void pause_for(double seconds)
+{
+	struct timespec ts = { .tv_sec = (time_t)seconds,
+			       .tv_nsec = (long)((seconds - (time_t)seconds) *
+						 1e9) };
+
+	if (seconds > 0)
+		nanosleep(&ts, NULL);
 }
 
 int main(int argc, char **argv)
 {
 	struct tcps_options opts;
+	struct run run = { .reads = 1, .print = 1 };
 	struct tcps_sink sink = { .value = print_value,
-				  .notify = print_notification };
-	struct tcps_read_report report;
+				  .notify = print_notification,
+				  .data = &run };
+	struct tcps_read_report report = { 0 };
 	struct tcps_ctx *ctx;
-	int ret;
+	char err[256];
+	int ret = 0;
 
 	tcps_options_init(&opts);
-	if (parse_args(argc, argv, &opts) != 0)
+	if (parse_args(argc, argv, &opts, &run) != 0 ||
+	    tcps_options_check(&opts, err, sizeof(err)) != 0) {
+		fprintf(stderr,
+			"usage: %s [-4|-6] [-n READS] [-i SECONDS] "
+			"[-q|-a] [-o 'Key value']...\n",
+			argv[0]);
 		return 2;
+	}
 	ret = tcps_ctx_new(&opts, &ctx);
 	if (ret < 0) {
 		fprintf(stderr, "tcps-count: open: %s\n", strerror(-ret));
 		return 1;
 	}
-	ret = tcps_ctx_read(ctx, &sink, &report);
-	if (ret < 0)
-		fprintf(stderr, "tcps-count: dump: %s\n", strerror(-ret));
+	for (int i = 0; i < run.reads; i++) {
+		if (i > 0)
+			pause_for(run.interval);
+		run.printing = run.print == 2 ||
+			       (run.print == 1 && i == run.reads - 1);
+		ret = tcps_ctx_read(ctx, &sink, &report);
+		if (ret < 0)
+			fprintf(stderr, "tcps-count: read: %s\n",
+				strerror(-ret));
+		fflush(stdout);
+	}
 	fprintf(stderr,
-		"tcps-count: %llu records, %llu malformed, %llu recv, %d "
-		"attempts\n",
+		"tcps-count: %llu records, %llu malformed, %llu recv, "
+		"%d attempts\n",
 		(unsigned long long)report.stats.records,
 		(unsigned long long)report.stats.malformed,
 		(unsigned long long)report.stats.recv_calls, report.attempts);
