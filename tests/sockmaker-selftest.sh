@@ -54,7 +54,8 @@ pid=$!
 exec 3>"$tmp/in"
 
 ms_since() {
-	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }'
+	awk -v a="$1" -v b="$EPOCHREALTIME" \
+		'BEGIN { printf "%d", (b - a) * 1000 }'
 }
 
 start=$EPOCHREALTIME
@@ -85,7 +86,7 @@ first_all=$(count)
 
 # The orphaned peers need tcp_fin_timeout to go; allow up to 10 s.
 settle=
-for i in $(seq 100); do
+while [ "$(ms_since "$ready")" -lt 10000 ]; do
 	ok=1
 	for s in $states; do
 		[ "$(count "$s")" -eq "$(expect "$s")" ] || ok=

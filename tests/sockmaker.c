@@ -281,6 +281,7 @@ static int connect_to(const struct listeners *ls, enum fam f,
 		      const struct sockaddr_storage *src, socklen_t srclen)
 {
 	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
+	const struct sockaddr *dst = (const struct sockaddr *)&ls->sa[f];
 	char buf[INET6_ADDRSTRLEN];
 	int fd = new_socket(f);
 
@@ -289,9 +290,12 @@ static int connect_to(const struct listeners *ls, enum fam f,
 	if (src && bind(fd, (const struct sockaddr *)src, srclen) < 0)
 		fail("bind %s:0: %s (ephemeral ports of this source used up?)",
 		     addr_str(src, buf, sizeof(buf)), strerror(errno));
-	if (connect(fd, (const struct sockaddr *)&ls->sa[f], ls->salen[f]) < 0)
+	if (connect(fd, dst, ls->salen[f]) < 0) {
+		/* SIGTERM shows up here as EINTR; report it as such. */
+		check_stop();
 		fail("connect to %s: %s", fam_name(f),
 		     errno == EINPROGRESS ? "timed out" : strerror(errno));
+	}
 	return fd;
 }
 
@@ -645,6 +649,50 @@ static void reserve_fds(const struct config *cfg)
 		fail("out of memory");
 }
 
+/* Ports of ip_local_port_range, from which bind() to port 0 picks. */
+static long port_range(void)
+{
+	FILE *fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	long lo, hi, n = -1;
+
+	if (fp) {
+		if (fscanf(fp, "%ld %ld", &lo, &hi) == 2 && hi >= lo)
+			n = hi - lo + 1;
+		fclose(fp);
+	}
+	return n;
+}
+
+/* Every --time-wait client keeps its bound port until TIME_WAIT ends. */
+static void check_tw_ports(const struct config *cfg)
+{
+	long v4 = fam_count(cfg, cfg->count[K_TW], F4);
+	long v6 = fam_count(cfg, cfg->count[K_TW], F6);
+	long most = (v4 + cfg->tw_sources - 1) / cfg->tw_sources;
+	long range = port_range();
+
+	if (v6 > most)
+		most = v6;
+	if (range < 0)
+		return;
+	if (most > range)
+		fail("--time-wait: %ld clients on one source address, but "
+		     "ip_local_port_range has only %ld ports",
+		     most, range);
+	/*
+	 * bind() searches one half of the range first and falls back to
+	 * the other only after rescanning the first in full, so creation
+	 * turns roughly quadratic past that point.
+	 */
+	if (most > range / 2)
+		fprintf(stderr,
+			"sockmaker: warning: %ld --time-wait clients "
+			"on one source address, more than half of "
+			"ip_local_port_range (%ld): this will be slow; "
+			"raise --tw-sources\n",
+			most, range / 2);
+}
+
 static void check_kernel_limits(const struct config *cfg)
 {
 	long tw = read_sysctl("/proc/sys/net/ipv4/tcp_max_tw_buckets");
@@ -657,6 +705,7 @@ static void check_kernel_limits(const struct config *cfg)
 		fail("--time-wait plus --close-wait exceed "
 		     "net.ipv4.tcp_max_tw_buckets (%ld)",
 		     tw);
+	check_tw_ports(cfg);
 	if (q < 0 || q > BACKLOG)
 		q = BACKLOG;
 	/* Beyond the backlog the SYN queue answers with cookies instead. */
