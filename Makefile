@@ -134,4 +134,5 @@ uninstall:
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(patsubst %.o,%.d,$(CORE_OBJS) $(GLUE_OBJS) $(UNIT_OBJS) \
+	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/sockmaker.o)

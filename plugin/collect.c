@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tcpstates/collect.h"
 
@@ -11,6 +12,7 @@ struct tcps_ctx {
 	void *source_arg;
 	void *handle; /* NULL after a failure until reopened */
 	struct tcps_state_tally states;
+	struct tcps_leaks *leaks; /* NULL when ProcessStates is "none" */
 };
 
 static int kernel_open(void *arg, void **ret_handle)
@@ -50,6 +52,32 @@ static enum tcps_dump_family dump_family(const struct tcps_options *opts)
 	return opts->ipv4 ? TCPS_DUMP_IPV4 : TCPS_DUMP_IPV6;
 }
 
+static int new_observers(struct tcps_ctx *ctx)
+{
+	const struct tcps_options *o = &ctx->opts;
+	struct tcps_leaks_config leaks = {
+		.state_mask = o->process_states,
+		.top_n = o->top_processes,
+		.max_tracked = o->max_tracked_sockets,
+		.threshold = o->leak_threshold,
+		.max_age_s = o->leak_age,
+		.group_by = o->group_by,
+		.proc_root = o->proc_root,
+	};
+
+	if (o->process_states == 0)
+		return 0;
+	return tcps_leaks_new(&leaks, &ctx->leaks);
+}
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret)
 {
 	return tcps_ctx_new_source(opts, &tcps_kernel_source, NULL, ret);
@@ -68,7 +96,9 @@ int tcps_ctx_new_source(const struct tcps_options *opts,
 	ctx->opts = *opts;
 	ctx->source = ops;
 	ctx->source_arg = arg;
-	err = ops->open(arg, &ctx->handle);
+	err = new_observers(ctx);
+	if (err == 0)
+		err = ops->open(arg, &ctx->handle);
 	if (err < 0) {
 		tcps_ctx_free(ctx);
 		return err;
@@ -83,6 +113,7 @@ void tcps_ctx_free(struct tcps_ctx *ctx)
 		return;
 	if (ctx->handle)
 		ctx->source->close(ctx->handle);
+	tcps_leaks_free(ctx->leaks);
 	free(ctx);
 }
 
@@ -91,6 +122,22 @@ static void observe_record(const struct tcps_record *rec, void *data)
 	struct tcps_ctx *ctx = data;
 
 	tcps_state_tally_add(&ctx->states, rec);
+	if (ctx->leaks)
+		tcps_leaks_observe(ctx->leaks, rec);
+}
+
+static void begin_observers(struct tcps_ctx *ctx)
+{
+	tcps_state_tally_reset(&ctx->states);
+	if (ctx->leaks)
+		tcps_leaks_begin(ctx->leaks);
+}
+
+static void abort_observers(struct tcps_ctx *ctx)
+{
+	tcps_state_tally_reset(&ctx->states);
+	if (ctx->leaks)
+		tcps_leaks_abort(ctx->leaks);
 }
 
 /* A socket that failed mid-dump may still hold the rest of that dump, so
@@ -100,7 +147,7 @@ static int dump_once(struct tcps_ctx *ctx, struct tcps_dump_stats *stats)
 	int ret;
 
 	memset(stats, 0, sizeof(*stats));
-	tcps_state_tally_reset(&ctx->states);
+	begin_observers(ctx);
 	if (!ctx->handle) {
 		ret = ctx->source->open(ctx->source_arg, &ctx->handle);
 		if (ret < 0) {
@@ -148,10 +195,15 @@ int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 	}
 	report->error = ret;
 	if (ret < 0) {
-		tcps_state_tally_reset(&ctx->states);
+		abort_observers(ctx);
 		return ret;
 	}
 	emit_states(ctx, sink);
+	if (ctx->leaks) {
+		report->leaks_error =
+			tcps_leaks_end(ctx->leaks, monotonic_ms(), sink);
+		report->leaks = tcps_leaks_stats(ctx->leaks);
+	}
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "tcpstates/options.h"
+#include "tcpstates/tally.h"
 
 struct option_desc;
 typedef int (*option_apply_fn)(struct tcps_options *opts,
@@ -16,7 +17,8 @@ typedef int (*option_apply_fn)(struct tcps_options *opts,
 struct option_desc {
 	const char *name;
 	option_apply_fn apply;
-	size_t offset; /* of the field inside struct tcps_options */
+	size_t offset;	 /* of the field inside struct tcps_options */
+	double min, max; /* for numbers */
 };
 
 /* Writes the value the way the user wrote it, for error messages. */
@@ -97,9 +99,97 @@ static int apply_bool(struct tcps_options *opts, const struct option_desc *desc,
 	return reject(desc->name, &values[0], "true or false", err, err_size);
 }
 
+static int apply_uint(struct tcps_options *opts, const struct option_desc *desc,
+		      const struct tcps_cfg_value *values, size_t values_num,
+		      char *err, size_t err_size)
+{
+	uint32_t *field = (uint32_t *)((char *)opts + desc->offset);
+	char expected[64];
+	double n = values_num == 1 ? values[0].number : 0;
+
+	if (need_one_value(desc->name, values_num, err, err_size) != 0)
+		return -EINVAL;
+	if (values[0].type == TCPS_CFG_NUMBER && n >= desc->min &&
+	    n <= desc->max && n == (double)(uint32_t)n) {
+		*field = (uint32_t)n;
+		return 0;
+	}
+	snprintf(expected, sizeof(expected), "a whole number from %.0f to %.0f",
+		 desc->min, desc->max);
+	return reject(desc->name, &values[0], expected, err, err_size);
+}
+
+static int apply_group_by(struct tcps_options *opts,
+			  const struct option_desc *desc,
+			  const struct tcps_cfg_value *values,
+			  size_t values_num, char *err, size_t err_size)
+{
+	static const char *const names[] = {
+		[TCPS_GROUP_COMM] = "comm",
+		[TCPS_GROUP_EXE] = "exe",
+		[TCPS_GROUP_UNIT] = "unit",
+	};
+
+	if (need_one_value(desc->name, values_num, err, err_size) != 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (values[0].type == TCPS_CFG_STRING &&
+		    strcasecmp(values[0].string, names[i]) == 0) {
+			opts->group_by = (enum tcps_group_by)i;
+			return 0;
+		}
+	}
+	return reject(desc->name, &values[0], "\"comm\", \"exe\" or \"unit\"",
+		      err, err_size);
+}
+
+/* ProcessStates "CLOSE_WAIT" "ESTABLISHED" ...; "none" turns it off. The
+ * first line replaces the default, later lines add to it. */
+static int apply_states(struct tcps_options *opts,
+			const struct option_desc *desc,
+			const struct tcps_cfg_value *values, size_t values_num,
+			char *err, size_t err_size)
+{
+	uint32_t mask = opts->process_states_set ? opts->process_states : 0;
+
+	if (values_num == 0) {
+		snprintf(err, err_size,
+			 "option \"%s\": expected one or more TCP state "
+			 "names, got none",
+			 desc->name);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < values_num; i++) {
+		int slot = values[i].type == TCPS_CFG_STRING
+				   ? tcps_state_from_name(values[i].string)
+				   : -ENOENT;
+
+		if (slot >= 0) {
+			mask |= 1u << slot;
+		} else if (values[i].type != TCPS_CFG_STRING ||
+			   strcasecmp(values[i].string, "none") != 0) {
+			return reject(desc->name, &values[i],
+				      "a TCP state name such as \"CLOSE_WAIT\" "
+				      "or \"none\"",
+				      err, err_size);
+		}
+	}
+	opts->process_states = mask;
+	opts->process_states_set = true;
+	return 0;
+}
+
+#define FIELD(name) offsetof(struct tcps_options, name)
+
 static const struct option_desc option_table[] = {
-	{ "IPv4", apply_bool, offsetof(struct tcps_options, ipv4) },
-	{ "IPv6", apply_bool, offsetof(struct tcps_options, ipv6) },
+	{ "IPv4", apply_bool, FIELD(ipv4), 0, 0 },
+	{ "IPv6", apply_bool, FIELD(ipv6), 0, 0 },
+	{ "ProcessStates", apply_states, 0, 0, 0 },
+	{ "TopProcesses", apply_uint, FIELD(top_processes), 0, 1000 },
+	{ "GroupBy", apply_group_by, 0, 0, 0 },
+	{ "LeakThreshold", apply_uint, FIELD(leak_threshold), 0, 1e9 },
+	{ "LeakAge", apply_uint, FIELD(leak_age), 0, 1e9 },
+	{ "MaxTrackedSockets", apply_uint, FIELD(max_tracked_sockets), 1, 1e8 },
 };
 
 void tcps_options_init(struct tcps_options *opts)
@@ -107,6 +197,13 @@ void tcps_options_init(struct tcps_options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->ipv4 = true;
 	opts->ipv6 = true;
+	opts->process_states = 1u << TCPS_CLOSE_WAIT;
+	opts->top_processes = 10;
+	opts->group_by = TCPS_GROUP_COMM;
+	opts->leak_threshold = 100;
+	opts->leak_age = 600;
+	opts->max_tracked_sockets = 65536;
+	opts->proc_root = "/proc";
 }
 
 int tcps_options_set(struct tcps_options *opts, const char *key,

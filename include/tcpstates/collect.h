@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "tcpstates/diag.h"
+#include "tcpstates/leaks.h"
 #include "tcpstates/options.h"
 #include "tcpstates/sink.h"
 #include "tcpstates/tally.h"
@@ -31,6 +32,8 @@ struct tcps_read_report {
 	int first_error; /* -errno of the failed first attempt, or 0 */
 	int error;	 /* -errno of the last attempt, or 0 */
 	struct tcps_dump_stats stats; /* of the attempt that counted */
+	int leaks_error;	      /* -errno of the leak finder, or 0 */
+	const struct tcps_leaks_stats *leaks; /* NULL when it is off */
 };
 
 /*

@@ -4,10 +4,23 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "tcpstates/owners.h"
 
 struct tcps_options {
 	bool ipv4;
 	bool ipv6;
+	/* The leak finder (per-process view). */
+	uint32_t process_states; /* 1 << state slot; 0 = off */
+	bool process_states_set; /* a first ProcessStates replaces the default */
+	uint32_t top_processes;
+	enum tcps_group_by group_by;
+	uint32_t leak_threshold; /* sockets; 0 = off */
+	uint32_t leak_age;	 /* seconds; 0 = off */
+	uint32_t max_tracked_sockets;
+	/* Not a config option: where /proc is (tests use a fake tree). */
+	const char *proc_root;
 };
 
 /* A configuration value as the config file gave it. */

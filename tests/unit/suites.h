@@ -8,5 +8,8 @@ Suite *tally_suite(void);
 Suite *options_suite(void);
 Suite *collect_suite(void);
 Suite *collect_fake_suite(void);
+Suite *names_suite(void);
+Suite *owners_suite(void);
+Suite *leaks_suite(void);
 
 #endif

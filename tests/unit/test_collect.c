@@ -63,6 +63,7 @@ START_TEST(emits_every_state_with_our_listener)
 	int fd = listen_loopback();
 
 	tcps_options_init(&opts);
+	opts.process_states = 0;
 	ck_assert_int_eq(tcps_ctx_new(&opts, &ctx), 0);
 	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
 	ck_assert_int_eq(report.attempts, 1);
@@ -94,6 +95,7 @@ START_TEST(one_family_only)
 	int fd = listen_loopback();
 
 	tcps_options_init(&opts);
+	opts.process_states = 0;
 	opts.ipv6 = false;
 	ck_assert_int_eq(tcps_ctx_new(&opts, &ctx), 0);
 	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
@@ -142,6 +144,7 @@ static struct tcps_ctx *fake_ctx(bool ipv4, bool ipv6)
 	struct tcps_ctx *ctx;
 
 	tcps_options_init(&opts);
+	opts.process_states = 0; /* the leak finder has its own suite */
 	opts.ipv4 = ipv4;
 	opts.ipv6 = ipv6;
 	ck_assert_int_eq(

@@ -1,0 +1,54 @@
+/*
+ * The leak finder: which process groups hold sockets in the tracked
+ * states (CLOSE_WAIT by default), how many, how old, how much unread.
+ */
+#ifndef TCPSTATES_LEAKS_H
+#define TCPSTATES_LEAKS_H
+
+#include <stdint.h>
+
+#include "tcpstates/owners.h"
+#include "tcpstates/record.h"
+#include "tcpstates/sink.h"
+
+struct tcps_leaks_config {
+	uint32_t state_mask;  /* 1 << slot for every ProcessStates state */
+	uint32_t top_n;	      /* TopProcesses: named groups; others "other" */
+	uint32_t max_tracked; /* MaxTrackedSockets: bound of the age table */
+	uint32_t threshold;   /* LeakThreshold, sockets; 0 = off */
+	uint32_t max_age_s;   /* LeakAge, seconds; 0 = off */
+	enum tcps_group_by group_by;
+	const char *proc_root; /* copied */
+};
+
+struct tcps_leaks_stats {
+	struct tcps_owner_stats owners; /* of the last resolve */
+	uint64_t candidates;		/* sockets in tracked states */
+	uint64_t untracked; /* sockets the age table had no room for */
+	int resolve_error;  /* -errno of the last resolve, or 0 */
+};
+
+struct tcps_leaks;
+
+int tcps_leaks_new(const struct tcps_leaks_config *cfg,
+		   struct tcps_leaks **ret);
+void tcps_leaks_free(struct tcps_leaks *leaks);
+
+void tcps_leaks_begin(struct tcps_leaks *leaks);
+void tcps_leaks_observe(struct tcps_leaks *leaks,
+			const struct tcps_record *rec);
+/* After a failed dump: forget the interval, keep ages and alarms. */
+void tcps_leaks_abort(struct tcps_leaks *leaks);
+
+/*
+ * After a successful dump: finds owners, ages the sockets (now_ms is a
+ * monotonic clock), emits per-group values and leak notifications.
+ * Returns 0, or -errno when memory ran out (values are still emitted,
+ * with the owners that could not be found under "unknown").
+ */
+int tcps_leaks_end(struct tcps_leaks *leaks, uint64_t now_ms,
+		   const struct tcps_sink *sink);
+
+const struct tcps_leaks_stats *tcps_leaks_stats(const struct tcps_leaks *l);
+
+#endif

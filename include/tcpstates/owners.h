@@ -1,0 +1,74 @@
+/* Which process holds a socket: /proc/PID/fd links, with a cache. */
+#ifndef TCPSTATES_OWNERS_H
+#define TCPSTATES_OWNERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tcpstates/names.h"
+
+enum tcps_group_by {
+	TCPS_GROUP_COMM, /* /proc/PID/comm */
+	TCPS_GROUP_EXE,	 /* file name of /proc/PID/exe */
+	TCPS_GROUP_UNIT, /* last component of the cgroup v2 path */
+};
+
+/* One socket to attribute. owner is written: an index for
+ * tcps_owners_proc(), or -1 when no owner was found. */
+struct tcps_owner_query {
+	uint32_t inode;
+	uint32_t uid;
+	int32_t owner;
+};
+
+struct tcps_owner_proc {
+	pid_t pid;
+	char group[TCPS_NAME_MAX + 1]; /* cleaned; "" if unreadable */
+};
+
+/* What one resolve did, for logs and the benchmark. */
+struct tcps_owner_stats {
+	uint64_t cache_hits;	/* sockets confirmed with one readlink */
+	uint64_t procs_scanned; /* fd folders listed */
+	uint64_t links_read;	/* readlink calls */
+	uint64_t denied;	/* fd folders we may not read */
+	bool full_scan;		/* the uid-narrowed scan was not enough */
+	uint64_t unattributed;	/* sockets left without an owner */
+};
+
+struct tcps_owners;
+
+/* proc_root is copied ("/proc" on a real system). Returns 0 or -errno. */
+int tcps_owners_new(const char *proc_root, enum tcps_group_by group_by,
+		    struct tcps_owners **ret);
+void tcps_owners_free(struct tcps_owners *owners);
+
+/*
+ * Finds the owner of every query with a non-zero inode: first the owner
+ * remembered from the last call (confirmed with one readlink), then a
+ * scan of processes owned by the sockets' uids, then, only if sockets are
+ * still unattributed, of all other processes; stops as soon as every
+ * socket is attributed. Processes that exit meanwhile are skipped.
+ * Returns 0 or -errno (-ENOMEM; /proc unreadable gives -errno of opendir).
+ */
+int tcps_owners_resolve(struct tcps_owners *owners,
+			struct tcps_owner_query *queries, size_t count,
+			struct tcps_owner_stats *stats);
+
+/* The process behind an owner index of the last resolve. */
+const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *o,
+					       int32_t index);
+
+/*
+ * Parses a /proc/PID/fd link text "socket:[12345]" of len bytes (not
+ * NUL-terminated). Returns 0 and sets *ret_inode, or -EINVAL.
+ */
+int tcps_parse_socket_link(const char *text, size_t len, uint32_t *ret_inode);
+
+/* The group name for a cgroup file's contents (cgroup v2 "0::/path"
+ * preferred). Writes a cleaned name to out (TCPS_NAME_MAX + 1). */
+void tcps_unit_from_cgroup(const char *text, size_t len, char *out);
+
+#endif

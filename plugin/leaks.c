@@ -1,0 +1,669 @@
+/*
+ * The leak finder. Every interval: keep the sockets in tracked states
+ * (candidates), find their owners, age them by socket cookie across
+ * intervals, group them by process name, rank, emit, and raise or clear
+ * leak notifications.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "tcpstates/leaks.h"
+#include "tcpstates/tally.h"
+
+#define INSTANCE_PREFIX "proc_"
+#define INSTANCE_OTHER "proc-other"
+#define INSTANCE_UNKNOWN "proc-unknown"
+#define INSTANCE_MAX (TCPS_NAME_MAX + sizeof(INSTANCE_PREFIX))
+#define MESSAGE_MAX 256 /* collectd's notification message size */
+#define FIRST_CAPACITY 64
+
+struct candidate {
+	uint64_t cookie;
+	uint64_t first_seen_ms;
+	uint32_t inode, uid, unread;
+	uint8_t slot, family;
+	uint16_t local_port, remote_port;
+	uint8_t local_addr[16], remote_addr[16];
+};
+
+/* cookie -> first interval seen in this state; cookie 0 = empty slot. */
+struct age_entry {
+	uint64_t cookie;
+	uint64_t first_seen_ms;
+	uint8_t slot;
+};
+
+struct age_table {
+	struct age_entry *slots;
+	size_t cap, used;
+};
+
+struct state_acc {
+	uint64_t count, unread, oldest_ms;
+	int64_t oldest; /* candidate index of the oldest socket, -1 none */
+};
+
+struct group {
+	char instance[INSTANCE_MAX];
+	int pid; /* one process of the group, 0 if none known */
+	uint64_t total;
+	struct state_acc acc[TCPS_STATE_SLOTS];
+};
+
+/* A (group, state) whose WARNING was sent and whose OKAY is due. */
+struct alarm {
+	char instance[INSTANCE_MAX];
+	uint8_t slot;
+	bool still;
+};
+
+struct tcps_leaks {
+	struct tcps_leaks_config cfg;
+	struct tcps_owners *owners;
+	struct candidate *cands;
+	size_t cands_num, cands_cap;
+	uint64_t dropped[TCPS_STATE_SLOTS]; /* no memory for a candidate */
+	struct tcps_owner_query *queries;
+	size_t queries_cap;
+	struct age_table ages, next_ages;
+	struct group *groups; /* named groups of this interval */
+	size_t groups_num, groups_cap;
+	int32_t *group_of_proc;
+	size_t group_of_proc_cap;
+	struct group other, unknown;
+	struct group **out; /* what is emitted this interval */
+	size_t out_num;
+	char (*emitted)[INSTANCE_MAX]; /* instances emitted last interval */
+	size_t emitted_num;
+	struct alarm *alarms;
+	size_t alarms_num, alarms_cap;
+	struct tcps_leaks_stats stats;
+};
+
+static size_t emit_capacity(const struct tcps_leaks_config *cfg)
+{
+	return (size_t)cfg->top_n + 2; /* named, other, unknown */
+}
+
+int tcps_leaks_new(const struct tcps_leaks_config *cfg, struct tcps_leaks **ret)
+{
+	struct tcps_leaks *l = calloc(1, sizeof(*l));
+	int err;
+
+	if (!l)
+		return -ENOMEM;
+	l->cfg = *cfg;
+	l->cfg.proc_root = NULL; /* the owners keep their own copy */
+	l->alarms_cap = emit_capacity(cfg) * TCPS_STATE_SLOTS;
+	l->out = calloc(emit_capacity(cfg), sizeof(*l->out));
+	l->emitted = calloc(emit_capacity(cfg), sizeof(*l->emitted));
+	l->alarms = calloc(l->alarms_cap, sizeof(*l->alarms));
+	err = tcps_owners_new(cfg->proc_root, cfg->group_by, &l->owners);
+	if (err == 0 && (!l->out || !l->emitted || !l->alarms))
+		err = -ENOMEM;
+	if (err < 0) {
+		tcps_leaks_free(l);
+		return err;
+	}
+	*ret = l;
+	return 0;
+}
+
+void tcps_leaks_free(struct tcps_leaks *l)
+{
+	if (!l)
+		return;
+	tcps_owners_free(l->owners);
+	free(l->cands);
+	free(l->queries);
+	free(l->ages.slots);
+	free(l->next_ages.slots);
+	free(l->groups);
+	free(l->group_of_proc);
+	free(l->out);
+	free(l->emitted);
+	free(l->alarms);
+	free(l);
+}
+
+const struct tcps_leaks_stats *tcps_leaks_stats(const struct tcps_leaks *l)
+{
+	return &l->stats;
+}
+
+void tcps_leaks_begin(struct tcps_leaks *l)
+{
+	l->cands_num = 0;
+	memset(l->dropped, 0, sizeof(l->dropped));
+}
+
+void tcps_leaks_abort(struct tcps_leaks *l)
+{
+	tcps_leaks_begin(l);
+}
+
+static int grow(void **array, size_t *cap, size_t want, size_t elem_size)
+{
+	size_t new_cap = *cap ? *cap : FIRST_CAPACITY;
+	void *grown;
+
+	if (*cap >= want)
+		return 0;
+	while (new_cap < want)
+		new_cap *= 2;
+	grown = realloc(*array, new_cap * elem_size);
+	if (!grown)
+		return -ENOMEM;
+	*array = grown;
+	*cap = new_cap;
+	return 0;
+}
+
+/* Bytes the application has not read. In states after the peer's FIN the
+ * kernel counts the FIN as one byte of the receive queue. */
+static uint32_t unread_bytes(const struct tcps_record *rec)
+{
+	bool fin_received = rec->state == TCPS_CLOSE_WAIT ||
+			    rec->state == TCPS_LAST_ACK ||
+			    rec->state == TCPS_CLOSING;
+
+	if (fin_received && rec->rqueue > 0)
+		return rec->rqueue - 1;
+	return rec->rqueue;
+}
+
+void tcps_leaks_observe(struct tcps_leaks *l, const struct tcps_record *rec)
+{
+	struct candidate *c;
+
+	if (rec->state >= TCPS_STATE_UNKNOWN ||
+	    !(l->cfg.state_mask & (1u << rec->state)))
+		return;
+	if (grow((void **)&l->cands, &l->cands_cap, l->cands_num + 1,
+		 sizeof(*l->cands)) != 0) {
+		l->dropped[rec->state]++;
+		return;
+	}
+	c = &l->cands[l->cands_num++];
+	c->cookie = rec->cookie;
+	c->first_seen_ms = 0;
+	c->inode = rec->inode;
+	c->uid = rec->uid;
+	c->unread = unread_bytes(rec);
+	c->slot = rec->state;
+	c->family = rec->family;
+	c->local_port = rec->local_port;
+	c->remote_port = rec->remote_port;
+	memcpy(c->local_addr, rec->local_addr, sizeof(c->local_addr));
+	memcpy(c->remote_addr, rec->remote_addr, sizeof(c->remote_addr));
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static const struct age_entry *age_find(const struct age_table *t,
+					uint64_t cookie)
+{
+	size_t mask = t->cap - 1;
+
+	if (t->cap == 0 || cookie == 0)
+		return NULL;
+	for (size_t i = mix64(cookie) & mask;; i = (i + 1) & mask) {
+		if (t->slots[i].cookie == cookie)
+			return &t->slots[i];
+		if (t->slots[i].cookie == 0)
+			return NULL;
+	}
+}
+
+/* Empties the table and sizes it for entries (at most half full). The
+ * table shrinks again when far fewer sockets are tracked than before. */
+static int age_prepare(struct age_table *t, size_t entries)
+{
+	size_t cap = FIRST_CAPACITY;
+
+	while (cap < entries * 2)
+		cap *= 2;
+	t->used = 0;
+	if (t->cap >= cap && t->cap <= cap * 4) {
+		memset(t->slots, 0, t->cap * sizeof(*t->slots));
+		return 0;
+	}
+	free(t->slots);
+	t->slots = calloc(cap, sizeof(*t->slots));
+	t->cap = t->slots ? cap : 0;
+	return t->slots ? 0 : -ENOMEM;
+}
+
+static bool age_insert(struct age_table *t, const struct candidate *c,
+		       size_t max_entries)
+{
+	size_t mask = t->cap - 1;
+	size_t i;
+
+	if (c->cookie == 0 || t->used >= max_entries || t->cap == 0)
+		return false;
+	for (i = mix64(c->cookie) & mask; t->slots[i].cookie != 0;
+	     i = (i + 1) & mask)
+		if (t->slots[i].cookie == c->cookie)
+			return true; /* the same socket twice in one dump */
+	t->slots[i].cookie = c->cookie;
+	t->slots[i].first_seen_ms = c->first_seen_ms;
+	t->slots[i].slot = c->slot;
+	t->used++;
+	return true;
+}
+
+/* Sockets already aged keep their place first; new ones take what room
+ * is left, so past MaxTrackedSockets only the newest lose their age. */
+static void age_candidates(struct tcps_leaks *l, uint64_t now_ms)
+{
+	size_t max = l->cfg.max_tracked;
+	struct age_table swap;
+
+	l->stats.untracked = 0;
+	if (age_prepare(&l->next_ages,
+			l->cands_num < max ? l->cands_num : max) != 0)
+		max = 0;
+	for (size_t i = 0; i < l->cands_num; i++) {
+		struct candidate *c = &l->cands[i];
+		const struct age_entry *e = age_find(&l->ages, c->cookie);
+
+		c->first_seen_ms = now_ms;
+		if (e && e->slot == c->slot) {
+			c->first_seen_ms = e->first_seen_ms;
+			if (!age_insert(&l->next_ages, c, max))
+				l->stats.untracked++;
+		}
+	}
+	for (size_t i = 0; i < l->cands_num; i++) {
+		const struct candidate *c = &l->cands[i];
+
+		if (c->first_seen_ms == now_ms &&
+		    !age_insert(&l->next_ages, c, max))
+			l->stats.untracked++;
+	}
+	swap = l->ages;
+	l->ages = l->next_ages;
+	l->next_ages = swap;
+}
+
+static int find_owners(struct tcps_leaks *l)
+{
+	int err;
+
+	err = grow((void **)&l->queries, &l->queries_cap, l->cands_num,
+		   sizeof(*l->queries));
+	if (err == 0)
+		err = grow((void **)&l->group_of_proc, &l->group_of_proc_cap,
+			   l->cands_num, sizeof(*l->group_of_proc));
+	if (err < 0) {
+		memset(&l->stats.owners, 0, sizeof(l->stats.owners));
+		l->stats.owners.unattributed = l->cands_num;
+		return err;
+	}
+	for (size_t i = 0; i < l->cands_num; i++) {
+		l->queries[i].inode = l->cands[i].inode;
+		l->queries[i].uid = l->cands[i].uid;
+		l->queries[i].owner = -1;
+	}
+	for (size_t i = 0; i < l->cands_num; i++)
+		l->group_of_proc[i] = -2; /* not looked up yet */
+	return tcps_owners_resolve(l->owners, l->queries, l->cands_num,
+				   &l->stats.owners);
+}
+
+static void group_reset(struct group *g, const char *instance)
+{
+	memset(g, 0, sizeof(*g));
+	snprintf(g->instance, sizeof(g->instance), "%s", instance);
+	for (int s = 0; s < TCPS_STATE_SLOTS; s++) {
+		g->acc[s].oldest = -1;
+		g->acc[s].oldest_ms = UINT64_MAX;
+	}
+}
+
+static void group_add(struct group *g, const struct candidate *c, int64_t index,
+		      int pid)
+{
+	struct state_acc *acc = &g->acc[c->slot];
+
+	acc->count++;
+	acc->unread += c->unread;
+	if (c->first_seen_ms < acc->oldest_ms) {
+		acc->oldest_ms = c->first_seen_ms;
+		acc->oldest = index;
+	}
+	g->total++;
+	if (g->pid == 0)
+		g->pid = pid;
+}
+
+static void group_merge(struct group *dst, const struct group *src)
+{
+	for (int s = 0; s < TCPS_STATE_SLOTS; s++) {
+		struct state_acc *d = &dst->acc[s];
+		const struct state_acc *a = &src->acc[s];
+
+		d->count += a->count;
+		d->unread += a->unread;
+		if (a->oldest_ms < d->oldest_ms) {
+			d->oldest_ms = a->oldest_ms;
+			d->oldest = a->oldest;
+		}
+	}
+	dst->total += src->total;
+	if (dst->pid == 0)
+		dst->pid = src->pid;
+}
+
+/* The named group of an owner, created on first use; NULL = unknown. */
+static struct group *group_of(struct tcps_leaks *l, int32_t proc)
+{
+	const struct tcps_owner_proc *p = tcps_owners_proc(l->owners, proc);
+	char instance[INSTANCE_MAX];
+
+	if (!p || p->group[0] == '\0')
+		return NULL;
+	if (l->group_of_proc[proc] >= 0)
+		return &l->groups[l->group_of_proc[proc]];
+	snprintf(instance, sizeof(instance), INSTANCE_PREFIX "%s", p->group);
+	for (size_t i = 0; i < l->groups_num; i++) {
+		if (strcmp(l->groups[i].instance, instance) == 0) {
+			l->group_of_proc[proc] = (int32_t)i;
+			return &l->groups[i];
+		}
+	}
+	if (grow((void **)&l->groups, &l->groups_cap, l->groups_num + 1,
+		 sizeof(*l->groups)) != 0)
+		return NULL;
+	group_reset(&l->groups[l->groups_num], instance);
+	l->group_of_proc[proc] = (int32_t)l->groups_num;
+	return &l->groups[l->groups_num++];
+}
+
+/* owners_known: the queries hold a resolve's answer (not after ENOMEM). */
+static void build_groups(struct tcps_leaks *l, bool owners_known)
+{
+	l->groups_num = 0;
+	group_reset(&l->other, INSTANCE_OTHER);
+	group_reset(&l->unknown, INSTANCE_UNKNOWN);
+	for (size_t i = 0; i < l->cands_num; i++) {
+		int32_t proc = owners_known ? l->queries[i].owner : -1;
+		struct group *g = proc >= 0 ? group_of(l, proc) : NULL;
+		const struct tcps_owner_proc *p =
+			g ? tcps_owners_proc(l->owners, proc) : NULL;
+
+		group_add(g ? g : &l->unknown, &l->cands[i], (int64_t)i,
+			  p ? (int)p->pid : 0);
+	}
+	for (int s = 0; s < TCPS_STATE_SLOTS; s++) {
+		l->unknown.acc[s].count += l->dropped[s];
+		l->unknown.total += l->dropped[s];
+	}
+}
+
+static int by_total_then_name(const void *a, const void *b)
+{
+	const struct group *ga = a, *gb = b;
+
+	if (ga->total != gb->total)
+		return ga->total > gb->total ? -1 : 1;
+	return strcmp(ga->instance, gb->instance);
+}
+
+/* Top groups by socket count keep their name; the rest become "other". */
+static void rank_groups(struct tcps_leaks *l)
+{
+	qsort(l->groups, l->groups_num, sizeof(*l->groups), by_total_then_name);
+	l->out_num = 0;
+	for (size_t i = 0; i < l->groups_num; i++) {
+		if (i < l->cfg.top_n)
+			l->out[l->out_num++] = &l->groups[i];
+		else
+			group_merge(&l->other, &l->groups[i]);
+	}
+	if (l->other.total > 0)
+		l->out[l->out_num++] = &l->other;
+	if (l->unknown.total > 0)
+		l->out[l->out_num++] = &l->unknown;
+}
+
+static void emit(const struct tcps_sink *sink, const char *instance,
+		 const char *type, int slot, double value)
+{
+	struct tcps_value v = { .plugin_instance = instance,
+				.type = type,
+				.type_instance = tcps_state_name(slot),
+				.value = value };
+
+	sink->value(sink->data, &v);
+}
+
+static double age_seconds(const struct state_acc *acc, uint64_t now_ms)
+{
+	if (acc->count == 0 || acc->oldest_ms > now_ms)
+		return 0;
+	return (double)(now_ms - acc->oldest_ms) / 1000.0;
+}
+
+static bool tracked(const struct tcps_leaks *l, int slot)
+{
+	return (l->cfg.state_mask >> slot) & 1;
+}
+
+static void emit_group(const struct tcps_leaks *l, const struct group *g,
+		       uint64_t now_ms, const struct tcps_sink *sink)
+{
+	for (int s = TCPS_STATE_FIRST; s < TCPS_STATE_UNKNOWN; s++) {
+		const struct state_acc *acc = &g->acc[s];
+
+		if (!tracked(l, s))
+			continue;
+		emit(sink, g->instance, "tcp_connections", s,
+		     (double)acc->count);
+		emit(sink, g->instance, "duration", s,
+		     age_seconds(acc, now_ms));
+		emit(sink, g->instance, "bytes", s, (double)acc->unread);
+	}
+}
+
+static bool emitted_now(const struct tcps_leaks *l, const char *instance)
+{
+	for (size_t i = 0; i < l->out_num; i++)
+		if (strcmp(l->out[i]->instance, instance) == 0)
+			return true;
+	return false;
+}
+
+/* Groups sent last interval and gone now get zeros once: graphs fall. */
+static void emit_all(struct tcps_leaks *l, uint64_t now_ms,
+		     const struct tcps_sink *sink)
+{
+	struct group gone;
+
+	for (size_t i = 0; i < l->emitted_num; i++) {
+		if (emitted_now(l, l->emitted[i]))
+			continue;
+		group_reset(&gone, l->emitted[i]);
+		emit_group(l, &gone, now_ms, sink);
+	}
+	for (size_t i = 0; i < l->out_num; i++) {
+		emit_group(l, l->out[i], now_ms, sink);
+		snprintf(l->emitted[i], sizeof(l->emitted[i]), "%s",
+			 l->out[i]->instance);
+	}
+	l->emitted_num = l->out_num;
+}
+
+static void format_endpoint(uint8_t family, const uint8_t *addr, uint16_t port,
+			    char *out, size_t size)
+{
+	char text[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(family, addr, text, sizeof(text));
+	if (family == AF_INET6)
+		snprintf(out, size, "[%s]:%u", text, port);
+	else
+		snprintf(out, size, "%s:%u", text, port);
+}
+
+/* The group's name as an operator reads it: "java", "other", ... */
+static const char *display_name(const char *instance)
+{
+	if (strncmp(instance, INSTANCE_PREFIX, strlen(INSTANCE_PREFIX)) == 0)
+		return instance + strlen(INSTANCE_PREFIX);
+	return instance + strlen("proc-");
+}
+
+static struct alarm *alarm_find(struct tcps_leaks *l, const char *instance,
+				int slot)
+{
+	for (size_t i = 0; i < l->alarms_num; i++)
+		if (l->alarms[i].slot == slot &&
+		    strcmp(l->alarms[i].instance, instance) == 0)
+			return &l->alarms[i];
+	return NULL;
+}
+
+static bool leaking(const struct tcps_leaks *l, const struct state_acc *acc,
+		    uint64_t now_ms)
+{
+	if (acc->count == 0)
+		return false;
+	if (l->cfg.threshold > 0 && acc->count >= l->cfg.threshold)
+		return true;
+	return l->cfg.max_age_s > 0 &&
+	       age_seconds(acc, now_ms) >= (double)l->cfg.max_age_s;
+}
+
+static void notify(const struct tcps_sink *sink, enum tcps_severity severity,
+		   const char *instance, int slot, const char *message)
+{
+	struct tcps_notification n = { .severity = severity,
+				       .plugin_instance = instance,
+				       .type = "tcp_connections",
+				       .type_instance = tcps_state_name(slot),
+				       .message = message };
+
+	if (sink->notify)
+		sink->notify(sink->data, &n);
+}
+
+static void raise_alarm(struct tcps_leaks *l, const struct group *g, int slot,
+			uint64_t now_ms, const struct tcps_sink *sink)
+{
+	const struct state_acc *acc = &g->acc[slot];
+	const struct candidate *c = &l->cands[acc->oldest];
+	char message[MESSAGE_MAX], pid[24] = "", local[64], remote[64];
+	struct alarm *a;
+
+	if (l->alarms_num >= l->alarms_cap)
+		return; /* cannot remember it, so do not start it */
+	if (g->pid > 0)
+		snprintf(pid, sizeof(pid), " (pid %d)", g->pid);
+	format_endpoint(c->family, c->local_addr, c->local_port, local,
+			sizeof(local));
+	format_endpoint(c->family, c->remote_addr, c->remote_port, remote,
+			sizeof(remote));
+	snprintf(message, sizeof(message),
+		 "%s leak: %s%s holds %llu %s sockets, oldest %.0f s, %llu "
+		 "bytes unread (limits %u sockets, %u s); e.g. %s -> %s",
+		 tcps_state_name(slot), display_name(g->instance), pid,
+		 (unsigned long long)acc->count, tcps_state_name(slot),
+		 age_seconds(acc, now_ms), (unsigned long long)acc->unread,
+		 l->cfg.threshold, l->cfg.max_age_s, local, remote);
+	notify(sink, TCPS_SEVERITY_WARNING, g->instance, slot, message);
+	a = &l->alarms[l->alarms_num++];
+	snprintf(a->instance, sizeof(a->instance), "%s", g->instance);
+	a->slot = (uint8_t)slot;
+	a->still = true;
+}
+
+static uint64_t count_now(const struct tcps_leaks *l, const char *instance,
+			  int slot)
+{
+	for (size_t i = 0; i < l->out_num; i++)
+		if (strcmp(l->out[i]->instance, instance) == 0)
+			return l->out[i]->acc[slot].count;
+	return 0;
+}
+
+static void clear_alarm(struct tcps_leaks *l, size_t index,
+			const struct tcps_sink *sink)
+{
+	const struct alarm *a = &l->alarms[index];
+	char message[MESSAGE_MAX];
+
+	snprintf(message, sizeof(message),
+		 "%s leak cleared: %s holds %llu %s sockets (limits %u "
+		 "sockets, %u s)",
+		 tcps_state_name(a->slot), display_name(a->instance),
+		 (unsigned long long)count_now(l, a->instance, a->slot),
+		 tcps_state_name(a->slot), l->cfg.threshold, l->cfg.max_age_s);
+	notify(sink, TCPS_SEVERITY_OKAY, a->instance, a->slot, message);
+	l->alarms[index] = l->alarms[--l->alarms_num];
+}
+
+/* One WARNING when a group crosses a limit, one OKAY when it is back
+ * under both or gone; nothing while it stays where it is. */
+static void check_alarms(struct tcps_leaks *l, uint64_t now_ms,
+			 const struct tcps_sink *sink)
+{
+	for (size_t i = 0; i < l->alarms_num; i++)
+		l->alarms[i].still = false;
+	for (size_t i = 0; i < l->out_num; i++) {
+		const struct group *g = l->out[i];
+
+		for (int s = TCPS_STATE_FIRST; s < TCPS_STATE_UNKNOWN; s++) {
+			bool leak =
+				tracked(l, s) && leaking(l, &g->acc[s], now_ms);
+			struct alarm *a = alarm_find(l, g->instance, s);
+
+			if (a)
+				a->still = leak;
+			else if (leak && g->acc[s].oldest >= 0)
+				raise_alarm(l, g, s, now_ms, sink);
+		}
+	}
+	for (size_t i = l->alarms_num; i-- > 0;)
+		if (!l->alarms[i].still)
+			clear_alarm(l, i, sink);
+}
+
+int tcps_leaks_end(struct tcps_leaks *l, uint64_t now_ms,
+		   const struct tcps_sink *sink)
+{
+	bool owners_known = false;
+	int err = 0;
+
+	l->stats.candidates = l->cands_num;
+	l->stats.resolve_error = 0;
+	memset(&l->stats.owners, 0, sizeof(l->stats.owners));
+	/* Nothing in a tracked state: no /proc scan at all. */
+	if (l->cands_num > 0) {
+		age_candidates(l, now_ms);
+		err = find_owners(l);
+		l->stats.resolve_error = err;
+		owners_known = err != -ENOMEM;
+	} else {
+		age_prepare(&l->ages, 0);
+		l->stats.untracked = 0;
+	}
+	build_groups(l, owners_known);
+	rank_groups(l);
+	emit_all(l, now_ms, sink);
+	check_alarms(l, now_ms, sink);
+	return err == -ENOMEM ? err : 0;
+}

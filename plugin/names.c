@@ -1,0 +1,37 @@
+/* Names that can never add a Graphite path level, an InfluxDB tag or a
+ * collectd identifier separator: [A-Za-z0-9_-] only, bounded. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "tcpstates/names.h"
+
+static bool is_safe(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+size_t tcps_name_clean(const char *text, size_t len, char *out)
+{
+	size_t n = 0;
+	bool meaningful = false;
+
+	for (size_t i = 0; i < len && n < TCPS_NAME_MAX; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == '\0')
+			break;
+		if (is_safe(c)) {
+			out[n++] = (char)c;
+			meaningful |= c != '_';
+		} else if (n == 0 || out[n - 1] != '_') {
+			out[n++] = '_';
+		}
+	}
+	if (!meaningful) {
+		strcpy(out, TCPS_NAME_EMPTY);
+		return strlen(TCPS_NAME_EMPTY);
+	}
+	out[n] = '\0';
+	return n;
+}

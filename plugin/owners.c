@@ -1,0 +1,575 @@
+/*
+ * Socket inode -> process, by the links in /proc/PID/fd. The answer of
+ * the last interval is confirmed with one readlink per socket; /proc is
+ * scanned only for sockets still unknown, processes of the sockets' uids
+ * first, and the scan stops as soon as every socket has an owner.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "tcpstates/owners.h"
+
+#define SOCKET_PREFIX "socket:["
+#define LINK_MAX_TEXT 64
+#define NAME_FILE_MAX 4096
+
+struct inode_slot {
+	uint32_t inode; /* 0 = empty */
+	int32_t query;
+};
+
+struct pid_slot {
+	pid_t pid; /* 0 = empty */
+	int32_t proc;
+};
+
+struct remembered {
+	uint32_t inode;
+	pid_t pid;
+	int fd;
+};
+
+struct tcps_owners {
+	char *proc_root;
+	enum tcps_group_by group_by;
+	int proc_fd;
+	struct tcps_owner_query *queries; /* of the resolve under way */
+	size_t remaining;
+	struct tcps_owner_stats *stats;
+	struct inode_slot *inodes;
+	size_t inodes_cap;
+	struct pid_slot *pids;
+	size_t pids_cap;
+	struct tcps_owner_proc *procs;
+	size_t procs_num, procs_cap;
+	struct remembered *cache, *next_cache;
+	size_t cache_num, next_num, cache_cap, next_cap;
+	uid_t *uids;
+	size_t uids_num, uids_cap;
+};
+
+int tcps_parse_socket_link(const char *text, size_t len, uint32_t *ret_inode)
+{
+	const size_t prefix = sizeof(SOCKET_PREFIX) - 1;
+	uint64_t inode = 0;
+	size_t i;
+
+	if (len < prefix + 2 || memcmp(text, SOCKET_PREFIX, prefix) != 0 ||
+	    text[len - 1] != ']')
+		return -EINVAL;
+	for (i = prefix; i < len - 1; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -EINVAL;
+		inode = inode * 10 + (uint64_t)(text[i] - '0');
+		if (inode > UINT32_MAX)
+			return -EINVAL;
+	}
+	if (i == prefix || inode == 0)
+		return -EINVAL;
+	*ret_inode = (uint32_t)inode;
+	return 0;
+}
+
+static size_t pick_cgroup_line(const char *text, size_t len, size_t *ret_len)
+{
+	size_t start = 0, fallback = len, fallback_len = 0;
+
+	while (start < len) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		size_t line_len =
+			nl ? (size_t)(nl - text) - start : len - start;
+
+		if (line_len >= 3 && memcmp(text + start, "0::", 3) == 0) {
+			*ret_len = line_len;
+			return start;
+		}
+		if (fallback == len ||
+		    memmem(text + start, line_len, ":name=systemd:", 14)) {
+			fallback = start;
+			fallback_len = line_len;
+		}
+		start += line_len + 1;
+	}
+	*ret_len = fallback_len;
+	return fallback;
+}
+
+void tcps_unit_from_cgroup(const char *text, size_t len, char *out)
+{
+	size_t line_len, start = pick_cgroup_line(text, len, &line_len);
+	const char *line = text + start;
+	const char *path, *last;
+
+	path = start < len ? memchr(line, '/', line_len) : NULL;
+	if (!path) {
+		tcps_name_clean("", 0, out);
+		return;
+	}
+	/* Trailing slashes say nothing; "/" alone is the root cgroup. */
+	while (line + line_len - 1 > path && line[line_len - 1] == '/')
+		line_len--;
+	last = line + line_len;
+	while (last > path + 1 && last[-1] != '/')
+		last--;
+	if (line + line_len == path + 1) {
+		tcps_name_clean("root", 4, out);
+		return;
+	}
+	tcps_name_clean(last, (size_t)(line + line_len - last), out);
+}
+
+int tcps_owners_new(const char *proc_root, enum tcps_group_by group_by,
+		    struct tcps_owners **ret)
+{
+	struct tcps_owners *owners = calloc(1, sizeof(*owners));
+
+	if (!owners)
+		return -ENOMEM;
+	owners->proc_root = strdup(proc_root);
+	owners->group_by = group_by;
+	owners->proc_fd = -1;
+	if (!owners->proc_root) {
+		free(owners);
+		return -ENOMEM;
+	}
+	*ret = owners;
+	return 0;
+}
+
+void tcps_owners_free(struct tcps_owners *owners)
+{
+	if (!owners)
+		return;
+	if (owners->proc_fd >= 0)
+		close(owners->proc_fd);
+	free(owners->proc_root);
+	free(owners->inodes);
+	free(owners->pids);
+	free(owners->procs);
+	free(owners->cache);
+	free(owners->next_cache);
+	free(owners->uids);
+	free(owners);
+}
+
+const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *o,
+					       int32_t index)
+{
+	if (index < 0 || (size_t)index >= o->procs_num)
+		return NULL;
+	return &o->procs[index];
+}
+
+static size_t table_size_for(size_t count)
+{
+	size_t cap = 16;
+
+	while (cap < count * 2)
+		cap <<= 1;
+	return cap;
+}
+
+static uint32_t mix32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	return x ^ (x >> 16);
+}
+
+/* Grows a zeroed table if it is too small; contents are discarded. */
+static int reserve_table(void **table, size_t *cap, size_t want,
+			 size_t elem_size)
+{
+	if (*cap < want) {
+		void *grown = calloc(want, elem_size);
+
+		if (!grown)
+			return -ENOMEM;
+		free(*table);
+		*table = grown;
+		*cap = want;
+		return 0;
+	}
+	memset(*table, 0, *cap * elem_size);
+	return 0;
+}
+
+static int32_t find_query(const struct tcps_owners *o, uint32_t inode)
+{
+	size_t mask = o->inodes_cap - 1;
+
+	for (size_t i = mix32(inode) & mask;; i = (i + 1) & mask) {
+		if (o->inodes[i].inode == inode)
+			return o->inodes[i].query;
+		if (o->inodes[i].inode == 0)
+			return -1;
+	}
+}
+
+static void index_queries(struct tcps_owners *o, size_t count)
+{
+	size_t mask = o->inodes_cap - 1;
+
+	o->remaining = 0;
+	for (size_t q = 0; q < count; q++) {
+		uint32_t inode = o->queries[q].inode;
+		size_t i = mix32(inode) & mask;
+
+		o->queries[q].owner = -1;
+		if (inode == 0)
+			continue;
+		while (o->inodes[i].inode != 0 && o->inodes[i].inode != inode)
+			i = (i + 1) & mask;
+		if (o->inodes[i].inode == inode)
+			continue; /* the same socket twice: counted once */
+		o->inodes[i].inode = inode;
+		o->inodes[i].query = (int32_t)q;
+		o->remaining++;
+	}
+}
+
+/* Reads a small /proc file relative to the proc folder; returns length. */
+static ssize_t read_proc_file(int proc_fd, const char *path, char *buf,
+			      size_t size)
+{
+	int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+static void group_from_exe(int proc_fd, const char *pid_text, char *out)
+{
+	static const char deleted[] = " (deleted)";
+	char path[32], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/exe", pid_text);
+	n = readlinkat(proc_fd, path, target, sizeof(target) - 1);
+	if (n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	target[n] = '\0';
+	/* A binary replaced on disk while running is still that program. */
+	if ((size_t)n > sizeof(deleted) - 1 &&
+	    strcmp(target + n - (sizeof(deleted) - 1), deleted) == 0)
+		target[n - (sizeof(deleted) - 1)] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	tcps_name_clean(base, strlen(base), out);
+}
+
+static void read_group(const struct tcps_owners *o, pid_t pid, char *out)
+{
+	char path[32], pid_text[16], buf[NAME_FILE_MAX];
+	ssize_t n;
+
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
+	if (o->group_by == TCPS_GROUP_EXE) {
+		group_from_exe(o->proc_fd, pid_text, out);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", pid_text,
+		 o->group_by == TCPS_GROUP_UNIT ? "cgroup" : "comm");
+	n = read_proc_file(o->proc_fd, path, buf, sizeof(buf));
+	if (n <= 0) {
+		out[0] = '\0'; /* gone or unreadable: counted as unknown */
+		return;
+	}
+	if (o->group_by == TCPS_GROUP_UNIT) {
+		tcps_unit_from_cgroup(buf, (size_t)n, out);
+		return;
+	}
+	if (buf[n - 1] == '\n')
+		n--;
+	tcps_name_clean(buf, (size_t)n, out);
+}
+
+/* The proc entry of pid for this resolve, created on first use. */
+static int32_t proc_index(struct tcps_owners *o, pid_t pid)
+{
+	size_t mask = o->pids_cap - 1;
+	size_t i = mix32((uint32_t)pid) & mask;
+	struct tcps_owner_proc *proc;
+
+	while (o->pids[i].pid != 0 && o->pids[i].pid != pid)
+		i = (i + 1) & mask;
+	if (o->pids[i].pid == pid)
+		return o->pids[i].proc;
+	/* procs_cap >= queries and pids_cap >= 2 * queries: never full. */
+	proc = &o->procs[o->procs_num];
+	proc->pid = pid;
+	read_group(o, pid, proc->group);
+	o->pids[i].pid = pid;
+	o->pids[i].proc = (int32_t)o->procs_num;
+	return (int32_t)o->procs_num++;
+}
+
+static void attribute(struct tcps_owners *o, int32_t query, uint32_t inode,
+		      pid_t pid, int fd)
+{
+	struct remembered *next = &o->next_cache[o->next_num++];
+
+	o->queries[query].owner = proc_index(o, pid);
+	o->remaining--;
+	next->inode = inode;
+	next->pid = pid;
+	next->fd = fd;
+}
+
+/* The socket inode behind one fd link, or 0. */
+static uint32_t link_inode(int dir_fd, const char *name,
+			   struct tcps_owner_stats *stats)
+{
+	char text[LINK_MAX_TEXT];
+	uint32_t inode;
+	ssize_t n;
+
+	stats->links_read++;
+	n = readlinkat(dir_fd, name, text, sizeof(text));
+	if (n <= 0 || (size_t)n >= sizeof(text))
+		return 0;
+	if (tcps_parse_socket_link(text, (size_t)n, &inode) != 0)
+		return 0;
+	return inode;
+}
+
+static void confirm_remembered(struct tcps_owners *o)
+{
+	char path[48];
+
+	for (size_t i = 0; i < o->cache_num && o->remaining > 0; i++) {
+		const struct remembered *r = &o->cache[i];
+		int32_t q = find_query(o, r->inode);
+
+		if (q < 0 || o->queries[q].owner >= 0)
+			continue;
+		snprintf(path, sizeof(path), "%d/fd/%d", (int)r->pid, r->fd);
+		if (link_inode(o->proc_fd, path, o->stats) != r->inode)
+			continue;
+		o->stats->cache_hits++;
+		attribute(o, q, r->inode, r->pid, r->fd);
+	}
+}
+
+static int parse_pid(const char *name, pid_t *ret)
+{
+	long value = 0;
+
+	if (*name == '\0')
+		return -EINVAL;
+	for (const char *p = name; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		value = value * 10 + (*p - '0');
+		if (value > INT_MAX)
+			return -EINVAL;
+	}
+	if (value <= 0)
+		return -EINVAL;
+	*ret = (pid_t)value;
+	return 0;
+}
+
+static void scan_fds(struct tcps_owners *o, pid_t pid)
+{
+	char path[32];
+	struct dirent *entry;
+	DIR *dir;
+	int fd;
+
+	snprintf(path, sizeof(path), "%d/fd", (int)pid);
+	fd = openat(o->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			o->stats->denied++;
+		return; /* also: the process exited meanwhile */
+	}
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	o->stats->procs_scanned++;
+	while (o->remaining > 0 && (entry = readdir(dir))) {
+		uint32_t inode;
+		int32_t q;
+
+		if (entry->d_name[0] == '.')
+			continue;
+		inode = link_inode(dirfd(dir), entry->d_name, o->stats);
+		q = inode ? find_query(o, inode) : -1;
+		if (q >= 0 && o->queries[q].owner < 0)
+			attribute(o, q, inode, pid, atoi(entry->d_name));
+	}
+	closedir(dir);
+}
+
+static bool uid_wanted(const struct tcps_owners *o, uid_t uid)
+{
+	for (size_t i = 0; i < o->uids_num; i++)
+		if (o->uids[i] == uid)
+			return true;
+	return false;
+}
+
+/* Distinct uids of the sockets still without an owner. */
+static void collect_uids(struct tcps_owners *o, size_t count)
+{
+	o->uids_num = 0;
+	for (size_t q = 0; q < count; q++) {
+		const struct tcps_owner_query *query = &o->queries[q];
+
+		if (query->inode == 0 || query->owner >= 0 ||
+		    uid_wanted(o, query->uid))
+			continue;
+		o->uids[o->uids_num++] = query->uid;
+	}
+}
+
+/* narrow: only processes whose /proc/PID belongs to a wanted uid;
+ * otherwise only the others (the narrow pass already saw those). */
+static int scan_processes(struct tcps_owners *o, bool narrow)
+{
+	struct dirent *entry;
+	DIR *dir;
+	int fd = dup(o->proc_fd);
+
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -errno;
+	}
+	/* The duplicate shares its position with proc_fd: start over. */
+	rewinddir(dir);
+	while (o->remaining > 0 && (entry = readdir(dir))) {
+		struct stat st;
+		pid_t pid;
+
+		if (parse_pid(entry->d_name, &pid) != 0)
+			continue;
+		if (fstatat(o->proc_fd, entry->d_name, &st, 0) != 0)
+			continue; /* exited */
+		if (uid_wanted(o, st.st_uid) == narrow)
+			scan_fds(o, pid);
+	}
+	closedir(dir);
+	return 0;
+}
+
+/* Grows an array to hold want elements, keeping its contents. */
+static int grow(void **array, size_t *cap, size_t want, size_t elem_size)
+{
+	void *grown;
+
+	if (*cap >= want)
+		return 0;
+	grown = realloc(*array, want * elem_size);
+	if (!grown)
+		return -ENOMEM;
+	*array = grown;
+	*cap = want;
+	return 0;
+}
+
+static int reserve(struct tcps_owners *o, size_t count)
+{
+	size_t table = table_size_for(count);
+
+	if (reserve_table((void **)&o->inodes, &o->inodes_cap, table,
+			  sizeof(*o->inodes)) != 0 ||
+	    reserve_table((void **)&o->pids, &o->pids_cap, table,
+			  sizeof(*o->pids)) != 0)
+		return -ENOMEM;
+	if (grow((void **)&o->procs, &o->procs_cap, count, sizeof(*o->procs)) !=
+		    0 ||
+	    grow((void **)&o->uids, &o->uids_cap, count, sizeof(*o->uids)) != 0)
+		return -ENOMEM;
+	if (grow((void **)&o->cache, &o->cache_cap, count, sizeof(*o->cache)) !=
+		    0 ||
+	    grow((void **)&o->next_cache, &o->next_cap, count,
+		 sizeof(*o->next_cache)) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void swap_sizes(size_t *a, size_t *b)
+{
+	size_t t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static int open_proc(struct tcps_owners *o)
+{
+	if (o->proc_fd >= 0)
+		return 0;
+	o->proc_fd = open(o->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return o->proc_fd < 0 ? -errno : 0;
+}
+
+int tcps_owners_resolve(struct tcps_owners *owners,
+			struct tcps_owner_query *queries, size_t count,
+			struct tcps_owner_stats *stats)
+{
+	struct remembered *swap;
+	int ret = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	owners->procs_num = 0;
+	owners->next_num = 0;
+	if (count > 0) {
+		ret = reserve(owners, count);
+		if (ret == 0)
+			ret = open_proc(owners);
+	}
+	if (ret < 0 || count == 0) {
+		owners->cache_num = 0;
+		for (size_t q = 0; q < count; q++)
+			queries[q].owner = -1;
+		stats->unattributed = count;
+		return ret;
+	}
+	owners->queries = queries;
+	owners->stats = stats;
+	index_queries(owners, count);
+	confirm_remembered(owners);
+	if (owners->remaining > 0) {
+		collect_uids(owners, count);
+		ret = scan_processes(owners, true);
+	}
+	if (ret == 0 && owners->remaining > 0) {
+		stats->full_scan = true;
+		ret = scan_processes(owners, false);
+	}
+	stats->unattributed = owners->remaining;
+	swap = owners->cache;
+	owners->cache = owners->next_cache;
+	owners->next_cache = swap;
+	swap_sizes(&owners->cache_cap, &owners->next_cap);
+	owners->cache_num = owners->next_num;
+	owners->queries = NULL;
+	return ret;
+}

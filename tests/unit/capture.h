@@ -1,0 +1,38 @@
+/* A sink that keeps what the core emitted, for assertions. */
+#ifndef TCPSTATES_TEST_CAPTURE_H
+#define TCPSTATES_TEST_CAPTURE_H
+
+#include <stdbool.h>
+
+#include "tcpstates/sink.h"
+
+#define CAPTURE_MAX 512
+
+struct captured_value {
+	char instance[160], type[64], type_instance[64];
+	double value;
+};
+
+struct captured_notification {
+	enum tcps_severity severity;
+	char instance[160], type_instance[64], message[512];
+};
+
+struct capture {
+	struct captured_value values[CAPTURE_MAX];
+	int values_num;
+	struct captured_notification notes[CAPTURE_MAX];
+	int notes_num;
+};
+
+/* A sink writing into cap; capture_reset() empties it. */
+struct tcps_sink capture_sink(struct capture *cap);
+void capture_reset(struct capture *cap);
+/* The value instance/type-type_instance, or fails the test if absent. */
+double capture_get(const struct capture *cap, const char *instance,
+		   const char *type, const char *type_instance);
+bool capture_has(const struct capture *cap, const char *instance,
+		 const char *type, const char *type_instance);
+int capture_count_instance(const struct capture *cap, const char *instance);
+
+#endif

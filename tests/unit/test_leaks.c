@@ -1,0 +1,387 @@
+/* The leak finder on a fake /proc tree with records built here. */
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "capture.h"
+#include "fakeproc.h"
+#include "suites.h"
+#include "tcpstates/leaks.h"
+#include "tcpstates/tally.h"
+
+#define CW "CLOSE_WAIT"
+#define SECOND 1000ull
+
+static struct fakeproc fp;
+static struct tcps_leaks *leaks;
+static struct capture cap;
+static struct tcps_sink sink;
+
+static void setup(void)
+{
+	fakeproc_create(&fp);
+	fakeproc_add(&fp, 100, "java", "/bin/java", "0::/a.service\n");
+	fakeproc_add(&fp, 200, "nginx", "/bin/nginx", "0::/b.service\n");
+	fakeproc_add(&fp, 300, "python3", "/bin/python3", "0::/c.service\n");
+	leaks = NULL;
+	capture_reset(&cap);
+	sink = capture_sink(&cap);
+}
+
+static void teardown(void)
+{
+	tcps_leaks_free(leaks);
+	fakeproc_destroy(&fp);
+}
+
+static void make_leaks(uint32_t top_n, uint32_t threshold, uint32_t age,
+		       uint32_t max_tracked)
+{
+	struct tcps_leaks_config cfg = {
+		.state_mask = 1u << TCPS_CLOSE_WAIT,
+		.top_n = top_n,
+		.max_tracked = max_tracked,
+		.threshold = threshold,
+		.max_age_s = age,
+		.group_by = TCPS_GROUP_COMM,
+		.proc_root = fp.root,
+	};
+
+	ck_assert_int_eq(tcps_leaks_new(&cfg, &leaks), 0);
+}
+
+/* A socket held by pid at fd, with inode = cookie = id. */
+static void hold(int pid, int fd, uint32_t id)
+{
+	fakeproc_fd(&fp, pid, fd, id);
+}
+
+static void observe(uint8_t state, uint32_t id, uint32_t rqueue)
+{
+	struct tcps_record rec = { .family = AF_INET,
+				   .state = state,
+				   .local_port = 8080,
+				   .remote_port = 40000,
+				   .local_addr = { 127, 0, 0, 1 },
+				   .remote_addr = { 127, 0, 0, 2 },
+				   .rqueue = rqueue,
+				   .uid = getuid(),
+				   .inode = id,
+				   .cookie = id };
+
+	tcps_leaks_observe(leaks, &rec);
+}
+
+static void run_interval(uint64_t now_ms)
+{
+	capture_reset(&cap);
+	ck_assert_int_eq(tcps_leaks_end(leaks, now_ms, &sink), 0);
+}
+
+/* java 5, nginx 3, python3 1, two orphans (inode 0). */
+static void five_three_one(void)
+{
+	tcps_leaks_begin(leaks);
+	for (uint32_t i = 0; i < 5; i++) {
+		hold(100, 10 + (int)i, 1000 + i);
+		observe(TCPS_CLOSE_WAIT, 1000 + i, 1);
+	}
+	for (uint32_t i = 0; i < 3; i++) {
+		hold(200, 10 + (int)i, 2000 + i);
+		observe(TCPS_CLOSE_WAIT, 2000 + i, 1);
+	}
+	hold(300, 10, 3000);
+	observe(TCPS_CLOSE_WAIT, 3000, 1);
+	observe(TCPS_CLOSE_WAIT, 0, 1);
+	observe(TCPS_CLOSE_WAIT, 0, 1);
+	observe(TCPS_ESTABLISHED, 9999, 0); /* not tracked */
+}
+
+START_TEST(ranking_with_other_and_unknown)
+{
+	make_leaks(2, 0, 0, 100);
+	five_three_one();
+	run_interval(0);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_java", "tcp_connections", CW), 5);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_nginx", "tcp_connections", CW), 3);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc-other", "tcp_connections", CW), 1);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc-unknown", "tcp_connections", CW), 2);
+	ck_assert(!capture_has(&cap, "proc_python3", "tcp_connections", CW));
+	/* Three values per group and state: count, age, unread bytes. */
+	ck_assert_int_eq(cap.values_num, 4 * 3);
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->candidates, 11);
+}
+END_TEST
+
+START_TEST(gone_groups_fall_to_zero_once)
+{
+	make_leaks(10, 0, 0, 100);
+	five_three_one();
+	run_interval(0);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	run_interval(10 * SECOND);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_java", "tcp_connections", CW), 1);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_nginx", "tcp_connections", CW), 0);
+	ck_assert_double_eq(capture_get(&cap, "proc_nginx", "duration", CW), 0);
+	ck_assert_double_eq(capture_get(&cap, "proc-unknown", "bytes", CW), 0);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	run_interval(20 * SECOND);
+	ck_assert(!capture_has(&cap, "proc_nginx", "tcp_connections", CW));
+	ck_assert_int_eq(cap.values_num, 3);
+	/* Nothing tracked: no scan, and the last group falls to 0. */
+	tcps_leaks_begin(leaks);
+	run_interval(30 * SECOND);
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.links_read, 0);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_java", "tcp_connections", CW), 0);
+	tcps_leaks_begin(leaks);
+	run_interval(40 * SECOND);
+	ck_assert_int_eq(cap.values_num, 0);
+}
+END_TEST
+
+START_TEST(ages_follow_cookies)
+{
+	make_leaks(10, 0, 0, 100);
+	hold(100, 10, 1000);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	run_interval(5 * SECOND);
+	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 0);
+	hold(100, 11, 1001);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	observe(TCPS_CLOSE_WAIT, 1001, 1);
+	run_interval(65 * SECOND);
+	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 60);
+	/* The old socket closes: the oldest is the newer one now. */
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1001, 1);
+	run_interval(95 * SECOND);
+	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 30);
+}
+END_TEST
+
+START_TEST(a_socket_absent_once_starts_over)
+{
+	make_leaks(10, 0, 0, 100);
+	hold(100, 10, 1000);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	run_interval(0);
+	tcps_leaks_begin(leaks);
+	run_interval(10 * SECOND);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	run_interval(20 * SECOND);
+	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 0);
+}
+END_TEST
+
+START_TEST(state_change_restarts_age)
+{
+	struct tcps_leaks_config cfg = {
+		.state_mask = 1u << TCPS_CLOSE_WAIT | 1u << TCPS_ESTABLISHED,
+		.top_n = 10,
+		.max_tracked = 100,
+		.group_by = TCPS_GROUP_COMM,
+		.proc_root = fp.root,
+	};
+
+	ck_assert_int_eq(tcps_leaks_new(&cfg, &leaks), 0);
+	hold(100, 10, 1000);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_ESTABLISHED, 1000, 0);
+	run_interval(0);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_ESTABLISHED, 1000, 0);
+	run_interval(50 * SECOND);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_java", "duration", "ESTABLISHED"), 50);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	run_interval(60 * SECOND);
+	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 0);
+	ck_assert_double_eq(capture_get(&cap, "proc_java", "tcp_connections",
+					"ESTABLISHED"),
+			    0);
+}
+END_TEST
+
+START_TEST(unread_bytes_without_the_fin)
+{
+	make_leaks(10, 0, 0, 100);
+	hold(100, 10, 1000);
+	hold(100, 11, 1001);
+	hold(100, 12, 1002);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 8);
+	observe(TCPS_CLOSE_WAIT, 1001, 1);
+	observe(TCPS_CLOSE_WAIT, 1002, 0);
+	run_interval(0);
+	ck_assert_double_eq(capture_get(&cap, "proc_java", "bytes", CW), 7);
+}
+END_TEST
+
+START_TEST(tracking_bound_keeps_counts_exact)
+{
+	make_leaks(10, 0, 0, 2);
+	for (uint32_t i = 0; i < 4; i++)
+		hold(100, 10 + (int)i, 1000 + i);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	observe(TCPS_CLOSE_WAIT, 1001, 1);
+	run_interval(0);
+	tcps_leaks_begin(leaks);
+	for (uint32_t i = 0; i < 4; i++)
+		observe(TCPS_CLOSE_WAIT, 1003 - i, 1);
+	run_interval(30 * SECOND);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_java", "tcp_connections", CW), 4);
+	/* The two already aged keep their age; the new two have none. */
+	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 30);
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->untracked, 2);
+}
+END_TEST
+
+static int notes_with(enum tcps_severity severity)
+{
+	int n = 0;
+
+	for (int i = 0; i < cap.notes_num; i++)
+		n += cap.notes[i].severity == severity;
+	return n;
+}
+
+START_TEST(threshold_warns_once_then_okay)
+{
+	make_leaks(10, 4, 0, 100);
+	five_three_one();
+	run_interval(0);
+	ck_assert_int_eq(cap.notes_num, 1);
+	ck_assert_int_eq(cap.notes[0].severity, TCPS_SEVERITY_WARNING);
+	ck_assert_str_eq(cap.notes[0].instance, "proc_java");
+	ck_assert_str_eq(cap.notes[0].type_instance, CW);
+	ck_assert_ptr_nonnull(strstr(cap.notes[0].message, "java (pid 100)"));
+	ck_assert_ptr_nonnull(strstr(cap.notes[0].message, "holds 5"));
+	ck_assert_ptr_nonnull(strstr(cap.notes[0].message,
+				     "127.0.0.1:8080 -> 127.0.0.2:40000"));
+	five_three_one();
+	run_interval(10 * SECOND);
+	ck_assert_int_eq(cap.notes_num, 0);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	run_interval(20 * SECOND);
+	ck_assert_int_eq(cap.notes_num, 1);
+	ck_assert_int_eq(notes_with(TCPS_SEVERITY_OKAY), 1);
+	ck_assert_ptr_nonnull(strstr(cap.notes[0].message, "holds 1"));
+	tcps_leaks_begin(leaks);
+	run_interval(30 * SECOND);
+	ck_assert_int_eq(cap.notes_num, 0);
+}
+END_TEST
+
+START_TEST(age_limit_warns_and_exit_clears)
+{
+	make_leaks(10, 0, 60, 100);
+	hold(300, 10, 3000);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 3000, 1);
+	run_interval(0);
+	ck_assert_int_eq(cap.notes_num, 0);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 3000, 1);
+	run_interval(61 * SECOND);
+	ck_assert_int_eq(notes_with(TCPS_SEVERITY_WARNING), 1);
+	ck_assert_ptr_nonnull(strstr(cap.notes[0].message, "oldest 61 s"));
+	/* The process exits: its sockets go, the leak clears. */
+	fakeproc_remove(&fp, 300);
+	tcps_leaks_begin(leaks);
+	run_interval(70 * SECOND);
+	ck_assert_int_eq(notes_with(TCPS_SEVERITY_OKAY), 1);
+	ck_assert_str_eq(cap.notes[0].instance, "proc_python3");
+}
+END_TEST
+
+START_TEST(pid_reuse_keeps_the_socket_age)
+{
+	make_leaks(10, 0, 0, 100);
+	hold(100, 10, 1000);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	run_interval(0);
+	/* The holder execs another program: same pid, same socket. */
+	fakeproc_set_comm(&fp, 100, "worker");
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	run_interval(40 * SECOND);
+	ck_assert_double_eq(capture_get(&cap, "proc_worker", "duration", CW),
+			    40);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_java", "tcp_connections", CW), 0);
+	/* A new socket reusing the inode is a new socket: age 0. */
+	tcps_leaks_begin(leaks);
+	{
+		struct tcps_record rec = { .family = AF_INET,
+					   .state = TCPS_CLOSE_WAIT,
+					   .inode = 1000,
+					   .cookie = 77777,
+					   .uid = getuid() };
+
+		tcps_leaks_observe(leaks, &rec);
+	}
+	run_interval(50 * SECOND);
+	ck_assert_double_eq(capture_get(&cap, "proc_worker", "duration", CW),
+			    0);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_worker", "tcp_connections", CW), 1);
+}
+END_TEST
+
+START_TEST(abort_keeps_ages_and_alarms)
+{
+	make_leaks(10, 1, 0, 100);
+	hold(100, 10, 1000);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	run_interval(0);
+	ck_assert_int_eq(notes_with(TCPS_SEVERITY_WARNING), 1);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	tcps_leaks_abort(leaks);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 1000, 1);
+	run_interval(20 * SECOND);
+	ck_assert_int_eq(cap.notes_num, 0);
+	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 20);
+}
+END_TEST
+
+Suite *leaks_suite(void)
+{
+	Suite *s = suite_create("leaks");
+	TCase *tc = tcase_create("fake-proc");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, ranking_with_other_and_unknown);
+	tcase_add_test(tc, gone_groups_fall_to_zero_once);
+	tcase_add_test(tc, ages_follow_cookies);
+	tcase_add_test(tc, a_socket_absent_once_starts_over);
+	tcase_add_test(tc, state_change_restarts_age);
+	tcase_add_test(tc, unread_bytes_without_the_fin);
+	tcase_add_test(tc, tracking_bound_keeps_counts_exact);
+	tcase_add_test(tc, threshold_warns_once_then_okay);
+	tcase_add_test(tc, age_limit_warns_and_exit_clears);
+	tcase_add_test(tc, pid_reuse_keeps_the_socket_age);
+	tcase_add_test(tc, abort_keeps_ages_and_alarms);
+	suite_add_tcase(s, tc);
+	return s;
+}

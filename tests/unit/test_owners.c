@@ -1,0 +1,276 @@
+#define _GNU_SOURCE /* setresuid */
+/* Finding socket owners in a fake /proc tree. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fakeproc.h"
+#include "suites.h"
+#include "tcpstates/owners.h"
+
+static struct fakeproc fp;
+static struct tcps_owners *owners;
+static struct tcps_owner_stats stats;
+
+static void setup(void)
+{
+	fakeproc_create(&fp);
+	fakeproc_add(&fp, 100, "java", "/usr/lib/jvm/bin/java",
+		     "0::/system.slice/app.service\n");
+	fakeproc_add(&fp, 200, "nginx", "/usr/sbin/nginx (deleted)",
+		     "0::/system.slice/nginx.service\n");
+	fakeproc_add(&fp, 300, "bash", "/bin/bash", "0::/user.slice\n");
+	fakeproc_fd_text(&fp, 100, 0, "/dev/null");
+	fakeproc_fd(&fp, 100, 7, 1001);
+	fakeproc_fd(&fp, 100, 8, 1002);
+	fakeproc_fd_text(&fp, 100, 9, "pipe:[1003]");
+	fakeproc_fd(&fp, 200, 3, 2001);
+	fakeproc_fd(&fp, 300, 1, 3001); /* a socket nobody asks about */
+	owners = NULL;
+	memset(&stats, 0, sizeof(stats));
+}
+
+static void teardown(void)
+{
+	tcps_owners_free(owners);
+	fakeproc_destroy(&fp);
+}
+
+static void make_owners(enum tcps_group_by by)
+{
+	ck_assert_int_eq(tcps_owners_new(fp.root, by, &owners), 0);
+}
+
+static const char *group_of(const struct tcps_owner_query *q)
+{
+	const struct tcps_owner_proc *p = tcps_owners_proc(owners, q->owner);
+
+	return p ? p->group : "(none)";
+}
+
+static int pid_of(const struct tcps_owner_query *q)
+{
+	const struct tcps_owner_proc *p = tcps_owners_proc(owners, q->owner);
+
+	return p ? (int)p->pid : -1;
+}
+
+START_TEST(finds_owners_by_comm)
+{
+	struct tcps_owner_query q[] = {
+		{ .inode = 1001, .uid = getuid() },
+		{ .inode = 2001, .uid = getuid() },
+		{ .inode = 1002, .uid = getuid() },
+		{ .inode = 0 },
+		{ .inode = 1003, .uid = getuid() }, /* a pipe, not a socket */
+	};
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 5, &stats), 0);
+	ck_assert_str_eq(group_of(&q[0]), "java");
+	ck_assert_int_eq(pid_of(&q[0]), 100);
+	ck_assert_str_eq(group_of(&q[1]), "nginx");
+	ck_assert_int_eq(pid_of(&q[2]), 100);
+	ck_assert_int_eq(q[0].owner, q[2].owner);
+	ck_assert_int_eq(q[3].owner, -1);
+	ck_assert_int_eq(q[4].owner, -1);
+	ck_assert_uint_eq(stats.unattributed, 1);
+	ck_assert(stats.full_scan); /* 1003 was never found */
+}
+END_TEST
+
+START_TEST(second_interval_uses_the_cache)
+{
+	struct tcps_owner_query q[] = {
+		{ .inode = 1001, .uid = getuid() },
+		{ .inode = 2001, .uid = getuid() },
+	};
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 2, &stats), 0);
+	ck_assert_uint_gt(stats.procs_scanned, 0);
+	ck_assert(!stats.full_scan);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 2, &stats), 0);
+	ck_assert_uint_eq(stats.cache_hits, 2);
+	ck_assert_uint_eq(stats.procs_scanned, 0);
+	ck_assert_uint_eq(stats.links_read, 2);
+	ck_assert_str_eq(group_of(&q[0]), "java");
+	ck_assert_str_eq(group_of(&q[1]), "nginx");
+}
+END_TEST
+
+START_TEST(nothing_wanted_reads_nothing)
+{
+	struct tcps_owner_query q[] = { { .inode = 0 } };
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_uint_eq(stats.procs_scanned, 0);
+	ck_assert_uint_eq(stats.links_read, 0);
+	ck_assert_int_eq(tcps_owners_resolve(owners, NULL, 0, &stats), 0);
+	ck_assert_uint_eq(stats.links_read, 0);
+}
+END_TEST
+
+START_TEST(moved_socket_follows_its_new_owner)
+{
+	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(pid_of(&q[0]), 100);
+	/* pid 100 closes fd 7 (reused for a pipe); pid 300 holds it now. */
+	fakeproc_fd_text(&fp, 100, 7, "pipe:[5]");
+	fakeproc_fd(&fp, 300, 4, 1001);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_uint_eq(stats.cache_hits, 0);
+	ck_assert_int_eq(pid_of(&q[0]), 300);
+	ck_assert_str_eq(group_of(&q[0]), "bash");
+}
+END_TEST
+
+START_TEST(exited_process_is_skipped)
+{
+	struct tcps_owner_query q[] = {
+		{ .inode = 2001, .uid = getuid() },
+		{ .inode = 1001, .uid = getuid() },
+	};
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 2, &stats), 0);
+	fakeproc_remove(&fp, 200);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 2, &stats), 0);
+	ck_assert_int_eq(q[0].owner, -1);
+	ck_assert_int_eq(pid_of(&q[1]), 100);
+	ck_assert_uint_eq(stats.unattributed, 1);
+}
+END_TEST
+
+START_TEST(pid_reused_by_another_program)
+{
+	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	/* pid 100 exits; a new process gets pid 100 without that socket. */
+	fakeproc_remove(&fp, 100);
+	fakeproc_add(&fp, 100, "cron", "/usr/sbin/cron", "0::/\n");
+	fakeproc_fd(&fp, 100, 7, 4242);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(q[0].owner, -1);
+}
+END_TEST
+
+START_TEST(foreign_uid_forces_full_scan)
+{
+	struct tcps_owner_query q[] = { { .inode = 2001, .uid = 4242 } };
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert(stats.full_scan);
+	ck_assert_str_eq(group_of(&q[0]), "nginx");
+}
+END_TEST
+
+START_TEST(group_by_exe_and_unit)
+{
+	struct tcps_owner_query q[] = {
+		{ .inode = 1001, .uid = getuid() },
+		{ .inode = 2001, .uid = getuid() },
+	};
+
+	make_owners(TCPS_GROUP_EXE);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 2, &stats), 0);
+	ck_assert_str_eq(group_of(&q[0]), "java");
+	ck_assert_str_eq(group_of(&q[1]), "nginx");
+	tcps_owners_free(owners);
+	make_owners(TCPS_GROUP_UNIT);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 2, &stats), 0);
+	ck_assert_str_eq(group_of(&q[0]), "app_service");
+	ck_assert_str_eq(group_of(&q[1]), "nginx_service");
+}
+END_TEST
+
+START_TEST(hostile_comm_is_cleaned)
+{
+	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
+
+	fakeproc_set_comm(&fp, 100, "a.b/c d\"e");
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_str_eq(group_of(&q[0]), "a_b_c_d_e");
+}
+END_TEST
+
+START_TEST(missing_proc_root)
+{
+	struct tcps_owner_query q[] = { { .inode = 1001, .uid = 0 } };
+
+	ck_assert_int_eq(
+		tcps_owners_new("/nonexistent/proc", TCPS_GROUP_COMM, &owners),
+		0);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), -ENOENT);
+	ck_assert_int_eq(q[0].owner, -1);
+	ck_assert_uint_eq(stats.unattributed, 1);
+}
+END_TEST
+
+/* Without the right to read other users' fd folders the owner stays
+ * unknown and the refusal is counted (root drops to nobody here). */
+START_TEST(permission_denied_is_counted)
+{
+	struct tcps_owner_query q[] = { { .inode = 1001, .uid = 0 } };
+
+	if (getuid() != 0)
+		return; /* only root can drop to another user */
+	make_owners(TCPS_GROUP_COMM);
+	/* The saved uid stays 0 so teardown can take root back. */
+	ck_assert_int_eq(setresuid(65534, 65534, 0), 0);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(setresuid(0, 0, 0), 0);
+	ck_assert_int_eq(q[0].owner, -1);
+	ck_assert_uint_ge(stats.denied, 1);
+}
+END_TEST
+
+START_TEST(many_sockets_grow_the_tables)
+{
+	enum { N = 3000 };
+	static struct tcps_owner_query q[N];
+
+	for (int i = 0; i < N; i++) {
+		fakeproc_fd(&fp, 300, 100 + i, 50000 + (uint32_t)i);
+		q[i].inode = 50000 + (uint32_t)i;
+		q[i].uid = getuid();
+	}
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, N, &stats), 0);
+	ck_assert_uint_eq(stats.unattributed, 0);
+	ck_assert_str_eq(group_of(&q[N - 1]), "bash");
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, N, &stats), 0);
+	ck_assert_uint_eq(stats.cache_hits, N);
+}
+END_TEST
+
+Suite *owners_suite(void)
+{
+	Suite *s = suite_create("owners");
+	TCase *tc = tcase_create("fake-proc");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, finds_owners_by_comm);
+	tcase_add_test(tc, second_interval_uses_the_cache);
+	tcase_add_test(tc, nothing_wanted_reads_nothing);
+	tcase_add_test(tc, moved_socket_follows_its_new_owner);
+	tcase_add_test(tc, exited_process_is_skipped);
+	tcase_add_test(tc, pid_reused_by_another_program);
+	tcase_add_test(tc, foreign_uid_forces_full_scan);
+	tcase_add_test(tc, group_by_exe_and_unit);
+	tcase_add_test(tc, hostile_comm_is_cleaned);
+	tcase_add_test(tc, missing_proc_root);
+	tcase_add_test(tc, permission_denied_is_counted);
+	tcase_add_test(tc, many_sockets_grow_the_tables);
+	suite_add_tcase(s, tc);
+	return s;
+}
