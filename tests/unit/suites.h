@@ -11,5 +11,6 @@ Suite *collect_fake_suite(void);
 Suite *names_suite(void);
 Suite *owners_suite(void);
 Suite *leaks_suite(void);
+Suite *ephemeral_suite(void);
 
 #endif

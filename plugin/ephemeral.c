@@ -1,0 +1,861 @@
+/* Ephemeral ports per destination, the TIME_WAIT split, port sysctls. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tcpstates/ephemeral.h"
+#include "tcpstates/tally.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* idiag_timer of a timewait minisocket (TIME_WAIT or orphaned FIN_WAIT2). */
+#define TIMER_TIMEWAIT 3
+
+/* ip_local_reserved_ports can list every other port; a fake proc tree
+ * could stream forever. Far above the longest list the kernel can print. */
+#define RESERVED_TEXT_MAX (1024 * 1024)
+
+#define NOTIFY_MESSAGE_SIZE 512
+
+/* ---- text of the sysctl files ---- */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static const char *skip_blanks(const char *p)
+{
+	while (is_blank(*p))
+		p++;
+	return p;
+}
+
+/* Reads at least one decimal digit at *p; the value must not exceed max. */
+static int read_number(const char **p, uint32_t max, uint32_t *ret)
+{
+	const char *s = *p;
+	uint64_t value = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		value = value * 10 + (uint64_t)(*s - '0');
+		if (value > max)
+			return -EINVAL;
+	}
+	*p = s;
+	*ret = (uint32_t)value;
+	return 0;
+}
+
+int tcps_parse_port_range(const char *text, uint16_t *ret_low,
+			  uint16_t *ret_high)
+{
+	const char *p = skip_blanks(text);
+	uint32_t low, high;
+
+	if (read_number(&p, 65535, &low) < 0 || !is_blank(*p))
+		return -EINVAL;
+	p = skip_blanks(p);
+	if (read_number(&p, 65535, &high) < 0)
+		return -EINVAL;
+	if (*skip_blanks(p) != '\0' || low == 0 || low > high)
+		return -EINVAL;
+	*ret_low = (uint16_t)low;
+	*ret_high = (uint16_t)high;
+	return 0;
+}
+
+/* A single non-negative int, as the integer sysctls print; -1 otherwise. */
+static int64_t parse_sysctl_int(const char *text)
+{
+	const char *p = skip_blanks(text);
+	uint32_t value;
+
+	if (read_number(&p, INT32_MAX, &value) < 0 || *skip_blanks(p) != '\0')
+		return -1;
+	return value;
+}
+
+/*
+ * The reserved-ports list is parsed one character at a time so that the
+ * file can be streamed through a small buffer: the kernel may print a few
+ * hundred KiB for a pathological list.
+ */
+enum list_expect {
+	EXPECT_FIRST, /* a port, or the end of an empty list */
+	EXPECT_PORT,  /* after a comma: a port */
+	AFTER_LOW,    /* after a port: '-', ',' or the end */
+	EXPECT_HIGH,  /* after '-': the end of the range */
+	AFTER_HIGH,   /* after a range: ',' or the end */
+};
+
+struct list_parser {
+	struct tcps_port_set *set;
+	enum list_expect expect;
+	bool in_number;
+	uint32_t number;
+	uint32_t low;
+};
+
+static int list_number(struct list_parser *lp)
+{
+	switch (lp->expect) {
+	case EXPECT_FIRST:
+	case EXPECT_PORT:
+		lp->low = lp->number;
+		lp->expect = AFTER_LOW;
+		return 0;
+	case EXPECT_HIGH:
+		if (lp->number < lp->low)
+			return -EINVAL;
+		for (uint32_t port = lp->low; port <= lp->number; port++)
+			tcps_port_set_add(lp->set, (uint16_t)port);
+		lp->expect = AFTER_HIGH;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int list_separator(struct list_parser *lp, char c)
+{
+	if (c == '-' && lp->expect == AFTER_LOW) {
+		lp->expect = EXPECT_HIGH;
+		return 0;
+	}
+	if (c != ',')
+		return -EINVAL;
+	if (lp->expect == AFTER_LOW)
+		tcps_port_set_add(lp->set, (uint16_t)lp->low);
+	else if (lp->expect != AFTER_HIGH)
+		return -EINVAL;
+	lp->expect = EXPECT_PORT;
+	return 0;
+}
+
+static int list_feed(struct list_parser *lp, char c)
+{
+	int ret;
+
+	if (c >= '0' && c <= '9') {
+		lp->number = (lp->in_number ? lp->number * 10 : 0) +
+			     (uint32_t)(c - '0');
+		lp->in_number = true;
+		return lp->number > 65535 ? -EINVAL : 0;
+	}
+	if (lp->in_number) {
+		lp->in_number = false;
+		ret = list_number(lp);
+		if (ret < 0)
+			return ret;
+	}
+	if (is_blank(c))
+		return 0;
+	return list_separator(lp, c);
+}
+
+static int list_finish(struct list_parser *lp)
+{
+	int ret = list_feed(lp, '\n'); /* ends a number still being read */
+
+	if (ret < 0)
+		return ret;
+	if (lp->expect == AFTER_LOW)
+		tcps_port_set_add(lp->set, (uint16_t)lp->low);
+	else if (lp->expect == EXPECT_PORT || lp->expect == EXPECT_HIGH)
+		return -EINVAL;
+	return 0;
+}
+
+int tcps_parse_reserved_ports(const char *text, struct tcps_port_set *ret)
+{
+	struct tcps_port_set set;
+	struct list_parser lp = { .set = &set, .expect = EXPECT_FIRST };
+	int err = 0;
+
+	tcps_port_set_clear(&set);
+	for (; *text && err == 0; text++)
+		err = list_feed(&lp, *text);
+	if (err == 0)
+		err = list_finish(&lp);
+	if (err < 0)
+		return err;
+	*ret = set;
+	return 0;
+}
+
+bool tcps_port_is_ephemeral(const struct tcps_sysctls *sys, uint16_t port)
+{
+	return port >= sys->port_low && port <= sys->port_high &&
+	       !tcps_port_set_has(&sys->reserved, port);
+}
+
+/* ---- reading the files ---- */
+
+static int open_sysctl(const char *proc_root, const char *name)
+{
+	char path[PATH_MAX];
+	int n, fd;
+
+	n = snprintf(path, sizeof(path), "%s/sys/net/ipv4/%s", proc_root, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Reads a file of at most size - 1 bytes as a string; -EFBIG if longer. */
+static int read_small(const char *proc_root, const char *name, char *buf,
+		      size_t size)
+{
+	size_t len = 0;
+	ssize_t n = 1;
+	int err = 0, fd = open_sysctl(proc_root, name);
+
+	if (fd < 0)
+		return fd;
+	while (n > 0 && len < size) {
+		n = read(fd, buf + len, size - len);
+		if (n > 0)
+			len += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			n = 1;
+		else if (n < 0)
+			err = -errno;
+	}
+	close(fd);
+	if (err < 0)
+		return err;
+	if (len == size)
+		return -EFBIG;
+	buf[len] = '\0';
+	return 0;
+}
+
+static int stream_list(int fd, struct list_parser *lp)
+{
+	char chunk[4096];
+	size_t total = 0;
+	ssize_t n;
+	int err = 0;
+
+	do {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		total += (size_t)n;
+		for (ssize_t i = 0; i < n && err == 0; i++)
+			err = list_feed(lp, chunk[i]);
+	} while (n != 0 && err == 0 && total <= RESERVED_TEXT_MAX);
+	if (err == 0 && total > RESERVED_TEXT_MAX)
+		err = -EFBIG;
+	return err < 0 ? err : list_finish(lp);
+}
+
+static int read_reserved(const char *proc_root, struct tcps_port_set *ret)
+{
+	struct tcps_port_set set;
+	struct list_parser lp = { .set = &set, .expect = EXPECT_FIRST };
+	int err, fd = open_sysctl(proc_root, "ip_local_reserved_ports");
+
+	if (fd < 0)
+		return fd;
+	tcps_port_set_clear(&set);
+	err = stream_list(fd, &lp);
+	close(fd);
+	if (err == 0)
+		*ret = set;
+	return err;
+}
+
+static int64_t read_int(const char *proc_root, const char *name)
+{
+	char text[32];
+
+	if (read_small(proc_root, name, text, sizeof(text)) < 0)
+		return -1;
+	return parse_sysctl_int(text);
+}
+
+static uint32_t count_ephemeral(const struct tcps_sysctls *sys)
+{
+	uint32_t count = 0;
+
+	for (uint32_t port = sys->port_low; port <= sys->port_high; port++)
+		count += tcps_port_is_ephemeral(sys, (uint16_t)port);
+	return count;
+}
+
+int tcps_sysctls_read(const char *proc_root, struct tcps_sysctls *ret)
+{
+	char text[64];
+	uint16_t low, high;
+	int err;
+
+	err = read_small(proc_root, "ip_local_port_range", text, sizeof(text));
+	if (err == 0)
+		err = tcps_parse_port_range(text, &low, &high);
+	if (err < 0)
+		return err;
+	ret->port_low = low;
+	ret->port_high = high;
+	/* Without the list, none reserved is the kernel's default; if wrong
+	 * it only lowers the percentages (a late warning, not a false one). */
+	if (read_reserved(proc_root, &ret->reserved) < 0)
+		tcps_port_set_clear(&ret->reserved);
+	ret->ephemeral_ports = count_ephemeral(ret);
+	ret->tw_reuse = (int)read_int(proc_root, "tcp_tw_reuse");
+	ret->max_tw_buckets = read_int(proc_root, "tcp_max_tw_buckets");
+	ret->fin_timeout = read_int(proc_root, "tcp_fin_timeout");
+	return 0;
+}
+
+/* ---- the destination table ---- */
+
+/* No padding anywhere, so that keys hash and compare as plain bytes. */
+struct dest_key {
+	uint8_t local_addr[16]; /* IPv4 in the first 4 bytes, rest zero */
+	uint8_t remote_addr[16];
+	uint16_t remote_port;
+	uint8_t family;
+	uint8_t zero;
+};
+
+struct dest_slot {
+	struct dest_key key;
+	uint32_t generation; /* the slot is empty unless it is the table's */
+	uint32_t count;
+	bool warned; /* in the remembered WARNING set; set during end() */
+};
+
+/*
+ * Open addressing with linear probing. A new interval bumps the
+ * generation instead of clearing the slots, so it costs O(1) however big
+ * the table is; the capacity keeps the load at most 2/3.
+ */
+struct dest_table {
+	struct dest_slot *slots;
+	uint32_t mask;	/* capacity - 1, the capacity a power of two */
+	uint32_t used;	/* slots of the current generation */
+	uint32_t limit; /* MaxDestinations */
+	uint32_t generation;
+};
+
+static int table_init(struct dest_table *t, uint32_t limit)
+{
+	uint64_t capacity = 2;
+
+	while (capacity < (uint64_t)limit + limit / 2 + 1)
+		capacity *= 2;
+	/* calloc of a large block maps zero pages that cost nothing until
+	 * a destination lands on them. */
+	t->slots = calloc(capacity, sizeof(*t->slots));
+	if (!t->slots)
+		return -ENOMEM;
+	t->mask = (uint32_t)(capacity - 1);
+	t->limit = limit;
+	t->used = 0;
+	t->generation = 1; /* calloc left every slot at 0: empty */
+	return 0;
+}
+
+static void table_reset(struct dest_table *t)
+{
+	t->used = 0;
+	if (++t->generation != 0)
+		return;
+	/* After 2^32 intervals old slots could look current again. */
+	memset(t->slots, 0, ((size_t)t->mask + 1) * sizeof(*t->slots));
+	t->generation = 1;
+}
+
+/* FNV-1a, folded so that the low bits used as index see every byte. */
+static uint32_t key_hash(const struct dest_key *key)
+{
+	const uint8_t *byte = (const uint8_t *)key;
+	uint64_t hash = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < sizeof(*key); i++) {
+		hash ^= byte[i];
+		hash *= 0x100000001b3ull;
+	}
+	return (uint32_t)(hash ^ (hash >> 32));
+}
+
+/* The slot holding key, or the empty slot where it would go. The load
+ * limit guarantees an empty slot, so the probe ends. */
+static struct dest_slot *table_probe(const struct dest_table *t,
+				     const struct dest_key *key)
+{
+	uint32_t i = key_hash(key) & t->mask;
+
+	for (;;) {
+		struct dest_slot *slot = &t->slots[i];
+
+		if (slot->generation != t->generation ||
+		    memcmp(&slot->key, key, sizeof(*key)) == 0)
+			return slot;
+		i = (i + 1) & t->mask;
+	}
+}
+
+static struct dest_slot *table_find(const struct dest_table *t,
+				    const struct dest_key *key)
+{
+	struct dest_slot *slot = table_probe(t, key);
+
+	return slot->generation == t->generation ? slot : NULL;
+}
+
+/* The key's slot, inserted if new; NULL when the table is full. */
+static struct dest_slot *table_get(struct dest_table *t,
+				   const struct dest_key *key)
+{
+	struct dest_slot *slot = table_probe(t, key);
+
+	if (slot->generation == t->generation)
+		return slot;
+	if (t->used >= t->limit)
+		return NULL;
+	t->used++;
+	slot->key = *key;
+	slot->generation = t->generation;
+	slot->count = 0;
+	slot->warned = false;
+	return slot;
+}
+
+/* ---- the observer ---- */
+
+struct tcps_ephemeral {
+	double warning_percent;
+	struct tcps_sysctls sys;
+	bool has_sys;
+	/* Sockets at which a destination reaches warning_percent; 0 when
+	 * there is no level this interval (no sysctls, empty range). */
+	uint32_t warn_count;
+	struct dest_table table;
+	const struct dest_slot *busiest;
+	uint32_t *over; /* slots that reached warn_count, limit entries */
+	uint32_t over_num;
+	uint64_t in_use;
+	uint64_t tw_minisockets; /* what tcp_max_tw_buckets limits */
+	uint64_t dest_overflow;
+	uint64_t warn_overflow;
+	struct tcps_port_set tw_ports; /* ports with a count below */
+	uint32_t tw_by_port[65536];
+	struct dest_key warned[TCPS_EPHEMERAL_MAX_WARNED];
+	uint32_t warned_num;
+};
+
+static double percent_of(uint64_t part, uint64_t whole)
+{
+	return 100.0 * (double)part / (double)whole;
+}
+
+/* The smallest count whose percent_of() reaches the level, found with the
+ * same arithmetic that is emitted, so value and notification agree. */
+static uint32_t warning_count(double warning_percent, uint32_t available)
+{
+	uint32_t low = 1, high = available;
+
+	if (available == 0)
+		return 0;
+	while (low < high) {
+		uint32_t mid = low + (high - low) / 2;
+
+		if (percent_of(mid, available) >= warning_percent)
+			high = mid;
+		else
+			low = mid + 1;
+	}
+	return low;
+}
+
+int tcps_ephemeral_new(const struct tcps_ephemeral_config *cfg,
+		       struct tcps_ephemeral **ret)
+{
+	struct tcps_ephemeral *e;
+
+	if (!(cfg->warning_percent > 0 && cfg->warning_percent <= 100) ||
+	    cfg->max_destinations == 0 ||
+	    cfg->max_destinations > TCPS_EPHEMERAL_MAX_DESTINATIONS)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->warning_percent = cfg->warning_percent;
+	e->over = calloc(cfg->max_destinations, sizeof(*e->over));
+	if (!e->over || table_init(&e->table, cfg->max_destinations) < 0) {
+		tcps_ephemeral_free(e);
+		return -ENOMEM;
+	}
+	*ret = e;
+	return 0;
+}
+
+void tcps_ephemeral_free(struct tcps_ephemeral *e)
+{
+	if (!e)
+		return;
+	free(e->table.slots);
+	free(e->over);
+	free(e);
+}
+
+/* Adds the TIME_WAIT counts to *server and *client by whether a listener
+ * owns the port, and zeroes only the ports this interval touched. */
+static void drain_timewait(struct tcps_ephemeral *e,
+			   const struct tcps_port_set *listening,
+			   uint64_t *server, uint64_t *client)
+{
+	for (size_t word = 0; word < ARRAY_SIZE(e->tw_ports.bits); word++) {
+		uint64_t bits = e->tw_ports.bits[word];
+
+		while (bits) {
+			uint16_t port =
+				(uint16_t)(word * 64 +
+					   (size_t)__builtin_ctzll(bits));
+
+			bits &= bits - 1;
+			if (listening && tcps_port_set_has(listening, port))
+				*server += e->tw_by_port[port];
+			else
+				*client += e->tw_by_port[port];
+			e->tw_by_port[port] = 0;
+		}
+		e->tw_ports.bits[word] = 0;
+	}
+}
+
+static void reset_interval(struct tcps_ephemeral *e)
+{
+	uint64_t ignored = 0;
+
+	table_reset(&e->table);
+	drain_timewait(e, NULL, &ignored, &ignored);
+	e->busiest = NULL;
+	e->over_num = 0;
+	e->in_use = 0;
+	e->tw_minisockets = 0;
+	e->dest_overflow = 0;
+	e->warn_overflow = 0;
+}
+
+void tcps_ephemeral_begin(struct tcps_ephemeral *e,
+			  const struct tcps_sysctls *sys)
+{
+	reset_interval(e);
+	e->has_sys = sys != NULL;
+	e->warn_count = 0;
+	if (!sys)
+		return;
+	e->sys = *sys;
+	e->warn_count = warning_count(e->warning_percent, sys->ephemeral_ports);
+}
+
+void tcps_ephemeral_abort(struct tcps_ephemeral *e)
+{
+	reset_interval(e);
+	e->has_sys = false;
+	e->warn_count = 0;
+}
+
+uint64_t tcps_ephemeral_overflow(const struct tcps_ephemeral *e)
+{
+	return e->dest_overflow + e->warn_overflow;
+}
+
+static bool is_v4_mapped(const uint8_t *addr)
+{
+	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(addr, prefix, sizeof(prefix)) == 0;
+}
+
+/* A v4-mapped IPv6 connection draws from the same ports toward the same
+ * IPv4 peer as a plain IPv4 one, so both land on one IPv4 key. */
+static void make_key(const struct tcps_record *rec, struct dest_key *key)
+{
+	size_t offset = 0;
+
+	memset(key, 0, sizeof(*key));
+	key->remote_port = rec->remote_port;
+	if (rec->family == AF_INET6 && !(is_v4_mapped(rec->local_addr) &&
+					 is_v4_mapped(rec->remote_addr))) {
+		key->family = AF_INET6;
+		memcpy(key->local_addr, rec->local_addr, 16);
+		memcpy(key->remote_addr, rec->remote_addr, 16);
+		return;
+	}
+	if (rec->family == AF_INET6)
+		offset = 12;
+	key->family = AF_INET;
+	memcpy(key->local_addr, rec->local_addr + offset, 4);
+	memcpy(key->remote_addr, rec->remote_addr + offset, 4);
+}
+
+static void count_destination(struct tcps_ephemeral *e,
+			      const struct tcps_record *rec)
+{
+	struct dest_key key;
+	struct dest_slot *slot;
+
+	make_key(rec, &key);
+	slot = table_get(&e->table, &key);
+	if (!slot) {
+		e->dest_overflow++;
+		return;
+	}
+	if (slot->count < UINT32_MAX)
+		slot->count++;
+	if (!e->busiest || slot->count > e->busiest->count)
+		e->busiest = slot;
+	/* Counts only grow, so a slot passes the level once an interval and
+	 * the list never holds more than the table. */
+	if (e->warn_count && slot->count == e->warn_count &&
+	    e->over_num < e->table.limit)
+		e->over[e->over_num++] = (uint32_t)(slot - e->table.slots);
+}
+
+void tcps_ephemeral_observe(struct tcps_ephemeral *e,
+			    const struct tcps_record *rec)
+{
+	if (rec->family != AF_INET && rec->family != AF_INET6)
+		return;
+	if (rec->state == TCPS_TIME_WAIT) {
+		tcps_port_set_add(&e->tw_ports, rec->local_port);
+		e->tw_by_port[rec->local_port]++;
+	}
+	if (rec->state == TCPS_TIME_WAIT ||
+	    (rec->state == TCPS_FIN_WAIT2 && rec->timer == TIMER_TIMEWAIT))
+		e->tw_minisockets++;
+	if (!e->has_sys || rec->state == TCPS_LISTEN ||
+	    !tcps_port_is_ephemeral(&e->sys, rec->local_port))
+		return;
+	e->in_use++;
+	count_destination(e, rec);
+}
+
+/* ---- values ---- */
+
+static void emit(const struct tcps_sink *sink, const char *plugin_instance,
+		 const char *type, const char *type_instance, double number)
+{
+	struct tcps_value value = {
+		.plugin_instance = plugin_instance,
+		.type = type,
+		.type_instance = type_instance,
+		.value = number,
+	};
+
+	sink->value(sink->data, &value);
+}
+
+static void emit_ephemeral(const struct tcps_ephemeral *e,
+			   const struct tcps_sink *sink)
+{
+	uint32_t busiest = e->busiest ? e->busiest->count : 0;
+
+	/* Which ports are ephemeral is unknown without the range. */
+	if (!e->has_sys)
+		return;
+	emit(sink, "ephemeral", "count", "ports_available",
+	     e->sys.ephemeral_ports);
+	emit(sink, "ephemeral", "count", "ports_in_use", (double)e->in_use);
+	emit(sink, "ephemeral", "count", "busiest_destination", busiest);
+	if (e->sys.ephemeral_ports == 0)
+		return;
+	emit(sink, "ephemeral", "percent", "busiest_destination",
+	     percent_of(busiest, e->sys.ephemeral_ports));
+	emit(sink, "ephemeral", "count", "destinations_over_warning",
+	     e->over_num);
+}
+
+static void emit_timewait(const struct tcps_ephemeral *e, bool split_known,
+			  uint64_t server, uint64_t client,
+			  const struct tcps_sink *sink)
+{
+	if (split_known) {
+		emit(sink, "timewait", "tcp_connections", "server",
+		     (double)server);
+		emit(sink, "timewait", "tcp_connections", "client",
+		     (double)client);
+	}
+	if (e->has_sys && e->sys.max_tw_buckets > 0)
+		emit(sink, "timewait", "percent", "of_max_tw_buckets",
+		     percent_of(e->tw_minisockets,
+				(uint64_t)e->sys.max_tw_buckets));
+}
+
+static void emit_sysctls(const struct tcps_ephemeral *e,
+			 const struct tcps_sink *sink)
+{
+	const struct tcps_sysctls *sys = &e->sys;
+
+	if (!e->has_sys)
+		return;
+	if (sys->tw_reuse >= 0)
+		emit(sink, "sysctl", "gauge", "tcp_tw_reuse", sys->tw_reuse);
+	if (sys->max_tw_buckets >= 0)
+		emit(sink, "sysctl", "count", "tcp_max_tw_buckets",
+		     (double)sys->max_tw_buckets);
+	if (sys->fin_timeout >= 0)
+		emit(sink, "sysctl", "duration", "tcp_fin_timeout",
+		     (double)sys->fin_timeout);
+	emit(sink, "sysctl", "gauge", "ip_local_port_range_low", sys->port_low);
+	emit(sink, "sysctl", "gauge", "ip_local_port_range_high",
+	     sys->port_high);
+}
+
+/* ---- notifications ---- */
+
+/* "10.0.0.5:5432 from 10.0.0.1", "[2001:db8::5]:5432 from 2001:db8::1" */
+static void format_destination(const struct dest_key *key, char *buf,
+			       size_t size)
+{
+	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(key->family, key->local_addr, local, sizeof(local)))
+		strcpy(local, "?");
+	if (!inet_ntop(key->family, key->remote_addr, remote, sizeof(remote)))
+		strcpy(remote, "?");
+	if (key->family == AF_INET6)
+		snprintf(buf, size, "[%s]:%u from %s", remote,
+			 (unsigned int)key->remote_port, local);
+	else
+		snprintf(buf, size, "%s:%u from %s", remote,
+			 (unsigned int)key->remote_port, local);
+}
+
+static const char *sysctl_text(int64_t number, char *buf, size_t size)
+{
+	if (number < 0)
+		return "unknown";
+	snprintf(buf, size, "%lld", (long long)number);
+	return buf;
+}
+
+static void notify(const struct tcps_sink *sink, enum tcps_severity severity,
+		   const char *message)
+{
+	struct tcps_notification notif = {
+		.severity = severity,
+		.plugin_instance = "ephemeral",
+		.type = "percent",
+		.type_instance = "busiest_destination",
+		.message = message,
+	};
+
+	sink->notify(sink->data, &notif);
+}
+
+/* The destination and the numbers first: collectd keeps 256 bytes. */
+static void send_warning(const struct tcps_ephemeral *e,
+			 const struct dest_slot *slot,
+			 const struct tcps_sink *sink)
+{
+	const struct tcps_sysctls *sys = &e->sys;
+	char message[NOTIFY_MESSAGE_SIZE], dest[128];
+	char reuse[24], buckets[24], fin[24];
+
+	format_destination(&slot->key, dest, sizeof(dest));
+	snprintf(message, sizeof(message),
+		 "ephemeral ports toward %s: %u of %u in use (%.1f%%, "
+		 "warning at %g%%); ip_local_port_range %u-%u, %u reserved, "
+		 "tcp_tw_reuse %s, tcp_max_tw_buckets %s, tcp_fin_timeout %s",
+		 dest, slot->count, sys->ephemeral_ports,
+		 percent_of(slot->count, sys->ephemeral_ports),
+		 e->warning_percent, (unsigned int)sys->port_low,
+		 (unsigned int)sys->port_high,
+		 (unsigned int)(sys->port_high - sys->port_low + 1) -
+			 sys->ephemeral_ports,
+		 sysctl_text(sys->tw_reuse, reuse, sizeof(reuse)),
+		 sysctl_text(sys->max_tw_buckets, buckets, sizeof(buckets)),
+		 sysctl_text(sys->fin_timeout, fin, sizeof(fin)));
+	notify(sink, TCPS_SEVERITY_WARNING, message);
+}
+
+static void send_okay(const struct tcps_ephemeral *e,
+		      const struct dest_key *key, uint32_t count,
+		      const struct tcps_sink *sink)
+{
+	char message[NOTIFY_MESSAGE_SIZE], dest[128];
+
+	format_destination(key, dest, sizeof(dest));
+	snprintf(message, sizeof(message),
+		 "ephemeral ports toward %s: %u of %u in use (%.1f%%), "
+		 "back below warning at %g%%",
+		 dest, count, e->sys.ephemeral_ports,
+		 percent_of(count, e->sys.ephemeral_ports), e->warning_percent);
+	notify(sink, TCPS_SEVERITY_OKAY, message);
+}
+
+/* Remembered destinations: still over (marked, no repeat), or OKAY. */
+static void recheck_warned(struct tcps_ephemeral *e,
+			   const struct tcps_sink *sink)
+{
+	uint32_t i = 0;
+
+	while (i < e->warned_num) {
+		struct dest_slot *slot = table_find(&e->table, &e->warned[i]);
+
+		if (slot && slot->count >= e->warn_count) {
+			slot->warned = true;
+			i++;
+			continue;
+		}
+		/* Missing from a table that overflowed: maybe still there
+		 * and uncounted, so no OKAY on a guess. */
+		if (!slot && e->dest_overflow) {
+			i++;
+			continue;
+		}
+		send_okay(e, &e->warned[i], slot ? slot->count : 0, sink);
+		e->warned[i] = e->warned[--e->warned_num];
+	}
+}
+
+static void warn_new(struct tcps_ephemeral *e, const struct tcps_sink *sink)
+{
+	for (uint32_t i = 0; i < e->over_num; i++) {
+		struct dest_slot *slot = &e->table.slots[e->over[i]];
+
+		if (slot->warned)
+			continue;
+		if (e->warned_num >= TCPS_EPHEMERAL_MAX_WARNED) {
+			e->warn_overflow++;
+			continue;
+		}
+		slot->warned = true;
+		e->warned[e->warned_num++] = slot->key;
+		send_warning(e, slot, sink);
+	}
+}
+
+void tcps_ephemeral_end(struct tcps_ephemeral *e,
+			const struct tcps_port_set *listening,
+			const struct tcps_sink *sink)
+{
+	uint64_t server = 0, client = 0;
+
+	drain_timewait(e, listening, &server, &client);
+	emit_ephemeral(e, sink);
+	emit_timewait(e, listening != NULL, server, client, sink);
+	emit_sysctls(e, sink);
+	/* Without a level this interval the state is kept as it was. */
+	if (!e->warn_count)
+		return;
+	recheck_warned(e, sink);
+	warn_new(e, sink);
+}

@@ -1,0 +1,1059 @@
+/* Ephemeral ports per destination, TIME_WAIT split, port sysctls. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "suites.h"
+#include "tcpstates/ephemeral.h"
+#include "tcpstates/tally.h"
+
+/* ---- a sink that keeps what it was given ---- */
+
+#define MAX_VALUES 64
+#define MAX_NOTIFS 1100
+
+struct got_value {
+	char plugin_instance[32];
+	char type[32];
+	char type_instance[48];
+	double value;
+};
+
+struct got_notif {
+	enum tcps_severity severity;
+	char plugin_instance[32];
+	char type[32];
+	char type_instance[48];
+	char message[512];
+};
+
+static struct got_value values[MAX_VALUES];
+static int values_num;
+static struct got_notif notifs[MAX_NOTIFS];
+static int notifs_num;
+
+static void copy(char *dst, size_t size, const char *src)
+{
+	ck_assert_uint_lt(strlen(src), size);
+	strcpy(dst, src);
+}
+
+static int capture_value(void *data, const struct tcps_value *value)
+{
+	struct got_value *v = &values[values_num];
+
+	(void)data;
+	ck_assert_int_lt(values_num, MAX_VALUES);
+	copy(v->plugin_instance, sizeof(v->plugin_instance),
+	     value->plugin_instance);
+	copy(v->type, sizeof(v->type), value->type);
+	copy(v->type_instance, sizeof(v->type_instance), value->type_instance);
+	v->value = value->value;
+	values_num++;
+	return 0;
+}
+
+static int capture_notif(void *data, const struct tcps_notification *notif)
+{
+	struct got_notif *n = &notifs[notifs_num];
+
+	(void)data;
+	ck_assert_int_lt(notifs_num, MAX_NOTIFS);
+	n->severity = notif->severity;
+	copy(n->plugin_instance, sizeof(n->plugin_instance),
+	     notif->plugin_instance);
+	copy(n->type, sizeof(n->type), notif->type);
+	copy(n->type_instance, sizeof(n->type_instance), notif->type_instance);
+	copy(n->message, sizeof(n->message), notif->message);
+	ck_assert_ptr_null(strchr(notif->message, '\n'));
+	notifs_num++;
+	return 0;
+}
+
+static const struct tcps_sink sink = {
+	.value = capture_value,
+	.notify = capture_notif,
+	.data = NULL,
+};
+
+static void forget_captured(void)
+{
+	values_num = 0;
+	notifs_num = 0;
+}
+
+static const struct got_value *find_value(const char *plugin_instance,
+					  const char *type,
+					  const char *type_instance)
+{
+	for (int i = 0; i < values_num; i++) {
+		const struct got_value *v = &values[i];
+
+		if (strcmp(v->plugin_instance, plugin_instance) == 0 &&
+		    strcmp(v->type, type) == 0 &&
+		    strcmp(v->type_instance, type_instance) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+static double value_of(const char *plugin_instance, const char *type,
+		       const char *type_instance)
+{
+	const struct got_value *v =
+		find_value(plugin_instance, type, type_instance);
+
+	ck_assert_msg(v, "missing %s/%s-%s", plugin_instance, type,
+		      type_instance);
+	return v->value;
+}
+
+static bool has_value(const char *plugin_instance, const char *type,
+		      const char *type_instance)
+{
+	return find_value(plugin_instance, type, type_instance) != NULL;
+}
+
+/* ---- records and sysctls made up for the tests ---- */
+
+static struct tcps_record make_rec(int family, int state, const char *laddr,
+				   uint16_t lport, const char *raddr,
+				   uint16_t rport)
+{
+	struct tcps_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.family = (uint8_t)family;
+	rec.state = (uint8_t)state;
+	rec.local_port = lport;
+	rec.remote_port = rport;
+	ck_assert_int_eq(inet_pton(family, laddr, rec.local_addr), 1);
+	ck_assert_int_eq(inet_pton(family, raddr, rec.remote_addr), 1);
+	return rec;
+}
+
+/* n sockets from laddr toward raddr:rport on consecutive local ports. */
+static void observe_many(struct tcps_ephemeral *e, int family, int state,
+			 const char *laddr, uint16_t first_port,
+			 const char *raddr, uint16_t rport, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct tcps_record rec =
+			make_rec(family, state, laddr,
+				 (uint16_t)(first_port + i), raddr, rport);
+
+		tcps_ephemeral_observe(e, &rec);
+	}
+}
+
+/* 200 ephemeral ports, 32768-32967, none reserved. */
+static struct tcps_sysctls sys200(void)
+{
+	struct tcps_sysctls sys;
+
+	memset(&sys, 0, sizeof(sys));
+	sys.port_low = 32768;
+	sys.port_high = 32967;
+	sys.ephemeral_ports = 200;
+	sys.tw_reuse = 2;
+	sys.max_tw_buckets = 262144;
+	sys.fin_timeout = 60;
+	return sys;
+}
+
+static struct tcps_ephemeral *new_observer(double warning, uint32_t max)
+{
+	struct tcps_ephemeral_config cfg = { .warning_percent = warning,
+					     .max_destinations = max };
+	struct tcps_ephemeral *e = NULL;
+
+	ck_assert_int_eq(tcps_ephemeral_new(&cfg, &e), 0);
+	ck_assert_ptr_nonnull(e);
+	return e;
+}
+
+/* One interval of n sockets from 10.0.0.1 toward 10.0.0.5:5432. */
+static void interval_toward_db(struct tcps_ephemeral *e,
+			       const struct tcps_sysctls *sys, int n)
+{
+	struct tcps_port_set listening;
+
+	tcps_port_set_clear(&listening);
+	forget_captured();
+	tcps_ephemeral_begin(e, sys);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+		     "10.0.0.5", 5432, n);
+	tcps_ephemeral_end(e, &listening, &sink);
+}
+
+static void setup(void)
+{
+	forget_captured();
+}
+
+/* ---- parsers ---- */
+
+START_TEST(port_range_good)
+{
+	uint16_t low = 0, high = 0;
+
+	ck_assert_int_eq(tcps_parse_port_range("32768\t60999\n", &low, &high),
+			 0);
+	ck_assert_uint_eq(low, 32768);
+	ck_assert_uint_eq(high, 60999);
+	ck_assert_int_eq(tcps_parse_port_range(" 1 65535", &low, &high), 0);
+	ck_assert_uint_eq(low, 1);
+	ck_assert_uint_eq(high, 65535);
+	ck_assert_int_eq(tcps_parse_port_range("1024 1024\n", &low, &high), 0);
+	ck_assert_uint_eq(low, 1024);
+	ck_assert_uint_eq(high, 1024);
+}
+END_TEST
+
+START_TEST(port_range_bad)
+{
+	static const char *const bad[] = {
+		"",
+		"\n",
+		"junk",
+		"32768",
+		"60999 32768",
+		"0 100",
+		"1 65536",
+		"70000 70001",
+		"1 2 3",
+		"32768x 60999",
+		"-1 5",
+		"32768,60999",
+		"1\t2junk",
+		"99999999999999999999 1",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint16_t low = 7, high = 9;
+
+		ck_assert_msg(tcps_parse_port_range(bad[i], &low, &high) ==
+				      -EINVAL,
+			      "accepted \"%s\"", bad[i]);
+		ck_assert_uint_eq(low, 7);
+		ck_assert_uint_eq(high, 9);
+	}
+}
+END_TEST
+
+START_TEST(reserved_good)
+{
+	struct tcps_port_set set;
+
+	memset(&set, 0xff, sizeof(set));
+	ck_assert_int_eq(tcps_parse_reserved_ports("", &set), 0);
+	ck_assert(!tcps_port_set_has(&set, 0));
+	ck_assert(!tcps_port_set_has(&set, 40000));
+	memset(&set, 0xff, sizeof(set));
+	ck_assert_int_eq(tcps_parse_reserved_ports("\n", &set), 0);
+	ck_assert(!tcps_port_set_has(&set, 65535));
+
+	ck_assert_int_eq(tcps_parse_reserved_ports("1000-1010,2000\n", &set),
+			 0);
+	for (int port = 1000; port <= 1010; port++)
+		ck_assert(tcps_port_set_has(&set, (uint16_t)port));
+	ck_assert(tcps_port_set_has(&set, 2000));
+	ck_assert(!tcps_port_set_has(&set, 999));
+	ck_assert(!tcps_port_set_has(&set, 1011));
+	ck_assert(!tcps_port_set_has(&set, 1999));
+	ck_assert(!tcps_port_set_has(&set, 2001));
+
+	ck_assert_int_eq(
+		tcps_parse_reserved_ports(" 5 , 7 - 9\t,65535\n\n", &set), 0);
+	ck_assert(tcps_port_set_has(&set, 5));
+	ck_assert(!tcps_port_set_has(&set, 6));
+	ck_assert(tcps_port_set_has(&set, 8));
+	ck_assert(tcps_port_set_has(&set, 65535));
+	ck_assert(!tcps_port_set_has(&set, 1000));
+
+	ck_assert_int_eq(tcps_parse_reserved_ports("0-65535", &set), 0);
+	ck_assert(tcps_port_set_has(&set, 0));
+	ck_assert(tcps_port_set_has(&set, 32768));
+	ck_assert_int_eq(tcps_parse_reserved_ports("8080", &set), 0);
+	ck_assert(tcps_port_set_has(&set, 8080));
+	ck_assert(!tcps_port_set_has(&set, 8081));
+}
+END_TEST
+
+START_TEST(reserved_bad)
+{
+	static const char *const bad[] = {
+		"junk", ",",	"1,,2",	 "1,",	   ",1",    "5-3",
+		"-1",	"1-",	"1-2-3", "1 2",	   "65536", "1-65536",
+		"1;2",	"1-2x", "0x10",	 "1000 -", "7,-",   "99999999999",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct tcps_port_set set;
+
+		tcps_port_set_clear(&set);
+		tcps_port_set_add(&set, 4242);
+		ck_assert_msg(tcps_parse_reserved_ports(bad[i], &set) ==
+				      -EINVAL,
+			      "accepted \"%s\"", bad[i]);
+		ck_assert(tcps_port_set_has(&set, 4242));
+		ck_assert(!tcps_port_set_has(&set, 1));
+	}
+}
+END_TEST
+
+START_TEST(ephemeral_is_range_minus_reserved)
+{
+	struct tcps_sysctls sys = sys200();
+
+	tcps_port_set_add(&sys.reserved, 32800);
+	ck_assert(tcps_port_is_ephemeral(&sys, 32768));
+	ck_assert(tcps_port_is_ephemeral(&sys, 32967));
+	ck_assert(!tcps_port_is_ephemeral(&sys, 32767));
+	ck_assert(!tcps_port_is_ephemeral(&sys, 32968));
+	ck_assert(!tcps_port_is_ephemeral(&sys, 32800));
+	ck_assert(!tcps_port_is_ephemeral(&sys, 0));
+}
+END_TEST
+
+/* ---- the sysctl files, in a proc tree made up in a temporary folder ---- */
+
+static char proc_root[64];
+
+static const char *const sysctl_names[] = {
+	"ip_local_port_range", "ip_local_reserved_ports", "tcp_tw_reuse",
+	"tcp_max_tw_buckets",  "tcp_fin_timeout",
+};
+
+static void ipv4_dir(char *buf, size_t size)
+{
+	ck_assert_int_lt(snprintf(buf, size, "%s/sys/net/ipv4", proc_root),
+			 (int)size);
+}
+
+static void write_sysctl(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	ipv4_dir(path, sizeof(path));
+	strcat(path, "/");
+	strcat(path, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void remove_sysctl(const char *name)
+{
+	char path[256];
+
+	ipv4_dir(path, sizeof(path));
+	strcat(path, "/");
+	strcat(path, name);
+	unlink(path);
+}
+
+static void make_proc_tree(void)
+{
+	static const char *const dirs[] = { "/sys", "/sys/net",
+					    "/sys/net/ipv4" };
+	char path[256];
+
+	forget_captured();
+	strcpy(proc_root, "/tmp/tcps-ephemeral-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(proc_root));
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", proc_root, dirs[i]);
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+	}
+	write_sysctl("ip_local_port_range", "32768\t60999\n");
+	write_sysctl("ip_local_reserved_ports", "100-200,40000-40009,61000\n");
+	write_sysctl("tcp_tw_reuse", "2\n");
+	write_sysctl("tcp_max_tw_buckets", "262144\n");
+	write_sysctl("tcp_fin_timeout", "60\n");
+}
+
+static void remove_proc_tree(void)
+{
+	static const char *const dirs[] = { "/sys/net/ipv4", "/sys/net", "/sys",
+					    "" };
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(sysctl_names) / sizeof(*sysctl_names);
+	     i++)
+		remove_sysctl(sysctl_names[i]);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", proc_root, dirs[i]);
+		rmdir(path);
+	}
+}
+
+START_TEST(sysctls_all_there)
+{
+	struct tcps_sysctls sys;
+
+	ck_assert_int_eq(tcps_sysctls_read(proc_root, &sys), 0);
+	ck_assert_uint_eq(sys.port_low, 32768);
+	ck_assert_uint_eq(sys.port_high, 60999);
+	/* 40000-40009 lie inside the range; 100-200 and 61000 do not. */
+	ck_assert_uint_eq(sys.ephemeral_ports, 60999 - 32768 + 1 - 10);
+	ck_assert_int_eq(sys.tw_reuse, 2);
+	ck_assert_int_eq(sys.max_tw_buckets, 262144);
+	ck_assert_int_eq(sys.fin_timeout, 60);
+	ck_assert(tcps_port_set_has(&sys.reserved, 150));
+	ck_assert(tcps_port_set_has(&sys.reserved, 61000));
+	ck_assert(!tcps_port_is_ephemeral(&sys, 40005));
+	ck_assert(tcps_port_is_ephemeral(&sys, 40010));
+}
+END_TEST
+
+START_TEST(sysctls_some_missing)
+{
+	struct tcps_sysctls sys;
+
+	remove_sysctl("tcp_tw_reuse");
+	remove_sysctl("ip_local_reserved_ports");
+	write_sysctl("tcp_max_tw_buckets", "lots\n");
+	write_sysctl("tcp_fin_timeout", "-5\n");
+	ck_assert_int_eq(tcps_sysctls_read(proc_root, &sys), 0);
+	ck_assert_int_eq(sys.tw_reuse, -1);
+	ck_assert_int_eq(sys.max_tw_buckets, -1);
+	ck_assert_int_eq(sys.fin_timeout, -1);
+	ck_assert_uint_eq(sys.ephemeral_ports, 60999 - 32768 + 1);
+	ck_assert(!tcps_port_set_has(&sys.reserved, 40005));
+}
+END_TEST
+
+START_TEST(sysctls_without_port_range)
+{
+	struct tcps_sysctls sys;
+
+	memset(&sys, 0x5a, sizeof(sys));
+	remove_sysctl("ip_local_port_range");
+	ck_assert_int_eq(tcps_sysctls_read(proc_root, &sys), -ENOENT);
+	ck_assert_uint_eq(sys.port_low, 0x5a5a);
+	write_sysctl("ip_local_port_range", "60999 32768\n");
+	ck_assert_int_eq(tcps_sysctls_read(proc_root, &sys), -EINVAL);
+	ck_assert_uint_eq(sys.port_low, 0x5a5a);
+	ck_assert_int_eq(tcps_sysctls_read("/nonexistent", &sys), -ENOENT);
+}
+END_TEST
+
+START_TEST(sysctls_long_reserved_list)
+{
+	/* Every other port, as ip_local_reserved_ports would print it:
+	 * about 190 KB, streamed through a small buffer. */
+	size_t size = 400000, len = 0;
+	char *text = malloc(size);
+	struct tcps_sysctls sys;
+
+	ck_assert_ptr_nonnull(text);
+	for (unsigned int port = 1; port < 65536; port += 2)
+		len += (size_t)snprintf(text + len, size - len, "%s%u",
+					port == 1 ? "" : ",", port);
+	ck_assert_uint_lt(len + 2, size);
+	strcpy(text + len, "\n");
+	write_sysctl("ip_local_reserved_ports", text);
+	free(text);
+	ck_assert_int_eq(tcps_sysctls_read(proc_root, &sys), 0);
+	ck_assert_uint_eq(sys.ephemeral_ports, (60999 - 32768 + 1) / 2);
+	ck_assert(tcps_port_set_has(&sys.reserved, 65535));
+	ck_assert(!tcps_port_set_has(&sys.reserved, 65534));
+}
+END_TEST
+
+/* ---- observer configuration ---- */
+
+START_TEST(config_checked)
+{
+	static const struct tcps_ephemeral_config bad[] = {
+		{ .warning_percent = 0, .max_destinations = 10 },
+		{ .warning_percent = -5, .max_destinations = 10 },
+		{ .warning_percent = 100.5, .max_destinations = 10 },
+		{ .warning_percent = 80, .max_destinations = 0 },
+		{ .warning_percent = 80,
+		  .max_destinations = TCPS_EPHEMERAL_MAX_DESTINATIONS + 1 },
+	};
+	struct tcps_ephemeral_config nan_cfg = { .warning_percent = NAN,
+						 .max_destinations = 10 };
+	struct tcps_ephemeral *e = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_int_eq(tcps_ephemeral_new(&bad[i], &e), -EINVAL);
+	ck_assert_int_eq(tcps_ephemeral_new(&nan_cfg, &e), -EINVAL);
+	ck_assert_ptr_null(e);
+	tcps_ephemeral_free(new_observer(100, 1));
+	tcps_ephemeral_free(NULL);
+}
+END_TEST
+
+/* ---- grouping ---- */
+
+START_TEST(groups_by_destination)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+	struct tcps_port_set listening;
+	struct tcps_record rec;
+
+	sys.ephemeral_ports = 199;
+	tcps_port_set_add(&sys.reserved, 32900);
+	tcps_port_set_clear(&listening);
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+		     "10.0.0.5", 5432, 10);
+	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 32778, "10.0.0.5",
+		     5432, 5);
+	/* Same peer, another port or another local address: others. */
+	observe_many(e, AF_INET, TCPS_SYN_SENT, "10.0.0.1", 32768, "10.0.0.5",
+		     6432, 7);
+	observe_many(e, AF_INET, TCPS_CLOSE_WAIT, "10.0.0.2", 32768, "10.0.0.5",
+		     5432, 6);
+	observe_many(e, AF_INET6, TCPS_FIN_WAIT1, "2001:db8::1", 32768,
+		     "2001:db8::5", 443, 12);
+	/* Not counted: a listener, a server side, a reserved local port. */
+	rec = make_rec(AF_INET, TCPS_LISTEN, "0.0.0.0", 32800, "0.0.0.0", 0);
+	tcps_ephemeral_observe(e, &rec);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 5432, "10.0.0.9",
+		     32768, 3);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32900,
+		     "10.0.0.5", 5432, 1);
+	tcps_ephemeral_end(e, &listening, &sink);
+
+	ck_assert_double_eq(value_of("ephemeral", "count", "ports_available"),
+			    199);
+	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"),
+			    10 + 5 + 7 + 6 + 12);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "busiest_destination"), 15);
+	ck_assert_double_eq(
+		value_of("ephemeral", "percent", "busiest_destination"),
+		100.0 * 15 / 199);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "destinations_over_warning"), 0);
+	ck_assert_int_eq(notifs_num, 0);
+	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(ipv6_can_be_busiest)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+		     "10.0.0.5", 5432, 3);
+	observe_many(e, AF_INET6, TCPS_ESTABLISHED, "2001:db8::1", 32768,
+		     "2001:db8::5", 443, 4);
+	observe_many(e, AF_INET6, TCPS_ESTABLISHED, "2001:db8::1", 32800,
+		     "2001:db8::6", 443, 2);
+	tcps_ephemeral_end(e, NULL, &sink);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "busiest_destination"), 4);
+	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"), 9);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(v4_mapped_joins_ipv4)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+		     "10.0.0.5", 5432, 3);
+	observe_many(e, AF_INET6, TCPS_ESTABLISHED, "::ffff:10.0.0.1", 32780,
+		     "::ffff:10.0.0.5", 5432, 2);
+	tcps_ephemeral_end(e, NULL, &sink);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "busiest_destination"), 5);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(exact_percent)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+
+	interval_toward_db(e, &sys, 190);
+	ck_assert_double_eq(
+		value_of("ephemeral", "percent", "busiest_destination"), 95.0);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "busiest_destination"), 190);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "destinations_over_warning"), 1);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(all_values_named)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+	struct tcps_port_set listening;
+
+	/* No records at all: every value still comes, as zeros. */
+	tcps_port_set_clear(&listening);
+	tcps_ephemeral_begin(e, &sys);
+	tcps_ephemeral_end(e, &listening, &sink);
+	ck_assert_int_eq(values_num, 13);
+	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"), 0);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "busiest_destination"), 0);
+	ck_assert_double_eq(
+		value_of("ephemeral", "percent", "busiest_destination"), 0);
+	ck_assert_double_eq(value_of("timewait", "tcp_connections", "server"),
+			    0);
+	ck_assert_double_eq(value_of("timewait", "tcp_connections", "client"),
+			    0);
+	ck_assert_double_eq(
+		value_of("timewait", "percent", "of_max_tw_buckets"), 0);
+	ck_assert_double_eq(value_of("sysctl", "gauge", "tcp_tw_reuse"), 2);
+	ck_assert_double_eq(value_of("sysctl", "count", "tcp_max_tw_buckets"),
+			    262144);
+	ck_assert_double_eq(value_of("sysctl", "duration", "tcp_fin_timeout"),
+			    60);
+	ck_assert_double_eq(
+		value_of("sysctl", "gauge", "ip_local_port_range_low"), 32768);
+	ck_assert_double_eq(
+		value_of("sysctl", "gauge", "ip_local_port_range_high"), 32967);
+
+	/* An unreadable sysctl is left out, never sent as 0. */
+	forget_captured();
+	sys.tw_reuse = -1;
+	sys.max_tw_buckets = -1;
+	tcps_ephemeral_begin(e, &sys);
+	tcps_ephemeral_end(e, &listening, &sink);
+	ck_assert_int_eq(values_num, 10);
+	ck_assert(!has_value("sysctl", "gauge", "tcp_tw_reuse"));
+	ck_assert(!has_value("sysctl", "count", "tcp_max_tw_buckets"));
+	ck_assert(!has_value("timewait", "percent", "of_max_tw_buckets"));
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(without_sysctls_no_percentages)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_port_set listening;
+
+	tcps_port_set_clear(&listening);
+	tcps_ephemeral_begin(e, NULL);
+	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 32768, "10.0.0.5",
+		     5432, 190);
+	tcps_ephemeral_end(e, &listening, &sink);
+	ck_assert_int_eq(values_num, 2);
+	ck_assert_double_eq(value_of("timewait", "tcp_connections", "client"),
+			    190);
+	ck_assert_double_eq(value_of("timewait", "tcp_connections", "server"),
+			    0);
+	ck_assert_int_eq(notifs_num, 0);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+/* ---- notifications ---- */
+
+START_TEST(warning_once_then_okay)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+
+	interval_toward_db(e, &sys, 190);
+	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_int_eq(notifs[0].severity, TCPS_SEVERITY_WARNING);
+	ck_assert_str_eq(notifs[0].plugin_instance, "ephemeral");
+	ck_assert_str_eq(notifs[0].type, "percent");
+	ck_assert_str_eq(notifs[0].type_instance, "busiest_destination");
+	ck_assert_str_eq(notifs[0].message,
+			 "ephemeral ports toward 10.0.0.5:5432 from 10.0.0.1: "
+			 "190 of 200 in use (95.0%, warning at 80%); "
+			 "ip_local_port_range 32768-32967, 0 reserved, "
+			 "tcp_tw_reuse 2, tcp_max_tw_buckets 262144, "
+			 "tcp_fin_timeout 60");
+
+	interval_toward_db(e, &sys, 170); /* still above: no repeat */
+	ck_assert_int_eq(notifs_num, 0);
+	interval_toward_db(e, &sys, 100);
+	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_int_eq(notifs[0].severity, TCPS_SEVERITY_OKAY);
+	ck_assert_str_eq(notifs[0].message,
+			 "ephemeral ports toward 10.0.0.5:5432 from 10.0.0.1: "
+			 "100 of 200 in use (50.0%), back below warning at "
+			 "80%");
+	interval_toward_db(e, &sys, 100);
+	ck_assert_int_eq(notifs_num, 0);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(okay_when_destination_disappears)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+
+	interval_toward_db(e, &sys, 190);
+	ck_assert_int_eq(notifs_num, 1);
+	interval_toward_db(e, &sys, 0);
+	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_int_eq(notifs[0].severity, TCPS_SEVERITY_OKAY);
+	ck_assert_ptr_nonnull(strstr(notifs[0].message,
+				     "10.0.0.5:5432 from 10.0.0.1: 0 of 200"));
+	interval_toward_db(e, &sys, 0);
+	ck_assert_int_eq(notifs_num, 0);
+	interval_toward_db(e, &sys, 190); /* a new episode warns again */
+	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_int_eq(notifs[0].severity, TCPS_SEVERITY_WARNING);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(warning_level_is_inclusive)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+
+	interval_toward_db(e, &sys, 159);
+	ck_assert_int_eq(notifs_num, 0);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "destinations_over_warning"), 0);
+	interval_toward_db(e, &sys, 160); /* exactly 80.0% */
+	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "destinations_over_warning"), 1);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(ipv6_message)
+{
+	struct tcps_ephemeral *e = new_observer(50, 64);
+	struct tcps_sysctls sys = sys200();
+
+	sys.tw_reuse = -1;
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET6, TCPS_SYN_SENT, "2001:db8::1", 32768,
+		     "2001:db8::5", 443, 100);
+	tcps_ephemeral_end(e, NULL, &sink);
+	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_str_eq(notifs[0].message,
+			 "ephemeral ports toward [2001:db8::5]:443 from "
+			 "2001:db8::1: 100 of 200 in use (50.0%, warning at "
+			 "50%); ip_local_port_range 32768-32967, 0 reserved, "
+			 "tcp_tw_reuse unknown, tcp_max_tw_buckets 262144, "
+			 "tcp_fin_timeout 60");
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(abort_keeps_state_emits_nothing)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+	struct tcps_port_set listening;
+
+	tcps_port_set_clear(&listening);
+	interval_toward_db(e, &sys, 190);
+	ck_assert_int_eq(notifs_num, 1);
+
+	/* A failed dump that saw the destination vanish, then one that saw
+	 * only TIME_WAITs: both discarded. */
+	forget_captured();
+	tcps_ephemeral_begin(e, &sys);
+	tcps_ephemeral_abort(e);
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 40000, "10.0.0.5",
+		     5432, 7);
+	tcps_ephemeral_abort(e);
+	ck_assert_int_eq(values_num, 0);
+	ck_assert_int_eq(notifs_num, 0);
+
+	/* Still in warning: no repeat; the aborted TIME_WAITs are gone. */
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+		     "10.0.0.5", 5432, 180);
+	tcps_ephemeral_end(e, &listening, &sink);
+	ck_assert_int_eq(notifs_num, 0);
+	ck_assert_double_eq(value_of("timewait", "tcp_connections", "client"),
+			    0);
+	interval_toward_db(e, &sys, 10);
+	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_int_eq(notifs[0].severity, TCPS_SEVERITY_OKAY);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(without_sysctls_state_kept)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+
+	interval_toward_db(e, &sys, 190);
+	ck_assert_int_eq(notifs_num, 1);
+	interval_toward_db(e, NULL, 0); /* no level: no OKAY on a guess */
+	ck_assert_int_eq(notifs_num, 0);
+	ck_assert(!has_value("ephemeral", "percent", "busiest_destination"));
+	ck_assert(!has_value("ephemeral", "count", "ports_in_use"));
+	interval_toward_db(e, &sys, 190);
+	ck_assert_int_eq(notifs_num, 0);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(remembered_warnings_bounded)
+{
+	/* One ephemeral port: every destination with a socket is at 100%. */
+	const int extra = 6, n = TCPS_EPHEMERAL_MAX_WARNED + extra;
+	struct tcps_ephemeral *e = new_observer(80, 2048);
+	struct tcps_sysctls sys = sys200();
+	char raddr[32];
+
+	sys.port_low = sys.port_high = 40000;
+	sys.ephemeral_ports = 1;
+	tcps_ephemeral_begin(e, &sys);
+	for (int i = 0; i < n; i++) {
+		snprintf(raddr, sizeof(raddr), "10.1.%d.%d", i / 256, i % 256);
+		observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 40000,
+			     raddr, 80, 1);
+	}
+	tcps_ephemeral_end(e, NULL, &sink);
+	ck_assert_int_eq(notifs_num, TCPS_EPHEMERAL_MAX_WARNED);
+	ck_assert_uint_eq(tcps_ephemeral_overflow(e), extra);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "destinations_over_warning"), n);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+/* ---- TIME_WAIT ---- */
+
+START_TEST(timewait_split_by_listener)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+	struct tcps_port_set listening;
+
+	tcps_port_set_clear(&listening);
+	tcps_port_set_add(&listening, 80);
+	tcps_ephemeral_begin(e, &sys);
+	/* Server side: clients on many ports closed by our port 80. */
+	for (int i = 0; i < 5; i++) {
+		struct tcps_record rec =
+			i < 3 ? make_rec(AF_INET, TCPS_TIME_WAIT, "10.0.0.1",
+					 80, "10.0.0.7", (uint16_t)(50000 + i))
+			      : make_rec(AF_INET6, TCPS_TIME_WAIT,
+					 "2001:db8::1", 80, "2001:db8::7",
+					 (uint16_t)(50000 + i));
+
+		tcps_ephemeral_observe(e, &rec);
+	}
+	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 32768, "10.0.0.5",
+		     5432, 4);
+	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 32768, "10.0.0.6",
+		     5432, 2);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 80, "10.0.0.7",
+		     50000, 9);
+	tcps_ephemeral_end(e, &listening, &sink);
+	ck_assert_double_eq(value_of("timewait", "tcp_connections", "server"),
+			    5);
+	ck_assert_double_eq(value_of("timewait", "tcp_connections", "client"),
+			    6);
+
+	/* The next interval starts from zero on every port. */
+	forget_captured();
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 80, "10.0.0.7",
+		     50000, 1);
+	tcps_ephemeral_end(e, &listening, &sink);
+	ck_assert_double_eq(value_of("timewait", "tcp_connections", "server"),
+			    1);
+	ck_assert_double_eq(value_of("timewait", "tcp_connections", "client"),
+			    0);
+
+	/* Listeners unknown: no split rather than a wrong one. */
+	forget_captured();
+	tcps_ephemeral_begin(e, &sys);
+	tcps_ephemeral_end(e, NULL, &sink);
+	ck_assert(!has_value("timewait", "tcp_connections", "server"));
+	ck_assert(!has_value("timewait", "tcp_connections", "client"));
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(tw_buckets_include_orphaned_fin_wait2)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+	struct tcps_record rec;
+
+	sys.max_tw_buckets = 1000;
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 32768, "10.0.0.5",
+		     5432, 6);
+	for (int i = 0; i < 6; i++) {
+		rec = make_rec(AF_INET, TCPS_FIN_WAIT2, "10.0.0.1",
+			       (uint16_t)(32800 + i), "10.0.0.5", 5432);
+		rec.timer = i < 4 ? 3 : 2; /* 2: a full socket, keepalive */
+		tcps_ephemeral_observe(e, &rec);
+	}
+	tcps_ephemeral_end(e, NULL, &sink);
+	ck_assert_double_eq(
+		value_of("timewait", "percent", "of_max_tw_buckets"), 1.0);
+
+	forget_captured();
+	sys.max_tw_buckets = 0; /* no division by zero, no value */
+	tcps_ephemeral_begin(e, &sys);
+	tcps_ephemeral_end(e, NULL, &sink);
+	ck_assert(!has_value("timewait", "percent", "of_max_tw_buckets"));
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+/* ---- bounds ---- */
+
+START_TEST(overflow_when_table_full)
+{
+	struct tcps_ephemeral *e = new_observer(80, 4);
+	struct tcps_sysctls sys = sys200();
+	char raddr[32];
+
+	tcps_ephemeral_begin(e, &sys);
+	for (int i = 0; i < 6; i++) {
+		snprintf(raddr, sizeof(raddr), "10.0.1.%d", i);
+		observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1",
+			     (uint16_t)(32768 + i), raddr, 80, 1);
+	}
+	/* A stored destination keeps counting while the table is full. */
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32800,
+		     "10.0.1.0", 80, 9);
+	tcps_ephemeral_end(e, NULL, &sink);
+	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 2);
+	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"), 15);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "busiest_destination"), 10);
+
+	/* A new interval has room again. */
+	forget_captured();
+	tcps_ephemeral_begin(e, &sys);
+	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(no_okay_guessed_from_full_table)
+{
+	struct tcps_ephemeral *e = new_observer(80, 2);
+	struct tcps_sysctls sys = sys200();
+
+	interval_toward_db(e, &sys, 190);
+	ck_assert_int_eq(notifs_num, 1);
+
+	/* The table fills before the warned destination shows up. */
+	forget_captured();
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+		     "10.0.2.1", 80, 1);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+		     "10.0.2.2", 80, 1);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+		     "10.0.0.5", 5432, 190);
+	tcps_ephemeral_end(e, NULL, &sink);
+	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 190);
+	ck_assert_int_eq(notifs_num, 0);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+START_TEST(many_intervals_reuse_the_table)
+{
+	struct tcps_ephemeral *e = new_observer(80, 8);
+	struct tcps_sysctls sys = sys200();
+	char raddr[32];
+
+	/* Eight fresh destinations every interval, never more than fit. */
+	for (int round = 0; round < 50; round++) {
+		forget_captured();
+		tcps_ephemeral_begin(e, &sys);
+		for (int i = 0; i < 8; i++) {
+			snprintf(raddr, sizeof(raddr), "10.%d.0.%d", round, i);
+			observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1",
+				     32768, raddr, 80, i + 1);
+		}
+		tcps_ephemeral_end(e, NULL, &sink);
+		ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
+		ck_assert_double_eq(
+			value_of("ephemeral", "count", "busiest_destination"),
+			8);
+	}
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
+Suite *ephemeral_suite(void)
+{
+	Suite *s = suite_create("ephemeral");
+	TCase *parse = tcase_create("parsers");
+	TCase *files = tcase_create("sysctl files");
+	TCase *groups = tcase_create("destinations");
+	TCase *notify = tcase_create("notifications");
+	TCase *timewait = tcase_create("timewait");
+	TCase *bounds = tcase_create("bounds");
+
+	tcase_add_test(parse, port_range_good);
+	tcase_add_test(parse, port_range_bad);
+	tcase_add_test(parse, reserved_good);
+	tcase_add_test(parse, reserved_bad);
+	tcase_add_test(parse, ephemeral_is_range_minus_reserved);
+	suite_add_tcase(s, parse);
+
+	tcase_add_checked_fixture(files, make_proc_tree, remove_proc_tree);
+	tcase_add_test(files, sysctls_all_there);
+	tcase_add_test(files, sysctls_some_missing);
+	tcase_add_test(files, sysctls_without_port_range);
+	tcase_add_test(files, sysctls_long_reserved_list);
+	suite_add_tcase(s, files);
+
+	tcase_add_checked_fixture(groups, setup, NULL);
+	tcase_add_test(groups, config_checked);
+	tcase_add_test(groups, groups_by_destination);
+	tcase_add_test(groups, ipv6_can_be_busiest);
+	tcase_add_test(groups, v4_mapped_joins_ipv4);
+	tcase_add_test(groups, exact_percent);
+	tcase_add_test(groups, all_values_named);
+	tcase_add_test(groups, without_sysctls_no_percentages);
+	suite_add_tcase(s, groups);
+
+	tcase_add_checked_fixture(notify, setup, NULL);
+	tcase_add_test(notify, warning_once_then_okay);
+	tcase_add_test(notify, okay_when_destination_disappears);
+	tcase_add_test(notify, warning_level_is_inclusive);
+	tcase_add_test(notify, ipv6_message);
+	tcase_add_test(notify, abort_keeps_state_emits_nothing);
+	tcase_add_test(notify, without_sysctls_state_kept);
+	tcase_add_test(notify, remembered_warnings_bounded);
+	suite_add_tcase(s, notify);
+
+	tcase_add_checked_fixture(timewait, setup, NULL);
+	tcase_add_test(timewait, timewait_split_by_listener);
+	tcase_add_test(timewait, tw_buckets_include_orphaned_fin_wait2);
+	suite_add_tcase(s, timewait);
+
+	tcase_add_checked_fixture(bounds, setup, NULL);
+	tcase_add_test(bounds, overflow_when_table_full);
+	tcase_add_test(bounds, no_okay_guessed_from_full_table);
+	tcase_add_test(bounds, many_intervals_reuse_the_table);
+	suite_add_tcase(s, bounds);
+	return s;
+}
