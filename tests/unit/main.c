@@ -12,6 +12,9 @@ int main(void)
 	srunner_add_suite(runner, options_suite());
 	srunner_add_suite(runner, collect_suite());
 	srunner_add_suite(runner, collect_fake_suite());
+	srunner_add_suite(runner, listeners_suite());
+	srunner_add_suite(runner, stuck_suite());
+	srunner_add_suite(runner, ports_suite());
 	srunner_add_suite(runner, names_suite());
 	srunner_add_suite(runner, owners_suite());
 	srunner_add_suite(runner, leaks_suite());

@@ -1,0 +1,267 @@
+/* Listening ports: accept queues, backlogs, SYN_RECV and full-queue alerts. */
+#define _GNU_SOURCE /* qsort_r: the ranking needs the per-port table */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpstates/listeners.h"
+#include "tcpstates/tally.h"
+
+#define PORTS 65536
+#define WORDS (PORTS / 64)
+
+struct port_stat {
+	uint64_t queue;	  /* accept queues of the port's LISTEN sockets */
+	uint64_t backlog; /* their backlog limits */
+	uint32_t syn_recv;
+	uint32_t gen; /* entry valid only when equal to the interval's gen */
+};
+
+struct tcps_listeners {
+	uint32_t top_n;
+	uint32_t gen;
+	uint32_t touched_num;
+	/* Both PORTS long, allocated once: a generation number instead of a
+	 * 1.5 MiB reset per interval, and the touched list to walk only the
+	 * ports that appeared. */
+	struct port_stat *stats;
+	uint16_t *touched;
+	struct tcps_port_set listening;
+	struct tcps_port_set full;   /* full in this interval */
+	struct tcps_port_set warned; /* WARNING sent, OKAY not yet */
+};
+
+int tcps_listeners_new(const struct tcps_listeners_config *cfg,
+		       struct tcps_listeners **ret)
+{
+	struct tcps_listeners *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l->stats = calloc(PORTS, sizeof(*l->stats));
+	l->touched = calloc(PORTS, sizeof(*l->touched));
+	if (!l->stats || !l->touched) {
+		tcps_listeners_free(l);
+		return -ENOMEM;
+	}
+	l->top_n = cfg->top_n;
+	l->gen = 1;
+	*ret = l;
+	return 0;
+}
+
+void tcps_listeners_free(struct tcps_listeners *l)
+{
+	if (!l)
+		return;
+	free(l->stats);
+	free(l->touched);
+	free(l);
+}
+
+static void forget_interval(struct tcps_listeners *l)
+{
+	l->touched_num = 0;
+	l->gen++;
+	if (l->gen == 0) {
+		/* After 2^32 intervals old entries could look current. */
+		for (uint32_t port = 0; port < PORTS; port++)
+			l->stats[port].gen = 0;
+		l->gen = 1;
+	}
+	tcps_port_set_clear(&l->listening);
+	tcps_port_set_clear(&l->full);
+}
+
+void tcps_listeners_begin(struct tcps_listeners *l)
+{
+	forget_interval(l);
+}
+
+void tcps_listeners_abort(struct tcps_listeners *l)
+{
+	forget_interval(l);
+}
+
+/* Each port enters the touched list at most once per generation, so the
+ * list never outgrows its PORTS entries. */
+static struct port_stat *touch(struct tcps_listeners *l, uint16_t port)
+{
+	struct port_stat *st = &l->stats[port];
+
+	if (st->gen != l->gen) {
+		memset(st, 0, sizeof(*st));
+		st->gen = l->gen;
+		l->touched[l->touched_num++] = port;
+	}
+	return st;
+}
+
+void tcps_listeners_observe(struct tcps_listeners *l,
+			    const struct tcps_record *rec)
+{
+	struct port_stat *st;
+
+	/* A half-open handshake carries its listener's port as local port. */
+	if (rec->state == TCPS_SYN_RECV) {
+		touch(l, rec->local_port)->syn_recv++;
+		return;
+	}
+	if (rec->state != TCPS_LISTEN)
+		return;
+	st = touch(l, rec->local_port);
+	st->queue += rec->rqueue;
+	st->backlog += rec->wqueue;
+	tcps_port_set_add(&l->listening, rec->local_port);
+	/* The kernel drops SYNs once the queue is longer than the backlog. */
+	if (rec->rqueue > rec->wqueue)
+		tcps_port_set_add(&l->full, rec->local_port);
+}
+
+/*
+ * Fill is queue / backlog, compared by cross-multiplication so that a
+ * zero backlog with a waiting connection ranks as infinitely full; an
+ * idle port with a zero backlog counts as empty.
+ */
+static int rank_cmp(const void *a, const void *b, void *data)
+{
+	const struct port_stat *stats = data;
+	uint16_t pa = *(const uint16_t *)a, pb = *(const uint16_t *)b;
+	const struct port_stat *x = &stats[pa], *y = &stats[pb];
+	uint64_t bx = (x->queue == 0 && x->backlog == 0) ? 1 : x->backlog;
+	uint64_t by = (y->queue == 0 && y->backlog == 0) ? 1 : y->backlog;
+	unsigned __int128 fx = (unsigned __int128)x->queue * by;
+	unsigned __int128 fy = (unsigned __int128)y->queue * bx;
+
+	if (fx != fy)
+		return fx > fy ? -1 : 1;
+	if (x->queue != y->queue)
+		return x->queue > y->queue ? -1 : 1;
+	return pa < pb ? -1 : (pa > pb);
+}
+
+/* Moves the listening ports to the front of the touched list, ranked.
+ * Returns how many there are. */
+static uint32_t rank_listening(struct tcps_listeners *l)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < l->touched_num; i++) {
+		uint16_t port = l->touched[i];
+
+		if (tcps_port_set_has(&l->listening, port))
+			l->touched[n++] = port;
+	}
+	qsort_r(l->touched, n, sizeof(*l->touched), rank_cmp, l->stats);
+	return n;
+}
+
+static void emit(const struct tcps_sink *sink, const char *plugin_instance,
+		 const char *type, const char *type_instance, double v)
+{
+	struct tcps_value value = {
+		.plugin_instance = plugin_instance,
+		.type = type,
+		.type_instance = type_instance,
+		.value = v,
+	};
+
+	sink->value(sink->data, &value);
+}
+
+static void emit_port(const struct tcps_listeners *l, uint16_t port,
+		      const struct tcps_sink *sink)
+{
+	const struct port_stat *st = &l->stats[port];
+	char instance[32];
+
+	snprintf(instance, sizeof(instance), "listen-%u", (unsigned int)port);
+	emit(sink, instance, "queue_length", "accept_queue", (double)st->queue);
+	emit(sink, instance, "queue_length", "backlog", (double)st->backlog);
+	emit(sink, instance, "tcp_connections", "SYN_RECV",
+	     (double)st->syn_recv);
+}
+
+static uint32_t count_ports(const struct tcps_port_set *set)
+{
+	uint32_t n = 0;
+
+	for (uint32_t w = 0; w < WORDS; w++)
+		n += (uint32_t)__builtin_popcountll(set->bits[w]);
+	return n;
+}
+
+static void notify_port(const struct tcps_listeners *l, uint16_t port,
+			bool full, const struct tcps_sink *sink)
+{
+	const struct port_stat *st = &l->stats[port];
+	char instance[32], message[320];
+	struct tcps_notification n = {
+		.severity = full ? TCPS_SEVERITY_WARNING : TCPS_SEVERITY_OKAY,
+		.plugin_instance = instance,
+		.type = "queue_length",
+		.type_instance = "accept_queue",
+		.message = message,
+	};
+
+	snprintf(instance, sizeof(instance), "listen-%u", (unsigned int)port);
+	if (full)
+		snprintf(message, sizeof(message),
+			 "listener on port %u: accept queue full (%" PRIu64
+			 " waiting, backlog %" PRIu64
+			 "); new connections are being dropped: the "
+			 "application is not calling accept() fast enough, "
+			 "or the backlog is too small (somaxconn)",
+			 (unsigned int)port, st->queue, st->backlog);
+	else if (tcps_port_set_has(&l->listening, port))
+		snprintf(message, sizeof(message),
+			 "listener on port %u: accept queue no longer full "
+			 "(%" PRIu64 " waiting, backlog %" PRIu64 ")",
+			 (unsigned int)port, st->queue, st->backlog);
+	else
+		snprintf(message, sizeof(message),
+			 "listener on port %u: no longer listening",
+			 (unsigned int)port);
+	if (sink->notify)
+		sink->notify(sink->data, &n);
+}
+
+/* Ports whose full bit differs from what was last notified, in port
+ * order: a WARNING when it became full, an OKAY when it cleared. */
+static void notify_changes(struct tcps_listeners *l,
+			   const struct tcps_sink *sink)
+{
+	for (uint32_t w = 0; w < WORDS; w++) {
+		uint64_t changed = l->full.bits[w] ^ l->warned.bits[w];
+
+		while (changed) {
+			int bit = __builtin_ctzll(changed);
+			uint16_t port = (uint16_t)(w * 64 + (uint32_t)bit);
+			bool full = (l->full.bits[w] >> bit) & 1;
+
+			changed &= changed - 1;
+			notify_port(l, port, full, sink);
+		}
+		l->warned.bits[w] = l->full.bits[w];
+	}
+}
+
+void tcps_listeners_end(struct tcps_listeners *l, const struct tcps_sink *sink)
+{
+	uint32_t listening = rank_listening(l);
+	uint32_t shown = listening < l->top_n ? listening : l->top_n;
+
+	for (uint32_t i = 0; i < shown; i++)
+		emit_port(l, l->touched[i], sink);
+	emit(sink, "listen", "count", "full_queues",
+	     (double)count_ports(&l->full));
+	emit(sink, "listen", "count", "listening_ports", (double)listening);
+	notify_changes(l, sink);
+}
+
+const struct tcps_port_set *tcps_listeners_ports(const struct tcps_listeners *l)
+{
+	return &l->listening;
+}
