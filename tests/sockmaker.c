@@ -53,6 +53,7 @@ struct config {
 	long listen;
 	long v6_every;
 	long tw_sources;
+	long cw_bytes; /* sent by each --close-wait peer before it closes */
 	long hold;
 	bool report;
 };
@@ -419,6 +420,22 @@ static void make_time_wait(const struct config *cfg)
 	close_listeners(&ls, mark);
 }
 
+/* Unread data left behind in the CLOSE_WAIT socket. */
+static void send_bytes(int fd, long n)
+{
+	char buf[4096];
+
+	memset(buf, 'x', sizeof(buf));
+	while (n > 0) {
+		size_t chunk = n < (long)sizeof(buf) ? (size_t)n : sizeof(buf);
+		ssize_t sent = send(fd, buf, chunk, 0);
+
+		if (sent <= 0)
+			fail("send to a close-wait peer: %s", strerror(errno));
+		n -= sent;
+	}
+}
+
 static void make_close_wait(const struct config *cfg)
 {
 	long i, n = cfg->count[K_CW];
@@ -431,6 +448,7 @@ static void make_close_wait(const struct config *cfg)
 	for (i = 0; i < n; i++) {
 		connect_pair(&ls, kind_fam(cfg, i), &c, &s);
 		hold_fd(s);
+		send_bytes(c, cfg->cw_bytes);
 		/* The orphaned client drifts through FIN_WAIT2 on its own. */
 		close(c);
 		wait_state(s, TCP_CLOSE_WAIT, "close-wait server");
@@ -782,7 +800,8 @@ static void usage(FILE *fp)
 	      "[--close-wait N]\n"
 	      "         [--fin-wait2 N] [--listen N] [--syn-recv N] "
 	      "[--v6-every K]\n"
-	      "         [--tw-sources M] [--hold SECONDS] [--report]\n"
+	      "         [--tw-sources M] [--close-wait-bytes B] "
+	      "[--hold SECONDS] [--report]\n"
 	      "Holds TCP sockets in the given states on 127.0.0.0/8 and ::1,\n"
 	      "prints READY, then waits for EOF on stdin, SIGTERM/SIGINT or\n"
 	      "the --hold timeout (default 120 s).\n",
@@ -812,6 +831,7 @@ static const struct option long_opts[] = {
 	{ "v6-every", required_argument, NULL, 'k' },
 	{ "tw-sources", required_argument, NULL, 'm' },
 	{ "hold", required_argument, NULL, 'H' },
+	{ "close-wait-bytes", required_argument, NULL, 'b' },
 	{ "report", no_argument, NULL, 'r' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -856,6 +876,9 @@ static void parse_one(struct config *cfg, int opt, int idx)
 		break;
 	case 'H':
 		cfg->hold = parse_num(name, optarg, 0, MAX_COUNT);
+		break;
+	case 'b':
+		cfg->cw_bytes = parse_num(name, optarg, 0, 65536);
 		break;
 	case 'r':
 		cfg->report = true;
