@@ -28,7 +28,7 @@ CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 
 REQUIRED_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -Iinclude \
 	$(WARNINGS) -MMD -MP
-ALL_CFLAGS = $(REQUIRED_CFLAGS) $(MNL_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(REQUIRED_CFLAGS) $(MNL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 GLUE_CFLAGS = -DHAVE_CONFIG_H -I$(COLLECTD_INCLUDE)
 
 ifeq ($(V),1)
@@ -136,3 +136,4 @@ clean:
 
 -include $(patsubst %.o,%.d,$(CORE_OBJS) $(GLUE_OBJS) $(UNIT_OBJS) \
 	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/sockmaker.o)
+

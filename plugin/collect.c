@@ -5,14 +5,16 @@
 #include <time.h>
 
 #include "tcpstates/collect.h"
+#include "tcpstates/netns.h"
+#include "tcpstates/observers.h"
 
 struct tcps_ctx {
 	struct tcps_options opts;
 	const struct tcps_source_ops *source;
 	void *source_arg;
 	void *handle; /* NULL after a failure until reopened */
-	struct tcps_state_tally states;
-	struct tcps_leaks *leaks; /* NULL when ProcessStates is "none" */
+	struct tcps_observers *obs;
+	struct tcps_netns netns; /* path NULL: the daemon's own namespace */
 };
 
 static int kernel_open(void *arg, void **ret_handle)
@@ -52,24 +54,6 @@ static enum tcps_dump_family dump_family(const struct tcps_options *opts)
 	return opts->ipv4 ? TCPS_DUMP_IPV4 : TCPS_DUMP_IPV6;
 }
 
-static int new_observers(struct tcps_ctx *ctx)
-{
-	const struct tcps_options *o = &ctx->opts;
-	struct tcps_leaks_config leaks = {
-		.state_mask = o->process_states,
-		.top_n = o->top_processes,
-		.max_tracked = o->max_tracked_sockets,
-		.threshold = o->leak_threshold,
-		.max_age_s = o->leak_age,
-		.group_by = o->group_by,
-		.proc_root = o->proc_root,
-	};
-
-	if (o->process_states == 0)
-		return 0;
-	return tcps_leaks_new(&leaks, &ctx->leaks);
-}
-
 static uint64_t monotonic_ms(void)
 {
 	struct timespec ts;
@@ -96,8 +80,12 @@ int tcps_ctx_new_source(const struct tcps_options *opts,
 	ctx->opts = *opts;
 	ctx->source = ops;
 	ctx->source_arg = arg;
-	err = new_observers(ctx);
-	if (err == 0)
+	ctx->netns.fd = -1;
+	err = tcps_observers_new(opts, &ctx->obs);
+	if (err == 0 && opts->netns_path)
+		err = tcps_netns_init(&ctx->netns, opts->netns_path);
+	/* Another namespace's socket is made inside it, at the first read. */
+	else if (err == 0)
 		err = ops->open(arg, &ctx->handle);
 	if (err < 0) {
 		tcps_ctx_free(ctx);
@@ -113,31 +101,9 @@ void tcps_ctx_free(struct tcps_ctx *ctx)
 		return;
 	if (ctx->handle)
 		ctx->source->close(ctx->handle);
-	tcps_leaks_free(ctx->leaks);
+	tcps_observers_free(ctx->obs);
+	tcps_netns_release(&ctx->netns);
 	free(ctx);
-}
-
-static void observe_record(const struct tcps_record *rec, void *data)
-{
-	struct tcps_ctx *ctx = data;
-
-	tcps_state_tally_add(&ctx->states, rec);
-	if (ctx->leaks)
-		tcps_leaks_observe(ctx->leaks, rec);
-}
-
-static void begin_observers(struct tcps_ctx *ctx)
-{
-	tcps_state_tally_reset(&ctx->states);
-	if (ctx->leaks)
-		tcps_leaks_begin(ctx->leaks);
-}
-
-static void abort_observers(struct tcps_ctx *ctx)
-{
-	tcps_state_tally_reset(&ctx->states);
-	if (ctx->leaks)
-		tcps_leaks_abort(ctx->leaks);
 }
 
 /* A socket that failed mid-dump may still hold the rest of that dump, so
@@ -147,7 +113,7 @@ static int dump_once(struct tcps_ctx *ctx, struct tcps_dump_stats *stats)
 	int ret;
 
 	memset(stats, 0, sizeof(*stats));
-	begin_observers(ctx);
+	tcps_observers_begin(ctx->obs);
 	if (!ctx->handle) {
 		ret = ctx->source->open(ctx->source_arg, &ctx->handle);
 		if (ret < 0) {
@@ -156,8 +122,8 @@ static int dump_once(struct tcps_ctx *ctx, struct tcps_dump_stats *stats)
 		}
 	}
 	ret = ctx->source->dump(ctx->handle, dump_family(&ctx->opts),
-				TCPS_DIAG_STATES_ALL, observe_record, ctx,
-				stats);
+				TCPS_DIAG_STATES_ALL, tcps_observers_observe,
+				ctx->obs, stats);
 	if (ret < 0) {
 		ctx->source->close(ctx->handle);
 		ctx->handle = NULL;
@@ -165,27 +131,30 @@ static int dump_once(struct tcps_ctx *ctx, struct tcps_dump_stats *stats)
 	return ret;
 }
 
-static void emit_states(const struct tcps_ctx *ctx,
-			const struct tcps_sink *sink)
-{
-	/* Every state, zeros included, so a graph falls to 0. */
-	for (int slot = TCPS_STATE_FIRST; slot <= TCPS_STATE_UNKNOWN; slot++) {
-		struct tcps_value value = {
-			.plugin_instance = "",
-			.type = "tcp_connections",
-			.type_instance = tcps_state_name(slot),
-			.value = (double)ctx->states.count[slot],
-		};
-		sink->value(sink->data, &value);
-	}
-}
-
-int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
-		  struct tcps_read_report *report)
+/* Enters the context's namespace, if it has one; a namespace that was
+ * replaced or came back gets a fresh socket. */
+static int enter_namespace(struct tcps_ctx *ctx, int *ret_saved)
 {
 	int ret;
 
-	memset(report, 0, sizeof(*report));
+	*ret_saved = -1;
+	if (!ctx->netns.path)
+		return 0;
+	ret = tcps_netns_refresh(&ctx->netns);
+	if (ret != 0 && ctx->handle) {
+		ctx->source->close(ctx->handle);
+		ctx->handle = NULL;
+	}
+	if (ret < 0)
+		return ret;
+	return tcps_netns_enter(&ctx->netns, ret_saved);
+}
+
+static int read_inside(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+		       struct tcps_read_report *report)
+{
+	int ret;
+
 	report->attempts = 1;
 	ret = dump_once(ctx, &report->stats);
 	if (ret < 0) {
@@ -195,19 +164,40 @@ int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 	}
 	report->error = ret;
 	if (ret < 0) {
-		abort_observers(ctx);
+		tcps_observers_abort(ctx->obs);
 		return ret;
 	}
-	emit_states(ctx, sink);
-	if (ctx->leaks) {
-		report->leaks_error =
-			tcps_leaks_end(ctx->leaks, monotonic_ms(), sink);
-		report->leaks = tcps_leaks_stats(ctx->leaks);
-	}
+	report->sysctls_error = ctx->obs->sysctls_error;
+	report->leaks_error =
+		tcps_observers_end(ctx->obs, monotonic_ms(), sink);
+	report->leaks =
+		ctx->obs->leaks ? tcps_leaks_stats(ctx->obs->leaks) : NULL;
+	report->destinations_overflow =
+		tcps_ephemeral_overflow(ctx->obs->ephemeral);
 	return 0;
+}
+
+int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+		  struct tcps_read_report *report)
+{
+	int saved, ret;
+
+	memset(report, 0, sizeof(*report));
+	ret = enter_namespace(ctx, &saved);
+	if (ret < 0) {
+		report->netns_error = ret;
+		report->error = ret;
+		return ret;
+	}
+	ret = read_inside(ctx, sink, report);
+	if (saved >= 0 && tcps_netns_leave(saved) < 0) {
+		report->leave_failed = true;
+		ret = -EBADFD;
+	}
+	return ret;
 }
 
 const struct tcps_state_tally *tcps_ctx_states(const struct tcps_ctx *ctx)
 {
-	return &ctx->states;
+	return &ctx->obs->states;
 }

@@ -1,6 +1,7 @@
 /*
  * The only file that talks to collectd: config tree -> options, init,
- * one read callback per context, values -> plugin_dispatch_values.
+ * one read callback per network namespace, values and notifications ->
+ * plugin_dispatch_*, and the log lines for what the core reports.
  */
 #include "collectd/core/daemon/collectd.h"
 #include "collectd/core/daemon/plugin.h"
@@ -8,27 +9,51 @@
 #include "collectd/core/utils/common/common.h"
 
 #include "tcpstates/collect.h"
+#include "tcpstates/names.h"
 
 #define PLUGIN_NAME "tcpstates"
 #define ERR_TEXT_SIZE 256
+#define MAX_NAMESPACES 256
+
+struct namespace_config {
+	char name[TCPS_NAME_MAX + 1];
+	char *path;
+};
 
 /* One read callback's state, owned by collectd through user_data_t. */
 struct glue_instance {
+	char name[TCPS_NAME_MAX + 1]; /* "" for the daemon's own namespace */
+	char *netns_path;
 	struct tcps_ctx *ctx;
-	c_complain_t dump_failed;
-	c_complain_t malformed;
-	c_complain_t retried;
+	c_complain_t dump_failed, malformed, retried, netns_gone, sysctls,
+		owners, memory;
+	bool warned_denied, warned_untracked, warned_overflow;
 };
 
-/* What one read hands to the sink: all values share one timestamp. */
+/* What one read hands to the sink: one timestamp, one name prefix. */
 struct dispatch_batch {
 	cdtime_t time;
+	const char *prefix; /* the namespace name, or "" */
 };
 
-/* Options from <Plugin tcpstates>, parsed before init creates contexts. */
+/* What <Plugin tcpstates> said, kept until init creates the contexts. */
 static struct tcps_options configured;
+static struct namespace_config namespaces[MAX_NAMESPACES];
+static size_t namespaces_num;
 static bool config_failed;
-static bool read_registered;
+static bool reads_registered;
+
+/* Values of a namespace carry its name first: "blue", "blue-proc_java". */
+static void full_instance(const struct dispatch_batch *batch,
+			  const char *instance, char *out, size_t size)
+{
+	if (batch->prefix[0] == '\0')
+		sstrncpy(out, instance, size);
+	else if (instance[0] == '\0')
+		sstrncpy(out, batch->prefix, size);
+	else
+		snprintf(out, size, "%s-%s", batch->prefix, instance);
+}
 
 static int dispatch_value(void *data, const struct tcps_value *value)
 {
@@ -40,8 +65,8 @@ static int dispatch_value(void *data, const struct tcps_value *value)
 	vl.values_len = 1;
 	vl.time = batch->time;
 	sstrncpy(vl.plugin, PLUGIN_NAME, sizeof(vl.plugin));
-	sstrncpy(vl.plugin_instance, value->plugin_instance,
-		 sizeof(vl.plugin_instance));
+	full_instance(batch, value->plugin_instance, vl.plugin_instance,
+		      sizeof(vl.plugin_instance));
 	sstrncpy(vl.type, value->type, sizeof(vl.type));
 	sstrncpy(vl.type_instance, value->type_instance,
 		 sizeof(vl.type_instance));
@@ -58,45 +83,150 @@ static int dispatch_notification(void *data,
 	sstrncpy(n.message, notif->message, sizeof(n.message));
 	sstrncpy(n.host, hostname_g, sizeof(n.host));
 	sstrncpy(n.plugin, PLUGIN_NAME, sizeof(n.plugin));
-	sstrncpy(n.plugin_instance, notif->plugin_instance,
-		 sizeof(n.plugin_instance));
+	full_instance(batch, notif->plugin_instance, n.plugin_instance,
+		      sizeof(n.plugin_instance));
 	sstrncpy(n.type, notif->type, sizeof(n.type));
 	sstrncpy(n.type_instance, notif->type_instance,
 		 sizeof(n.type_instance));
 	return plugin_dispatch_notification(&n) == 0 ? 0 : -EIO;
 }
 
-static void log_read_report(struct glue_instance *inst,
-			    const struct tcps_read_report *report)
+/* "" or " in namespace blue", for log lines. */
+static const char *where(const struct glue_instance *inst, char *buf,
+			 size_t size)
+{
+	if (inst->name[0] == '\0')
+		return "";
+	snprintf(buf, size, " in namespace %s", inst->name);
+	return buf;
+}
+
+static void log_namespace(struct glue_instance *inst,
+			  const struct tcps_read_report *report)
 {
 	char buf[ERR_TEXT_SIZE];
 
+	if (report->leave_failed)
+		ERROR(PLUGIN_NAME " plugin: could not switch the read thread "
+				  "back from namespace %s",
+		      inst->name);
+	if (!inst->netns_path)
+		return;
+	if (report->netns_error < 0) {
+		c_complain(LOG_WARNING, &inst->netns_gone,
+			   PLUGIN_NAME " plugin: namespace %s (%s) is gone or "
+				       "unusable (%s); retrying every interval",
+			   inst->name, inst->netns_path,
+			   sstrerror(-report->netns_error, buf, sizeof(buf)));
+		return;
+	}
+	c_release(LOG_NOTICE, &inst->netns_gone,
+		  PLUGIN_NAME " plugin: namespace %s (%s) is back", inst->name,
+		  inst->netns_path);
+}
+
+static void log_dump(struct glue_instance *inst,
+		     const struct tcps_read_report *report)
+{
+	char buf[ERR_TEXT_SIZE], ns[96];
+
+	if (report->netns_error < 0)
+		return;
 	if (report->error < 0) {
 		c_complain(LOG_ERR, &inst->dump_failed,
-			   PLUGIN_NAME " plugin: reading the socket table "
+			   PLUGIN_NAME " plugin: reading the socket table%s "
 				       "failed twice (%s); nothing dispatched "
 				       "for this interval",
+			   where(inst, ns, sizeof(ns)),
 			   sstrerror(-report->error, buf, sizeof(buf)));
 		return;
 	}
 	c_release(LOG_NOTICE, &inst->dump_failed,
-		  PLUGIN_NAME " plugin: reading the socket table works again");
+		  PLUGIN_NAME " plugin: reading the socket table%s works again",
+		  where(inst, ns, sizeof(ns)));
 	if (report->first_error < 0)
 		c_complain(LOG_NOTICE, &inst->retried,
-			   PLUGIN_NAME " plugin: socket table dump failed "
+			   PLUGIN_NAME " plugin: socket table dump%s failed "
 				       "(%s); the retry succeeded",
+			   where(inst, ns, sizeof(ns)),
 			   sstrerror(-report->first_error, buf, sizeof(buf)));
 	if (report->stats.malformed > 0)
 		c_complain(LOG_WARNING, &inst->malformed,
 			   PLUGIN_NAME " plugin: skipped %" PRIu64
-				       " malformed sock_diag messages",
-			   report->stats.malformed);
+				       " malformed sock_diag messages%s",
+			   report->stats.malformed,
+			   where(inst, ns, sizeof(ns)));
+}
+
+static void log_pressure(struct glue_instance *inst,
+			 const struct tcps_read_report *report)
+{
+	char buf[ERR_TEXT_SIZE], ns[96];
+
+	if (report->sysctls_error < 0)
+		c_complain(LOG_WARNING, &inst->sysctls,
+			   PLUGIN_NAME
+			   " plugin: cannot read the port sysctls "
+			   "under %s/sys/net/ipv4%s (%s); "
+			   "port-exhaustion percentages are not sent",
+			   configured.proc_root, where(inst, ns, sizeof(ns)),
+			   sstrerror(-report->sysctls_error, buf, sizeof(buf)));
+	if (report->destinations_overflow > 0 && !inst->warned_overflow) {
+		inst->warned_overflow = true;
+		WARNING(PLUGIN_NAME " plugin: more destinations than "
+				    "MaxDestinations (%u)%s: %" PRIu64
+				    " sockets toward the others are not "
+				    "grouped; raise MaxDestinations",
+			configured.max_destinations,
+			where(inst, ns, sizeof(ns)),
+			report->destinations_overflow);
+	}
+}
+
+static void log_leaks(struct glue_instance *inst,
+		      const struct tcps_read_report *report)
+{
+	const struct tcps_leaks_stats *s = report->leaks;
+	char buf[ERR_TEXT_SIZE];
+
+	if (!s)
+		return;
+	if (report->leaks_error < 0)
+		c_complain(LOG_ERR, &inst->memory,
+			   PLUGIN_NAME " plugin: out of memory finding socket "
+				       "owners; they are counted as unknown");
+	if (s->resolve_error < 0 && s->resolve_error != -ENOMEM)
+		c_complain(LOG_WARNING, &inst->owners,
+			   PLUGIN_NAME " plugin: cannot scan %s for socket "
+				       "owners (%s)",
+			   configured.proc_root,
+			   sstrerror(-s->resolve_error, buf, sizeof(buf)));
+	if (s->owners.denied > 0 && !inst->warned_denied) {
+		inst->warned_denied = true;
+		WARNING(PLUGIN_NAME
+			" plugin: may not read /proc/PID/fd of %" PRIu64
+			" processes: their sockets are counted "
+			"under proc-unknown. Run collectd as root, "
+			"or give it CAP_SYS_PTRACE and "
+			"CAP_DAC_READ_SEARCH",
+			s->owners.denied);
+	}
+	if (s->untracked > 0 && !inst->warned_untracked) {
+		inst->warned_untracked = true;
+		WARNING(PLUGIN_NAME " plugin: more sockets in tracked states "
+				    "than MaxTrackedSockets (%u): counts stay "
+				    "exact, but %" PRIu64
+				    " sockets have no age; raise "
+				    "MaxTrackedSockets",
+			configured.max_tracked_sockets, s->untracked);
+	}
 }
 
 static int tcps_read(user_data_t *ud)
 {
 	struct glue_instance *inst = ud->data;
-	struct dispatch_batch batch = { .time = cdtime() };
+	struct dispatch_batch batch = { .time = cdtime(),
+					.prefix = inst->name };
 	struct tcps_sink sink = { .value = dispatch_value,
 				  .notify = dispatch_notification,
 				  .data = &batch };
@@ -104,8 +234,14 @@ static int tcps_read(user_data_t *ud)
 	int ret;
 
 	ret = tcps_ctx_read(inst->ctx, &sink, &report);
-	log_read_report(inst, &report);
-	/* Non-zero only when nothing was dispatched: collectd backs off. */
+	log_namespace(inst, &report);
+	log_dump(inst, &report);
+	log_pressure(inst, &report);
+	log_leaks(inst, &report);
+	/* A namespace that is gone is retried at the normal interval, not
+	 * at the ever longer one collectd gives a failing read. */
+	if (report.netns_error < 0 && !report.leave_failed)
+		return 0;
 	return ret < 0 ? -1 : 0;
 }
 
@@ -116,6 +252,7 @@ static void glue_instance_free(void *data)
 	if (!inst)
 		return;
 	tcps_ctx_free(inst->ctx);
+	free(inst->netns_path);
 	free(inst);
 }
 
@@ -154,6 +291,11 @@ static int config_option(const oconfig_item_t *child)
 	char err[ERR_TEXT_SIZE];
 	int ret;
 
+	if (child->children_num > 0) {
+		ERROR(PLUGIN_NAME " plugin: \"%s\" is not a block option",
+		      child->key);
+		return -1;
+	}
 	if (convert_values(child, &values) != 0) {
 		ERROR(PLUGIN_NAME " plugin: out of memory reading option "
 				  "\"%s\"",
@@ -170,13 +312,98 @@ static int config_option(const oconfig_item_t *child)
 	return 0;
 }
 
+/* The name becomes part of every identifier: no character to clean. */
+static int namespace_name(const oconfig_item_t *block, char *out)
+{
+	const char *name;
+	char cleaned[TCPS_NAME_MAX + 1];
+
+	if (block->values_num != 1 ||
+	    block->values[0].type != OCONFIG_TYPE_STRING) {
+		ERROR(PLUGIN_NAME " plugin: <Namespace> needs one name, as in "
+				  "<Namespace \"blue\">");
+		return -1;
+	}
+	name = block->values[0].value.string;
+	tcps_name_clean(name, strlen(name), cleaned);
+	if (strcmp(cleaned, name) != 0) {
+		ERROR(PLUGIN_NAME " plugin: <Namespace \"%s\">: a name may "
+				  "use only A-Z a-z 0-9 _ - (up to %d)",
+		      name, TCPS_NAME_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < namespaces_num; i++) {
+		if (strcmp(namespaces[i].name, name) == 0) {
+			ERROR(PLUGIN_NAME " plugin: <Namespace \"%s\"> is "
+					  "configured twice",
+			      name);
+			return -1;
+		}
+	}
+	sstrncpy(out, name, TCPS_NAME_MAX + 1);
+	return 0;
+}
+
+static int namespace_path(const oconfig_item_t *block, const char *name,
+			  char **ret)
+{
+	for (int i = 0; i < block->children_num; i++) {
+		const oconfig_item_t *c = &block->children[i];
+
+		if (strcasecmp(c->key, "Path") != 0 || c->values_num != 1 ||
+		    c->values[0].type != OCONFIG_TYPE_STRING ||
+		    c->values[0].value.string[0] != '/' || *ret) {
+			ERROR(PLUGIN_NAME " plugin: <Namespace \"%s\">: "
+					  "expected exactly one Path "
+					  "\"/var/run/netns/NAME\" or "
+					  "\"/proc/PID/ns/net\", got \"%s\"",
+			      name, c->key);
+			return -1;
+		}
+		*ret = strdup(c->values[0].value.string);
+		if (!*ret)
+			return -1;
+	}
+	if (*ret)
+		return 0;
+	ERROR(PLUGIN_NAME " plugin: <Namespace \"%s\"> has no Path", name);
+	return -1;
+}
+
+static int config_namespace(const oconfig_item_t *block)
+{
+	struct namespace_config *ns;
+
+	if (namespaces_num >= MAX_NAMESPACES) {
+		ERROR(PLUGIN_NAME " plugin: more than %d <Namespace> blocks",
+		      MAX_NAMESPACES);
+		return -1;
+	}
+	ns = &namespaces[namespaces_num];
+	ns->path = NULL;
+	if (namespace_name(block, ns->name) != 0 ||
+	    namespace_path(block, ns->name, &ns->path) != 0) {
+		free(ns->path);
+		ns->path = NULL;
+		return -1;
+	}
+	namespaces_num++;
+	return 0;
+}
+
 static int tcps_config(oconfig_item_t *ci)
 {
 	char err[ERR_TEXT_SIZE];
 
-	for (int i = 0; i < ci->children_num; i++)
-		if (config_option(&ci->children[i]) != 0)
+	for (int i = 0; i < ci->children_num; i++) {
+		const oconfig_item_t *child = &ci->children[i];
+		int ret = strcasecmp(child->key, "Namespace") == 0
+				  ? config_namespace(child)
+				  : config_option(child);
+
+		if (ret != 0)
 			config_failed = true;
+	}
 	if (!config_failed &&
 	    tcps_options_check(&configured, err, sizeof(err)) != 0) {
 		ERROR(PLUGIN_NAME " plugin: %s", err);
@@ -185,50 +412,65 @@ static int tcps_config(oconfig_item_t *ci)
 	return config_failed ? -1 : 0;
 }
 
-static int tcps_init(void)
+static int register_read(const char *ns_name, const char *ns_path)
 {
-	struct glue_instance *inst;
-	char buf[ERR_TEXT_SIZE];
+	struct tcps_options opts = configured;
+	struct glue_instance *inst = calloc(1, sizeof(*inst));
+	char read_name[sizeof(PLUGIN_NAME) + TCPS_NAME_MAX + 2];
+	char buf[ERR_TEXT_SIZE], ns[96];
 	int ret;
 
+	if (!inst || (ns_path && !(inst->netns_path = strdup(ns_path)))) {
+		glue_instance_free(inst);
+		return -1;
+	}
+	sstrncpy(inst->name, ns_name, sizeof(inst->name));
+	opts.netns_path = inst->netns_path;
+	ret = tcps_ctx_new(&opts, &inst->ctx);
+	if (ret < 0) {
+		ERROR(PLUGIN_NAME " plugin: starting%s failed: %s",
+		      where(inst, ns, sizeof(ns)),
+		      sstrerror(-ret, buf, sizeof(buf)));
+		glue_instance_free(inst);
+		return -1;
+	}
+	snprintf(read_name, sizeof(read_name), "%s%s%s", PLUGIN_NAME,
+		 ns_name[0] ? "-" : "", ns_name);
+	return plugin_register_complex_read(
+		NULL, read_name, tcps_read, 0,
+		&(user_data_t){ .data = inst,
+				.free_func = glue_instance_free });
+}
+
+static int tcps_init(void)
+{
 	/* collectd -T must fail on bad options, and init is what it runs. */
 	if (config_failed) {
 		ERROR(PLUGIN_NAME " plugin: not starting: the configuration "
 				  "has errors (see above)");
 		return -1;
 	}
-	if (read_registered)
+	if (reads_registered)
 		return 0;
-	inst = calloc(1, sizeof(*inst));
-	if (!inst)
+	if (register_read("", NULL) != 0)
 		return -1;
-	ret = tcps_ctx_new(&configured, &inst->ctx);
-	if (ret < 0) {
-		ERROR(PLUGIN_NAME " plugin: opening the sock_diag netlink "
-				  "socket failed: %s",
-		      sstrerror(-ret, buf, sizeof(buf)));
-		glue_instance_free(inst);
-		return -1;
-	}
-	ret = plugin_register_complex_read(
-		NULL, PLUGIN_NAME, tcps_read, 0,
-		&(user_data_t){ .data = inst,
-				.free_func = glue_instance_free });
-	if (ret != 0) {
-		glue_instance_free(inst);
-		return -1;
-	}
-	read_registered = true;
+	for (size_t i = 0; i < namespaces_num; i++)
+		if (register_read(namespaces[i].name, namespaces[i].path) != 0)
+			return -1;
+	reads_registered = true;
 	return 0;
 }
 
-/* collectd frees the read's user data itself; forget the configuration
+/* collectd frees each read's user data itself; forget the configuration
  * so that a daemon re-initialising the plugin starts from the defaults. */
 static int tcps_shutdown(void)
 {
+	for (size_t i = 0; i < namespaces_num; i++)
+		free(namespaces[i].path);
+	namespaces_num = 0;
 	tcps_options_init(&configured);
 	config_failed = false;
-	read_registered = false;
+	reads_registered = false;
 	return 0;
 }
 

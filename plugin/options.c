@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -179,6 +180,68 @@ static int apply_states(struct tcps_options *opts,
 	return 0;
 }
 
+static int apply_percent(struct tcps_options *opts,
+			 const struct option_desc *desc,
+			 const struct tcps_cfg_value *values, size_t values_num,
+			 char *err, size_t err_size)
+{
+	double *field = (double *)((char *)opts + desc->offset);
+
+	if (need_one_value(desc->name, values_num, err, err_size) != 0)
+		return -EINVAL;
+	if (values[0].type == TCPS_CFG_NUMBER && values[0].number > 0 &&
+	    values[0].number <= 100) {
+		*field = values[0].number;
+		return 0;
+	}
+	return reject(desc->name, &values[0],
+		      "a percentage above 0 and at most 100", err, err_size);
+}
+
+/* A port as a number or, as tcpconns users write it, a quoted number. */
+static int port_value(const struct tcps_cfg_value *value, uint16_t *ret)
+{
+	double n = value->number;
+	char *end = NULL;
+
+	if (value->type == TCPS_CFG_STRING) {
+		n = strtod(value->string, &end);
+		if (end == value->string || *end != '\0')
+			return -EINVAL;
+	} else if (value->type != TCPS_CFG_NUMBER) {
+		return -EINVAL;
+	}
+	if (n < 1 || n > 65535 || n != (double)(uint16_t)n)
+		return -EINVAL;
+	*ret = (uint16_t)n;
+	return 0;
+}
+
+/* LocalPort / RemotePort: repeatable, one or more ports per line. */
+static int apply_ports(struct tcps_options *opts,
+		       const struct option_desc *desc,
+		       const struct tcps_cfg_value *values, size_t values_num,
+		       char *err, size_t err_size)
+{
+	struct tcps_port_set *set =
+		(struct tcps_port_set *)((char *)opts + desc->offset);
+	uint16_t ports[64];
+
+	if (values_num == 0 || values_num > 64) {
+		snprintf(err, err_size,
+			 "option \"%s\": expected 1 to 64 ports, got %zu",
+			 desc->name, values_num);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < values_num; i++)
+		if (port_value(&values[i], &ports[i]) != 0)
+			return reject(desc->name, &values[i],
+				      "a port from 1 to 65535", err, err_size);
+	for (size_t i = 0; i < values_num; i++)
+		tcps_port_set_add(set, ports[i]);
+	return 0;
+}
+
 #define FIELD(name) offsetof(struct tcps_options, name)
 
 static const struct option_desc option_table[] = {
@@ -190,6 +253,16 @@ static const struct option_desc option_table[] = {
 	{ "LeakThreshold", apply_uint, FIELD(leak_threshold), 0, 1e9 },
 	{ "LeakAge", apply_uint, FIELD(leak_age), 0, 1e9 },
 	{ "MaxTrackedSockets", apply_uint, FIELD(max_tracked_sockets), 1, 1e8 },
+	{ "PortExhaustionWarning", apply_percent,
+	  FIELD(port_exhaustion_warning), 0, 0 },
+	{ "MaxDestinations", apply_uint, FIELD(max_destinations), 1, 1048576 },
+	{ "TopListeners", apply_uint, FIELD(top_listeners), 0, 1000 },
+	{ "RetransmitThreshold", apply_uint, FIELD(retransmit_threshold), 0,
+	  255 },
+	{ "LocalPort", apply_ports, FIELD(local_ports), 0, 0 },
+	{ "RemotePort", apply_ports, FIELD(remote_ports), 0, 0 },
+	{ "ListeningPorts", apply_bool, FIELD(listening_ports), 0, 0 },
+	{ "AllPortsSummary", apply_bool, FIELD(all_ports_summary), 0, 0 },
 };
 
 void tcps_options_init(struct tcps_options *opts)
@@ -203,6 +276,10 @@ void tcps_options_init(struct tcps_options *opts)
 	opts->leak_threshold = 100;
 	opts->leak_age = 600;
 	opts->max_tracked_sockets = 65536;
+	opts->port_exhaustion_warning = 80;
+	opts->max_destinations = 65536;
+	opts->top_listeners = 10;
+	opts->retransmit_threshold = 3;
 	opts->proc_root = "/proc";
 }
 

@@ -2,6 +2,7 @@
 #ifndef TCPSTATES_COLLECT_H
 #define TCPSTATES_COLLECT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tcpstates/diag.h"
@@ -34,6 +35,10 @@ struct tcps_read_report {
 	struct tcps_dump_stats stats; /* of the attempt that counted */
 	int leaks_error;	      /* -errno of the leak finder, or 0 */
 	const struct tcps_leaks_stats *leaks; /* NULL when it is off */
+	int sysctls_error;		/* the port sysctls could not be read */
+	uint64_t destinations_overflow; /* not counted: table full */
+	int netns_error;		/* the namespace is gone or unusable */
+	bool leave_failed; /* the thread could not switch back: fatal */
 };
 
 /*

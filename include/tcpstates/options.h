@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "tcpstates/owners.h"
+#include "tcpstates/portset.h"
 
 struct tcps_options {
 	bool ipv4;
@@ -19,8 +20,18 @@ struct tcps_options {
 	uint32_t leak_threshold; /* sockets; 0 = off */
 	uint32_t leak_age;	 /* seconds; 0 = off */
 	uint32_t max_tracked_sockets;
-	/* Not a config option: where /proc is (tests use a fake tree). */
+	/* Pressure signals. */
+	double port_exhaustion_warning; /* percent of the ephemeral range */
+	uint32_t max_destinations;
+	uint32_t top_listeners;
+	uint32_t retransmit_threshold;
+	/* Per-port counts as collectd's tcpconns plugin makes them. */
+	struct tcps_port_set local_ports, remote_ports;
+	bool listening_ports, all_ports_summary;
+	/* Not config options: where /proc is (tests use a fake tree) and
+	 * the network namespace to read (NULL: the daemon's own). */
 	const char *proc_root;
+	const char *netns_path;
 };
 
 /* A configuration value as the config file gave it. */

@@ -1,0 +1,162 @@
+/* Fans every record out to the observers, in one pass. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpstates/observers.h"
+
+static int new_leaks(const struct tcps_options *o, struct tcps_leaks **ret)
+{
+	struct tcps_leaks_config cfg = {
+		.state_mask = o->process_states,
+		.top_n = o->top_processes,
+		.max_tracked = o->max_tracked_sockets,
+		.threshold = o->leak_threshold,
+		.max_age_s = o->leak_age,
+		.group_by = o->group_by,
+		.proc_root = o->proc_root,
+	};
+
+	if (o->process_states == 0)
+		return 0;
+	return tcps_leaks_new(&cfg, ret);
+}
+
+static int new_ports(const struct tcps_options *o, struct tcps_ports **ret)
+{
+	struct tcps_ports_config cfg = {
+		.local = o->local_ports,
+		.remote = o->remote_ports,
+		.listening = o->listening_ports,
+		.all_summary = o->all_ports_summary,
+	};
+
+	if (!tcps_ports_enabled(&cfg))
+		return 0;
+	return tcps_ports_new(&cfg, ret);
+}
+
+static int new_pressure(const struct tcps_options *o,
+			struct tcps_observers *obs)
+{
+	struct tcps_listeners_config listeners = { .top_n = o->top_listeners };
+	struct tcps_ephemeral_config ephemeral = {
+		.warning_percent = o->port_exhaustion_warning,
+		.max_destinations = o->max_destinations,
+	};
+	struct tcps_stuck_config stuck = {
+		.retransmit_threshold = o->retransmit_threshold,
+	};
+	int err = tcps_listeners_new(&listeners, &obs->listeners);
+
+	if (err == 0)
+		err = tcps_ephemeral_new(&ephemeral, &obs->ephemeral);
+	if (err == 0)
+		err = tcps_stuck_new(&stuck, &obs->stuck);
+	return err;
+}
+
+int tcps_observers_new(const struct tcps_options *opts,
+		       struct tcps_observers **ret)
+{
+	struct tcps_observers *obs = calloc(1, sizeof(*obs));
+	int err;
+
+	if (!obs)
+		return -ENOMEM;
+	obs->proc_root = opts->proc_root;
+	err = new_pressure(opts, obs);
+	if (err == 0)
+		err = new_ports(opts, &obs->ports);
+	if (err == 0)
+		err = new_leaks(opts, &obs->leaks);
+	if (err < 0) {
+		tcps_observers_free(obs);
+		return err;
+	}
+	*ret = obs;
+	return 0;
+}
+
+void tcps_observers_free(struct tcps_observers *obs)
+{
+	if (!obs)
+		return;
+	tcps_listeners_free(obs->listeners);
+	tcps_ephemeral_free(obs->ephemeral);
+	tcps_stuck_free(obs->stuck);
+	tcps_ports_free(obs->ports);
+	tcps_leaks_free(obs->leaks);
+	free(obs);
+}
+
+void tcps_observers_begin(struct tcps_observers *obs)
+{
+	tcps_state_tally_reset(&obs->states);
+	obs->sysctls_error = tcps_sysctls_read(obs->proc_root, &obs->sysctls);
+	tcps_listeners_begin(obs->listeners);
+	tcps_ephemeral_begin(obs->ephemeral,
+			     obs->sysctls_error == 0 ? &obs->sysctls : NULL);
+	tcps_stuck_begin(obs->stuck);
+	if (obs->ports)
+		tcps_ports_begin(obs->ports);
+	if (obs->leaks)
+		tcps_leaks_begin(obs->leaks);
+}
+
+void tcps_observers_observe(const struct tcps_record *rec, void *data)
+{
+	struct tcps_observers *obs = data;
+
+	tcps_state_tally_add(&obs->states, rec);
+	tcps_listeners_observe(obs->listeners, rec);
+	tcps_ephemeral_observe(obs->ephemeral, rec);
+	tcps_stuck_observe(obs->stuck, rec);
+	if (obs->ports)
+		tcps_ports_observe(obs->ports, rec);
+	if (obs->leaks)
+		tcps_leaks_observe(obs->leaks, rec);
+}
+
+void tcps_observers_abort(struct tcps_observers *obs)
+{
+	tcps_state_tally_reset(&obs->states);
+	tcps_listeners_abort(obs->listeners);
+	tcps_ephemeral_abort(obs->ephemeral);
+	tcps_stuck_abort(obs->stuck);
+	if (obs->ports)
+		tcps_ports_abort(obs->ports);
+	if (obs->leaks)
+		tcps_leaks_abort(obs->leaks);
+}
+
+static void emit_states(const struct tcps_observers *obs,
+			const struct tcps_sink *sink)
+{
+	/* Every state, zeros included, so a graph falls to 0. */
+	for (int slot = TCPS_STATE_FIRST; slot <= TCPS_STATE_UNKNOWN; slot++) {
+		struct tcps_value value = {
+			.plugin_instance = "",
+			.type = "tcp_connections",
+			.type_instance = tcps_state_name(slot),
+			.value = (double)obs->states.count[slot],
+		};
+		sink->value(sink->data, &value);
+	}
+}
+
+int tcps_observers_end(struct tcps_observers *obs, uint64_t now_ms,
+		       const struct tcps_sink *sink)
+{
+	emit_states(obs, sink);
+	/* Listeners first: the TIME_WAIT split needs the listening ports. */
+	tcps_listeners_end(obs->listeners, sink);
+	tcps_ephemeral_end(obs->ephemeral, tcps_listeners_ports(obs->listeners),
+			   sink);
+	tcps_stuck_end(obs->stuck, sink);
+	if (obs->ports)
+		tcps_ports_end(obs->ports, sink);
+	if (obs->leaks)
+		return tcps_leaks_end(obs->leaks, now_ms, sink);
+	return 0;
+}
