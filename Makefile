@@ -137,3 +137,5 @@ clean:
 -include $(patsubst %.o,%.d,$(CORE_OBJS) $(GLUE_OBJS) $(UNIT_OBJS) \
 	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/sockmaker.o)
 
+# Debian and RPM packages: make deb, make rpm, make packages-check.
+include packaging/packaging.mk
