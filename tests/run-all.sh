@@ -24,6 +24,7 @@ run build bash tests/test-build.sh
 run config bash tests/test-config.sh
 run netns-counts bash tests/test-netns-counts.sh
 run collectd-e2e bash tests/test-collectd.sh
+run leaks bash tests/test-leaks.sh
 
 if [[ ${#failed[@]} -ne 0 ]]; then
 	echo "FAILED: ${failed[*]}"

@@ -60,4 +60,51 @@ expect_error "IPv6 1" '"IPv6"' 'got 1'
 expect_error "IPv4 true false" '"IPv4"' 'expected one value, got 2'
 expect_error "IPv4 false
 IPv6 false" 'nothing to count'
+expect_ok 'ProcessStates "CLOSE_WAIT" "ESTABLISHED"
+TopProcesses 5
+GroupBy "unit"
+LeakThreshold 50
+LeakAge 300
+MaxTrackedSockets 1000
+PortExhaustionWarning 75.5
+MaxDestinations 1024
+TopListeners 3
+RetransmitThreshold 5
+LocalPort "22"
+LocalPort 80 443
+RemotePort 5432
+ListeningPorts true
+AllPortsSummary true
+<Namespace "blue">
+  Path "/proc/self/ns/net"
+</Namespace>'
+expect_ok 'ProcessStates "none"'
+expect_error "TopProcesses -1" '"TopProcesses"' 'got -1'
+expect_error "TopProcesses 2.5" '"TopProcesses"' 'got 2.5'
+expect_error 'GroupBy "pid"' '"GroupBy"' '"pid"'
+expect_error 'ProcessStates "CLOSE_WAIT" "BOGUS"' '"ProcessStates"' '"BOGUS"'
+expect_error "PortExhaustionWarning 150" '"PortExhaustionWarning"' '150'
+expect_error "PortExhaustionWarning 0" '"PortExhaustionWarning"' 'got 0'
+expect_error "LocalPort 70000" '"LocalPort"' '70000'
+expect_error 'RemotePort "http"' '"RemotePort"' '"http"'
+expect_error "MaxTrackedSockets 0" '"MaxTrackedSockets"' 'got 0'
+expect_error "MaxDestinations 5000000" '"MaxDestinations"' '5e+06'
+expect_error "RetransmitThreshold 300" '"RetransmitThreshold"' '300'
+expect_error '<Namespace "a.b">
+  Path "/var/run/netns/x"
+</Namespace>' 'Namespace "a.b"'
+expect_error '<Namespace "x">
+</Namespace>' 'Namespace "x"> has no Path'
+expect_error '<Namespace "x">
+  Path "relative"
+</Namespace>' 'Namespace "x"' 'Path'
+expect_error '<Namespace "x">
+  Path "/a"
+</Namespace>
+<Namespace "x">
+  Path "/b"
+</Namespace>' 'configured twice'
+expect_error '<IPv4 "yes">
+  Foo 1
+</IPv4>' '"IPv4" is not a block option'
 echo "config: ok"

@@ -116,6 +116,74 @@ START_TEST(long_value_is_cut_not_overflowed)
 }
 END_TEST
 
+START_TEST(leak_finder_options)
+{
+	struct tcps_cfg_value two[] = { string("close_wait"),
+					string("ESTABLISHED") };
+
+	ck_assert_uint_eq(opts.process_states, 1u << 8);
+	ck_assert_int_eq(tcps_options_set(&opts, "ProcessStates", two, 2, err,
+					  sizeof(err)),
+			 0);
+	ck_assert_uint_eq(opts.process_states, 1u << 8 | 1u << 1);
+	ck_assert_int_eq(set1("ProcessStates", string("LISTEN")), 0);
+	ck_assert_uint_eq(opts.process_states, 1u << 8 | 1u << 1 | 1u << 10);
+	ck_assert_int_eq(set1("GroupBy", string("EXE")), 0);
+	ck_assert_int_eq(opts.group_by, TCPS_GROUP_EXE);
+	ck_assert_int_eq(set1("TopProcesses", number(0)), 0);
+	ck_assert_int_eq(set1("TopProcesses", number(1001)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "from 0 to 1000"));
+	ck_assert_int_eq(set1("LeakAge", string("600")), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "\"LeakAge\""));
+}
+END_TEST
+
+START_TEST(process_states_none)
+{
+	ck_assert_int_eq(set1("ProcessStates", string("none")), 0);
+	ck_assert_uint_eq(opts.process_states, 0);
+	ck_assert_int_eq(set1("ProcessStates", string("UNKNOWN")), -EINVAL);
+	ck_assert_int_eq(set1("ProcessStates", number(8)), -EINVAL);
+	ck_assert_int_eq(tcps_options_set(&opts, "ProcessStates", NULL, 0, err,
+					  sizeof(err)),
+			 -EINVAL);
+}
+END_TEST
+
+START_TEST(port_options)
+{
+	struct tcps_cfg_value ports[] = { number(80), string("443") };
+
+	ck_assert_int_eq(tcps_options_set(&opts, "LocalPort", ports, 2, err,
+					  sizeof(err)),
+			 0);
+	ck_assert(tcps_port_set_has(&opts.local_ports, 80));
+	ck_assert(tcps_port_set_has(&opts.local_ports, 443));
+	ck_assert(!tcps_port_set_has(&opts.remote_ports, 80));
+	ck_assert_int_eq(set1("RemotePort", string("80x")), -EINVAL);
+	ck_assert_int_eq(set1("RemotePort", number(0)), -EINVAL);
+	ck_assert_int_eq(set1("RemotePort", number(65536)), -EINVAL);
+	ck_assert_int_eq(set1("RemotePort", number(22.5)), -EINVAL);
+	ck_assert_int_eq(set1("RemotePort", number(65535)), 0);
+	ck_assert_int_eq(set1("ListeningPorts", boolean(true)), 0);
+	ck_assert(opts.listening_ports);
+}
+END_TEST
+
+START_TEST(pressure_options)
+{
+	ck_assert_double_eq(opts.port_exhaustion_warning, 80);
+	ck_assert_int_eq(set1("PortExhaustionWarning", number(99.5)), 0);
+	ck_assert_double_eq(opts.port_exhaustion_warning, 99.5);
+	ck_assert_int_eq(set1("PortExhaustionWarning", number(-1)), -EINVAL);
+	ck_assert_int_eq(set1("PortExhaustionWarning", number(100.01)),
+			 -EINVAL);
+	ck_assert_int_eq(set1("MaxDestinations", number(1048577)), -EINVAL);
+	ck_assert_int_eq(set1("TopListeners", number(3)), 0);
+	ck_assert_uint_eq(opts.top_listeners, 3);
+}
+END_TEST
+
 Suite *options_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -130,6 +198,10 @@ Suite *options_suite(void)
 	tcase_add_test(tc, unknown_option);
 	tcase_add_test(tc, nothing_to_count);
 	tcase_add_test(tc, long_value_is_cut_not_overflowed);
+	tcase_add_test(tc, leak_finder_options);
+	tcase_add_test(tc, process_states_none);
+	tcase_add_test(tc, port_options);
+	tcase_add_test(tc, pressure_options);
 	suite_add_tcase(s, tc);
 	return s;
 }
