@@ -107,4 +107,12 @@ expect_error '<Namespace "x">
 expect_error '<IPv4 "yes">
   Foo 1
 </IPv4>' '"IPv4" is not a block option'
+# The shipped snippet, every option uncommented, must be a good config.
+sed 's/^\t#\([A-Z]\)/\t\1/; s/^\t#<\(\/\{0,1\}\)Namespace/\t<\1Namespace/
+	s/^\t#\tPath.*/\t\tPath "\/proc\/self\/ns\/net"/' \
+	"$TESTS_DIR/../conf/tcpstates.conf" |
+	sed -n '/^<Plugin tcpstates>/,/^<\/Plugin>/p' | sed '1d;$d' >"$work/snippet"
+[[ $(grep -c '^\s*[A-Z<]' "$work/snippet") -ge 17 ]] ||
+	fail "could not uncomment the shipped snippet"
+expect_ok "$(cat "$work/snippet")"
 echo "config: ok"
