@@ -426,7 +426,9 @@ static int by_total_then_name(const void *a, const void *b)
 /* Top groups by socket count keep their name; the rest become "other". */
 static void rank_groups(struct tcps_leaks *l)
 {
-	qsort(l->groups, l->groups_num, sizeof(*l->groups), by_total_then_name);
+	if (l->groups_num > 1) /* groups is NULL before the first group */
+		qsort(l->groups, l->groups_num, sizeof(*l->groups),
+		      by_total_then_name);
 	l->out_num = 0;
 	for (size_t i = 0; i < l->groups_num; i++) {
 		if (i < l->cfg.top_n)

@@ -365,12 +365,25 @@ START_TEST(abort_keeps_ages_and_alarms)
 }
 END_TEST
 
+START_TEST(first_interval_without_candidates)
+{
+	make_leaks(10, 1, 1, 100);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_ESTABLISHED, 9999, 0);
+	run_interval(0);
+	ck_assert_int_eq(cap.values_num, 0);
+	ck_assert_int_eq(cap.notes_num, 0);
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.links_read, 0);
+}
+END_TEST
+
 Suite *leaks_suite(void)
 {
 	Suite *s = suite_create("leaks");
 	TCase *tc = tcase_create("fake-proc");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, first_interval_without_candidates);
 	tcase_add_test(tc, ranking_with_other_and_unknown);
 	tcase_add_test(tc, gone_groups_fall_to_zero_once);
 	tcase_add_test(tc, ages_follow_cookies);
