@@ -35,6 +35,7 @@ struct remembered {
 	uint32_t inode;
 	pid_t pid;
 	int fd;
+	uint64_t start_time;
 };
 
 struct tcps_owners {
@@ -54,6 +55,7 @@ struct tcps_owners {
 	size_t cache_num, next_num, cache_cap, next_cap;
 	uid_t *uids;
 	size_t uids_num, uids_cap;
+	uint64_t round; /* resolves so far: picks the sockets to confirm */
 };
 
 int tcps_parse_socket_link(const char *text, size_t len, uint32_t *ret_inode)
@@ -304,6 +306,40 @@ static void read_group(const struct tcps_owners *o, pid_t pid, char *out)
 	tcps_name_clean(buf, (size_t)n, out);
 }
 
+uint64_t tcps_parse_start_time(const char *text, size_t len)
+{
+	/* The name in parentheses may hold anything: count from the last
+	 * ')'. Field 22 is the 20th after it. */
+	const char *p = NULL;
+	uint64_t value = 0;
+	int field = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == ')')
+			p = text + i + 1;
+	if (!p)
+		return 0;
+	for (; p < text + len && field < 20; p++)
+		if (*p == ' ')
+			field++;
+	for (; p < text + len && *p >= '0' && *p <= '9'; p++) {
+		if (value > (UINT64_MAX - 9) / 10)
+			return 0;
+		value = value * 10 + (uint64_t)(*p - '0');
+	}
+	return field == 20 ? value : 0;
+}
+
+static uint64_t read_start_time(int proc_fd, pid_t pid)
+{
+	char path[32], buf[1024];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%d/stat", (int)pid);
+	n = read_proc_file(proc_fd, path, buf, sizeof(buf));
+	return n > 0 ? tcps_parse_start_time(buf, (size_t)n) : 0;
+}
+
 /* The proc entry of pid for this resolve, created on first use. */
 static int32_t proc_index(struct tcps_owners *o, pid_t pid)
 {
@@ -315,9 +351,10 @@ static int32_t proc_index(struct tcps_owners *o, pid_t pid)
 		i = (i + 1) & mask;
 	if (o->pids[i].pid == pid)
 		return o->pids[i].proc;
-	/* procs_cap >= queries and pids_cap >= 2 * queries: never full. */
+	/* procs_cap >= 2 * queries, pids_cap >= 2 * procs_cap: never full. */
 	proc = &o->procs[o->procs_num];
 	proc->pid = pid;
+	proc->start_time = read_start_time(o->proc_fd, pid);
 	read_group(o, pid, proc->group);
 	o->pids[i].pid = pid;
 	o->pids[i].proc = (int32_t)o->procs_num;
@@ -334,6 +371,7 @@ static void attribute(struct tcps_owners *o, int32_t query, uint32_t inode,
 	next->inode = inode;
 	next->pid = pid;
 	next->fd = fd;
+	next->start_time = o->procs[o->queries[query].owner].start_time;
 }
 
 /* The socket inode behind one fd link, or 0. */
@@ -353,18 +391,29 @@ static uint32_t link_inode(int dir_fd, const char *name,
 	return inode;
 }
 
-static void confirm_remembered(struct tcps_owners *o)
+/* Whether a remembered owner still holds the socket. A process that
+ * lives on (same start time: not a reused pid) is trusted; one socket in
+ * TCPS_OWNERS_VERIFY_EVERY, rotating, is confirmed by its fd link. */
+static bool still_held(struct tcps_owners *o, const struct remembered *r)
 {
+	const struct tcps_owner_proc *proc = &o->procs[proc_index(o, r->pid)];
 	char path[48];
 
+	if (proc->start_time == 0 || proc->start_time != r->start_time)
+		return false;
+	if ((r->inode + o->round) % TCPS_OWNERS_VERIFY_EVERY != 0)
+		return true;
+	snprintf(path, sizeof(path), "%d/fd/%d", (int)r->pid, r->fd);
+	return link_inode(o->proc_fd, path, o->stats) == r->inode;
+}
+
+static void confirm_remembered(struct tcps_owners *o)
+{
 	for (size_t i = 0; i < o->cache_num && o->remaining > 0; i++) {
 		const struct remembered *r = &o->cache[i];
 		int32_t q = find_query(o, r->inode);
 
-		if (q < 0 || o->queries[q].owner >= 0)
-			continue;
-		snprintf(path, sizeof(path), "%d/fd/%d", (int)r->pid, r->fd);
-		if (link_inode(o->proc_fd, path, o->stats) != r->inode)
+		if (q < 0 || o->queries[q].owner >= 0 || !still_held(o, r))
 			continue;
 		o->stats->cache_hits++;
 		attribute(o, q, r->inode, r->pid, r->fd);
@@ -495,14 +544,15 @@ static int grow(void **array, size_t *cap, size_t want, size_t elem_size)
 
 static int reserve(struct tcps_owners *o, size_t count)
 {
-	size_t table = table_size_for(count);
+	/* Every query meets at most one remembered pid and one found pid. */
+	size_t procs = count * 2;
 
-	if (reserve_table((void **)&o->inodes, &o->inodes_cap, table,
-			  sizeof(*o->inodes)) != 0 ||
-	    reserve_table((void **)&o->pids, &o->pids_cap, table,
-			  sizeof(*o->pids)) != 0)
+	if (reserve_table((void **)&o->inodes, &o->inodes_cap,
+			  table_size_for(count), sizeof(*o->inodes)) != 0 ||
+	    reserve_table((void **)&o->pids, &o->pids_cap,
+			  table_size_for(procs), sizeof(*o->pids)) != 0)
 		return -ENOMEM;
-	if (grow((void **)&o->procs, &o->procs_cap, count, sizeof(*o->procs)) !=
+	if (grow((void **)&o->procs, &o->procs_cap, procs, sizeof(*o->procs)) !=
 		    0 ||
 	    grow((void **)&o->uids, &o->uids_cap, count, sizeof(*o->uids)) != 0)
 		return -ENOMEM;
@@ -554,6 +604,7 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 	}
 	owners->queries = queries;
 	owners->stats = stats;
+	owners->round++;
 	index_queries(owners, count);
 	confirm_remembered(owners);
 	if (owners->remaining > 0) {

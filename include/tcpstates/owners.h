@@ -25,12 +25,19 @@ struct tcps_owner_query {
 
 struct tcps_owner_proc {
 	pid_t pid;
+	uint64_t start_time; /* /proc/PID/stat field 22; 0 if unreadable */
 	char group[TCPS_NAME_MAX + 1]; /* cleaned; "" if unreadable */
 };
 
+/* A remembered owner is trusted while its process lives on (same pid,
+ * same start time); one socket in this many is still confirmed with a
+ * readlink each interval, so a socket handed to another process is
+ * found again within that many intervals. */
+#define TCPS_OWNERS_VERIFY_EVERY 8
+
 /* What one resolve did, for logs and the benchmark. */
 struct tcps_owner_stats {
-	uint64_t cache_hits;	/* sockets confirmed with one readlink */
+	uint64_t cache_hits;	/* sockets whose remembered owner held */
 	uint64_t procs_scanned; /* fd folders listed */
 	uint64_t links_read;	/* readlink calls */
 	uint64_t denied;	/* fd folders we may not read */
@@ -47,7 +54,8 @@ void tcps_owners_free(struct tcps_owners *owners);
 
 /*
  * Finds the owner of every query with a non-zero inode: first the owner
- * remembered from the last call (confirmed with one readlink), then a
+ * remembered from the last call (kept while that process lives on, and
+ * for a rotating share of sockets confirmed with a readlink), then a
  * scan of processes owned by the sockets' uids, then, only if sockets are
  * still unattributed, of all other processes; stops as soon as every
  * socket is attributed. Processes that exit meanwhile are skipped.
@@ -60,6 +68,9 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 /* The process behind an owner index of the last resolve. */
 const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *o,
 					       int32_t index);
+
+/* The start time (field 22) in a /proc/PID/stat text, or 0. */
+uint64_t tcps_parse_start_time(const char *text, size_t len);
 
 /*
  * Parses a /proc/PID/fd link text "socket:[12345]" of len bytes (not

@@ -45,10 +45,14 @@ void fakeproc_destroy(struct fakeproc *fp)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* Every process added gets a start time of its own, as a new process
+ * with a reused pid would. */
+static unsigned long long next_start_time = 1000;
+
 void fakeproc_add(struct fakeproc *fp, int pid, const char *comm,
 		  const char *exe, const char *cgroup)
 {
-	char path[256], text[256];
+	char path[256], text[512];
 
 	path_of(fp, path, sizeof(path), pid, "");
 	ck_assert_int_eq(mkdir(path, 0755), 0);
@@ -61,6 +65,13 @@ void fakeproc_add(struct fakeproc *fp, int pid, const char *comm,
 	ck_assert_int_eq(symlink(exe, path), 0);
 	path_of(fp, path, sizeof(path), pid, "cgroup");
 	write_text(path, cgroup);
+	path_of(fp, path, sizeof(path), pid, "stat");
+	snprintf(text, sizeof(text),
+		 "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+		 "%llu 1000000 100 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 "
+		 "0 17 0 0 0 0 0 0\n",
+		 pid, comm, pid, pid, next_start_time++);
+	write_text(path, text);
 }
 
 void fakeproc_fd_text(struct fakeproc *fp, int pid, int fd, const char *text)
