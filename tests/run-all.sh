@@ -21,6 +21,7 @@ run()
 
 run unit env CK_FORK=yes "$BUILD/unit-tests"
 run build bash tests/test-build.sh
+run docs bash tests/test-docs.sh
 run config bash tests/test-config.sh
 run netns-counts bash tests/test-netns-counts.sh
 run collectd-e2e bash tests/test-collectd.sh
