@@ -21,6 +21,7 @@
 #define INSTANCE_MAX (TCPS_NAME_MAX + sizeof(INSTANCE_PREFIX))
 #define MESSAGE_MAX 256 /* collectd's notification message size */
 #define FIRST_CAPACITY 64
+#define SHRINK_ABOVE 4096 /* candidates kept however few are tracked */
 
 struct candidate {
 	uint64_t cookie;
@@ -136,8 +137,27 @@ const struct tcps_leaks_stats *tcps_leaks_stats(const struct tcps_leaks *l)
 	return &l->stats;
 }
 
+/* The candidates of one read cost ~72 bytes per tracked socket; after a
+ * burst the array shrinks back instead of keeping its peak forever. */
+static void shrink_candidates(struct tcps_leaks *l)
+{
+	size_t want = l->cands_num * 2;
+	struct candidate *smaller;
+
+	if (l->cands_cap <= SHRINK_ABOVE || l->cands_cap <= l->cands_num * 4)
+		return;
+	if (want < SHRINK_ABOVE)
+		want = SHRINK_ABOVE;
+	smaller = realloc(l->cands, want * sizeof(*l->cands));
+	if (!smaller)
+		return;
+	l->cands = smaller;
+	l->cands_cap = want;
+}
+
 void tcps_leaks_begin(struct tcps_leaks *l)
 {
+	shrink_candidates(l);
 	l->cands_num = 0;
 	memset(l->dropped, 0, sizeof(l->dropped));
 }
@@ -651,6 +671,7 @@ int tcps_leaks_end(struct tcps_leaks *l, uint64_t now_ms,
 	int err = 0;
 
 	l->stats.candidates = l->cands_num;
+	l->stats.candidates_capacity = l->cands_cap;
 	l->stats.resolve_error = 0;
 	memset(&l->stats.owners, 0, sizeof(l->stats.owners));
 	/* Nothing in a tracked state: no /proc scan at all. */

@@ -377,6 +377,26 @@ START_TEST(first_interval_without_candidates)
 }
 END_TEST
 
+START_TEST(memory_falls_after_a_burst)
+{
+	make_leaks(10, 0, 0, 100);
+	tcps_leaks_begin(leaks);
+	for (uint32_t i = 0; i < 50000; i++)
+		observe(TCPS_CLOSE_WAIT, 0, 1); /* orphans: no /proc work */
+	run_interval(0);
+	ck_assert_uint_ge(tcps_leaks_stats(leaks)->candidates_capacity, 50000);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc-unknown", "tcp_connections", CW),
+		50000);
+	tcps_leaks_begin(leaks);
+	observe(TCPS_CLOSE_WAIT, 0, 1);
+	run_interval(SECOND);
+	tcps_leaks_begin(leaks);
+	run_interval(2 * SECOND);
+	ck_assert_uint_le(tcps_leaks_stats(leaks)->candidates_capacity, 4096);
+}
+END_TEST
+
 Suite *leaks_suite(void)
 {
 	Suite *s = suite_create("leaks");
@@ -384,6 +404,7 @@ Suite *leaks_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, first_interval_without_candidates);
+	tcase_add_test(tc, memory_falls_after_a_burst);
 	tcase_add_test(tc, ranking_with_other_and_unknown);
 	tcase_add_test(tc, gone_groups_fall_to_zero_once);
 	tcase_add_test(tc, ages_follow_cookies);
