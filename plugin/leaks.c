@@ -14,6 +14,7 @@
 
 #include "tcpstates/leaks.h"
 #include "tcpstates/tally.h"
+#include "tcpstates/util.h"
 
 #define INSTANCE_PREFIX "proc_"
 #define INSTANCE_OTHER "proc-other"
@@ -167,23 +168,6 @@ void tcps_leaks_abort(struct tcps_leaks *l)
 	tcps_leaks_begin(l);
 }
 
-static int grow(void **array, size_t *cap, size_t want, size_t elem_size)
-{
-	size_t new_cap = *cap ? *cap : FIRST_CAPACITY;
-	void *grown;
-
-	if (*cap >= want)
-		return 0;
-	while (new_cap < want)
-		new_cap *= 2;
-	grown = realloc(*array, new_cap * elem_size);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*cap = new_cap;
-	return 0;
-}
-
 /* Bytes the application has not read. In states after the peer's FIN the
  * kernel counts the FIN as one byte of the receive queue. */
 static uint32_t unread_bytes(const struct tcps_record *rec)
@@ -204,8 +188,8 @@ void tcps_leaks_observe(struct tcps_leaks *l, const struct tcps_record *rec)
 	if (rec->state >= TCPS_STATE_UNKNOWN ||
 	    !(l->cfg.state_mask & (1u << rec->state)))
 		return;
-	if (grow((void **)&l->cands, &l->cands_cap, l->cands_num + 1,
-		 sizeof(*l->cands)) != 0) {
+	if (tcps_grow((void **)&l->cands, &l->cands_cap, l->cands_num + 1,
+		      sizeof(*l->cands)) != 0) {
 		l->dropped[rec->state]++;
 		return;
 	}
@@ -223,15 +207,6 @@ void tcps_leaks_observe(struct tcps_leaks *l, const struct tcps_record *rec)
 	memcpy(c->remote_addr, rec->remote_addr, sizeof(c->remote_addr));
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static const struct age_entry *age_find(const struct age_table *t,
 					uint64_t cookie)
 {
@@ -239,7 +214,7 @@ static const struct age_entry *age_find(const struct age_table *t,
 
 	if (t->cap == 0 || cookie == 0)
 		return NULL;
-	for (size_t i = mix64(cookie) & mask;; i = (i + 1) & mask) {
+	for (size_t i = tcps_mix64(cookie) & mask;; i = (i + 1) & mask) {
 		if (t->slots[i].cookie == cookie)
 			return &t->slots[i];
 		if (t->slots[i].cookie == 0)
@@ -274,7 +249,7 @@ static bool age_insert(struct age_table *t, const struct candidate *c,
 
 	if (c->cookie == 0 || t->used >= max_entries || t->cap == 0)
 		return false;
-	for (i = mix64(c->cookie) & mask; t->slots[i].cookie != 0;
+	for (i = tcps_mix64(c->cookie) & mask; t->slots[i].cookie != 0;
 	     i = (i + 1) & mask)
 		if (t->slots[i].cookie == c->cookie)
 			return true; /* the same socket twice in one dump */
@@ -323,11 +298,12 @@ static int find_owners(struct tcps_leaks *l)
 {
 	int err;
 
-	err = grow((void **)&l->queries, &l->queries_cap, l->cands_num,
-		   sizeof(*l->queries));
+	err = tcps_grow((void **)&l->queries, &l->queries_cap, l->cands_num,
+			sizeof(*l->queries));
 	if (err == 0)
-		err = grow((void **)&l->group_of_proc, &l->group_of_proc_cap,
-			   l->cands_num, sizeof(*l->group_of_proc));
+		err = tcps_grow((void **)&l->group_of_proc,
+				&l->group_of_proc_cap, l->cands_num,
+				sizeof(*l->group_of_proc));
 	if (err < 0) {
 		memset(&l->stats.owners, 0, sizeof(l->stats.owners));
 		l->stats.owners.unattributed = l->cands_num;
@@ -405,8 +381,8 @@ static struct group *group_of(struct tcps_leaks *l, int32_t proc)
 			return &l->groups[i];
 		}
 	}
-	if (grow((void **)&l->groups, &l->groups_cap, l->groups_num + 1,
-		 sizeof(*l->groups)) != 0)
+	if (tcps_grow((void **)&l->groups, &l->groups_cap, l->groups_num + 1,
+		      sizeof(*l->groups)) != 0)
 		return NULL;
 	group_reset(&l->groups[l->groups_num], instance);
 	l->group_of_proc[proc] = (int32_t)l->groups_num;

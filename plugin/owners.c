@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "tcpstates/owners.h"
+#include "tcpstates/util.h"
 
 #define SOCKET_PREFIX "socket:["
 #define LINK_MAX_TEXT 64
@@ -179,15 +180,6 @@ static size_t table_size_for(size_t count)
 	return cap;
 }
 
-static uint32_t mix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352dU;
-	x ^= x >> 15;
-	x *= 0x846ca68bU;
-	return x ^ (x >> 16);
-}
-
 /* Grows a zeroed table if it is too small; contents are discarded. */
 static int reserve_table(void **table, size_t *cap, size_t want,
 			 size_t elem_size)
@@ -210,7 +202,7 @@ static int32_t find_query(const struct tcps_owners *o, uint32_t inode)
 {
 	size_t mask = o->inodes_cap - 1;
 
-	for (size_t i = mix32(inode) & mask;; i = (i + 1) & mask) {
+	for (size_t i = tcps_mix32(inode) & mask;; i = (i + 1) & mask) {
 		if (o->inodes[i].inode == inode)
 			return o->inodes[i].query;
 		if (o->inodes[i].inode == 0)
@@ -225,7 +217,7 @@ static void index_queries(struct tcps_owners *o, size_t count)
 	o->remaining = 0;
 	for (size_t q = 0; q < count; q++) {
 		uint32_t inode = o->queries[q].inode;
-		size_t i = mix32(inode) & mask;
+		size_t i = tcps_mix32(inode) & mask;
 
 		o->queries[q].owner = -1;
 		if (inode == 0)
@@ -344,7 +336,7 @@ static uint64_t read_start_time(int proc_fd, pid_t pid)
 static int32_t proc_index(struct tcps_owners *o, pid_t pid)
 {
 	size_t mask = o->pids_cap - 1;
-	size_t i = mix32((uint32_t)pid) & mask;
+	size_t i = tcps_mix32((uint32_t)pid) & mask;
 	struct tcps_owner_proc *proc;
 
 	while (o->pids[i].pid != 0 && o->pids[i].pid != pid)
@@ -527,21 +519,6 @@ static int scan_processes(struct tcps_owners *o, bool narrow)
 	return 0;
 }
 
-/* Grows an array to hold want elements, keeping its contents. */
-static int grow(void **array, size_t *cap, size_t want, size_t elem_size)
-{
-	void *grown;
-
-	if (*cap >= want)
-		return 0;
-	grown = realloc(*array, want * elem_size);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*cap = want;
-	return 0;
-}
-
 static int reserve(struct tcps_owners *o, size_t count)
 {
 	/* Every query meets at most one remembered pid and one found pid. */
@@ -552,14 +529,15 @@ static int reserve(struct tcps_owners *o, size_t count)
 	    reserve_table((void **)&o->pids, &o->pids_cap,
 			  table_size_for(procs), sizeof(*o->pids)) != 0)
 		return -ENOMEM;
-	if (grow((void **)&o->procs, &o->procs_cap, procs, sizeof(*o->procs)) !=
-		    0 ||
-	    grow((void **)&o->uids, &o->uids_cap, count, sizeof(*o->uids)) != 0)
+	if (tcps_grow((void **)&o->procs, &o->procs_cap, procs,
+		      sizeof(*o->procs)) != 0 ||
+	    tcps_grow((void **)&o->uids, &o->uids_cap, count,
+		      sizeof(*o->uids)) != 0)
 		return -ENOMEM;
-	if (grow((void **)&o->cache, &o->cache_cap, count, sizeof(*o->cache)) !=
-		    0 ||
-	    grow((void **)&o->next_cache, &o->next_cap, count,
-		 sizeof(*o->next_cache)) != 0)
+	if (tcps_grow((void **)&o->cache, &o->cache_cap, count,
+		      sizeof(*o->cache)) != 0 ||
+	    tcps_grow((void **)&o->next_cache, &o->next_cap, count,
+		      sizeof(*o->next_cache)) != 0)
 		return -ENOMEM;
 	return 0;
 }
