@@ -135,3 +135,143 @@ sanitizer_clean()
 		fail "sanitizer report in $1"
 	fi
 }
+
+# ---- helpers for the pressure, tcpconns and namespace tests ----
+
+# stop_sockmaker_saved PID FD: stops a sockmaker whose SOCKMAKER_PID and
+# SOCKMAKER_FD were saved before another one started. SIGTERM, because
+# processes started later inherited FD and keep its fifo open. sockmaker
+# resets its sockets (SO_LINGER 0): they vanish at once.
+stop_sockmaker_saved()
+{
+	local fd=$2
+	kill -TERM "$1" 2>/dev/null || true
+	exec {fd}>&-
+	wait "$1" 2>/dev/null || true
+}
+
+# wait_until SECONDS CMD...: runs CMD every 0.2 s until it succeeds;
+# returns 1 if it still fails after SECONDS (a bound, not a timing test).
+wait_until()
+{
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.2
+	done
+}
+
+# collectd_conf DIR HOST: the start of a test config on stdout: Interval
+# 1, the stock logfile plugin (which also prints notifications) writing
+# DIR/collectd.log, the stock csv plugin writing DIR/csv. PluginDir is
+# the stock one: add stock plugins, then PluginDir "$BUILD" and ours.
+collectd_conf()
+{
+	cat <<CONF
+Hostname "$2"
+BaseDir "$1"
+PIDFile "$1/collectd.pid"
+Interval 1
+PluginDir "/usr/lib/collectd"
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "$1/collectd.log"
+</Plugin>
+LoadPlugin csv
+<Plugin csv>
+  DataDir "$1/csv"
+  StoreRates false
+</Plugin>
+CONF
+}
+
+# start_collectd NS DIR: "${COLLECTD[@]}" in the foreground with
+# DIR/collectd.conf, inside NS ("" for this namespace), stderr in
+# DIR/collectd.stderr; sets COLLECTD_PID.
+start_collectd()
+{
+	local -a in_ns=()
+	[[ -z $1 ]] || in_ns=(ip netns exec "$1")
+	"${in_ns[@]}" "${COLLECTD[@]}" -f -C "$2/collectd.conf" \
+		2>"$2/collectd.stderr" &
+	track_pid $!
+	COLLECTD_PID=$!
+}
+
+# stop_collectd DIR: SIGTERM must end the daemon with 0 and no sanitizer
+# report in DIR/collectd.stderr.
+stop_collectd()
+{
+	local rc=0
+	kill "$COLLECTD_PID"
+	wait "$COLLECTD_PID" || rc=$?
+	sanitizer_clean "$1/collectd.stderr"
+	[[ $rc -eq 0 ]] || fail "collectd exited with $rc on SIGTERM"
+}
+
+# collectd_alive DIR: fails, showing the log, if the daemon has exited.
+collectd_alive()
+{
+	kill -0 "$COLLECTD_PID" 2>/dev/null && return 0
+	cat "$1/collectd.log" "$1/collectd.stderr" >&2 || true
+	fail "collectd exited"
+}
+
+# csv_row DIR HOST PLUGIN-INSTANCE TYPE-INSTANCE: the newest "time,value"
+# the csv plugin wrote, e.g. csv_row "$work" h tcpstates-listen
+# count-full_queues; nothing if there is none yet.
+csv_row()
+{
+	local file
+	file=$(ls -t "$1/csv/$2/$3/$4"-[0-9]* 2>/dev/null | head -1)
+	[[ -z $file ]] || tail -n 1 "$file"
+}
+
+# csv_value DIR HOST PLUGIN-INSTANCE TYPE-INSTANCE: the newest value.
+csv_value()
+{
+	csv_row "$@" | cut -d, -f2
+}
+
+# num_eq A B: true if both are numbers and numerically equal.
+num_eq()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		ok = a ~ /^-?[0-9.e+-]+$/ && b ~ /^-?[0-9.e+-]+$/
+		exit !(ok && a + 0 == b + 0) }'
+}
+
+# ss_states_by_port NS: "local-port peer-port STATE" for every socket in
+# NS, states named as collectd names them (tcp_connections-<STATE>).
+ss_states_by_port()
+{
+	ip netns exec "$1" ss -tanH | awk '
+		BEGIN {
+			split("ESTAB SYN-SENT SYN-RECV FIN-WAIT-1 FIN-WAIT-2 " \
+				"TIME-WAIT UNCONN CLOSE-WAIT LAST-ACK LISTEN " \
+				"CLOSING", from, " ")
+			split("ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 " \
+				"FIN_WAIT2 TIME_WAIT CLOSED CLOSE_WAIT " \
+				"LAST_ACK LISTEN CLOSING", to, " ")
+			for (i in from) name[from[i]] = to[i]
+		}
+		{
+			n = split($4, l, ":"); m = split($5, p, ":")
+			print l[n], p[m], ($1 in name) ? name[$1] : "UNKNOWN"
+		}'
+}
+
+# ss_all_once NS: what ss_all prints, from a single ss dump: consistent,
+# and each dump walks the kernel's shared socket hash, which is slow
+# while another namespace holds many sockets.
+ss_all_once()
+{
+	local state dump
+	dump=$(ss_states_by_port "$1")
+	for state in "${STATE_NAMES[@]}"; do
+		echo "$state $(awk -v s="$state" '$3 == s { c++ }
+			END { print c + 0 }' <<<"$dump")"
+	done
+}

@@ -1,7 +1,9 @@
 /*
  * Test helper: holds real TCP sockets in chosen states on loopback so the
  * plugin's counts can be checked against known numbers.  Runs inside a
- * throw-away network namespace; only 127.0.0.0/8 and ::1 are ever used.
+ * throw-away network namespace; only 127.0.0.0/8 and ::1 are ever used,
+ * unless --bind or --connect name an address (a veth inside the test's
+ * own namespaces).
  */
 #define _GNU_SOURCE /* accept4(), ppoll() */
 #include <errno.h>
@@ -38,14 +40,14 @@
 
 enum fam { F4, F6, NFAM };
 
-enum kind { K_EST, K_TW, K_CW, K_FW2, K_SYNR, NKINDS };
+enum kind { K_EST, K_TW, K_CW, K_FW2, K_SYNR, K_STW, K_QUEUE, NKINDS };
 
 /* The states the caller can check, in ss(8) naming. */
-enum xstate { X_EST, X_SYNR, X_TW, X_CW, X_FW2, X_LISTEN, NXSTATES };
+enum xstate { X_EST, X_SYNR, X_TW, X_CW, X_FW2, X_LISTEN, X_SYNS, NXSTATES };
 
 static const char *const xstate_name[NXSTATES] = {
-	"established", "syn-recv",   "time-wait",
-	"close-wait",  "fin-wait-2", "listening",
+	"established", "syn-recv",  "time-wait", "close-wait",
+	"fin-wait-2",  "listening", "syn-sent",
 };
 
 struct config {
@@ -55,6 +57,13 @@ struct config {
 	long tw_sources;
 	long cw_bytes; /* sent by each --close-wait peer before it closes */
 	long hold;
+	long port;	  /* --port: helper listeners' port, 0 = any */
+	long backlog;	  /* --backlog of the --queue listener */
+	uint32_t bind_v4; /* --bind: the --queue listener's address */
+	uint32_t peer_v4; /* --connect: where the --clients go */
+	long peer_port;	  /* 0 = no --connect */
+	long clients;	  /* --clients */
+	long send_bytes;  /* --send-on-input */
 	bool report;
 };
 
@@ -69,6 +78,11 @@ static struct {
 	int *fd;
 	size_t n, cap;
 } held;
+
+/* The --connect clients: held.fd[first] onwards, n of them. */
+static struct {
+	size_t first, n;
+} peers;
 
 static volatile sig_atomic_t stop_sig;
 
@@ -224,44 +238,6 @@ static void wait_readable(int fd, const char *what)
 		fail("%s: nothing after %d ms", what, WAIT_MS);
 }
 
-static int open_listener(enum fam f, bool defer)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd = new_socket(f);
-	int secs = DEFER_ACCEPT_S;
-
-	set_addr(f, INADDR_LOOPBACK, &ss, &len);
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-		fail("bind %s:0: %s", fam_name(f), strerror(errno));
-	/* Set before listen() so no request can slip in undeferred. */
-	if (defer && setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
-				sizeof(secs)) < 0)
-		fail("setsockopt TCP_DEFER_ACCEPT: %s", strerror(errno));
-	if (listen(fd, BACKLOG) < 0)
-		fail("listen on %s: %s", fam_name(f), strerror(errno));
-	return fd;
-}
-
-/* One listener per family that the kind actually uses. */
-static void open_listeners(const struct config *cfg, long n, bool defer,
-			   struct listeners *ls)
-{
-	enum fam f;
-
-	for (f = F4; f < NFAM; f++) {
-		ls->fd[f] = -1;
-		if (fam_count(cfg, n, f) == 0)
-			continue;
-		ls->fd[f] = open_listener(f, defer);
-		hold_fd(ls->fd[f]);
-		ls->salen[f] = sizeof(ls->sa[f]);
-		if (getsockname(ls->fd[f], (struct sockaddr *)&ls->sa[f],
-				&ls->salen[f]) < 0)
-			fail("getsockname: %s", strerror(errno));
-	}
-}
-
 static const char *addr_str(const struct sockaddr_storage *ss, char *buf,
 			    size_t len)
 {
@@ -272,6 +248,76 @@ static const char *addr_str(const struct sockaddr_storage *ss, char *buf,
 	if (!inet_ntop(ss->ss_family, a, buf, len))
 		snprintf(buf, len, "?");
 	return buf;
+}
+
+static void set_port(struct sockaddr_storage *ss, long port)
+{
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+}
+
+/*
+ * A chosen port may still have TIME_WAITs from an earlier run in this
+ * namespace; SO_REUSEADDR lets the listener take it anyway.
+ */
+static void bind_at(int fd, enum fam f, uint32_t v4, long port)
+{
+	struct sockaddr_storage ss;
+	char buf[INET6_ADDRSTRLEN];
+	socklen_t len;
+	int one = 1;
+
+	set_addr(f, v4, &ss, &len);
+	set_port(&ss, port);
+	if (port &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		fail("setsockopt SO_REUSEADDR: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		fail("bind %s:%ld: %s", addr_str(&ss, buf, sizeof(buf)), port,
+		     strerror(errno));
+}
+
+static int open_listener_at(enum fam f, uint32_t v4, long port, int backlog,
+			    bool defer)
+{
+	int fd = new_socket(f);
+	int secs = DEFER_ACCEPT_S;
+
+	bind_at(fd, f, v4, port);
+	/* Set before listen() so no request can slip in undeferred. */
+	if (defer && setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
+				sizeof(secs)) < 0)
+		fail("setsockopt TCP_DEFER_ACCEPT: %s", strerror(errno));
+	if (listen(fd, backlog) < 0)
+		fail("listen on %s: %s", fam_name(f), strerror(errno));
+	return fd;
+}
+
+static int open_listener(enum fam f, bool defer)
+{
+	return open_listener_at(f, INADDR_LOOPBACK, 0, BACKLOG, defer);
+}
+
+/* One listener per family that the kind actually uses, on --port. */
+static void open_listeners(const struct config *cfg, long n, bool defer,
+			   struct listeners *ls)
+{
+	enum fam f;
+
+	for (f = F4; f < NFAM; f++) {
+		ls->fd[f] = -1;
+		if (fam_count(cfg, n, f) == 0)
+			continue;
+		ls->fd[f] = open_listener_at(f, INADDR_LOOPBACK, cfg->port,
+					     BACKLOG, defer);
+		hold_fd(ls->fd[f]);
+		ls->salen[f] = sizeof(ls->sa[f]);
+		if (getsockname(ls->fd[f], (struct sockaddr *)&ls->sa[f],
+				&ls->salen[f]) < 0)
+			fail("getsockname: %s", strerror(errno));
+	}
 }
 
 /*
@@ -294,7 +340,8 @@ static int connect_to(const struct listeners *ls, enum fam f,
 	if (connect(fd, dst, ls->salen[f]) < 0) {
 		/* SIGTERM shows up here as EINTR; report it as such. */
 		check_stop();
-		fail("connect to %s: %s", fam_name(f),
+		fail("connect to %s: %s",
+		     addr_str(&ls->sa[f], buf, sizeof(buf)),
 		     errno == EINPROGRESS ? "timed out" : strerror(errno));
 	}
 	return fd;
@@ -420,7 +467,7 @@ static void make_time_wait(const struct config *cfg)
 	close_listeners(&ls, mark);
 }
 
-/* Unread data left behind in the CLOSE_WAIT socket. */
+/* Unread data left behind in the CLOSE_WAIT socket, or data in flight. */
 static void send_bytes(int fd, long n)
 {
 	char buf[4096];
@@ -431,7 +478,8 @@ static void send_bytes(int fd, long n)
 		ssize_t sent = send(fd, buf, chunk, 0);
 
 		if (sent <= 0)
-			fail("send to a close-wait peer: %s", strerror(errno));
+			fail("send %ld bytes: %s", n,
+			     sent < 0 ? strerror(errno) : "nothing sent");
 		n -= sent;
 	}
 }
@@ -484,6 +532,151 @@ static void make_listen(const struct config *cfg)
 
 	for (i = 0; i < cfg->listen; i++)
 		hold_fd(open_listener(kind_fam(cfg, i), false));
+}
+
+/*
+ * The mirror of one_time_wait(): the server sends the first FIN, so the
+ * TIME_WAIT socket is the server's, on the listener's port.
+ */
+static void one_server_time_wait(const struct listeners *ls, enum fam f)
+{
+	char buf[16];
+	int c, s;
+
+	connect_pair(ls, f, &c, &s);
+	if (shutdown(s, SHUT_WR) < 0)
+		fail("server-time-wait: shutdown server: %s", strerror(errno));
+	wait_readable(c, "server-time-wait: EOF on client");
+	if (read(c, buf, sizeof(buf)) != 0)
+		fail("server-time-wait: client read no EOF");
+	if (shutdown(c, SHUT_WR) < 0)
+		fail("server-time-wait: shutdown client: %s", strerror(errno));
+	wait_state(s, TCP_CLOSE, "server-time-wait server");
+	wait_state(c, TCP_CLOSE, "server-time-wait client");
+	check_no_error(s, "server-time-wait server");
+	check_no_error(c, "server-time-wait client");
+	close(c);
+	close(s);
+}
+
+/* The listeners stay open: the TIME_WAITs' port is a listening port. */
+static void make_server_time_wait(const struct config *cfg)
+{
+	long i, n = cfg->count[K_STW];
+	struct listeners ls;
+
+	if (n == 0)
+		return;
+	open_listeners(cfg, n, false, &ls);
+	for (i = 0; i < n; i++) {
+		one_server_time_wait(&ls, kind_fam(cfg, i));
+		check_stop();
+	}
+}
+
+/* A listener's accept-queue length; TCP_INFO reports it in tcpi_unacked. */
+static unsigned int accept_queue(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		fail("getsockopt TCP_INFO: %s", strerror(errno));
+	return ti.tcpi_unacked;
+}
+
+/* Waits until the client's handshake has reached the accept queue. */
+static void wait_queue(int fd, unsigned int want)
+{
+	long long deadline = now_ms() + WAIT_MS;
+	unsigned int got;
+
+	while ((got = accept_queue(fd)) != want) {
+		if (now_ms() >= deadline)
+			fail("queue: accept queue holds %u, want %u after %d "
+			     "ms",
+			     got, want, WAIT_MS);
+		check_stop();
+		sleep_ms(1);
+	}
+}
+
+/* A connect() that does not wait: its SYN may be dropped for good. */
+static int connect_nowait(const struct listeners *ls, enum fam f)
+{
+	int fd = socket(f == F6 ? AF_INET6 : AF_INET,
+			SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		fail("socket: %s", strerror(errno));
+	if (connect(fd, (const struct sockaddr *)&ls->sa[f], ls->salen[f]) ==
+		    0 ||
+	    errno != EINPROGRESS)
+		fail("queue: non-blocking connect: %s",
+		     errno ? strerror(errno) : "connected at once");
+	return fd;
+}
+
+static long read_sysctl(const char *path);
+
+/* listen() caps the backlog at net.core.somaxconn. */
+static long effective_backlog(const struct config *cfg)
+{
+	long q = read_sysctl("/proc/sys/net/core/somaxconn");
+
+	return q >= 0 && q < cfg->backlog ? q : cfg->backlog;
+}
+
+/*
+ * A listener that never accepts. The kernel completes handshakes into
+ * its accept queue until it holds backlog + 1 connections, then drops
+ * SYNs: the clients after those stay in SYN_SENT, retrying in vain.
+ */
+static void make_queue(const struct config *cfg)
+{
+	long i, n = cfg->count[K_QUEUE];
+	struct listeners ls = { .fd = { -1, -1 } };
+
+	if (n < 0)
+		return;
+	ls.fd[F4] = open_listener_at(F4, cfg->bind_v4, cfg->port,
+				     (int)cfg->backlog, false);
+	hold_fd(ls.fd[F4]);
+	ls.salen[F4] = sizeof(ls.sa[F4]);
+	if (getsockname(ls.fd[F4], (struct sockaddr *)&ls.sa[F4],
+			&ls.salen[F4]) < 0)
+		fail("getsockname: %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		if (i <= effective_backlog(cfg)) {
+			hold_fd(connect_to(&ls, F4, NULL, 0));
+			wait_queue(ls.fd[F4], (unsigned int)i + 1);
+		} else {
+			hold_fd(connect_nowait(&ls, F4));
+		}
+		check_stop();
+	}
+}
+
+/* Clients of a listener elsewhere (another namespace, over a veth). */
+static void make_clients(const struct config *cfg)
+{
+	struct listeners ls = { .fd = { -1, -1 } };
+	long i;
+	int fd;
+
+	if (cfg->peer_port == 0)
+		return;
+	set_addr(F4, cfg->peer_v4, &ls.sa[F4], &ls.salen[F4]);
+	set_port(&ls.sa[F4], cfg->peer_port);
+	peers.first = held.n;
+	for (i = 0; i < cfg->clients; i++) {
+		fd = connect_to(&ls, F4, NULL, 0);
+		hold_fd(fd);
+		wait_state(fd, TCP_ESTABLISHED, "--connect client");
+		check_stop();
+	}
+	peers.n = held.n - peers.first;
 }
 
 /* Counter from /proc/net/netstat (this namespace), or -1. */
@@ -575,6 +768,20 @@ static void add_helpers(long exp[][NFAM], const struct config *cfg, long n)
 			exp[X_LISTEN][f]++;
 }
 
+/* --queue: both ends of each queued connection, then SYN_SENT clients. */
+static void expect_queue(long exp[][NFAM], const struct config *cfg)
+{
+	long n = cfg->count[K_QUEUE], queued;
+
+	if (n < 0)
+		return;
+	queued =
+		n < effective_backlog(cfg) + 1 ? n : effective_backlog(cfg) + 1;
+	exp[X_LISTEN][F4]++;
+	exp[X_EST][F4] += 2 * queued;
+	exp[X_SYNS][F4] += n - queued;
+}
+
 /* What the namespace holds once READY is out, per state and family. */
 static void expectations(const struct config *cfg, long exp[][NFAM])
 {
@@ -591,6 +798,10 @@ static void expectations(const struct config *cfg, long exp[][NFAM])
 	add_exp(exp, X_SYNR, cfg, cfg->count[K_SYNR], 1);
 	add_exp(exp, X_EST, cfg, cfg->count[K_SYNR], 1);
 	add_helpers(exp, cfg, cfg->count[K_SYNR]);
+	add_exp(exp, X_TW, cfg, cfg->count[K_STW], 1);
+	add_helpers(exp, cfg, cfg->count[K_STW]);
+	expect_queue(exp, cfg);
+	exp[X_EST][F4] += cfg->clients;
 }
 
 /* -1 when unreadable: the limit checks then trust the request. */
@@ -642,8 +853,11 @@ static void report(const struct config *cfg)
 /* Sockets held open until the end (the TIME_WAIT pairs come and go). */
 static long held_needed(const struct config *cfg)
 {
+	long queue = cfg->count[K_QUEUE] >= 0 ? cfg->count[K_QUEUE] : 0;
+
 	return 2 * NKINDS + 2 * cfg->count[K_EST] + cfg->count[K_CW] +
-	       2 * cfg->count[K_FW2] + cfg->listen + cfg->count[K_SYNR];
+	       2 * cfg->count[K_FW2] + cfg->listen + cfg->count[K_SYNR] +
+	       queue + cfg->clients;
 }
 
 static void reserve_fds(const struct config *cfg)
@@ -719,8 +933,9 @@ static void check_kernel_limits(const struct config *cfg)
 	enum fam f;
 
 	/* Orphaned FIN_WAIT2 peers of --close-wait use the same buckets. */
-	if (tw >= 0 && cfg->count[K_TW] + cfg->count[K_CW] > tw)
-		fail("--time-wait plus --close-wait exceed "
+	if (tw >= 0 &&
+	    cfg->count[K_TW] + cfg->count[K_STW] + cfg->count[K_CW] > tw)
+		fail("--time-wait, --server-time-wait and --close-wait exceed "
 		     "net.ipv4.tcp_max_tw_buckets (%ld)",
 		     tw);
 	check_tw_ports(cfg);
@@ -755,8 +970,31 @@ static void setup_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* True once stdin is at EOF or unusable; input itself is ignored. */
-static bool stdin_done(long long left_ms, const sigset_t *mask)
+/*
+ * Each line on stdin: --send-on-input bytes on every --connect client.
+ * With the peer gone they stay unacknowledged and are retransmitted.
+ * SENT tells the caller they were queued.
+ */
+static void send_on_input(const struct config *cfg, const char *buf, ssize_t n)
+{
+	ssize_t i;
+	size_t c;
+
+	for (i = 0; i < n; i++) {
+		if (buf[i] != '\n')
+			continue;
+		for (c = 0; c < peers.n; c++)
+			send_bytes(held.fd[peers.first + c], cfg->send_bytes);
+		if (printf("SENT %ld\n", cfg->send_bytes * (long)peers.n) < 0 ||
+		    fflush(stdout) == EOF)
+			fail("writing SENT: %s", strerror(errno));
+	}
+}
+
+/* True once stdin is at EOF or unusable; input is ignored unless
+ * --send-on-input gives it a meaning. */
+static bool stdin_done(const struct config *cfg, long long left_ms,
+		       const sigset_t *mask)
 {
 	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 	struct timespec ts = { .tv_sec = left_ms / 1000,
@@ -772,12 +1010,14 @@ static bool stdin_done(long long left_ms, const sigset_t *mask)
 	r = read(STDIN_FILENO, buf, sizeof(buf));
 	if (r < 0)
 		return errno != EINTR && errno != EAGAIN;
+	if (r > 0 && cfg->send_bytes > 0)
+		send_on_input(cfg, buf, r);
 	return r == 0;
 }
 
-static void hold_until_done(long hold_s)
+static void hold_until_done(const struct config *cfg)
 {
-	long long deadline = now_ms() + hold_s * 1000LL;
+	long long deadline = now_ms() + cfg->hold * 1000LL;
 	sigset_t block, orig;
 
 	/*
@@ -789,7 +1029,7 @@ static void hold_until_done(long hold_s)
 	sigaddset(&block, SIGINT);
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	while (!stop_sig && now_ms() < deadline)
-		if (stdin_done(deadline - now_ms(), &orig))
+		if (stdin_done(cfg, deadline - now_ms(), &orig))
 			break;
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 }
@@ -802,10 +1042,59 @@ static void usage(FILE *fp)
 	      "[--v6-every K]\n"
 	      "         [--tw-sources M] [--close-wait-bytes B] "
 	      "[--hold SECONDS] [--report]\n"
+	      "         [--server-time-wait N] [--port P] "
+	      "[--queue N [--backlog B] [--bind ADDR]]\n"
+	      "         [--connect ADDR:PORT --clients N "
+	      "[--send-on-input BYTES]]\n"
 	      "Holds TCP sockets in the given states on 127.0.0.0/8 and ::1,\n"
 	      "prints READY, then waits for EOF on stdin, SIGTERM/SIGINT or\n"
-	      "the --hold timeout (default 120 s).\n",
+	      "the --hold timeout (default 120 s).\n"
+	      "  --server-time-wait N  the server closes first: TIME_WAIT on\n"
+	      "                        the listener's port, which stays open\n"
+	      "  --port P              helper listeners use port P (one kind\n"
+	      "                        of connection per run)\n"
+	      "  --queue N             an IPv4 listener (backlog B, default "
+	      "4096)\n"
+	      "                        that never accepts, N clients: "
+	      "backlog+1\n"
+	      "                        queued, the rest left in SYN_SENT; N "
+	      "may "
+	      "be 0\n"
+	      "  --bind ADDR           IPv4 address of the --queue listener\n"
+	      "  --connect ADDR:PORT   --clients N connect to a listener "
+	      "elsewhere\n"
+	      "  --send-on-input B     each stdin line: B bytes on every "
+	      "--connect\n"
+	      "                        client, then SENT <total> on stdout\n"
+	      "All sockets are reset (SO_LINGER 0) when sockmaker ends.\n",
 	      fp);
+}
+
+/* An IPv4 address in host byte order. */
+static uint32_t parse_v4(const char *opt, const char *arg)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, arg, &a) != 1)
+		fail("--%s wants an IPv4 address, not '%s'", opt, arg);
+	return ntohl(a.s_addr);
+}
+
+static long parse_num(const char *opt, const char *arg, long min, long max);
+
+/* --connect ADDR:PORT */
+static void parse_peer(struct config *cfg, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	char addr[INET_ADDRSTRLEN];
+	size_t len = colon ? (size_t)(colon - arg) : 0;
+
+	if (!colon || len == 0 || len >= sizeof(addr))
+		fail("--connect wants ADDR:PORT, not '%s'", arg);
+	memcpy(addr, arg, len);
+	addr[len] = '\0';
+	cfg->peer_v4 = parse_v4("connect", addr);
+	cfg->peer_port = parse_num("connect", colon + 1, 1, 65535);
 }
 
 static long parse_num(const char *opt, const char *arg, long min, long max)
@@ -832,6 +1121,14 @@ static const struct option long_opts[] = {
 	{ "tw-sources", required_argument, NULL, 'm' },
 	{ "hold", required_argument, NULL, 'H' },
 	{ "close-wait-bytes", required_argument, NULL, 'b' },
+	{ "server-time-wait", required_argument, NULL, 'T' },
+	{ "queue", required_argument, NULL, 'q' },
+	{ "backlog", required_argument, NULL, 'B' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "bind", required_argument, NULL, 'A' },
+	{ "connect", required_argument, NULL, 'C' },
+	{ "clients", required_argument, NULL, 'n' },
+	{ "send-on-input", required_argument, NULL, 'S' },
 	{ "report", no_argument, NULL, 'r' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -853,6 +1150,12 @@ static long *count_target(struct config *cfg, int opt)
 		return &cfg->count[K_SYNR];
 	case 'l':
 		return &cfg->listen;
+	case 'T':
+		return &cfg->count[K_STW];
+	case 'q':
+		return &cfg->count[K_QUEUE];
+	case 'n':
+		return &cfg->clients;
 	default:
 		return NULL;
 	}
@@ -880,10 +1183,39 @@ static void parse_one(struct config *cfg, int opt, int idx)
 	case 'b':
 		cfg->cw_bytes = parse_num(name, optarg, 0, 65536);
 		break;
+	case 'p':
+		cfg->port = parse_num(name, optarg, 1, 65535);
+		break;
+	case 'B':
+		cfg->backlog = parse_num(name, optarg, 0, BACKLOG);
+		break;
+	case 'S':
+		cfg->send_bytes = parse_num(name, optarg, 1, 65536);
+		break;
+	case 'A':
+		cfg->bind_v4 = parse_v4(name, optarg);
+		break;
+	case 'C':
+		parse_peer(cfg, optarg);
+		break;
 	case 'r':
 		cfg->report = true;
 		break;
 	}
+}
+
+/* Options that only make sense together. */
+static void check_options(const struct config *cfg)
+{
+	int kinds = 0, k;
+
+	for (k = 0; k < NKINDS; k++)
+		kinds += cfg->count[k] > 0 ||
+			 (k == K_QUEUE && cfg->count[k] == 0);
+	if (cfg->port && kinds > 1)
+		fail("--port: give only one kind of connection with it");
+	if ((cfg->clients || cfg->send_bytes) && !cfg->peer_port)
+		fail("--clients and --send-on-input need --connect");
 }
 
 static void parse_args(int argc, char **argv, struct config *cfg)
@@ -894,6 +1226,9 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 	cfg->v6_every = 3;
 	cfg->tw_sources = 1;
 	cfg->hold = 120;
+	cfg->count[K_QUEUE] = -1; /* no --queue: no listener either */
+	cfg->backlog = BACKLOG;
+	cfg->bind_v4 = INADDR_LOOPBACK;
 	/* Long options only: a leading '+' stops at the first operand. */
 	while ((opt = getopt_long(argc, argv, "+", long_opts, &idx)) != -1) {
 		if (opt == 'h') {
@@ -908,6 +1243,7 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 	}
 	if (optind < argc)
 		fail("unexpected argument '%s' (try --help)", argv[optind]);
+	check_options(cfg);
 }
 
 /*
@@ -927,13 +1263,16 @@ int main(int argc, char **argv)
 	make_fin_wait2(&cfg);
 	make_listen(&cfg);
 	make_syn_recv(&cfg);
+	make_queue(&cfg);
+	make_clients(&cfg);
+	make_server_time_wait(&cfg);
 	make_time_wait(&cfg);
 	if (cfg.report)
 		report(&cfg);
 	check_stop();
 	if (printf("READY\n") < 0 || fflush(stdout) == EOF)
 		fail("writing READY: %s", strerror(errno));
-	hold_until_done(cfg.hold);
+	hold_until_done(&cfg);
 	abort_all();
 	return 0;
 }
