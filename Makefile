@@ -40,7 +40,8 @@ endif
 GLUE_SRCS := plugin/collectd_glue.c
 CORE_SRCS := $(filter-out $(GLUE_SRCS),$(sort $(wildcard plugin/*.c)))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
-TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c
+TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c \
+	tests/tools/hostile-name.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
 	$(wildcard include/tcpstates/*.h)
 
@@ -115,6 +116,15 @@ asan: deps-check
 		CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
 		all tools build-asan/unit-tests
 	$(Q)BUILD=build-asan TCPS_SANITIZE=1 tests/run-all.sh
+
+# A PNG of a CLOSE_WAIT leak growing and being fixed, from a real collectd
+# with the stock rrdtool plugin (root, about 40 s); the README shows it.
+LEAK_GRAPH ?= packaging/doc/leak-graph.png
+.PHONY: leak-graph
+leak-graph:
+	$(Q)tests/tools/deps.sh graph
+	$(Q)$(MAKE) --no-print-directory all tools
+	$(Q)BUILD=$(BUILD) tests/tools/leak-graph.sh $(LEAK_GRAPH)
 
 format:
 	$(Q)$(CLANG_FORMAT) -i $(C_SOURCES)

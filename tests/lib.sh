@@ -54,13 +54,14 @@ new_netns()
 	ip netns exec "$1" ip link set lo up
 }
 
-# new_workdir: a temporary folder, removed on exit.
+# new_workdir VAR: makes a temporary folder, removed on exit, and puts
+# its path in VAR. (Not $(new_workdir): a subshell would lose the list.)
 new_workdir()
 {
 	local dir
 	dir=$(mktemp -d /tmp/tcpstates-test.XXXXXX)
 	WORK_LIST+=("$dir")
-	echo "$dir"
+	printf -v "$1" '%s' "$dir"
 }
 
 # track_pid PID: killed on exit.

@@ -8,7 +8,7 @@ exported=$(nm -D --defined-only "$BUILD/tcpstates.so" | awk '$2 ~ /^[TDBRVW]$/ {
 	fail "tcpstates.so exports more than module_register: $exported"
 note "exports: $exported"
 
-work=$(new_workdir)
+new_workdir work
 make --no-print-directory -s install BUILD="$BUILD" DESTDIR="$work/root" >/dev/null
 for f in usr/lib/collectd/tcpstates.so \
 	etc/collectd/collectd.conf.d/tcpstates.conf; do

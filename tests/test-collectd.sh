@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 need_root
 
 ns=tcps-e2e-$$
-work=$(new_workdir)
+new_workdir work
 host=tcps-e2e
 new_netns "$ns"
 ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=1

@@ -3,7 +3,7 @@
 # message naming the option and the value; a good one passes.
 source "$(dirname "$0")/lib.sh"
 
-work=$(new_workdir)
+new_workdir work
 
 # write_conf FILE BLOCK: a minimal collectd config loading our plugin.
 write_conf()

@@ -17,8 +17,8 @@ done
 note "options documented: $(wc -w <<<"$options")"
 
 # Every plugin instance and type the core emits appears in the README.
-new_workdir >/dev/null # not in $(...): the list of folders to remove
-names="${WORK_LIST[-1]}/names"
+new_workdir docs_work
+names="$docs_work/names"
 "$BUILD/tcps-count" -a -o "LocalPort 1" -o "RemotePort 1" \
 	-o "AllPortsSummary true" 2>/dev/null |
 	sed 's/ [^ ]*$//; s/^listen-[0-9]*/listen-<port>/; s/^1-/<port>-/' |

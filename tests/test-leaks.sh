@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 need_root
 
 ns=tcps-leaks-$$
-work=$(new_workdir)
+new_workdir work
 new_netns "$ns"
 cp "$BUILD/sockmaker" "$work/leaky-app"
 cp "$BUILD/sockmaker" "$work/other-leaker"

@@ -12,7 +12,7 @@ need_root
 
 nsa=tcps-nsa-$$
 nsb=tcps-nsb-$$
-work=$(new_workdir)
+new_workdir work
 host=tcps-namespaces
 new_netns "$nsa"
 new_netns "$nsb"

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 need_root
 
 ns=tcps-counts-$$
-work=$(new_workdir)
+new_workdir work
 new_netns "$ns"
 # Orphaned FIN_WAIT2 peers of the CLOSE_WAIT sockets leave within ~1 s,
 # so FIN_WAIT2 holds only the sockets sockmaker keeps open.

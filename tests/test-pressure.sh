@@ -17,7 +17,7 @@ need_root
 
 ns=tcps-press-$$
 peer=tcps-peer-$$
-work=$(new_workdir)
+new_workdir work
 host=tcps-pressure
 new_netns "$ns"
 new_netns "$peer"

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 need_root
 
 ns=tcps-conns-$$
-work=$(new_workdir)
+new_workdir work
 host=tcps-tcpconns
 csv="$work/csv/$host"
 new_netns "$ns"

@@ -1,18 +1,26 @@
 #!/bin/bash
 # Installs the Debian packages a make target needs, only those missing.
-# Usage: deps.sh build|check|run|asan
+# Usage: deps.sh build|check|run|downstream|graph
 set -euo pipefail
 
 build=(gcc make pkg-config libmnl-dev collectd-core collectd-dev)
 check=("${build[@]}" check libsubunit-dev iproute2 procps clang-format)
 run=("${build[@]}" libyajl2)
+# tests/test-downstream.sh: real carbon-cache, whisper-fetch, InfluxDB 1.x.
+# deps.sh keeps their services from starting on install (policy-rc.d).
+downstream=("${check[@]}" graphite-carbon python3-whisper influxdb
+	influxdb-client)
+# tests/tools/leak-graph.sh: collectd's rrdtool plugin and rrdtool graph.
+graph=("${build[@]}" iproute2 librrd8 rrdtool)
 
 case "${1:-}" in
 build) wanted=("${build[@]}") ;;
 check) wanted=("${check[@]}") ;;
 run) wanted=("${run[@]}") ;;
+downstream) wanted=("${downstream[@]}") ;;
+graph) wanted=("${graph[@]}") ;;
 *)
-	echo "usage: $0 build|check|run" >&2
+	echo "usage: $0 build|check|run|downstream|graph" >&2
 	exit 2
 	;;
 esac
@@ -31,5 +39,12 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# graphite-carbon and influxdb start a system service on install (0.0.0.0
+# ports): a policy-rc.d exiting 101 stops that. Tests run their own copies.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,468 @@
+#!/bin/bash
+# Downstream end to end, with real receivers: inside a private network
+# namespace, sockmaker holds sockets in known states, a real collectd loads
+# the built plugin and sends
+#   (a) with write_graphite to a real carbon-cache: the whisper files hold
+#       the values ss shows;
+#   (b) with the network plugin to a real InfluxDB 1.x collectd listener:
+#       a query returns the same values with tags host, instance, type,
+#       type_instance;
+#   (c) two processes with hostile names (dots, a slash, spaces, quotes, a
+#       newline) holding CLOSE_WAIT sockets arrive as one clean Graphite
+#       path segment and one clean InfluxDB instance tag each.
+# Everything listens on the namespace's loopback only, on ports the kernel
+# picked, with data under a temporary folder; every wait is bounded.
+source "$(dirname "$0")/lib.sh"
+need_root
+"$TESTS_DIR/tools/deps.sh" downstream
+
+ns=tcps-ds-$$
+new_workdir work
+host=tcps-ds
+new_netns "$ns"
+# The FIN_WAIT2 peers of the CLOSE_WAIT sockets go away after 1 s.
+ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=1
+
+# Hostile process names. A comm holds at most 15 bytes. The first is set
+# with prctl (the only way to get a '/'), the second is a file name.
+prctl_name=$'ev.il/ "q\'\nz'
+prctl_clean=ev_il_q_z
+prctl_count=7
+file_name=$'..x "y\'\nz.w'
+file_clean=_x_y_z_w
+file_count=5
+main_close_wait=25
+# The only process groups that may appear (nothing else in the namespace
+# holds CLOSE_WAIT sockets).
+ALLOWED_PROCS="proc_sockmaker|proc_$prctl_clean|proc_$file_clean|proc-other|proc-unknown"
+
+# free_port tcp|udp: a loopback port in the namespace that the kernel
+# picked as free (bound to port 0), different from those already given.
+USED_PORTS=" "
+free_port()
+{
+	local port
+	for _ in 1 2 3 4 5; do
+		port=$(ip netns exec "$ns" /usr/bin/python3 -c '
+import socket, sys
+kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+s = socket.socket(socket.AF_INET, kind)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' "$1")
+		[[ $USED_PORTS == *" $port "* ]] && continue
+		USED_PORTS+="$port "
+		echo "$port"
+		return 0
+	done
+	fail "no free $1 port"
+}
+
+# wait_listening tcp|udp PORT PID LOG WHAT: until something listens on
+# PORT in the namespace (looked up with ss: no connection is made).
+wait_listening()
+{
+	local flag=-t
+	[[ $1 == udp ]] && flag=-u
+	for _ in $(seq 300); do
+		ip netns exec "$ns" ss -Hln "$flag" "sport = :$2" | grep -q . &&
+			return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -n 40 "$4" >&2
+	fail "$5 is not listening on 127.0.0.1:$2"
+}
+
+# stop_pid PID SECONDS: TERM, then (InfluxDB may hang after receiving
+# data) TERM again after 2 s and KILL after SECONDS. Sets STOP_RC.
+stop_pid()
+{
+	STOP_RC=0
+	kill "$1" 2>/dev/null || true
+	for i in $(seq $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || break
+		[[ $i -eq 20 ]] && kill "$1" 2>/dev/null
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || STOP_RC=$?
+}
+
+# start_holder LABEL COMMAND...: starts COMMAND (a sockmaker) in the
+# namespace holding its sockets until the test ends; waits for READY.
+# Sets HOLDER_PID.
+start_holder()
+{
+	local label=$1 pid fd
+	shift
+	mkfifo "$work/$label.in"
+	ip netns exec "$ns" "$@" <"$work/$label.in" >"$work/$label.out" \
+		2>"$work/$label.err" &
+	pid=$!
+	HOLDER_PID=$pid
+	track_pid "$pid"
+	# Held open until the test ends (the FIFO's writing end).
+	# shellcheck disable=SC2034
+	exec {fd}>"$work/$label.in"
+	for _ in $(seq 300); do
+		grep -q READY "$work/$label.out" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$work/$label.err" >&2
+	fail "$label did not get ready"
+}
+
+carbon_port=$(free_port tcp)
+carbon_query_port=$(free_port tcp)
+influx_udp_port=$(free_port udp)
+influx_http_port=$(free_port tcp)
+influx_rpc_port=$(free_port tcp)
+
+# --- carbon-cache ------------------------------------------------------
+carbon=$work/carbon
+mkdir -p "$carbon/conf" "$carbon/storage/whisper" "$carbon/lists" \
+	"$carbon/log"
+cat >"$carbon/conf/carbon.conf" <<CONF
+[cache]
+STORAGE_DIR = $carbon/storage
+LOCAL_DATA_DIR = $carbon/storage/whisper
+WHITELISTS_DIR = $carbon/lists
+CONF_DIR = $carbon/conf
+LOG_DIR = $carbon/log
+PID_DIR = $carbon
+USER =
+ENABLE_LOGROTATION = False
+LINE_RECEIVER_INTERFACE = 127.0.0.1
+LINE_RECEIVER_PORT = $carbon_port
+PICKLE_RECEIVER_PORT = 0
+ENABLE_UDP_LISTENER = False
+CACHE_QUERY_INTERFACE = 127.0.0.1
+CACHE_QUERY_PORT = $carbon_query_port
+MAX_CREATES_PER_MINUTE = inf
+MAX_UPDATES_PER_SECOND = inf
+WHISPER_AUTOFLUSH = True
+CONF
+cat >"$carbon/conf/storage-schemas.conf" <<CONF
+[everything]
+pattern = .*
+retentions = 1s:1h
+CONF
+# The system python3: a python3 earlier on PATH may lack twisted.
+ip netns exec "$ns" /usr/bin/python3 /usr/bin/carbon-cache \
+	--config="$carbon/conf/carbon.conf" --pidfile="$carbon/carbon.pid" \
+	--debug start >"$carbon/stdout" 2>&1 &
+carbon_pid=$!
+track_pid "$carbon_pid"
+
+# --- InfluxDB ----------------------------------------------------------
+influx=$work/influxdb
+mkdir -p "$influx"
+cat >"$influx/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$influx_rpc_port"
+[meta]
+  dir = "$influx/meta"
+[data]
+  dir = "$influx/data"
+  wal-dir = "$influx/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:$influx_http_port"
+  log-enabled = false
+[ifql]
+  enabled = false
+[[collectd]]
+  enabled = true
+  bind-address = "127.0.0.1:$influx_udp_port"
+  database = "collectd"
+  typesdb = "/usr/share/collectd/types.db"
+  batch-timeout = "1s"
+CONF
+ip netns exec "$ns" influxd run -config "$influx/influxdb.conf" \
+	>"$influx/stdout" 2>&1 &
+influx_pid=$!
+track_pid "$influx_pid"
+
+wait_listening tcp "$carbon_port" "$carbon_pid" "$carbon/stdout" carbon-cache
+wait_listening udp "$influx_udp_port" "$influx_pid" "$influx/stdout" \
+	"InfluxDB's collectd listener"
+wait_listening tcp "$influx_http_port" "$influx_pid" "$influx/stdout" \
+	"InfluxDB's HTTP API"
+note "carbon-cache on 127.0.0.1:$carbon_port (pid $carbon_pid)," \
+	"InfluxDB collectd on udp 127.0.0.1:$influx_udp_port (pid $influx_pid)"
+
+# --- sockets -----------------------------------------------------------
+start_holder sockmaker "$BUILD/sockmaker" --established 40 --time-wait 30 \
+	--close-wait "$main_close_wait" --fin-wait2 20 --listen 10 \
+	--syn-recv 15 --v6-every 4 --hold 120
+main_pid=$HOLDER_PID
+gcc -shared -fPIC -o "$work/hostile-name.so" "$TESTS_DIR/tools/hostile-name.c"
+# ASan (make asan) insists on coming first in the library list.
+start_holder hostile-prctl env TCPS_HOSTILE_COMM="$prctl_name" \
+	LD_PRELOAD="$work/hostile-name.so" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$BUILD/sockmaker" --close-wait "$prctl_count" --hold 120
+prctl_pid=$HOLDER_PID
+mkdir "$work/bin"
+cp "$BUILD/sockmaker" "$work/bin/$file_name"
+start_holder hostile-file "$work/bin/$file_name" \
+	--close-wait "$file_count" --hold 120
+file_pid=$HOLDER_PID
+[[ $(tr -d '\n' </proc/$prctl_pid/comm) == "$(tr -d '\n' <<<"$prctl_name")" ]] ||
+	fail "prctl did not rename the process: $(od -c /proc/$prctl_pid/comm)"
+
+# --- collectd ----------------------------------------------------------
+cat >"$work/collectd.conf" <<CONF
+Hostname "$host"
+FQDNLookup false
+BaseDir "$work"
+PIDFile "$work/collectd.pid"
+Interval 1
+PluginDir "/usr/lib/collectd"
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "$work/collectd.log"
+</Plugin>
+<LoadPlugin write_graphite>
+  FlushInterval 1
+</LoadPlugin>
+<Plugin write_graphite>
+  <Node "carbon">
+    Host "127.0.0.1"
+    Port "$carbon_port"
+    Protocol "tcp"
+  </Node>
+</Plugin>
+<LoadPlugin network>
+  FlushInterval 1
+</LoadPlugin>
+<Plugin network>
+  Server "127.0.0.1" "$influx_udp_port"
+</Plugin>
+PluginDir "$BUILD"
+LoadPlugin tcpstates
+CONF
+ip netns exec "$ns" "${COLLECTD[@]}" -f -C "$work/collectd.conf" \
+	2>"$work/collectd.stderr" &
+collectd_pid=$!
+track_pid "$collectd_pid"
+
+whisper=$carbon/storage/whisper/$host
+# wsp_values FILE FROM UNTIL: the values stored for the seconds after FROM
+# up to UNTIL, as integers, empty slots left out.
+wsp_values()
+{
+	[[ -f $1 ]] || return 0
+	/usr/bin/python3 /usr/bin/whisper-fetch --from="$2" --until="$3" "$1" |
+		awk '$2 != "None" { printf "%d\n", $2 }'
+}
+
+# influx_query QUERY: CSV rows (no header), times in seconds.
+influx_query()
+{
+	ip netns exec "$ns" influx -host 127.0.0.1 -port "$influx_http_port" \
+		-database collectd -precision s -format csv -execute "$1" |
+		tail -n +2
+}
+
+# Wait for the first values to reach carbon (and so its whisper files).
+first=$whisper/tcpstates/tcp_connections-UNKNOWN.wsp
+for _ in $(seq 300); do
+	[[ -f $first ]] && break
+	kill -0 "$collectd_pid" 2>/dev/null ||
+		{ cat "$work/collectd.log"; fail "collectd exited"; }
+	sleep 0.1
+done
+[[ -f $first ]] || {
+	cat "$work/collectd.log" "$carbon/stdout" >&2
+	fail "no whisper file $first after 30 s"
+}
+
+# ss_by_process: "proc_<clean name> count" of CLOSE_WAIT sockets for each
+# holder: the inodes ss -e shows, found among the holder's fds (by pid:
+# the names are hostile). ss -p would do the same for every process on
+# the machine, which takes seconds when others hold many fds.
+ss_by_process()
+{
+	local inodes
+	inodes=$(ip netns exec "$ns" ss -tanHe state close-wait |
+		grep -o 'ino:[0-9]*' | cut -d: -f2 | sort -u)
+	echo "proc_sockmaker $(holder_count "$main_pid" "$inodes")"
+	echo "proc_$prctl_clean $(holder_count "$prctl_pid" "$inodes")"
+	echo "proc_$file_clean $(holder_count "$file_pid" "$inodes")"
+}
+
+# holder_count PID INODES: how many of INODES are sockets PID holds.
+holder_count()
+{
+	find "/proc/$1/fd" -mindepth 1 -printf '%l\n' 2>/dev/null |
+		sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | sort -u |
+		comm -12 - <(echo "$2") | wc -l
+}
+
+# --- a window in which ss saw the same sockets at both ends ------------
+window=""
+for _ in 1 2 3 4 5; do
+	before=$(ss_all "$ns"; ss_by_process)
+	t0=$(($(date +%s) + 1))
+	sleep 5
+	t1=$(date +%s)
+	after=$(ss_all "$ns"; ss_by_process)
+	if [[ $before == "$after" ]]; then
+		window="$t0 $t1"
+		break
+	fi
+done
+[[ -n $window ]] || fail "sockets kept changing; no stable comparison"
+# Points stamped t0+1 .. t1-1 were read between the two looks at ss.
+from=$t0
+until=$((t1 - 1))
+note "ss, stable from $from to $until: $(tr '\n' ' ' <<<"$before")"
+if ! grep -qx "proc_$prctl_clean $prctl_count" <<<"$before" ||
+	! grep -qx "proc_$file_clean $file_count" <<<"$before"; then
+	fail "the hostile processes do not hold the CLOSE_WAIT sockets asked for"
+fi
+
+# expected_rows: "instance type type_instance value" for every value the
+# test checks, as ss (and the process setup) says they must be.
+expected_rows()
+{
+	local name count
+	while read -r name count; do
+		if [[ $name == proc* ]]; then
+			echo "$name tcp_connections CLOSE_WAIT $count"
+		else
+			echo "- tcp_connections $name $count"
+		fi
+	done <<<"$before"
+	echo "- tcp_connections UNKNOWN 0"
+}
+
+# graphite_file INSTANCE TYPE TYPE_INSTANCE: where write_graphite puts it
+# with its default options: <host>.<plugin>[-<instance>].<type>-<ti>.
+graphite_file()
+{
+	local dir=tcpstates
+	[[ $1 == - ]] || dir+="-$1"
+	echo "$whisper/$dir/$2-$3.wsp"
+}
+
+# graphite_check: every expected value is in its whisper file for the
+# window, or a line saying what is not (and a non-zero status).
+graphite_check()
+{
+	local inst type ti want file got
+	while read -r inst type ti want; do
+		file=$(graphite_file "$inst" "$type" "$ti")
+		if [[ ! -f $file ]]; then
+			echo "no whisper file ${file#"$whisper"/}"
+			return 1
+		fi
+		got=$(wsp_values "$file" "$from" "$until" | sort -u | tr '\n' ' ')
+		if [[ $got != "$want " ]]; then
+			echo "${file#"$whisper"/}: graphite has '$got', ss says $want"
+			return 1
+		fi
+	done < <(expected_rows)
+}
+
+# (a) + (c) Graphite. Carbon writes a point a moment after it arrives.
+deadline=$((SECONDS + 15))
+while :; do
+	problem=$(graphite_check) && break
+	((SECONDS < deadline)) || break
+	sleep 0.2
+done
+[[ -z $problem ]] || { ls -R "$whisper" >&2; fail "$problem"; }
+note "graphite: $(expected_rows | wc -l) whisper files hold the expected values"
+
+# (c) The hostile names are one path segment each: every whisper file is
+# exactly <host>/<plugin[-instance]>/<type-instance>.wsp, every segment is
+# clean, and no segment mentions the hostile names other than cleaned.
+bad=$(cd "$carbon/storage/whisper" && find . -name '*.wsp') ||
+	fail "no whisper folder"
+bad=$(grep -Ev '^\./[A-Za-z0-9_-]+/[A-Za-z0-9_-]+/[A-Za-z0-9_-]+\.wsp$' \
+	<<<"$bad" || true)
+[[ -z $bad ]] || fail "whisper paths with extra levels or unclean names: $bad"
+segments=$(cd "$whisper" && ls -d tcpstates-proc*)
+for want in "proc_$prctl_clean" "proc_$file_clean"; do
+	grep -qx "tcpstates-$want" <<<"$segments" ||
+		fail "no Graphite segment tcpstates-$want; have: $segments"
+done
+stray=$(grep -Evx "tcpstates-($ALLOWED_PROCS)" <<<"$segments" || true)
+[[ -z $stray ]] || fail "unexpected process segments: $stray"
+note "graphite: processes arrived as $(tr '\n' ' ' <<<"$segments")"
+
+# (b) + (c) InfluxDB: measurement tcpstates_value, tags host, instance,
+# type, type_instance; a value without plugin instance has no instance tag.
+# One line: the influx shell reads a newline as the end of a statement.
+query="SELECT host, instance, type, type_instance, value FROM tcpstates_value"
+query+=" WHERE time > ${from}s AND time <= ${until}s"
+# influx_check: every expected value is in InfluxDB for the window, with
+# the expected tags, or a line saying what is not (non-zero status).
+influx_check()
+{
+	local rows inst type ti want got
+	rows=$(influx_query "$query" 2>&1) || {
+		echo "influx: $rows"
+		return 1
+	}
+	while read -r inst type ti want; do
+		[[ $inst == - ]] && inst=""
+		got=$(awk -F, -v h="$host" -v i="$inst" -v t="$type" -v ti="$ti" \
+			'$3 == h && $4 == i && $5 == t && $6 == ti {
+				printf "%d\n", $7 }' <<<"$rows" | sort -u | tr '\n' ' ')
+		if [[ $got != "$want " ]]; then
+			echo "InfluxDB: tcpstates_value host=$host instance=$inst" \
+				"type=$type type_instance=$ti is '$got', ss says $want"
+			return 1
+		fi
+	done < <(expected_rows)
+}
+
+# The collectd listener writes a batch every second.
+deadline=$((SECONDS + 15))
+while :; do
+	problem=$(influx_check) && break
+	((SECONDS < deadline)) || break
+	sleep 0.2
+done
+[[ -z $problem ]] || { tail -n 20 "$influx/stdout" >&2; fail "$problem"; }
+note "influxdb: $(expected_rows | wc -l) series hold the expected values"
+
+keys=$(influx_query 'SHOW TAG KEYS FROM tcpstates_value' | cut -d, -f2 |
+	sort | tr '\n' ' ')
+[[ $keys == "host instance type type_instance " ]] ||
+	fail "InfluxDB tag keys are: $keys"
+instances=$(influx_query 'SHOW TAG VALUES FROM tcpstates_value WITH KEY = "instance"' |
+	cut -d, -f3-)
+bad=$(grep -Ev '^[A-Za-z0-9_-]+$' <<<"$instances" || true)
+[[ -z $bad ]] || fail "InfluxDB instance tags not clean: $bad"
+for want in "proc_$prctl_clean" "proc_$file_clean"; do
+	grep -qx "$want" <<<"$instances" ||
+		fail "InfluxDB: no instance tag $want; have: $instances"
+done
+stray=$(grep -E '^proc' <<<"$instances" |
+	grep -Evx "$ALLOWED_PROCS" || true)
+[[ -z $stray ]] || fail "InfluxDB: unexpected process tags: $stray"
+note "influxdb: instance tags $(tr '\n' ' ' <<<"$instances")"
+
+if grep -q "tcpstates plugin" "$work/collectd.log"; then
+	cat "$work/collectd.log"
+	fail "the plugin logged a problem"
+fi
+
+# --- stop, each by its PID ---------------------------------------------
+stop_pid "$collectd_pid" 10
+sanitizer_clean "$work/collectd.stderr"
+[[ $STOP_RC -eq 0 ]] || fail "collectd exited with $STOP_RC on SIGTERM"
+stop_pid "$carbon_pid" 10
+[[ $STOP_RC -eq 0 || $STOP_RC -eq 143 ]] ||
+	fail "carbon-cache exited with $STOP_RC"
+stop_pid "$influx_pid" 10
+note "InfluxDB stopped with status $STOP_RC"
+echo "downstream: ok"
