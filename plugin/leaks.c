@@ -106,6 +106,8 @@ int tcps_leaks_new(const struct tcps_leaks_config *cfg, struct tcps_leaks **ret)
 	l->emitted = calloc(emit_capacity(cfg), sizeof(*l->emitted));
 	l->alarms = calloc(l->alarms_cap, sizeof(*l->alarms));
 	err = tcps_owners_new(cfg->proc_root, cfg->group_by, &l->owners);
+	if (err == 0)
+		tcps_owners_set_budget(l->owners, cfg->scan_budget_ms);
 	if (err == 0 && (!l->out || !l->emitted || !l->alarms))
 		err = -ENOMEM;
 	if (err < 0) {

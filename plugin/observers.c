@@ -14,6 +14,7 @@ static int new_leaks(const struct tcps_options *o, struct tcps_leaks **ret)
 		.threshold = o->leak_threshold,
 		.max_age_s = o->leak_age,
 		.group_by = o->group_by,
+		.scan_budget_ms = o->process_scan_budget,
 		.proc_root = o->proc_root,
 	};
 

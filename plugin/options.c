@@ -253,6 +253,8 @@ static const struct option_desc option_table[] = {
 	{ "LeakThreshold", apply_uint, FIELD(leak_threshold), 0, 1e9 },
 	{ "LeakAge", apply_uint, FIELD(leak_age), 0, 1e9 },
 	{ "MaxTrackedSockets", apply_uint, FIELD(max_tracked_sockets), 1, 1e8 },
+	{ "ProcessScanBudget", apply_uint, FIELD(process_scan_budget), 0,
+	  60000 },
 	{ "PortExhaustionWarning", apply_percent,
 	  FIELD(port_exhaustion_warning), 0, 0 },
 	{ "MaxDestinations", apply_uint, FIELD(max_destinations), 1, 1048576 },
@@ -276,6 +278,7 @@ void tcps_options_init(struct tcps_options *opts)
 	opts->leak_threshold = 100;
 	opts->leak_age = 600;
 	opts->max_tracked_sockets = 65536;
+	opts->process_scan_budget = 250;
 	opts->port_exhaustion_warning = 80;
 	opts->max_destinations = 65536;
 	opts->top_listeners = 10;

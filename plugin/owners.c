@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -30,6 +31,16 @@ struct inode_slot {
 struct pid_slot {
 	pid_t pid; /* 0 = empty */
 	int32_t proc;
+	bool scanned; /* its fd folder was read in this resolve */
+};
+
+/* A socket a complete scan did not find: looked for again only after
+ * 1, 2, 4 ... 64 resolves, so a socket no process holds (kept by the
+ * kernel, or by a process out of sight) does not cost a scan each time. */
+struct missing_slot {
+	uint32_t inode; /* 0 = empty */
+	uint32_t misses;
+	uint64_t retry_round;
 };
 
 struct remembered {
@@ -57,6 +68,14 @@ struct tcps_owners {
 	uid_t *uids;
 	size_t uids_num, uids_cap;
 	uint64_t round; /* resolves so far: picks the sockets to confirm */
+	bool *excused;	/* per query: not looked for in this resolve */
+	size_t excused_cap;
+	struct missing_slot *missing, *next_missing;
+	size_t missing_cap, next_missing_cap;
+	uint32_t budget_ms; /* 0: no limit */
+	struct timespec deadline;
+	pid_t resume_pid; /* where the last scan ran out of time: process */
+	int resume_fd;	  /* and the first fd not read yet */
 };
 
 int tcps_parse_socket_link(const char *text, size_t len, uint32_t *ret_inode)
@@ -160,7 +179,15 @@ void tcps_owners_free(struct tcps_owners *owners)
 	free(owners->cache);
 	free(owners->next_cache);
 	free(owners->uids);
+	free(owners->excused);
+	free(owners->missing);
+	free(owners->next_missing);
 	free(owners);
+}
+
+void tcps_owners_set_budget(struct tcps_owners *owners, uint32_t budget_ms)
+{
+	owners->budget_ms = budget_ms;
 }
 
 const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *o,
@@ -332,24 +359,31 @@ static uint64_t read_start_time(int proc_fd, pid_t pid)
 	return n > 0 ? tcps_parse_start_time(buf, (size_t)n) : 0;
 }
 
-/* The proc entry of pid for this resolve, created on first use. */
-static int32_t proc_index(struct tcps_owners *o, pid_t pid)
+static struct pid_slot *pid_slot(const struct tcps_owners *o, pid_t pid)
 {
 	size_t mask = o->pids_cap - 1;
 	size_t i = tcps_mix32((uint32_t)pid) & mask;
-	struct tcps_owner_proc *proc;
 
 	while (o->pids[i].pid != 0 && o->pids[i].pid != pid)
 		i = (i + 1) & mask;
-	if (o->pids[i].pid == pid)
-		return o->pids[i].proc;
+	return &o->pids[i];
+}
+
+/* The proc entry of pid for this resolve, created on first use. */
+static int32_t proc_index(struct tcps_owners *o, pid_t pid)
+{
+	struct pid_slot *slot = pid_slot(o, pid);
+	struct tcps_owner_proc *proc;
+
+	if (slot->pid == pid)
+		return slot->proc;
 	/* procs_cap >= 2 * queries, pids_cap >= 2 * procs_cap: never full. */
 	proc = &o->procs[o->procs_num];
 	proc->pid = pid;
 	proc->start_time = read_start_time(o->proc_fd, pid);
 	read_group(o, pid, proc->group);
-	o->pids[i].pid = pid;
-	o->pids[i].proc = (int32_t)o->procs_num;
+	slot->pid = pid;
+	slot->proc = (int32_t)o->procs_num;
 	return (int32_t)o->procs_num++;
 }
 
@@ -359,7 +393,8 @@ static void attribute(struct tcps_owners *o, int32_t query, uint32_t inode,
 	struct remembered *next = &o->next_cache[o->next_num++];
 
 	o->queries[query].owner = proc_index(o, pid);
-	o->remaining--;
+	if (!o->excused[query])
+		o->remaining--;
 	next->inode = inode;
 	next->pid = pid;
 	next->fd = fd;
@@ -431,10 +466,26 @@ static int parse_pid(const char *name, pid_t *ret)
 	return 0;
 }
 
-static void scan_fds(struct tcps_owners *o, pid_t pid)
+/* The scan budget is spent: the rest waits for the next resolve. */
+static bool out_of_time(struct tcps_owners *o)
+{
+	struct timespec now;
+
+	if (o->budget_ms == 0)
+		return false;
+	if (o->stats->out_of_time)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > o->deadline.tv_sec ||
+	    (now.tv_sec == o->deadline.tv_sec &&
+	     now.tv_nsec >= o->deadline.tv_nsec))
+		o->stats->out_of_time = true;
+	return o->stats->out_of_time;
+}
+
+static DIR *open_fd_folder(struct tcps_owners *o, pid_t pid)
 {
 	char path[32];
-	struct dirent *entry;
 	DIR *dir;
 	int fd;
 
@@ -443,26 +494,51 @@ static void scan_fds(struct tcps_owners *o, pid_t pid)
 	if (fd < 0) {
 		if (errno == EACCES || errno == EPERM)
 			o->stats->denied++;
-		return; /* also: the process exited meanwhile */
+		return NULL; /* also: the process exited meanwhile */
 	}
 	dir = fdopendir(fd);
-	if (!dir) {
+	if (!dir)
 		close(fd);
-		return;
-	}
+	return dir;
+}
+
+/*
+ * Reads one process's fd links. Returns false when time ran out. A
+ * resumable scan starts at the fd where the last one stopped in this
+ * process and records where it stops (procfs lists fds in order).
+ */
+static bool scan_fds(struct tcps_owners *o, pid_t pid, bool resumable)
+{
+	int first = resumable && pid == o->resume_pid ? o->resume_fd : 0;
+	struct dirent *entry;
+	unsigned int seen = 0;
+	DIR *dir = open_fd_folder(o, pid);
+
+	if (!dir)
+		return true;
 	o->stats->procs_scanned++;
 	while (o->remaining > 0 && (entry = readdir(dir))) {
+		int fd = atoi(entry->d_name);
 		uint32_t inode;
 		int32_t q;
 
-		if (entry->d_name[0] == '.')
+		if (entry->d_name[0] == '.' || fd < first)
 			continue;
+		/* Huge fd tables exist: look at the clock now and then. */
+		if (++seen % 256 == 0 && out_of_time(o)) {
+			if (resumable) {
+				o->resume_pid = pid;
+				o->resume_fd = fd;
+			}
+			break;
+		}
 		inode = link_inode(dirfd(dir), entry->d_name, o->stats);
 		q = inode ? find_query(o, inode) : -1;
 		if (q >= 0 && o->queries[q].owner < 0)
-			attribute(o, q, inode, pid, atoi(entry->d_name));
+			attribute(o, q, inode, pid, fd);
 	}
 	closedir(dir);
+	return !o->stats->out_of_time;
 }
 
 static bool uid_wanted(const struct tcps_owners *o, uid_t uid)
@@ -487,10 +563,38 @@ static void collect_uids(struct tcps_owners *o, size_t count)
 	}
 }
 
-/* narrow: only processes whose /proc/PID belongs to a wanted uid;
- * otherwise only the others (the narrow pass already saw those). */
+/* Scans one process unless it was scanned already in this resolve or
+ * is not the kind this pass wants. Returns false when time ran out. */
+static bool visit_process(struct tcps_owners *o, const char *name, pid_t pid,
+			  bool narrow)
+{
+	struct pid_slot *slot = pid_slot(o, pid);
+	struct stat st;
+
+	if (slot->pid == pid && slot->scanned)
+		return true;
+	if (fstatat(o->proc_fd, name, &st, 0) != 0)
+		return true; /* exited */
+	if (uid_wanted(o, st.st_uid) != narrow)
+		return true;
+	if (out_of_time(o)) {
+		o->resume_pid = pid;
+		o->resume_fd = 0;
+		return false;
+	}
+	return scan_fds(o, pid, true);
+}
+
+/*
+ * narrow: only processes whose /proc/PID belongs to a wanted uid;
+ * otherwise only the others (the narrow pass already saw those). The
+ * sweep starts where the last one ran out of time and wraps around, so a
+ * scan cut short by the budget makes progress from one resolve to the
+ * next.
+ */
 static int scan_processes(struct tcps_owners *o, bool narrow)
 {
+	pid_t start = o->resume_pid;
 	struct dirent *entry;
 	DIR *dir;
 	int fd = dup(o->proc_fd);
@@ -502,21 +606,50 @@ static int scan_processes(struct tcps_owners *o, bool narrow)
 		close(fd);
 		return -errno;
 	}
-	/* The duplicate shares its position with proc_fd: start over. */
-	rewinddir(dir);
-	while (o->remaining > 0 && (entry = readdir(dir))) {
-		struct stat st;
-		pid_t pid;
+	for (int sweep = 0; sweep < 2 && o->remaining > 0; sweep++) {
+		/* The duplicate shares its position with proc_fd. */
+		rewinddir(dir);
+		while (o->remaining > 0 && (entry = readdir(dir))) {
+			pid_t pid;
 
-		if (parse_pid(entry->d_name, &pid) != 0)
-			continue;
-		if (fstatat(o->proc_fd, entry->d_name, &st, 0) != 0)
-			continue; /* exited */
-		if (uid_wanted(o, st.st_uid) == narrow)
-			scan_fds(o, pid);
+			if (parse_pid(entry->d_name, &pid) != 0 ||
+			    (sweep == 0) != (pid >= start))
+				continue;
+			if (!visit_process(o, entry->d_name, pid, narrow))
+				goto out;
+		}
 	}
+	o->resume_pid = 0;
+	o->resume_fd = 0;
+out:
 	closedir(dir);
 	return 0;
+}
+
+static void start_clock(struct tcps_owners *o);
+
+/* The processes that held tracked sockets last time are the likeliest
+ * owners of new ones (a leaking program keeps leaking): read them first,
+ * with half the budget, so that a huge one cannot starve the scan. */
+static void scan_known_owners(struct tcps_owners *o)
+{
+	size_t known = o->procs_num;
+	uint32_t budget_ms = o->budget_ms;
+
+	o->budget_ms = budget_ms / 2 + (budget_ms % 2);
+	start_clock(o);
+	for (size_t i = 0; i < known && o->remaining > 0; i++) {
+		struct pid_slot *slot = pid_slot(o, o->procs[i].pid);
+
+		if (o->procs[i].start_time == 0 || slot->scanned)
+			continue;
+		if (!scan_fds(o, o->procs[i].pid, false))
+			break;
+		slot->scanned = true; /* read through: not again this time */
+	}
+	o->budget_ms = budget_ms;
+	o->stats->out_of_time = false;
+	start_clock(o);
 }
 
 static int reserve(struct tcps_owners *o, size_t count)
@@ -533,6 +666,9 @@ static int reserve(struct tcps_owners *o, size_t count)
 		      sizeof(*o->procs)) != 0 ||
 	    tcps_grow((void **)&o->uids, &o->uids_cap, count,
 		      sizeof(*o->uids)) != 0)
+		return -ENOMEM;
+	if (tcps_grow((void **)&o->excused, &o->excused_cap, count,
+		      sizeof(*o->excused)) != 0)
 		return -ENOMEM;
 	if (tcps_grow((void **)&o->cache, &o->cache_cap, count,
 		      sizeof(*o->cache)) != 0 ||
@@ -556,6 +692,116 @@ static int open_proc(struct tcps_owners *o)
 		return 0;
 	o->proc_fd = open(o->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return o->proc_fd < 0 ? -errno : 0;
+}
+
+static struct missing_slot *missing_find(struct missing_slot *table, size_t cap,
+					 uint32_t inode)
+{
+	size_t mask = cap - 1;
+
+	if (cap == 0)
+		return NULL;
+	for (size_t i = tcps_mix32(inode) & mask;; i = (i + 1) & mask) {
+		if (table[i].inode == inode || table[i].inode == 0)
+			return &table[i];
+	}
+}
+
+/* Sockets a recent complete scan did not find, not due again yet, are
+ * not looked for: they stay without an owner for now. */
+static void excuse_missing(struct tcps_owners *o, size_t count)
+{
+	for (size_t q = 0; q < count; q++) {
+		const struct tcps_owner_query *query = &o->queries[q];
+		const struct missing_slot *m;
+
+		o->excused[q] = false;
+		if (query->inode == 0 || query->owner >= 0 ||
+		    find_query(o, query->inode) != (int32_t)q)
+			continue;
+		m = missing_find(o->missing, o->missing_cap, query->inode);
+		if (!m || m->inode == 0 || m->retry_round <= o->round)
+			continue;
+		o->excused[q] = true;
+		o->remaining--;
+		o->stats->excused++;
+	}
+}
+
+static void remember_one_missing(struct tcps_owners *o, size_t q, bool complete)
+{
+	uint32_t inode = o->queries[q].inode;
+	struct missing_slot *old =
+		missing_find(o->missing, o->missing_cap, inode);
+	struct missing_slot *next =
+		missing_find(o->next_missing, o->next_missing_cap, inode);
+	uint32_t misses;
+
+	if (old && old->inode == 0)
+		old = NULL;
+	if (o->excused[q] || !complete) {
+		if (old)
+			*next = *old; /* not searched this time: no new miss */
+		return;
+	}
+	misses = old ? old->misses + 1 : 1;
+	next->inode = inode;
+	next->misses = misses;
+	next->retry_round = o->round + (1u << (misses < 6 ? misses : 6));
+}
+
+/* Carries the missing sockets still present into the next resolve. */
+static int remember_missing(struct tcps_owners *o, size_t count, bool complete)
+{
+	struct missing_slot *swap;
+	size_t cap_swap;
+
+	if (reserve_table((void **)&o->next_missing, &o->next_missing_cap,
+			  table_size_for(count), sizeof(*o->next_missing)) != 0)
+		return -ENOMEM;
+	for (size_t q = 0; q < count; q++)
+		if (o->queries[q].inode != 0 && o->queries[q].owner < 0 &&
+		    find_query(o, o->queries[q].inode) == (int32_t)q)
+			remember_one_missing(o, q, complete);
+	swap = o->missing;
+	o->missing = o->next_missing;
+	o->next_missing = swap;
+	cap_swap = o->missing_cap;
+	o->missing_cap = o->next_missing_cap;
+	o->next_missing_cap = cap_swap;
+	return 0;
+}
+
+static void start_clock(struct tcps_owners *o)
+{
+	clock_gettime(CLOCK_MONOTONIC, &o->deadline);
+	o->deadline.tv_sec += o->budget_ms / 1000;
+	o->deadline.tv_nsec += (long)(o->budget_ms % 1000) * 1000000L;
+	if (o->deadline.tv_nsec >= 1000000000L) {
+		o->deadline.tv_sec++;
+		o->deadline.tv_nsec -= 1000000000L;
+	}
+}
+
+static int search(struct tcps_owners *o, size_t count)
+{
+	int ret = 0;
+
+	index_queries(o, count);
+	confirm_remembered(o);
+	excuse_missing(o, count);
+	scan_known_owners(o);
+	if (o->remaining > 0 && !o->stats->out_of_time) {
+		collect_uids(o, count);
+		ret = scan_processes(o, true);
+	}
+	if (ret == 0 && o->remaining > 0 && !o->stats->out_of_time) {
+		o->stats->full_scan = true;
+		ret = scan_processes(o, false);
+	}
+	if (ret == 0)
+		ret = remember_missing(o, count, !o->stats->out_of_time);
+	return ret;
 }
 
 int tcps_owners_resolve(struct tcps_owners *owners,
@@ -583,17 +829,11 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 	owners->queries = queries;
 	owners->stats = stats;
 	owners->round++;
-	index_queries(owners, count);
-	confirm_remembered(owners);
-	if (owners->remaining > 0) {
-		collect_uids(owners, count);
-		ret = scan_processes(owners, true);
-	}
-	if (ret == 0 && owners->remaining > 0) {
-		stats->full_scan = true;
-		ret = scan_processes(owners, false);
-	}
-	stats->unattributed = owners->remaining;
+	ret = search(owners, count);
+	stats->unattributed = 0;
+	for (size_t q = 0; q < count; q++)
+		stats->unattributed +=
+			queries[q].inode != 0 && queries[q].owner < 0;
 	swap = owners->cache;
 	owners->cache = owners->next_cache;
 	owners->next_cache = swap;

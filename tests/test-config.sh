@@ -88,6 +88,7 @@ expect_error "PortExhaustionWarning 0" '"PortExhaustionWarning"' 'got 0'
 expect_error "LocalPort 70000" '"LocalPort"' '70000'
 expect_error 'RemotePort "http"' '"RemotePort"' '"http"'
 expect_error "MaxTrackedSockets 0" '"MaxTrackedSockets"' 'got 0'
+expect_error "ProcessScanBudget 61000" '"ProcessScanBudget"' '61000'
 expect_error "MaxDestinations 5000000" '"MaxDestinations"' '5e+06'
 expect_error "RetransmitThreshold 300" '"RetransmitThreshold"' '300'
 expect_error '<Namespace "a.b">

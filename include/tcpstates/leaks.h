@@ -18,7 +18,8 @@ struct tcps_leaks_config {
 	uint32_t threshold;   /* LeakThreshold, sockets; 0 = off */
 	uint32_t max_age_s;   /* LeakAge, seconds; 0 = off */
 	enum tcps_group_by group_by;
-	const char *proc_root; /* copied */
+	uint32_t scan_budget_ms; /* ProcessScanBudget; 0 = no limit */
+	const char *proc_root;	 /* copied */
 };
 
 struct tcps_leaks_stats {

@@ -20,6 +20,7 @@ struct tcps_options {
 	uint32_t leak_threshold; /* sockets; 0 = off */
 	uint32_t leak_age;	 /* seconds; 0 = off */
 	uint32_t max_tracked_sockets;
+	uint32_t process_scan_budget; /* milliseconds; 0 = no limit */
 	/* Pressure signals. */
 	double port_exhaustion_warning; /* percent of the ephemeral range */
 	uint32_t max_destinations;

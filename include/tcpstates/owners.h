@@ -42,6 +42,8 @@ struct tcps_owner_stats {
 	uint64_t links_read;	/* readlink calls */
 	uint64_t denied;	/* fd folders we may not read */
 	bool full_scan;		/* the uid-narrowed scan was not enough */
+	bool out_of_time;	/* the scan budget ran out: resumed next time */
+	uint64_t excused;	/* not looked for: a recent scan missed them */
 	uint64_t unattributed;	/* sockets left without an owner */
 };
 
@@ -52,13 +54,21 @@ int tcps_owners_new(const char *proc_root, enum tcps_group_by group_by,
 		    struct tcps_owners **ret);
 void tcps_owners_free(struct tcps_owners *owners);
 
+/* Wall-clock milliseconds one resolve may spend scanning /proc (0: no
+ * limit). A scan cut short resumes where it stopped at the next resolve;
+ * sockets not reached meanwhile have no owner. */
+void tcps_owners_set_budget(struct tcps_owners *owners, uint32_t budget_ms);
+
 /*
  * Finds the owner of every query with a non-zero inode: first the owner
  * remembered from the last call (kept while that process lives on, and
  * for a rotating share of sockets confirmed with a readlink), then a
  * scan of processes owned by the sockets' uids, then, only if sockets are
  * still unattributed, of all other processes; stops as soon as every
- * socket is attributed. Processes that exit meanwhile are skipped.
+ * socket is attributed. The processes that held tracked sockets last
+ * time are read first. A socket a complete scan did not find is looked
+ * for again only after 2, 4 ... 64 resolves. Processes that exit
+ * meanwhile are skipped.
  * Returns 0 or -errno (-ENOMEM; /proc unreadable gives -errno of opendir).
  */
 int tcps_owners_resolve(struct tcps_owners *owners,

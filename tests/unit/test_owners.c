@@ -300,6 +300,74 @@ START_TEST(remembered_owners_need_few_links)
 }
 END_TEST
 
+START_TEST(unfindable_socket_is_not_searched_every_time)
+{
+	struct tcps_owner_query q[] = { { .inode = 7777, .uid = getuid() } };
+	int scans[12];
+
+	make_owners(TCPS_GROUP_COMM);
+	for (int round = 1; round <= 11; round++) {
+		ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+		ck_assert_int_eq(q[0].owner, -1);
+		scans[round] = stats.procs_scanned > 0;
+		ck_assert_uint_eq(stats.excused, !scans[round]);
+	}
+	/* Searched at 1, then after 2, 4, 8 more resolves. */
+	ck_assert_int_eq(scans[1] + scans[2] + scans[3], 2);
+	ck_assert(scans[1] && !scans[2] && scans[3]);
+	ck_assert(!scans[4] && !scans[5] && !scans[6] && scans[7]);
+	/* It appears in a process: found at the next search, at the latest. */
+	fakeproc_fd(&fp, 200, 9, 7777);
+	for (int i = 0; i < 64 && q[0].owner < 0; i++)
+		ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(pid_of(&q[0]), 200);
+}
+END_TEST
+
+START_TEST(known_owner_is_read_first)
+{
+	struct tcps_owner_query q[] = {
+		{ .inode = 1001, .uid = 4242 },
+		{ .inode = 1009, .uid = 4242 },
+	};
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(pid_of(&q[0]), 100);
+	/* pid 100 leaks one more socket: found in pid 100 alone. */
+	fakeproc_fd(&fp, 100, 20, 1009);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 2, &stats), 0);
+	ck_assert_int_eq(pid_of(&q[1]), 100);
+	ck_assert_uint_eq(stats.procs_scanned, 1);
+	ck_assert(!stats.full_scan);
+}
+END_TEST
+
+START_TEST(budget_spreads_a_long_scan)
+{
+	enum { FDS = 20000 };
+	struct tcps_owner_query q[] = { { .inode = 99999, .uid = getuid() } };
+	int resolves = 0;
+
+	fakeproc_add(&fp, 400, "holder", "/bin/holder", "0::/\n");
+	for (int i = 0; i < FDS; i++)
+		fakeproc_fd(&fp, 400, i, 200000 + (uint32_t)i);
+	fakeproc_fd(&fp, 400, FDS, 99999);
+	make_owners(TCPS_GROUP_COMM);
+	tcps_owners_set_budget(owners, 1);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert(stats.out_of_time);
+	ck_assert_int_eq(q[0].owner, -1);
+	while (q[0].owner < 0 && resolves++ < 1000) {
+		ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+		/* Not a miss while the scan was cut short: never excused. */
+		ck_assert_uint_eq(stats.excused, 0);
+	}
+	ck_assert_int_eq(pid_of(&q[0]), 400);
+	tcps_owners_set_budget(owners, 0);
+}
+END_TEST
+
 Suite *owners_suite(void)
 {
 	Suite *s = suite_create("owners");
@@ -322,6 +390,9 @@ Suite *owners_suite(void)
 	tcase_add_test(tc, many_sockets_grow_the_tables);
 	tcase_add_test(tc, start_time_parsing);
 	tcase_add_test(tc, remembered_owners_need_few_links);
+	tcase_add_test(tc, unfindable_socket_is_not_searched_every_time);
+	tcase_add_test(tc, known_owner_is_read_first);
+	tcase_add_test(tc, budget_spreads_a_long_scan);
 	suite_add_tcase(s, tc);
 	return s;
 }
