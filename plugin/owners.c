@@ -247,6 +247,7 @@ static void index_queries(struct tcps_owners *o, size_t count)
 		size_t i = tcps_mix32(inode) & mask;
 
 		o->queries[q].owner = -1;
+		o->excused[q] = false;
 		if (inode == 0)
 			continue;
 		while (o->inodes[i].inode != 0 && o->inodes[i].inode != inode)
@@ -715,7 +716,6 @@ static void excuse_missing(struct tcps_owners *o, size_t count)
 		const struct tcps_owner_query *query = &o->queries[q];
 		const struct missing_slot *m;
 
-		o->excused[q] = false;
 		if (query->inode == 0 || query->owner >= 0 ||
 		    find_query(o, query->inode) != (int32_t)q)
 			continue;
