@@ -503,6 +503,22 @@ static DIR *open_fd_folder(struct tcps_owners *o, pid_t pid)
 	return dir;
 }
 
+/* The fd number an fd folder entry names; -1 for anything else. Called
+ * for every open file of a scanned process: no strtol. */
+static int fd_number(const char *name)
+{
+	int fd = 0;
+
+	if (*name == '\0')
+		return -1;
+	for (; *name; name++) {
+		if (*name < '0' || *name > '9' || fd > (INT_MAX - 9) / 10)
+			return -1;
+		fd = fd * 10 + (*name - '0');
+	}
+	return fd;
+}
+
 /*
  * Reads one process's fd links. Returns false when time ran out. A
  * resumable scan starts at the fd where the last one stopped in this
@@ -519,11 +535,11 @@ static bool scan_fds(struct tcps_owners *o, pid_t pid, bool resumable)
 		return true;
 	o->stats->procs_scanned++;
 	while (o->remaining > 0 && (entry = readdir(dir))) {
-		int fd = atoi(entry->d_name);
+		int fd = fd_number(entry->d_name);
 		uint32_t inode;
 		int32_t q;
 
-		if (entry->d_name[0] == '.' || fd < first)
+		if (fd < 0 || fd < first)
 			continue;
 		/* Huge fd tables exist: look at the clock now and then. */
 		if (++seen % 256 == 0 && out_of_time(o)) {

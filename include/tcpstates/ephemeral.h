@@ -65,7 +65,7 @@ struct tcps_ephemeral_config {
 };
 
 #define TCPS_EPHEMERAL_DEFAULT_WARNING_PERCENT 80.0
-#define TCPS_EPHEMERAL_DEFAULT_MAX_DESTINATIONS 65536u
+#define TCPS_EPHEMERAL_DEFAULT_MAX_DESTINATIONS 16384u
 
 struct tcps_ephemeral;
 

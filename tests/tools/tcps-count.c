@@ -4,14 +4,16 @@
  * ("NOTIFY SEVERITY instance/type-type_instance message"). Used by the
  * tests to compare the core with ss, and by the benchmark.
  *
- *   tcps-count [-4 | -6] [-n READS] [-i SECONDS] [-q] [-o "Key value"]...
+ *   tcps-count [-4 | -6] [-n READS] [-i SECONDS] [-q] [-v] [-o "Key value"]...
  *
  * -o sets any <Plugin tcpstates> option; values are written as in the
  * config file (true/false, numbers, anything else is a string). With -n
  * the reads repeat every -i seconds (default 0) and only the last read is
- * printed unless -a is given; -q prints nothing but the summary.
+ * printed unless -a is given; -q prints nothing but the summary; -v
+ * prints what the leak finder did in each read (on stderr).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@ struct run {
 	double interval;
 	int print; /* 0 nothing, 1 last read, 2 every read */
 	int printing;
+	bool verbose; /* -v: the leak finder's work per read on stderr */
 };
 
 static int print_value(void *data, const struct tcps_value *value)
@@ -99,7 +102,7 @@ static int parse_args(int argc, char **argv, struct tcps_options *opts,
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "46n:i:qao:")) != -1) {
+	while ((c = getopt(argc, argv, "46n:i:qavo:")) != -1) {
 		if (c == '4')
 			opts->ipv6 = false;
 		else if (c == '6')
@@ -112,12 +115,34 @@ static int parse_args(int argc, char **argv, struct tcps_options *opts,
 			run->print = 0;
 		else if (c == 'a')
 			run->print = 2;
+		else if (c == 'v')
+			run->verbose = true;
 		else if (c != 'o' || apply_option(opts, optarg) != 0)
 			return -EINVAL;
 	}
 	if (run->reads < 1)
 		return -EINVAL;
 	return 0;
+}
+
+static void print_leak_stats(int read, const struct tcps_leaks_stats *s)
+{
+	const struct tcps_owner_stats *o;
+
+	if (!s)
+		return;
+	o = &s->owners;
+	fprintf(stderr,
+		"read %d: %llu tracked, %llu kept owners, %llu fd folders, "
+		"%llu links, %llu excused, %llu without owner%s%s\n",
+		read, (unsigned long long)s->candidates,
+		(unsigned long long)o->cache_hits,
+		(unsigned long long)o->procs_scanned,
+		(unsigned long long)o->links_read,
+		(unsigned long long)o->excused,
+		(unsigned long long)o->unattributed,
+		o->full_scan ? ", full scan" : "",
+		o->out_of_time ? ", out of time" : "");
 }
 
 static void pause_for(double seconds)
@@ -166,6 +191,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "tcps-count: read: %s\n",
 				strerror(-ret));
 		fflush(stdout);
+		if (run.verbose)
+			print_leak_stats(i + 1, report.leaks);
 	}
 	fprintf(stderr,
 		"tcps-count: %llu records, %llu malformed, %llu recv, "
