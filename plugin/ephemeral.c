@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tcpstates/ephemeral.h"
+#include "tcpstates/util.h"
 #include "tcpstates/tally.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -287,13 +288,23 @@ static int64_t read_int(const char *proc_root, const char *name)
 	return parse_sysctl_int(text);
 }
 
+/* The range minus the reserved ports inside it, a word at a time: it is
+ * read every interval and the range is usually 28232 ports. */
 static uint32_t count_ephemeral(const struct tcps_sysctls *sys)
 {
-	uint32_t count = 0;
+	uint32_t low = sys->port_low, high = sys->port_high;
+	uint32_t reserved = 0;
 
-	for (uint32_t port = sys->port_low; port <= sys->port_high; port++)
-		count += tcps_port_is_ephemeral(sys, (uint16_t)port);
-	return count;
+	for (uint32_t w = low / 64; w <= high / 64; w++) {
+		uint64_t bits = sys->reserved.bits[w];
+
+		if (w == low / 64)
+			bits &= ~0ull << (low % 64);
+		if (w == high / 64 && high % 64 != 63)
+			bits &= (1ull << (high % 64 + 1)) - 1;
+		reserved += (uint32_t)__builtin_popcountll(bits);
+	}
+	return high - low + 1 - reserved;
 }
 
 int tcps_sysctls_read(const char *proc_root, struct tcps_sysctls *ret)
@@ -330,6 +341,9 @@ struct dest_key {
 	uint8_t family;
 	uint8_t zero;
 };
+
+_Static_assert(sizeof(struct dest_key) == 36,
+	       "key_hash reads four words and a 4-byte tail");
 
 struct dest_slot {
 	struct dest_key key;
@@ -379,17 +393,24 @@ static void table_reset(struct dest_table *t)
 	t->generation = 1;
 }
 
-/* FNV-1a, folded so that the low bits used as index see every byte. */
+/* Every socket on an ephemeral port is hashed: words, not bytes. The
+ * key has no padding (36 bytes); each word is mixed in with a multiply
+ * and the result finalised so the low bits used as index see them all. */
 static uint32_t key_hash(const struct dest_key *key)
 {
-	const uint8_t *byte = (const uint8_t *)key;
-	uint64_t hash = 0xcbf29ce484222325ull;
+	const uint8_t *bytes = (const uint8_t *)key;
+	uint64_t hash = 0x9e3779b97f4a7c15ull;
+	uint64_t word;
+	uint32_t tail;
 
-	for (size_t i = 0; i < sizeof(*key); i++) {
-		hash ^= byte[i];
-		hash *= 0x100000001b3ull;
+	for (size_t i = 0; i + sizeof(word) <= sizeof(*key);
+	     i += sizeof(word)) {
+		memcpy(&word, bytes + i, sizeof(word));
+		hash = (hash ^ word) * 0xff51afd7ed558ccdull;
 	}
-	return (uint32_t)(hash ^ (hash >> 32));
+	memcpy(&tail, bytes + sizeof(*key) - sizeof(tail), sizeof(tail));
+	hash = (hash ^ tail) * 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)tcps_mix64(hash);
 }
 
 /* The slot holding key, or the empty slot where it would go. The load
