@@ -43,7 +43,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c \
 	tests/tools/hostile-name.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
-	$(wildcard include/tcpstates/*.h)
+	$(wildcard include/tcpstates/*.h) $(wildcard tests/bench/*.c)
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 GLUE_OBJS := $(GLUE_SRCS:%.c=$(BUILD)/%.o)
@@ -116,6 +116,14 @@ asan: deps-check
 		CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
 		all tools build-asan/unit-tests
 	$(Q)BUILD=build-asan TCPS_SANITIZE=1 tests/run-all.sh
+
+# The benchmark (root): 10k, 100k and 1M sockets against the kernel floor,
+# collectd's tcpconns and ss; a report in build/bench/report.md. Nothing
+# asserts a timing. BENCH_SIZES, BENCH_RUNS: see tests/bench/bench.sh.
+.PHONY: bench
+bench: deps-check
+	$(Q)$(MAKE) --no-print-directory all tools
+	$(Q)BUILD=$(BUILD) tests/bench/bench.sh
 
 # A PNG of a CLOSE_WAIT leak growing and being fixed, from a real collectd
 # with the stock rrdtool plugin (root, about 40 s); the README shows it.

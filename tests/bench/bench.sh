@@ -1,0 +1,779 @@
+#!/bin/bash
+# make bench: what one read costs at 10k, 100k and 1M TCP sockets, against
+# the kernel floor, collectd's tcpconns plugin and ss. Needs root: every
+# socket lives in a private network namespace on loopback. A report, not a
+# test: nothing here asserts a timing.
+#
+# Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_RUNS (5),
+# BENCH_TCPS_OPTIONS (more tcpstates options, "Key value;Key value"),
+# BENCH_WINDOW (5: collectd intervals per measured window), BENCH_INTERVAL
+# (collectd's Interval; by default 1 s, or more where a read would not fit
+# comfortably: at least 4 times the floor's CPU per dump), BENCH_MAX_SECONDS
+# (3600: no new size is started after that), BUILD (build). Output: a
+# Markdown report on stdout and in $BUILD/bench/report.md; every sample in
+# $BUILD/bench/samples.txt; logs in $BUILD/bench/work/.
+set -euo pipefail
+
+# ---------------------------------------------------------------------------
+# What is measured. Edit here when features land.
+#
+# Our core and plugin with every feature on: one "Key value" per element,
+# passed as tcps-count -o and written as lines of <Plugin tcpstates>.
+TCPS_OPTIONS=(
+	"IPv4 true"
+	"IPv6 true"
+)
+# More for one run without editing: BENCH_TCPS_OPTIONS="Key value;Key value".
+if [[ -n ${BENCH_TCPS_OPTIONS:-} ]]; then
+	IFS=';' read -r -a extra_options <<<"$BENCH_TCPS_OPTIONS"
+	TCPS_OPTIONS+=("${extra_options[@]}")
+fi
+# collectd's own tcpconns plugin, the incumbent: lines of <Plugin tcpconns>.
+TCPCONNS_OPTIONS=(
+	"AllPortsSummary true"
+)
+# Leak finder hook. Commands run inside the benchmark namespace, where a
+# process named $LEAK_NAME holds the CLOSE_WAIT sockets. @BUILD@ becomes the
+# build folder, @READS@ a read count. Left empty, the rows are not printed.
+#   cold: one run, its whole CPU time (the first interval of a fresh
+#         process), e.g. '@BUILD@/tcps-count -q -n 1 -o "LeakFinder true"'
+#   steady: per-read CPU of reads 2..R, e.g.
+#         '@BUILD@/tcps-count -q -n @READS@ -o "LeakFinder true"'
+LEAK_COLD_CMD=${LEAK_COLD_CMD:-}
+LEAK_STEADY_CMD=${LEAK_STEADY_CMD:-}
+LEAK_NAME=leaky-app
+# ---------------------------------------------------------------------------
+
+BENCH_SIZES=${BENCH_SIZES:-"10000 100000 1000000"}
+BENCH_RUNS=${BENCH_RUNS:-5}
+BENCH_WINDOW=${BENCH_WINDOW:-5}
+BENCH_INTERVAL=${BENCH_INTERVAL:-}
+BENCH_MAX_SECONDS=${BENCH_MAX_SECONDS:-3600}
+BENCH_BUILD_TIMEOUT=${BENCH_BUILD_TIMEOUT:-600}
+BUILD=$(cd "${BUILD:-build}" && pwd)
+SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=$BUILD/bench
+WORK=$OUT/work
+CC=${CC:-cc}
+
+T_START=$(date +%s)
+NS=""
+POPULATE_PID=""
+DAEMON_PID=""
+
+say()
+{
+	echo "bench: $*" >&2
+}
+
+die()
+{
+	say "error: $*"
+	exit 1
+}
+
+# Everything started here is stopped by PID; the namespace goes last (its
+# deletion also purges the TIME_WAIT sockets made inside it).
+cleanup()
+{
+	local pid
+	for pid in $DAEMON_PID $POPULATE_PID; do
+		kill "$pid" 2>/dev/null || true
+		# A daemon stopped for a topup only sees TERM once continued.
+		kill -CONT "$pid" 2>/dev/null || true
+	done
+	for pid in $DAEMON_PID $POPULATE_PID; do
+		for _ in $(seq 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	DAEMON_PID=""
+	POPULATE_PID=""
+	if [[ -n $NS ]]; then
+		ip netns delete "$NS" 2>/dev/null || true
+		NS=""
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+trap 'die "broken pipe (populator gone?)"' PIPE
+
+# ------------------------------ helpers -------------------------------------
+
+build_helpers()
+{
+	local tool
+	mkdir -p "$OUT"
+	for tool in populate floor cputime; do
+		"$CC" -O2 -g -std=gnu11 -Wall -Wextra -Wvla \
+			-o "$OUT/$tool" "$SRC_DIR/$tool.c" ||
+			die "cannot build $tool"
+	done
+}
+
+check_prerequisites()
+{
+	[[ $(id -u) -eq 0 ]] || die "needs root (network namespaces)"
+	[[ -x $BUILD/tcps-count && -f $BUILD/tcpstates.so ]] ||
+		die "build $BUILD/tcps-count and $BUILD/tcpstates.so first (make all tools)"
+	command -v collectd >/dev/null || die "collectd not installed"
+	command -v ss >/dev/null || die "ss not installed"
+	[[ -f /usr/lib/collectd/tcpconns.so ]] || die "tcpconns.so missing"
+}
+
+median()
+{
+	tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -g | awk '
+		{ a[NR] = $1 }
+		END {
+			if (NR == 0) { print "nan"; exit }
+			if (NR % 2) print a[(NR + 1) / 2]
+			else print (a[NR / 2] + a[NR / 2 + 1]) / 2
+		}'
+}
+
+# spread MEDIAN SAMPLE...: half the range of the samples, in % of MEDIAN.
+spread()
+{
+	local mid=$1
+	shift
+	tr ' ' '\n' <<<"$*" | grep -v '^$' | awk -v m="$mid" '
+		NR == 1 { lo = $1; hi = $1 }
+		{ if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+		END { if (m > 0) printf "%.0f\n", (hi - lo) / 2 / m * 100 }'
+}
+
+calc()
+{
+	awk "BEGIN { x = $1; print x }"
+}
+
+# fmt_s X: seconds with sensible digits; fmt_r X FLOOR: ratio.
+fmt_s()
+{
+	awk -v x="$1" 'BEGIN {
+		if (x == "" || x == "nan") { print "-"; exit }
+		if (x < 0) printf "%.5f\n", x
+		else if (x < 0.01) printf "%.5f\n", x
+		else if (x < 1) printf "%.4f\n", x
+		else printf "%.2f\n", x }'
+}
+
+fmt_r()
+{
+	awk -v x="$1" -v f="$2" 'BEGIN {
+		if (x == "" || x == "nan" || f == "" || f == "nan" || f <= 0) {
+			print "-"; exit }
+		printf "%.2fx\n", x / f }'
+}
+
+in_ns()
+{
+	ip netns exec "$NS" "$@"
+}
+
+# ------------------------------ population ----------------------------------
+
+# The mix for N sockets: a quarter TIME_WAIT from 4096 source addresses, a
+# few thousand CLOSE_WAIT held by $LEAK_NAME (with their FIN_WAIT2 peers),
+# SYN_RECV requests (each with its ESTABLISHED client), extra listeners,
+# and ESTABLISHED pairs for the rest. Holder listeners add a few dozen
+# LISTEN sockets on top.
+plan_mix()
+{
+	local n=$1
+	MIX_TW=$((n / 4))
+	MIX_CW=$((n / 20 < 3000 ? n / 20 : 3000))
+	MIX_SR=$((n / 100 < 5000 ? n / 100 : 5000))
+	MIX_LISTEN=$((n / 1000 < 200 ? n / 1000 : 200))
+	MIX_PAIRS=$(((n - MIX_TW - 2 * MIX_CW - 2 * MIX_SR - MIX_LISTEN) / 2))
+}
+
+# Empty if N fits this machine, else the reason it does not.
+feasibility()
+{
+	local fds=$((2 * MIX_PAIRS + 2 * MIX_CW + MIX_SR + MIX_LISTEN + 1000))
+	local file_max file_used avail_kb need_kb
+	file_max=$(cut -f3 /proc/sys/fs/file-nr)
+	file_used=$(cut -f1 /proc/sys/fs/file-nr)
+	if ((fds > file_max - file_used)); then
+		echo "needs $fds open files, fs.file-max leaves $((file_max - file_used))"
+		return
+	fi
+	# About 4 KiB of kernel memory per socket with a descriptor, 0.5 KiB
+	# per TIME_WAIT; twice that for margin.
+	need_kb=$((2 * (4 * fds + MIX_TW / 2)))
+	avail_kb=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
+	if ((need_kb > avail_kb)); then
+		echo "needs about $((need_kb / 1024)) MiB, $((avail_kb / 1024)) MiB available"
+	fi
+}
+
+new_namespace()
+{
+	local kv
+	NS=tcps-bench-$$
+	ip netns add "$NS"
+	in_ns ip link set lo up
+	# A wide ephemeral port range above the listeners' ports (1024-9999);
+	# no TIME_WAIT reuse by our own connects; room for every TIME_WAIT and
+	# SYN_RECV.
+	for kv in "net.ipv4.ip_local_port_range=10000 65535" \
+		net.ipv4.tcp_tw_reuse=0 net.ipv4.tcp_max_tw_buckets=4000000 \
+		net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535; do
+		in_ns sysctl -qw "$kv" || die "sysctl $kv in $NS"
+	done
+}
+
+# start_population N: fills the namespace; sets BUILD_S. Fails with a
+# message in POP_ERROR instead of exiting.
+start_population()
+{
+	local left=$((BENCH_MAX_SECONDS - ($(date +%s) - T_START) + 1800))
+	local line t0
+	t0=$(date +%s.%N)
+	POP_ERROR=""
+	coproc POP {
+		exec ip netns exec "$NS" "$OUT/populate" --pairs "$MIX_PAIRS" \
+			--time-wait "$MIX_TW" --close-wait "$MIX_CW" \
+			--syn-recv "$MIX_SR" --listen "$MIX_LISTEN" \
+			--leak-name "$LEAK_NAME" --max-seconds "$left" \
+			2>"$WORK/populate-$N.log"
+	}
+	# Bash unsets POP_PID when the coproc ends; keep our own copy.
+	POPULATE_PID=$POP_PID
+	if ! read -r -t "$BENCH_BUILD_TIMEOUT" line <&"${POP[0]}" ||
+		[[ $line != READY* ]]; then
+		POP_ERROR="populator: $(tail -n 3 "$WORK/populate-$N.log" | tr '\n' ' ')"
+		[[ -n $line ]] || POP_ERROR+=" (no READY within ${BENCH_BUILD_TIMEOUT} s)"
+		return 1
+	fi
+	BUILD_S=$(calc "$(date +%s.%N) - $t0")
+	POP_IN=${POP[1]}
+	POP_OUT=${POP[0]}
+}
+
+stop_population()
+{
+	[[ -n $POPULATE_PID ]] || return 0
+	exec {POP_IN}>&-
+	for _ in $(seq 300); do
+		kill -0 "$POPULATE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$POPULATE_PID" 2>/dev/null || true
+	wait "$POPULATE_PID" 2>/dev/null || true
+	POPULATE_PID=""
+}
+
+# topup SECONDS: TIME_WAITs back to their target for the next SECONDS.
+topup()
+{
+	local reply low high
+	echo "topup $1" >&"$POP_IN"
+	read -r -t 600 reply <&"$POP_OUT" || die "populator did not answer"
+	[[ $reply == OK* ]] || die "populator: $reply"
+	# The TIME_WAITs each measurement starts with, for the report.
+	reply=${reply#*tw=}
+	reply=${reply%% *}
+	low=${RESULT[$N:tw_min]:-$reply}
+	high=${RESULT[$N:tw_max]:-$reply}
+	RESULT[$N:tw_min]=$((reply < low ? reply : low))
+	RESULT[$N:tw_max]=$((reply > high ? reply : high))
+}
+
+# census WHEN: per-state counts as the floor sees them.
+census()
+{
+	local line
+	while read -r line; do
+		CENSUS["$N:$1:${line% *}"]=${line#* }
+	done < <(in_ns "$OUT/floor" -v)
+}
+
+# ------------------------------ measurements --------------------------------
+
+declare -A SAMPLES CENSUS RESULT LASTWALL NOTES
+
+add_sample()
+{
+	SAMPLES["$N:$1"]+=" $2"
+	echo "$N $1 $2" >>"$OUT/samples.txt"
+}
+
+# cpu_run LABEL CMD...: one run in the namespace; sets CPU RSS WALL.
+cpu_run()
+{
+	local label=$1 out code
+	shift
+	topup "$(calc "2 * ${LASTWALL[$label]:-2} + 1")"
+	out=$(in_ns "$OUT/cputime" run "$@" 2>>"$WORK/cmd-$N.log") || true
+	read -r CPU RSS WALL code <<<"$out"
+	[[ ${code:-1} -eq 0 ]] || die "$label failed: $* (see $WORK/cmd-$N.log)"
+	LASTWALL[$label]=$WALL
+}
+
+# substitute READS WORD...: the words with @READS@ and @BUILD@ replaced.
+substitute()
+{
+	local reads=$1 w
+	shift
+	WORDS=()
+	for w in "$@"; do
+		w=${w//@READS@/$reads}
+		WORDS+=("${w//@BUILD@/$BUILD}")
+	done
+}
+
+# per_read LABEL R CMD...: (CPU of R reads - CPU of 1 read) / (R - 1), so
+# process start and the first read are left out.
+per_read()
+{
+	local label=$1 reads=$2 many
+	shift 2
+	substitute "$reads" "$@"
+	cpu_run "$label" "${WORDS[@]}"
+	many=$CPU
+	substitute 1 "$@"
+	cpu_run "$label" "${WORDS[@]}"
+	add_sample "$label" "$(calc "($many - $CPU) / ($reads - 1)")"
+}
+
+# one_run LABEL CMD...: the CPU time and peak RSS of one whole run.
+one_run()
+{
+	local label=$1
+	shift
+	substitute 1 "$@"
+	cpu_run "$label" "${WORDS[@]}"
+	add_sample "$label" "$CPU"
+	add_sample "$label.rss" "$RSS"
+}
+
+# Reads per per_read sample: enough to dwarf process start at small N.
+reads_for()
+{
+	local r=$((2000000 / $1))
+	((r < 3)) && r=3
+	((r > 21)) && r=21
+	echo "$r"
+}
+
+tcps_count_args()
+{
+	local opt
+	TCPS_ARGS=()
+	for opt in "${TCPS_OPTIONS[@]}"; do
+		TCPS_ARGS+=(-o "$opt")
+	done
+}
+
+# The tools, interleaved run by run so each sees the same population.
+measure_tools()
+{
+	local reads run words
+	reads=$(reads_for "$N")
+	tcps_count_args
+	for run in $(seq "$BENCH_RUNS"); do
+		say "N=$N run $run/$BENCH_RUNS"
+		per_read floor "$reads" "$OUT/floor" -n @READS@
+		per_read floor2 "$reads" "$OUT/floor" -2 -n @READS@
+		per_read ours "$reads" "$BUILD/tcps-count" -q -n @READS@ \
+			"${TCPS_ARGS[@]}"
+		one_run ss ss -tan
+		one_run ssp ss -tanp state close-wait
+		if [[ -n $LEAK_COLD_CMD ]]; then
+			eval "words=($LEAK_COLD_CMD)"
+			one_run leak_cold "${words[@]}"
+		fi
+		if [[ -n $LEAK_STEADY_CMD ]]; then
+			eval "words=($LEAK_STEADY_CMD)"
+			per_read leak_steady "$reads" "${words[@]}"
+		fi
+	done
+}
+
+# daemon_conf NAME: a collectd config; values are cached, then dropped by
+# the PostCache chain, so no writer's cost (or complaint) is in the figures.
+daemon_conf()
+{
+	local name=$1 opt dir=$WORK/collectd-$1-$N
+	mkdir -p "$dir"
+	{
+		echo "Hostname \"bench\""
+		echo "BaseDir \"$dir\""
+		echo "PIDFile \"$dir/collectd.pid\""
+		echo "Interval $INTERVAL"
+		echo "PluginDir \"/usr/lib/collectd\""
+		echo "LoadPlugin logfile"
+		echo "<Plugin logfile>"
+		echo "  LogLevel info"
+		echo "  File \"$dir/collectd.log\""
+		echo "</Plugin>"
+		echo "PostCacheChain \"BenchDrop\""
+		echo "<Chain \"BenchDrop\">"
+		echo "  Target \"stop\""
+		echo "</Chain>"
+		case $name in
+		tcpstates)
+			echo "PluginDir \"$BUILD\""
+			echo "LoadPlugin tcpstates"
+			echo "<Plugin tcpstates>"
+			for opt in "${TCPS_OPTIONS[@]}"; do echo "  $opt"; done
+			echo "</Plugin>"
+			;;
+		tcpconns)
+			echo "LoadPlugin tcpconns"
+			echo "<Plugin tcpconns>"
+			for opt in "${TCPCONNS_OPTIONS[@]}"; do echo "  $opt"; done
+			echo "</Plugin>"
+			;;
+		esac
+	} >"$dir/collectd.conf"
+	echo "$dir"
+}
+
+# The daemon's Interval for this N. A read longer than the interval makes
+# collectd start the next one late, and CPU per interval is then no longer
+# CPU per read.
+daemon_interval()
+{
+	if [[ -n $BENCH_INTERVAL ]]; then
+		echo "$BENCH_INTERVAL"
+		return
+	fi
+	awk -v f="${RESULT[$N:floor]:-0}" 'BEGIN {
+		i = int(f * 4 + 0.999); print (i < 1 ? 1 : i) }'
+}
+
+# measure_daemon NAME: CPU per window of BENCH_WINDOW intervals, from the
+# daemon's process CPU clock; a window of whole intervals holds whole reads
+# whatever its phase. Then its VmHWM, and reads that overran the interval.
+measure_daemon()
+{
+	local name=$1 dir cpu w warm window windows=""
+	dir=$(daemon_conf "$name")
+	window=$((BENCH_WINDOW * INTERVAL))
+	# ip execs collectd, so $! is the daemon itself.
+	ip netns exec "$NS" collectd -f -C "$dir/collectd.conf" \
+		2>"$dir/stderr" &
+	DAEMON_PID=$!
+	# Init and the first reads (a cold start may cost more) stay out.
+	warm=$(awk -v f="${RESULT[$N:floor]:-0}" -v i="$INTERVAL" \
+		'BEGIN { print 2 * i + 1 + int(f * 8) }')
+	sleep "$warm"
+	kill -0 "$DAEMON_PID" 2>/dev/null ||
+		die "collectd ($name) exited; see $dir/collectd.log"
+	for w in $(seq "$BENCH_RUNS"); do
+		# Making TIME_WAITs passes through CLOSE_WAIT for a moment; the
+		# daemon must not see that, so it sleeps through the topup. On
+		# waking it catches up with at most two reads back to back,
+		# then reads on its schedule again.
+		kill -STOP "$DAEMON_PID"
+		topup "$((window + 3 * INTERVAL))"
+		kill -CONT "$DAEMON_PID"
+		sleep "$((2 * INTERVAL))"
+		windows+="$(date '+%Y-%m-%d %H:%M:%S')|"
+		cpu=$("$OUT/cputime" watch "$DAEMON_PID" "$window") ||
+			die "collectd ($name) vanished"
+		windows+="$(date '+%Y-%m-%d %H:%M:%S');"
+		add_sample "cd_$name" "$(calc "$cpu / $BENCH_WINDOW")"
+	done
+	add_sample "cd_$name.hwm" \
+		"$(awk '/^VmHWM/ { print $2 }' "/proc/$DAEMON_PID/status")"
+	kill "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null || true
+	DAEMON_PID=""
+	overruns "$name" "$dir/collectd.log" "$windows"
+	daemon_notes "$name" "$dir/collectd.log"
+}
+
+# overruns NAME LOG WINDOWS: reads logged inside the measured windows
+# ("start|end;" each) that took longer than the interval, as "count
+# slowest-seconds" in RESULT. A read that ran into a SIGSTOP is logged
+# before its window starts.
+overruns()
+{
+	RESULT[$N:overrun_$1]=$(awk -v windows="$3" '
+		BEGIN { nw = split(windows, w, ";") }
+		/took [0-9.]+ seconds, which is above its read interval/ {
+			t = substr($0, 2, 19)
+			inside = 0
+			for (k = 1; k <= nw; k++) {
+				if (split(w[k], se, "|") == 2 && t >= se[1] && t <= se[2])
+					inside = 1
+			}
+			if (!inside) next
+			n++
+			for (i = 1; i < NF; i++)
+				if ($i == "took" && $(i + 1) + 0 > max)
+					max = $(i + 1) + 0
+		}
+		END { if (n) print n, max }' "$2")
+}
+
+# Anything the daemon logged beyond start and stop is worth a note;
+# notifications (the leak finder's) are only counted.
+daemon_notes()
+{
+	local name=$1 log=$2 other notif slow
+	notif=$(grep -c 'Notification:' "$log" || true)
+	slow=$(awk '/above its read interval/ {
+			n++
+			for (i = 1; i < NF; i++)
+				if ($i == "took" && $(i + 1) + 0 > max)
+					max = $(i + 1) + 0
+		}
+		END { if (n) printf "%d reads over the interval in the daemon'"'"'s life, warm-up and stops included (slowest %s s). ", n, max }' "$log")
+	other=$(grep -vE 'successfully loaded|Initialization complete|Exiting normally|Stopping [0-9]+ (read|write) threads|No write callback|Reading from netlink succeeded|Notification:|above its read interval|Not sleeping because' "$log" |
+		head -n 3 | cut -c1-200 | tr '\n' ' ' || true)
+	other=$slow${other:+"$other. "}
+	((notif == 0)) || other+="$notif notifications."
+	[[ -z $other ]] || NOTES[$N:$name]=$other
+}
+
+measure_daemons()
+{
+	local name
+	INTERVAL=$(daemon_interval)
+	RESULT[$N:interval]=$INTERVAL
+	for name in idle tcpstates tcpconns; do
+		say "N=$N collectd $name"
+		measure_daemon "$name"
+	done
+}
+
+summarize()
+{
+	local key label idle
+	for key in "${!SAMPLES[@]}"; do
+		[[ $key == "$N:"* ]] || continue
+		RESULT[$key]=$(median "${SAMPLES[$key]}")
+		RESULT[$key.spread]=$(spread "${RESULT[$key]}" "${SAMPLES[$key]}")
+	done
+	# Per read, minus what the idle daemon costs over the same time.
+	idle=${RESULT[$N:cd_idle]:-0}
+	for label in tcpstates tcpconns; do
+		[[ -n ${RESULT[$N:cd_$label]:-} ]] || continue
+		RESULT[$N:read_$label]=$(calc "${RESULT[$N:cd_$label]} - $idle")
+		RESULT[$N:read_$label.spread]=${RESULT[$N:cd_$label.spread]}
+	done
+}
+
+# ------------------------------ one size ------------------------------------
+
+run_size()
+{
+	local why t0
+	N=$1
+	plan_mix "$N"
+	why=$(feasibility)
+	if [[ -n $why ]]; then
+		STOPPED="stopped before N=$N: $why"
+		return 1
+	fi
+	say "N=$N: building ($MIX_PAIRS pairs, $MIX_TW TIME_WAIT, $MIX_CW CLOSE_WAIT, $MIX_SR SYN_RECV, $MIX_LISTEN LISTEN)"
+	new_namespace
+	if ! start_population; then
+		STOPPED="stopped at N=$N: $POP_ERROR"
+		cleanup
+		return 1
+	fi
+	say "N=$N: built in $(fmt_s "$BUILD_S") s"
+	t0=$(date +%s.%N)
+	topup 2
+	census start
+	# A floor figure first, to size the daemon warm-up.
+	RESULT[$N:floor]=0
+	measure_tools
+	summarize
+	measure_daemons
+	topup 2
+	census end
+	summarize
+	RESULT[$N:build_s]=$BUILD_S
+	RESULT[$N:measure_s]=$(calc "$(date +%s.%N) - $t0")
+	stop_population
+	cleanup
+	DONE_SIZES+=("$N")
+	# The namespace's sockets are purged in the background; let them go.
+	sleep 5
+}
+
+# ------------------------------ report --------------------------------------
+
+label_n()
+{
+	awk -v n="$1" 'BEGIN {
+		if (n >= 1000000 && n % 1000000 == 0) print n / 1000000 "M"
+		else if (n >= 1000 && n % 1000 == 0) print n / 1000 "k"
+		else print n }'
+}
+
+machine_line()
+{
+	local cpu mem cd ssv
+	cpu=$(lscpu 2>/dev/null | awk -F: '/^Model name/ { sub(/^ +/, "", $2); print $2; exit }')
+	mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+	cd=$(collectd -h 2>&1 | grep -oE 'collectd [0-9]+(\.[0-9]+)*' | head -n 1)
+	ssv=$(ss -V 2>&1 | grep -oE 'iproute2-[^ ]+' | head -n 1)
+	echo "Machine: ${cpu:-unknown CPU}, $(nproc) cores, Linux $(uname -r), $mem RAM; $cd; ss $ssv; at start: load average $LOAD_START, $PROCS_START processes."
+}
+
+table_header()
+{
+	local n line="| $1 |" sep="|---|"
+	for n in "${DONE_SIZES[@]}"; do
+		line+=" $(label_n "$n") |"
+		sep+="---:|"
+		if [[ $2 == ratio ]]; then
+			line+=" x floor |"
+			sep+="---:|"
+		fi
+	done
+	echo "$line"
+	echo "$sep"
+}
+
+# cpu_row TEXT KEY [DAEMON]: absolute median and ratio to the floor, per
+# size; (!) where DAEMON had reads overrun its interval while measured.
+cpu_row()
+{
+	local n line="| $1 |" v mark sp
+	for n in "${DONE_SIZES[@]}"; do
+		v=${RESULT[$n:$2]:-}
+		mark=""
+		[[ -z ${3:-} || -z ${RESULT[$n:overrun_${3:-}]:-} ]] || mark=" (!)"
+		sp=${RESULT[$n:$2.spread]:-}
+		[[ -z $sp ]] || sp=" ±$sp%"
+		line+=" $(fmt_s "$v")$sp$mark | $(fmt_r "$v" "${RESULT[$n:floor]}") |"
+	done
+	echo "$line"
+}
+
+mem_row()
+{
+	local n line="| $1 |" v
+	for n in "${DONE_SIZES[@]}"; do
+		v=${RESULT[$n:$2]:-}
+		line+=" $(awk -v x="$v" 'BEGIN { if (x == "") print "-"; else printf "%.1f\n", x / 1024 }') |"
+	done
+	echo "$line"
+}
+
+census_row()
+{
+	local n=$1 s
+	local line
+	line="| $(label_n "$n") |"
+	for s in ESTABLISHED SYN_RECV FIN_WAIT2 TIME_WAIT CLOSE_WAIT LISTEN; do
+		line+=" ${CENSUS[$n:start:$s]:-?} |"
+	done
+	line+=" ${CENSUS[$n:start:TOTAL]:-?} / ${CENSUS[$n:end:TOTAL]:-?} |"
+	line+=" ${RESULT[$n:tw_min]:-?} - ${RESULT[$n:tw_max]:-?} |"
+	line+=" $(fmt_s "${RESULT[$n:build_s]}") | $(fmt_s "${RESULT[$n:measure_s]}") |"
+	echo "$line"
+}
+
+report()
+{
+	local n key opts count slowest
+	opts=$(printf '`%s`, ' "${TCPS_OPTIONS[@]}")
+	echo "# collectd-tcpstates benchmark"
+	echo
+	machine_line
+	echo
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), $BENCH_RUNS runs per figure (medians), collectd windows of $BENCH_WINDOW intervals."
+	echo "tcpstates options: ${opts%, }. tcpconns options: $(printf '`%s`, ' "${TCPCONNS_OPTIONS[@]}" | sed 's/, $//')."
+	echo "Source tree at the end of the run: $(git -C "$SRC_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$SRC_DIR" diff --quiet HEAD -- 2>/dev/null || echo ' with uncommitted changes'), plugin and tcps-count from $BUILD."
+	echo
+	if [[ ${#DONE_SIZES[@]} -eq 0 ]]; then
+		echo "No size completed. ${STOPPED:-}"
+		return
+	fi
+	echo "## Sockets in the namespace (as the floor dump counts them)"
+	echo
+	echo "| N | ESTABLISHED | SYN_RECV | FIN_WAIT2 | TIME_WAIT | CLOSE_WAIT | LISTEN | total, start / end | TIME_WAIT when measurements start | build s | measure s |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for n in "${DONE_SIZES[@]}"; do census_row "$n"; done
+	echo
+	echo "## CPU seconds per read, and the ratio to the floor of the same run"
+	echo
+	echo "Medians; ± is half the range of the runs, in % of the median."
+	echo
+	table_header "what" ratio
+	cpu_row "floor: one legacy TCPDIAG_GETSOCK dump, both families, count only" floor
+	cpu_row "two v2 dumps (AF_INET, then AF_INET6), count only" floor2
+	cpu_row "our core, full read cycle (tcps-count, reads 2..R)" ours
+	cpu_row "collectd + tcpstates, per read (idle collectd subtracted)" read_tcpstates tcpstates
+	cpu_row "collectd + tcpconns, per read (idle collectd subtracted)" read_tcpconns tcpconns
+	cpu_row "\`ss -tan\`, whole run" ss
+	cpu_row "\`ss -tanp state close-wait\`, whole run" ssp
+	[[ -z $LEAK_COLD_CMD ]] || cpu_row "leak finder, cold (first interval, whole run)" leak_cold
+	[[ -z $LEAK_STEADY_CMD ]] || cpu_row "leak finder, steady state, per read" leak_steady
+	echo
+	if [[ -n $LEAK_COLD_CMD || -n $LEAK_STEADY_CMD ]]; then
+		echo "Leak finder against \`ss -tanp state close-wait\`:"
+		echo
+		for n in "${DONE_SIZES[@]}"; do
+			echo "- $(label_n "$n"): cold $(fmt_r "${RESULT[$n:leak_cold]:-}" "${RESULT[$n:ssp]}"), steady $(fmt_r "${RESULT[$n:leak_steady]:-}" "${RESULT[$n:ssp]}")"
+		done
+		echo
+	fi
+	echo "## Peak resident memory, MiB"
+	echo
+	table_header "what" plain
+	mem_row "collectd, no read plugin (VmHWM)" cd_idle.hwm
+	mem_row "collectd + tcpstates (VmHWM)" cd_tcpstates.hwm
+	mem_row "collectd + tcpconns (VmHWM)" cd_tcpconns.hwm
+	for n in "${DONE_SIZES[@]}"; do
+		RESULT[$n:hwm_delta]=$(calc "${RESULT[$n:cd_tcpstates.hwm]:-0} - ${RESULT[$n:cd_idle.hwm]:-0}")
+	done
+	mem_row "tcpstates' share (with - without)" hwm_delta
+	mem_row "\`ss -tan\` (max RSS)" ss.rss
+	mem_row "\`ss -tanp state close-wait\` (max RSS)" ssp.rss
+	echo
+	echo "## How"
+	echo
+	echo "- Sockets: \`tests/bench/populate.c\` in a private namespace on loopback: ESTABLISHED pairs, a quarter TIME_WAIT (client side, from 4096 source addresses 127.1.x.y, topped up before every measurement since they last 60 s), CLOSE_WAIT held by a process named \`$LEAK_NAME\` (with their half-closed peers, in FIN_WAIT2), SYN_RECV requests on deferred-accept listeners (their clients ESTABLISHED), extra listeners; a fourth of each on ::1. Listeners on ports 1024-9999, clients in the ephemeral range 10000-65535. Holders keep at most 18000 descriptors each."
+	echo "- TIME_WAIT: before every measurement the populator asks the kernel how long each TIME_WAIT has left, destroys (SOCK_DESTROY, as \`ss -K\` does) those that would expire before the measurement ends and makes them anew, so none expires during it; the column above gives the range every measurement started with, as the kernel counted them. collectd is stopped (SIGSTOP) while that happens, because making a TIME_WAIT passes its server end through CLOSE_WAIT for a moment, then continued and given two intervals to catch up before its window starts.
+- CPU is user + system time from the kernel's accounting: \`getrusage(RUSAGE_CHILDREN)\` of one run (\`tests/bench/cputime.c run\`), or the daemon's process CPU clock over a window (\`cputime watch\`; the same clock /proc/PID/stat reports in ticks)."
+	echo "- Floor, v2 dumps and our core: (CPU of a run with R reads - CPU of a run with 1 read) / (R - 1), R = $(for n in "${DONE_SIZES[@]}"; do printf '%s (%s), ' "$(reads_for "$n")" "$(label_n "$n")"; done | sed 's/, $//'); this leaves out process start and the first read. \`ss\`: whole runs, output to /dev/null."
+	echo "- collectd: \`collectd -f\`, values dropped by a PostCache chain (no writer); Interval $(for n in "${DONE_SIZES[@]}"; do printf '%s s (%s), ' "${RESULT[$n:interval]}" "$(label_n "$n")"; done | sed 's/, $//'), so that a read fits its interval; after a warm-up, $BENCH_RUNS windows of $BENCH_WINDOW intervals; per read = (CPU per window minus the idle daemon's CPU over the same time, same config without a read plugin) / $BENCH_WINDOW."
+	echo "- The established hash is shared by every namespace: sockets elsewhere on the host are walked by every dump too (but not counted). \`ss -p\` reads the descriptors of every process on the host (here also the populator's holders, one per socket with a descriptor), so other work on the machine shows in its figures."
+	for key in "${!RESULT[@]}"; do
+		[[ $key == *:overrun_* && -n ${RESULT[$key]} ]] || continue
+		read -r count slowest <<<"${RESULT[$key]}"
+		echo "- (!) N=${key%%:*} ${key#*:overrun_}: $count reads in the measured windows took longer than the interval (slowest ${slowest} s); collectd then starts the next read late, so this figure understates CPU per read."
+	done
+	for key in "${!NOTES[@]}"; do
+		echo "- collectd log, N=${key%%:*} ${key#*:}: ${NOTES[$key]}"
+	done
+	[[ -z ${STOPPED:-} ]] || echo "- ${STOPPED}."
+	echo
+	echo "Rerun: \`make bench\` (root), or \`BENCH_SIZES=\"10000 100000\" BENCH_RUNS=5 make bench\`."
+}
+
+# ------------------------------ main ----------------------------------------
+
+check_prerequisites
+build_helpers
+rm -rf "$WORK"
+mkdir -p "$WORK"
+: >"$OUT/samples.txt"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+PROCS_START=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)
+DONE_SIZES=()
+STOPPED=""
+for size in $BENCH_SIZES; do
+	elapsed=$(($(date +%s) - T_START))
+	if ((elapsed > BENCH_MAX_SECONDS)); then
+		STOPPED="stopped before N=$size: BENCH_MAX_SECONDS ($BENCH_MAX_SECONDS) used up after ${elapsed} s"
+		break
+	fi
+	run_size "$size" || break
+done
+[[ -z $STOPPED ]] || say "$STOPPED"
+report | tee "$OUT/report.md"
