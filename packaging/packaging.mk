@@ -4,7 +4,7 @@
 #   make rpm             build/rpm/RPMS/ARCH/collectd-tcpstates-VERSION-1.ARCH.rpm
 #   make packages-check  tests/test-packages.sh (root: installs and removes)
 # Included from the top-level Makefile; the build tools are installed
-# with apt-get when missing (packaging/deps.sh).
+# with apt-get when missing (tests/tools/deps.sh deb|rpm).
 
 PKG_NAME := collectd-tcpstates
 PKG_OUT := build
@@ -28,9 +28,9 @@ LINTIAN_FLAGS ?= --fail-on error,warning --display-info --pedantic
 .PHONY: deb rpm packages-check deps-deb deps-rpm pkg-version
 
 deps-deb:
-	$(Q)packaging/deps.sh deb
+	$(Q)tests/tools/deps.sh deb
 deps-rpm:
-	$(Q)packaging/deps.sh rpm
+	$(Q)tests/tools/deps.sh rpm
 
 pkg-version:
 	$(Q)test -n "$(PKG_VERSION)" && test "$(PKG_VERSION)" = "$(RPM_VERSION)" \

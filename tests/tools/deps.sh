@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs the Debian packages a make target needs, only those missing.
-# Usage: deps.sh build|check|run|downstream|graph
+# Usage: deps.sh build|check|run|downstream|graph|deb|rpm
 set -euo pipefail
 
 build=(gcc make pkg-config libmnl-dev collectd-core collectd-dev)
@@ -12,6 +12,10 @@ downstream=("${check[@]}" graphite-carbon python3-whisper influxdb
 	influxdb-client)
 # tests/tools/leak-graph.sh: collectd's rrdtool plugin and rrdtool graph.
 graph=("${build[@]}" iproute2 librrd8 rrdtool)
+# make deb / make rpm (packaging/packaging.mk): the package builds run the
+# unit tests, so Check comes too.
+deb=("${build[@]}" check libsubunit-dev dpkg-dev debhelper fakeroot lintian)
+rpm=("${build[@]}" check libsubunit-dev rpm)
 
 case "${1:-}" in
 build) wanted=("${build[@]}") ;;
@@ -19,8 +23,10 @@ check) wanted=("${check[@]}") ;;
 run) wanted=("${run[@]}") ;;
 downstream) wanted=("${downstream[@]}") ;;
 graph) wanted=("${graph[@]}") ;;
+deb) wanted=("${deb[@]}") ;;
+rpm) wanted=("${rpm[@]}") ;;
 *)
-	echo "usage: $0 build|check|run|downstream|graph" >&2
+	echo "usage: $0 build|check|run|downstream|graph|deb|rpm" >&2
 	exit 2
 	;;
 esac
