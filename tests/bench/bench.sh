@@ -39,8 +39,10 @@ TCPCONNS_OPTIONS=(
 #         process), e.g. '@BUILD@/tcps-count -q -n 1 -o "LeakFinder true"'
 #   steady: per-read CPU of reads 2..R, e.g.
 #         '@BUILD@/tcps-count -q -n @READS@ -o "LeakFinder true"'
-LEAK_COLD_CMD=${LEAK_COLD_CMD:-}
-LEAK_STEADY_CMD=${LEAK_STEADY_CMD:-}
+# Both are whole read cycles (the dump included, as in ss -tanp), with no
+# scan budget so that the first read finds every owner.
+LEAK_COLD_CMD=${LEAK_COLD_CMD-'@BUILD@/tcps-count -q -n 1 -o "ProcessScanBudget 0"'}
+LEAK_STEADY_CMD=${LEAK_STEADY_CMD-'@BUILD@/tcps-count -q -n @READS@ -o "ProcessScanBudget 0"'}
 LEAK_NAME=leaky-app
 # ---------------------------------------------------------------------------
 
@@ -711,8 +713,8 @@ report()
 	cpu_row "collectd + tcpconns, per read (idle collectd subtracted)" read_tcpconns tcpconns
 	cpu_row "\`ss -tan\`, whole run" ss
 	cpu_row "\`ss -tanp state close-wait\`, whole run" ssp
-	[[ -z $LEAK_COLD_CMD ]] || cpu_row "leak finder, cold (first interval, whole run)" leak_cold
-	[[ -z $LEAK_STEADY_CMD ]] || cpu_row "leak finder, steady state, per read" leak_steady
+	[[ -z $LEAK_COLD_CMD ]] || cpu_row "read with the leak finder, cold (first interval, whole run, dump included)" leak_cold
+	[[ -z $LEAK_STEADY_CMD ]] || cpu_row "read with the leak finder, steady state, per read (dump included)" leak_steady
 	echo
 	if [[ -n $LEAK_COLD_CMD || -n $LEAK_STEADY_CMD ]]; then
 		echo "Leak finder against \`ss -tanp state close-wait\`:"
