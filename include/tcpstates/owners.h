@@ -33,7 +33,7 @@ struct tcps_owner_proc {
  * same start time); one socket in this many is still confirmed with a
  * readlink each interval, so a socket handed to another process is
  * found again within that many intervals. */
-#define TCPS_OWNERS_VERIFY_EVERY 8
+#define TCPS_OWNERS_VERIFY_EVERY 32
 
 /* What one resolve did, for logs and the benchmark. */
 struct tcps_owner_stats {
