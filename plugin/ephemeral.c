@@ -416,9 +416,9 @@ static uint32_t key_hash(const struct dest_key *key)
 /* The slot holding key, or the empty slot where it would go. The load
  * limit guarantees an empty slot, so the probe ends. */
 static struct dest_slot *table_probe(const struct dest_table *t,
-				     const struct dest_key *key)
+				     const struct dest_key *key, uint32_t hash)
 {
-	uint32_t i = key_hash(key) & t->mask;
+	uint32_t i = hash & t->mask;
 
 	for (;;) {
 		struct dest_slot *slot = &t->slots[i];
@@ -433,16 +433,16 @@ static struct dest_slot *table_probe(const struct dest_table *t,
 static struct dest_slot *table_find(const struct dest_table *t,
 				    const struct dest_key *key)
 {
-	struct dest_slot *slot = table_probe(t, key);
+	struct dest_slot *slot = table_probe(t, key, key_hash(key));
 
 	return slot->generation == t->generation ? slot : NULL;
 }
 
 /* The key's slot, inserted if new; NULL when the table is full. */
 static struct dest_slot *table_get(struct dest_table *t,
-				   const struct dest_key *key)
+				   const struct dest_key *key, uint32_t hash)
 {
-	struct dest_slot *slot = table_probe(t, key);
+	struct dest_slot *slot = table_probe(t, key, hash);
 
 	if (slot->generation == t->generation)
 		return slot;
@@ -458,6 +458,13 @@ static struct dest_slot *table_get(struct dest_table *t,
 
 /* ---- the observer ---- */
 
+#define PENDING_DEPTH 8
+
+struct pending_key {
+	struct dest_key key;
+	uint32_t hash;
+};
+
 struct tcps_ephemeral {
 	double warning_percent;
 	struct tcps_sysctls sys;
@@ -466,6 +473,11 @@ struct tcps_ephemeral {
 	 * there is no level this interval (no sysctls, empty range). */
 	uint32_t warn_count;
 	struct dest_table table;
+	/* Keys hashed and their slots prefetched, counted PENDING_DEPTH
+	 * sockets later: on a large table each lookup is a cache miss, and
+	 * the dump's order gives no locality to wait for. */
+	struct pending_key pending[PENDING_DEPTH];
+	uint32_t pending_head, pending_num;
 	const struct dest_slot *busiest;
 	uint32_t *over; /* slots that reached warn_count, limit entries */
 	uint32_t over_num;
@@ -564,6 +576,8 @@ static void reset_interval(struct tcps_ephemeral *e)
 	uint64_t ignored = 0;
 
 	table_reset(&e->table);
+	e->pending_head = 0;
+	e->pending_num = 0;
 	drain_timewait(e, NULL, &ignored, &ignored);
 	e->busiest = NULL;
 	e->over_num = 0;
@@ -627,13 +641,10 @@ static void make_key(const struct tcps_record *rec, struct dest_key *key)
 }
 
 static void count_destination(struct tcps_ephemeral *e,
-			      const struct tcps_record *rec)
+			      const struct pending_key *p)
 {
-	struct dest_key key;
-	struct dest_slot *slot;
+	struct dest_slot *slot = table_get(&e->table, &p->key, p->hash);
 
-	make_key(rec, &key);
-	slot = table_get(&e->table, &key);
 	if (!slot) {
 		e->dest_overflow++;
 		return;
@@ -647,6 +658,34 @@ static void count_destination(struct tcps_ephemeral *e,
 	if (e->warn_count && slot->count == e->warn_count &&
 	    e->over_num < e->table.limit)
 		e->over[e->over_num++] = (uint32_t)(slot - e->table.slots);
+}
+
+/* Counts the oldest pending key when the queue is full, then queues
+ * this socket's key with its slot prefetched. */
+static void queue_destination(struct tcps_ephemeral *e,
+			      const struct tcps_record *rec)
+{
+	struct pending_key *p;
+
+	if (e->pending_num == PENDING_DEPTH) {
+		count_destination(e, &e->pending[e->pending_head]);
+		e->pending_head = (e->pending_head + 1) % PENDING_DEPTH;
+		e->pending_num--;
+	}
+	p = &e->pending[(e->pending_head + e->pending_num) % PENDING_DEPTH];
+	make_key(rec, &p->key);
+	p->hash = key_hash(&p->key);
+	__builtin_prefetch(&e->table.slots[p->hash & e->table.mask], 1);
+	e->pending_num++;
+}
+
+static void flush_destinations(struct tcps_ephemeral *e)
+{
+	while (e->pending_num > 0) {
+		count_destination(e, &e->pending[e->pending_head]);
+		e->pending_head = (e->pending_head + 1) % PENDING_DEPTH;
+		e->pending_num--;
+	}
 }
 
 void tcps_ephemeral_observe(struct tcps_ephemeral *e,
@@ -665,7 +704,7 @@ void tcps_ephemeral_observe(struct tcps_ephemeral *e,
 	    !tcps_port_is_ephemeral(&e->sys, rec->local_port))
 		return;
 	e->in_use++;
-	count_destination(e, rec);
+	queue_destination(e, rec);
 }
 
 /* ---- values ---- */
@@ -870,6 +909,7 @@ void tcps_ephemeral_end(struct tcps_ephemeral *e,
 {
 	uint64_t server = 0, client = 0;
 
+	flush_destinations(e);
 	drain_timewait(e, listening, &server, &client);
 	emit_ephemeral(e, sink);
 	emit_timewait(e, listening != NULL, server, client, sink);
