@@ -12,6 +12,7 @@
 #include <linux/sock_diag.h>
 
 #include "tcpstates/diag.h"
+#include "tcpstates/privs.h"
 
 /* Large enough that a burst of dump batches never overruns the socket. */
 #define RCVBUF_BYTES (1 << 20)
@@ -42,6 +43,29 @@ static void set_socket_options(int fd)
 			 sizeof(timeout));
 }
 
+/* The socket, made while CAP_NET_ADMIN is set aside (see privs.h); NULL
+ * and *ret_err on failure. A thread that cannot change its capabilities
+ * still gets a socket, one that is sent the marks. */
+static struct mnl_socket *open_without_net_admin(int *ret_err)
+{
+	struct tcps_net_admin saved;
+	struct mnl_socket *nl;
+	int err, drop_err = tcps_net_admin_drop(&saved);
+
+	nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	err = nl ? 0 : -errno;
+	if (drop_err == 0 && tcps_net_admin_restore(&saved) < 0) {
+		/* Never leave collectd's read thread weaker than we found
+		 * it without saying so: fail, and the caller logs. */
+		err = -EPERM;
+		if (nl)
+			mnl_socket_close(nl);
+		nl = NULL;
+	}
+	*ret_err = err;
+	return nl;
+}
+
 int tcps_diag_open(struct tcps_diag **ret)
 {
 	struct tcps_diag *diag;
@@ -50,9 +74,11 @@ int tcps_diag_open(struct tcps_diag **ret)
 	diag = calloc(1, sizeof(*diag));
 	if (!diag)
 		return -ENOMEM;
-	diag->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
-	if (!diag->nl)
-		goto fail;
+	diag->nl = open_without_net_admin(&err);
+	if (!diag->nl) {
+		tcps_diag_close(diag);
+		return err;
+	}
 	if (mnl_socket_bind(diag->nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
 	set_socket_options(mnl_socket_get_fd(diag->nl));
@@ -109,7 +135,10 @@ static int send_request(struct tcps_diag *diag, enum tcps_dump_family family,
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = ++diag->seq;
 	put_request(nlh, family, state_mask);
-	if (mnl_socket_sendto(diag->nl, nlh, nlh->nlmsg_len) < 0)
+	/* send(), not sendto() with the kernel's address: a request that
+	 * names its destination is judged by the thread's capabilities
+	 * alone, one without by the socket's too (see privs.h). */
+	if (send(mnl_socket_get_fd(diag->nl), nlh, nlh->nlmsg_len, 0) < 0)
 		return -errno;
 	return 0;
 }
@@ -225,6 +254,7 @@ int tcps_diag_dump(struct tcps_diag *diag, enum tcps_dump_family family,
 		if (received == 0)
 			return -ENODATA;
 		stats->recv_calls++;
+		stats->bytes += (uint64_t)received;
 		ret = tcps_diag_parse(diag->buf, (size_t)received, diag->seq,
 				      diag->portid, fn, data, stats);
 	} while (ret > 0);

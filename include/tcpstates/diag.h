@@ -23,6 +23,7 @@ struct tcps_dump_stats {
 	uint64_t records;   /* records handed to the callback */
 	uint64_t malformed; /* messages skipped as malformed */
 	uint64_t recv_calls;
+	uint64_t bytes; /* received from the kernel */
 };
 
 typedef void (*tcps_record_fn)(const struct tcps_record *rec, void *data);
