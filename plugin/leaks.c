@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -642,9 +643,19 @@ static void check_alarms(struct tcps_leaks *l, uint64_t now_ms,
 			clear_alarm(l, i, sink);
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int tcps_leaks_end(struct tcps_leaks *l, uint64_t now_ms,
 		   const struct tcps_sink *sink)
 {
+	uint64_t cpu_start = thread_cpu_ns();
 	bool owners_known = false;
 	int err = 0;
 
@@ -666,5 +677,6 @@ int tcps_leaks_end(struct tcps_leaks *l, uint64_t now_ms,
 	rank_groups(l);
 	emit_all(l, now_ms, sink);
 	check_alarms(l, now_ms, sink);
+	l->stats.end_cpu_ns = thread_cpu_ns() - cpu_start;
 	return err == -ENOMEM ? err : 0;
 }

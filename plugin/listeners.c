@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* qsort_r: the ranking needs the per-port table */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct tcps_listeners {
 	struct tcps_port_set listening;
 	struct tcps_port_set full;   /* full in this interval */
 	struct tcps_port_set warned; /* WARNING sent, OKAY not yet */
+	struct tcps_port_set listed; /* ports listed one by one last time */
 };
 
 int tcps_listeners_new(const struct tcps_listeners_config *cfg,
@@ -142,16 +144,24 @@ static int rank_cmp(const void *a, const void *b, void *data)
 	return pa < pb ? -1 : (pa > pb);
 }
 
-/* Moves the listening ports to the front of the touched list, ranked.
- * Returns how many there are. */
-static uint32_t rank_listening(struct tcps_listeners *l)
+/* A listener with connections waiting for accept() or handshakes in
+ * progress; an idle one is only counted. */
+static bool is_busy(const struct port_stat *st)
+{
+	return st->queue > 0 || st->syn_recv > 0;
+}
+
+/* Moves the busy listening ports to the front of the touched list,
+ * ranked. Returns how many there are. */
+static uint32_t rank_busy(struct tcps_listeners *l)
 {
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < l->touched_num; i++) {
 		uint16_t port = l->touched[i];
 
-		if (tcps_port_set_has(&l->listening, port))
+		if (tcps_port_set_has(&l->listening, port) &&
+		    is_busy(&l->stats[port]))
 			l->touched[n++] = port;
 	}
 	qsort_r(l->touched, n, sizeof(*l->touched), rank_cmp, l->stats);
@@ -171,11 +181,18 @@ static void emit(const struct tcps_sink *sink, const char *plugin_instance,
 	sink->value(sink->data, &value);
 }
 
+/* The port's values of this interval; zeros for a port that no longer
+ * listens (its entry is from an older interval, or it has SYN_RECV
+ * only). */
 static void emit_port(const struct tcps_listeners *l, uint16_t port,
 		      const struct tcps_sink *sink)
 {
+	static const struct port_stat gone;
 	const struct port_stat *st = &l->stats[port];
 	char instance[32];
+
+	if (st->gen != l->gen || !tcps_port_set_has(&l->listening, port))
+		st = &gone;
 
 	snprintf(instance, sizeof(instance), "listen-%u", (unsigned int)port);
 	emit(sink, instance, "queue_length", "accept_queue", (double)st->queue);
@@ -248,16 +265,42 @@ static void notify_changes(struct tcps_listeners *l,
 	}
 }
 
+/* Ports listed last time and not now are sent once more, with what they
+ * hold now (zeros once idle or gone), so that no graph stays up on a
+ * stale value; then they are left out. */
+static void emit_dropped(struct tcps_listeners *l,
+			 const struct tcps_port_set *now,
+			 const struct tcps_sink *sink)
+{
+	for (uint32_t w = 0; w < WORDS; w++) {
+		uint64_t dropped = l->listed.bits[w] & ~now->bits[w];
+
+		while (dropped) {
+			int bit = __builtin_ctzll(dropped);
+
+			dropped &= dropped - 1;
+			emit_port(l, (uint16_t)(w * 64 + (uint32_t)bit), sink);
+		}
+	}
+	l->listed = *now;
+}
+
 void tcps_listeners_end(struct tcps_listeners *l, const struct tcps_sink *sink)
 {
-	uint32_t listening = rank_listening(l);
-	uint32_t shown = listening < l->top_n ? listening : l->top_n;
+	uint32_t busy = rank_busy(l);
+	uint32_t shown = busy < l->top_n ? busy : l->top_n;
+	struct tcps_port_set now;
 
-	for (uint32_t i = 0; i < shown; i++)
+	tcps_port_set_clear(&now);
+	for (uint32_t i = 0; i < shown; i++) {
 		emit_port(l, l->touched[i], sink);
+		tcps_port_set_add(&now, l->touched[i]);
+	}
+	emit_dropped(l, &now, sink);
 	emit(sink, "listen", "count", "full_queues",
 	     (double)count_ports(&l->full));
-	emit(sink, "listen", "count", "listening_ports", (double)listening);
+	emit(sink, "listen", "count", "listening_ports",
+	     (double)count_ports(&l->listening));
 	notify_changes(l, sink);
 }
 

@@ -273,6 +273,16 @@ START_TEST(okay_when_port_stops_listening)
 	ck_assert_int_eq(got.n[0].severity, TCPS_SEVERITY_OKAY);
 	ck_assert_str_eq(got.n[0].message,
 			 "listener on port 443: no longer listening");
+	/* Listed last time: sent once more, with zeros, then left out. */
+	ck_assert_int_eq(got.values, 3 + 2);
+	ck_assert_double_eq(
+		value_of("listen-443", "queue_length", "accept_queue"), 0);
+	ck_assert_double_eq(value_of("listen-443", "queue_length", "backlog"),
+			    0);
+	ck_assert_double_eq(
+		value_of("listen-443", "tcp_connections", "SYN_RECV"), 0);
+	tcps_listeners_begin(l);
+	end(l);
 	ck_assert_int_eq(got.values, 2);
 
 	/* Full again later: a new WARNING. */
@@ -477,6 +487,84 @@ START_TEST(every_port_listening_and_full)
 }
 END_TEST
 
+START_TEST(idle_listeners_are_not_listed)
+{
+	struct tcps_listeners *l = make(10);
+
+	tcps_listeners_begin(l);
+	observe(l, TCPS_LISTEN, 22, 0, 128);
+	observe(l, TCPS_LISTEN, 80, 0, 4096);
+	observe(l, TCPS_LISTEN, 443, 0, 4096);
+	observe(l, TCPS_SYN_RECV, 443, 0, 0); /* a handshake: busy */
+	end(l);
+	ck_assert_int_eq(got.values, 3 + 2);
+	ck_assert_double_eq(
+		value_of("listen-443", "tcp_connections", "SYN_RECV"), 1);
+	ck_assert_double_eq(value_of("listen-443", "queue_length", "backlog"),
+			    4096);
+	ck_assert_double_eq(value_of("listen", "count", "listening_ports"), 3);
+	tcps_listeners_free(l);
+}
+END_TEST
+
+START_TEST(quiet_port_sent_once_with_zeros)
+{
+	struct tcps_listeners *l = make(10);
+
+	tcps_listeners_begin(l);
+	observe(l, TCPS_LISTEN, 8080, 7, 128);
+	end(l);
+	ck_assert_double_eq(
+		value_of("listen-8080", "queue_length", "accept_queue"), 7);
+
+	/* Drained: its values once more (queue 0, the backlog it has)... */
+	tcps_listeners_begin(l);
+	observe(l, TCPS_LISTEN, 8080, 0, 128);
+	end(l);
+	ck_assert_int_eq(got.values, 3 + 2);
+	ck_assert_double_eq(
+		value_of("listen-8080", "queue_length", "accept_queue"), 0);
+	ck_assert_double_eq(value_of("listen-8080", "queue_length", "backlog"),
+			    128);
+
+	/* ...then only the totals while it stays idle. */
+	tcps_listeners_begin(l);
+	observe(l, TCPS_LISTEN, 8080, 0, 128);
+	end(l);
+	ck_assert_int_eq(got.values, 2);
+	tcps_listeners_free(l);
+}
+END_TEST
+
+START_TEST(port_pushed_out_of_the_top_sent_once)
+{
+	struct tcps_listeners *l = make(1);
+
+	tcps_listeners_begin(l);
+	observe(l, TCPS_LISTEN, 1000, 1, 10);
+	end(l);
+	ck_assert_int_eq(got.values, 3 + 2);
+
+	/* A fuller port takes the only place: 1000 gets its true values one
+	 * last time. */
+	tcps_listeners_begin(l);
+	observe(l, TCPS_LISTEN, 1000, 1, 10);
+	observe(l, TCPS_LISTEN, 2000, 9, 10);
+	end(l);
+	ck_assert_int_eq(got.values, 3 + 3 + 2);
+	ck_assert_str_eq(got.v[0].plugin_instance, "listen-2000");
+	ck_assert_double_eq(
+		value_of("listen-1000", "queue_length", "accept_queue"), 1);
+
+	tcps_listeners_begin(l);
+	observe(l, TCPS_LISTEN, 1000, 1, 10);
+	observe(l, TCPS_LISTEN, 2000, 9, 10);
+	end(l);
+	ck_assert_int_eq(got.values, 3 + 2);
+	tcps_listeners_free(l);
+}
+END_TEST
+
 Suite *listeners_suite(void)
 {
 	Suite *s = suite_create("listeners");
@@ -491,6 +579,9 @@ Suite *listeners_suite(void)
 	tcase_add_test(values, listening_set);
 	tcase_add_test(values, counts_start_afresh_each_interval);
 	tcase_add_test(values, unknown_states_ignored);
+	tcase_add_test(values, idle_listeners_are_not_listed);
+	tcase_add_test(values, quiet_port_sent_once_with_zeros);
+	tcase_add_test(values, port_pushed_out_of_the_top_sent_once);
 	tcase_add_test(notifs, full_port_warns_once_then_okay);
 	tcase_add_test(notifs, okay_when_port_stops_listening);
 	tcase_add_test(notifs, full_when_any_socket_is_full);
