@@ -6,9 +6,11 @@
 #
 # Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_RUNS (5),
 # BENCH_TCPS_OPTIONS (more tcpstates options, "Key value;Key value"),
-# BENCH_WINDOW (5: collectd intervals per measured window), BENCH_INTERVAL
-# (collectd's Interval; by default 1 s, or more where a read would not fit
-# comfortably: at least 4 times the floor's CPU per dump), BENCH_MAX_SECONDS
+# BENCH_WINDOW (5: the fewest collectd intervals per measured window),
+# BENCH_WINDOW_SECONDS (10: the shortest window; at small N a window holds
+# many reads, so that it is not a few milliseconds of CPU), BENCH_INTERVAL
+# (collectd's Interval; by default 4 times the floor's CPU per dump, in
+# steps of 0.05 s, at least 0.05 s), BENCH_MAX_SECONDS
 # (3600: no new size is started after that), BUILD (build). Output: a
 # Markdown report on stdout and in $BUILD/bench/report.md; every sample in
 # $BUILD/bench/samples.txt; logs in $BUILD/bench/work/.
@@ -49,6 +51,7 @@ LEAK_NAME=leaky-app
 BENCH_SIZES=${BENCH_SIZES:-"10000 100000 1000000"}
 BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_WINDOW=${BENCH_WINDOW:-5}
+BENCH_WINDOW_SECONDS=${BENCH_WINDOW_SECONDS:-10}
 BENCH_INTERVAL=${BENCH_INTERVAL:-}
 BENCH_MAX_SECONDS=${BENCH_MAX_SECONDS:-3600}
 BENCH_BUILD_TIMEOUT=${BENCH_BUILD_TIMEOUT:-600}
@@ -122,6 +125,7 @@ check_prerequisites()
 		die "build $BUILD/tcps-count and $BUILD/tcpstates.so first (make all tools)"
 	command -v collectd >/dev/null || die "collectd not installed"
 	command -v ss >/dev/null || die "ss not installed"
+	command -v setpriv >/dev/null || die "setpriv (util-linux) not installed"
 	[[ -f /usr/lib/collectd/tcpconns.so ]] || die "tcpconns.so missing"
 }
 
@@ -359,7 +363,7 @@ reads_for()
 {
 	local r=$((2000000 / $1))
 	((r < 3)) && r=3
-	((r > 21)) && r=21
+	((r > 200)) && r=200
 	echo "$r"
 }
 
@@ -381,6 +385,8 @@ measure_tools()
 	for run in $(seq "$BENCH_RUNS"); do
 		say "N=$N run $run/$BENCH_RUNS"
 		per_read floor "$reads" "$OUT/floor" -n @READS@
+		per_read floor_nocap "$reads" setpriv --bounding-set=-net_admin \
+			"$OUT/floor" -n @READS@
 		per_read floor2 "$reads" "$OUT/floor" -2 -n @READS@
 		per_read ours "$reads" "$BUILD/tcps-count" -q -n @READS@ \
 			"${TCPS_ARGS[@]}"
@@ -447,17 +453,31 @@ daemon_interval()
 		return
 	fi
 	awk -v f="${RESULT[$N:floor]:-0}" 'BEGIN {
-		i = int(f * 4 + 0.999); print (i < 1 ? 1 : i) }'
+		i = int(f * 4 * 20 + 0.999) / 20; print (i < 0.05 ? 0.05 : i) }'
 }
 
-# measure_daemon NAME: CPU per window of BENCH_WINDOW intervals, from the
+# Reads per collectd window: BENCH_WINDOW, or more to fill
+# BENCH_WINDOW_SECONDS.
+window_reads()
+{
+	awk -v i="$INTERVAL" -v w="$BENCH_WINDOW" -v s="$BENCH_WINDOW_SECONDS" \
+		'BEGIN { r = int(s / i + 0.999); print (r < w ? w : r) }'
+}
+
+# ceil X: the smallest whole number not below X.
+ceil()
+{
+	awk -v x="$1" 'BEGIN { c = int(x); if (c < x) c++; print c }'
+}
+
+# measure_daemon NAME: CPU per window of WINDOW_READS intervals, from the
 # daemon's process CPU clock; a window of whole intervals holds whole reads
 # whatever its phase. Then its VmHWM, and reads that overran the interval.
 measure_daemon()
 {
 	local name=$1 dir cpu w warm window windows=""
 	dir=$(daemon_conf "$name")
-	window=$((BENCH_WINDOW * INTERVAL))
+	window=$(calc "$WINDOW_READS * $INTERVAL")
 	# ip execs collectd, so $! is the daemon itself.
 	ip netns exec "$NS" collectd -f -C "$dir/collectd.conf" \
 		2>"$dir/stderr" &
@@ -474,14 +494,14 @@ measure_daemon()
 		# waking it catches up with at most two reads back to back,
 		# then reads on its schedule again.
 		kill -STOP "$DAEMON_PID"
-		topup "$((window + 3 * INTERVAL))"
+		topup "$(ceil "$window + 3 * $INTERVAL")"
 		kill -CONT "$DAEMON_PID"
-		sleep "$((2 * INTERVAL))"
+		sleep "$(calc "2 * $INTERVAL")"
 		windows+="$(date '+%Y-%m-%d %H:%M:%S')|"
 		cpu=$("$OUT/cputime" watch "$DAEMON_PID" "$window") ||
 			die "collectd ($name) vanished"
 		windows+="$(date '+%Y-%m-%d %H:%M:%S');"
-		add_sample "cd_$name" "$(calc "$cpu / $BENCH_WINDOW")"
+		add_sample "cd_$name" "$(calc "$cpu / $WINDOW_READS")"
 	done
 	add_sample "cd_$name.hwm" \
 		"$(awk '/^VmHWM/ { print $2 }' "/proc/$DAEMON_PID/status")"
@@ -540,7 +560,9 @@ measure_daemons()
 {
 	local name
 	INTERVAL=$(daemon_interval)
+	WINDOW_READS=$(window_reads)
 	RESULT[$N:interval]=$INTERVAL
+	RESULT[$N:window_reads]=$WINDOW_READS
 	for name in idle tcpstates tcpconns; do
 		say "N=$N collectd $name"
 		measure_daemon "$name"
@@ -687,7 +709,7 @@ report()
 	echo
 	machine_line
 	echo
-	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), $BENCH_RUNS runs per figure (medians), collectd windows of $BENCH_WINDOW intervals."
+	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), $BENCH_RUNS runs per figure (medians), collectd windows of at least $BENCH_WINDOW intervals and $BENCH_WINDOW_SECONDS s."
 	echo "tcpstates options: ${opts%, }. tcpconns options: $(printf '`%s`, ' "${TCPCONNS_OPTIONS[@]}" | sed 's/, $//')."
 	echo "Source tree at the end of the run: $(git -C "$SRC_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$SRC_DIR" diff --quiet HEAD -- 2>/dev/null || echo ' with uncommitted changes'), plugin and tcps-count from $BUILD."
 	echo
@@ -707,6 +729,7 @@ report()
 	echo
 	table_header "what" ratio
 	cpu_row "floor: one legacy TCPDIAG_GETSOCK dump, both families, count only" floor
+	cpu_row "the floor without CAP_NET_ADMIN (no INET_DIAG_MARK per socket)" floor_nocap
 	cpu_row "two v2 dumps (AF_INET, then AF_INET6), count only" floor2
 	cpu_row "our core, full read cycle (tcps-count, reads 2..R)" ours
 	cpu_row "collectd + tcpstates, per read (idle collectd subtracted)" read_tcpstates tcpstates
@@ -743,7 +766,7 @@ report()
 	echo "- TIME_WAIT: before every measurement the populator asks the kernel how long each TIME_WAIT has left, destroys (SOCK_DESTROY, as \`ss -K\` does) those that would expire before the measurement ends and makes them anew, so none expires during it; the column above gives the range every measurement started with, as the kernel counted them. collectd is stopped (SIGSTOP) while that happens, because making a TIME_WAIT passes its server end through CLOSE_WAIT for a moment, then continued and given two intervals to catch up before its window starts.
 - CPU is user + system time from the kernel's accounting: \`getrusage(RUSAGE_CHILDREN)\` of one run (\`tests/bench/cputime.c run\`), or the daemon's process CPU clock over a window (\`cputime watch\`; the same clock /proc/PID/stat reports in ticks)."
 	echo "- Floor, v2 dumps and our core: (CPU of a run with R reads - CPU of a run with 1 read) / (R - 1), R = $(for n in "${DONE_SIZES[@]}"; do printf '%s (%s), ' "$(reads_for "$n")" "$(label_n "$n")"; done | sed 's/, $//'); this leaves out process start and the first read. \`ss\`: whole runs, output to /dev/null."
-	echo "- collectd: \`collectd -f\`, values dropped by a PostCache chain (no writer); Interval $(for n in "${DONE_SIZES[@]}"; do printf '%s s (%s), ' "${RESULT[$n:interval]}" "$(label_n "$n")"; done | sed 's/, $//'), so that a read fits its interval; after a warm-up, $BENCH_RUNS windows of $BENCH_WINDOW intervals; per read = (CPU per window minus the idle daemon's CPU over the same time, same config without a read plugin) / $BENCH_WINDOW."
+	echo "- collectd: \`collectd -f\`, values dropped by a PostCache chain (no writer); Interval and reads per window $(for n in "${DONE_SIZES[@]}"; do printf '%s s x %s (%s), ' "${RESULT[$n:interval]}" "${RESULT[$n:window_reads]}" "$(label_n "$n")"; done | sed 's/, $//'): a read fits its interval comfortably and a window lasts at least $BENCH_WINDOW_SECONDS s; after a warm-up, $BENCH_RUNS windows; per read = (CPU per window minus the idle daemon's CPU over the same time, same config without a read plugin) / reads per window."
 	echo "- The established hash is shared by every namespace: sockets elsewhere on the host are walked by every dump too (but not counted). \`ss -p\` reads the descriptors of every process on the host (here also the populator's holders, one per socket with a descriptor), so other work on the machine shows in its figures."
 	for key in "${!RESULT[@]}"; do
 		[[ $key == *:overrun_* && -n ${RESULT[$key]} ]] || continue
