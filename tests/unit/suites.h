@@ -15,5 +15,6 @@ Suite *names_suite(void);
 Suite *owners_suite(void);
 Suite *leaks_suite(void);
 Suite *ephemeral_suite(void);
+Suite *faults_suite(void);
 
 #endif
