@@ -20,6 +20,7 @@ run()
 }
 
 run unit env CK_FORK=yes "$BUILD/unit-tests"
+run glue env CK_FORK=yes "$BUILD/glue-tests"
 run build bash tests/test-build.sh
 run docs bash tests/test-docs.sh
 run config bash tests/test-config.sh

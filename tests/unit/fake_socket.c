@@ -75,6 +75,8 @@ static ssize_t fake_recv(void *sock, void *buf, size_t len)
 	size_t n;
 
 	fake->recvs++;
+	if (fake->fail_every_recv < 0)
+		return fake->fail_every_recv;
 	ck_assert_msg(fake->next_reply < fake->replies_num,
 		      "recv beyond the script (%d replies)", fake->replies_num);
 	reply = &fake->replies[fake->next_reply];

@@ -26,6 +26,7 @@ struct fake_socket {
 	int open_results[FAKE_SOCK_MAX_SENDS]; /* what the n-th open returns */
 	int send_results[FAKE_SOCK_MAX_SENDS]; /* what the n-th send returns */
 	int opens, closes, open_socks, sends;
+	int fail_every_recv; /* < 0: every recv returns it, script or not */
 	long recvs;
 	bool playing_forever;
 	uint32_t seq; /* of the last request */

@@ -206,7 +206,7 @@ START_TEST(fault_twice_emits_nothing_then_recovers)
 	ret = tcps_ctx_read(ctx, &sink, &report);
 	ck_assert_msg(ret == f->error, "%s: read returned %d, want %d", f->name,
 		      ret, f->error);
-	ck_assert_int_lt(elapsed_ms(&start), 4 * TEST_DEADLINE_MS + 1000);
+	ck_assert_int_lt(elapsed_ms(&start), 4 * TEST_DEADLINE_MS + 3000);
 	ck_assert_int_eq(report.attempts, 2);
 	ck_assert_int_eq(report.first_error, f->error);
 	ck_assert_int_eq(report.error, f->error);
@@ -298,8 +298,8 @@ START_TEST(deadline_bounds_one_dump)
 			     ignore_record, NULL, &stats);
 	took = elapsed_ms(&start);
 	ck_assert_int_eq(ret, -ETIMEDOUT);
-	ck_assert_int_ge(took, TEST_DEADLINE_MS - 5); /* ms rounding */
-	ck_assert_int_lt(took, TEST_DEADLINE_MS + 500);
+	ck_assert_int_ge(took, TEST_DEADLINE_MS - 5);	 /* ms rounding */
+	ck_assert_int_lt(took, TEST_DEADLINE_MS + 2000); /* busy builders */
 	ck_assert_uint_gt(stats.recv_calls, 1);
 	tcps_diag_close(diag);
 }
