@@ -134,13 +134,15 @@ static void print_leak_stats(int read, const struct tcps_leaks_stats *s)
 	o = &s->owners;
 	fprintf(stderr,
 		"read %d: %llu tracked, %llu kept owners, %llu fd folders, "
-		"%llu links, %llu excused, %llu without owner%s%s\n",
+		"%llu links, %llu excused, %llu without owner, "
+		"%llu denied, resolve error %d%s%s\n",
 		read, (unsigned long long)s->candidates,
 		(unsigned long long)o->cache_hits,
 		(unsigned long long)o->procs_scanned,
 		(unsigned long long)o->links_read,
 		(unsigned long long)o->excused,
 		(unsigned long long)o->unattributed,
+		(unsigned long long)o->denied, s->resolve_error,
 		o->full_scan ? ", full scan" : "",
 		o->out_of_time ? ", out of time" : "");
 }
