@@ -145,6 +145,75 @@ read -r denied resolve_error <<<"$denied"
 [[ $resolve_error -eq 0 ]] || fail "the scan failed as nobody: $resolve_error"
 note "as nobody: CLOSE_WAIT $ss_total = ss, all in proc-unknown, $denied fd folders refused and counted"
 
+# ---- 3. namespace files that go away or are no namespace ----
+# test-namespaces.sh deletes a /var/run/netns file under collectd. Not
+# covered there: a /proc/PID/ns/net path whose process exits, and a path
+# that is an ordinary file. Both are logged (rate-limited), the others
+# keep reporting, and the daemon keeps running.
+ip netns exec "$ns" sleep 300 &
+ns_holder=$!
+track_pid "$ns_holder"
+echo "not a namespace" >"$work/not-a-netns"
+host=tcps-faults
+{
+	collectd_conf "$work" "$host"
+	cat <<CONF
+PluginDir "$BUILD"
+LoadPlugin tcpstates
+<Plugin tcpstates>
+  <Namespace "bypid">
+    Path "/proc/$ns_holder/ns/net"
+  </Namespace>
+  <Namespace "plainfile">
+    Path "$work/not-a-netns"
+  </Namespace>
+</Plugin>
+CONF
+} >"$work/collectd.conf"
+start_collectd "" "$work"
+bypid_cw()
+{
+	num_eq "$(csv_value "$work" "$host" tcpstates-bypid \
+		tcp_connections-CLOSE_WAIT)" "$(ss_count "$ns" close-wait)"
+}
+wait_until 20 bypid_cw || { cat "$work/collectd.log"; fail "bypid: no CLOSE_WAIT equal to ss"; }
+unusable="namespace plainfile ($work/not-a-netns) is gone or unusable (Invalid argument)"
+wait_until 10 grep -qF "$unusable" "$work/collectd.log" ||
+	{ cat "$work/collectd.log"; fail "no log line: $unusable"; }
+[[ ! -e $work/csv/$host/tcpstates-plainfile ]] ||
+	fail "values for a path that is no namespace"
+
+kill "$ns_holder"
+wait "$ns_holder" 2>/dev/null || true
+gone_at=$SECONDS
+gone="namespace bypid (/proc/$ns_holder/ns/net) is gone"
+wait_until 10 grep -qF "$gone" "$work/collectd.log" ||
+	{ cat "$work/collectd.log"; fail "no log line: $gone"; }
+newest()
+{
+	csv_row "$work" "$host" "$1" tcp_connections-ESTABLISHED | cut -d, -f1
+}
+bypid_last=$(newest tcpstates-bypid)
+own_last=$(newest tcpstates)
+sleep 3
+collectd_alive "$work"
+[[ $(newest tcpstates-bypid) == "$bypid_last" ]] ||
+	fail "values for bypid after its process exited"
+awk -v a="$(newest tcpstates)" -v b="$own_last" 'BEGIN { exit !(a > b) }' ||
+	fail "the daemon's own namespace stopped reporting"
+seconds=$((SECONDS - gone_at))
+for line in "$gone" "$unusable"; do
+	logged=$(grep -cF "$line" "$work/collectd.log")
+	[[ $logged -ge 1 && $logged -le 3 ]] ||
+		fail "$logged lines in ~$seconds s: $line"
+done
+if grep "tcpstates plugin:" "$work/collectd.log" |
+	grep -vF -e "$gone" -e "$unusable"; then
+	fail "the plugin logged another problem"
+fi
+stop_collectd "$work"
+note "collectd: bypid reported until its process exited, then logged gone; a plain file logged unusable; own namespace went on"
+
 exec {holder_fd}>&-
 wait "$holder_pid" || true
 echo "faults: ok"
