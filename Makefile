@@ -40,18 +40,24 @@ endif
 GLUE_SRCS := plugin/collectd_glue.c
 CORE_SRCS := $(filter-out $(GLUE_SRCS),$(sort $(wildcard plugin/*.c)))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+GLUE_TEST_SRCS := $(wildcard tests/glue/*.c)
 TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c \
 	tests/tools/hostile-name.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
+	$(GLUE_TEST_SRCS) $(wildcard tests/glue/*.h) \
 	$(wildcard include/tcpstates/*.h) $(wildcard tests/bench/*.c)
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 GLUE_OBJS := $(GLUE_SRCS:%.c=$(BUILD)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+GLUE_TEST_OBJS := $(GLUE_TEST_SRCS:%.c=$(BUILD)/%.o)
 
 PLUGIN := $(BUILD)/tcpstates.so
 CORE_LIB := $(BUILD)/libtcpstates-core.a
 UNIT_TESTS := $(BUILD)/unit-tests
+# The glue under a stubbed daemon (tests/glue), its contexts on a
+# scripted socket: tcps_ctx_new is wrapped at link time.
+GLUE_TESTS := $(BUILD)/glue-tests
 TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker
 
 .PHONY: all check unit run asan format format-check install uninstall \
@@ -62,8 +68,10 @@ all: $(PLUGIN)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $(if $(filter $(GLUE_SRCS),$<),$(GLUE_CFLAGS)) \
-		$(if $(filter tests/unit/%,$<),$(CHECK_CFLAGS)) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) \
+		$(if $(filter $(GLUE_SRCS) tests/glue/%,$<),$(GLUE_CFLAGS)) \
+		$(if $(filter tests/unit/% tests/glue/%,$<),$(CHECK_CFLAGS)) \
+		-c -o $@ $<
 
 $(PLUGIN): $(CORE_OBJS) $(GLUE_OBJS) plugin/tcpstates.map
 	@$(if $(Q),echo "  LD      $@")
@@ -78,6 +86,14 @@ $(UNIT_TESTS): $(UNIT_OBJS) $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(CORE_LIB) \
 		$(CHECK_LIBS) $(MNL_LIBS)
+
+$(GLUE_TESTS): $(GLUE_TEST_OBJS) $(GLUE_OBJS) $(CORE_LIB) \
+		$(BUILD)/tests/unit/fake_socket.o $(BUILD)/tests/unit/nlbuild.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--wrap=tcps_ctx_new -o $@ \
+		$(GLUE_TEST_OBJS) $(GLUE_OBJS) $(BUILD)/tests/unit/fake_socket.o \
+		$(BUILD)/tests/unit/nlbuild.o $(CORE_LIB) $(CHECK_LIBS) \
+		$(MNL_LIBS)
 
 $(BUILD)/tcps-count: $(BUILD)/tests/tools/tcps-count.o $(CORE_LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
@@ -95,12 +111,13 @@ deps-check:
 deps-run:
 	$(Q)tests/tools/deps.sh run
 
-unit: $(UNIT_TESTS)
+unit: $(UNIT_TESTS) $(GLUE_TESTS)
 	$(Q)CK_FORK=yes $(UNIT_TESTS)
+	$(Q)CK_FORK=yes $(GLUE_TESTS)
 
 # Every test: unit, configuration, namespace integration, real collectd.
 check: deps-check
-	$(Q)$(MAKE) --no-print-directory all tools $(UNIT_TESTS)
+	$(Q)$(MAKE) --no-print-directory all tools $(UNIT_TESTS) $(GLUE_TESTS)
 	$(Q)BUILD=$(BUILD) tests/run-all.sh
 
 # The plugin in a real collectd, printing this host's values until Ctrl-C.
@@ -114,7 +131,7 @@ SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 asan: deps-check
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
 		CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
-		all tools build-asan/unit-tests
+		all tools build-asan/unit-tests build-asan/glue-tests
 	$(Q)BUILD=build-asan TCPS_SANITIZE=1 tests/run-all.sh
 
 # The benchmark (root): 10k, 100k and 1M sockets against the kernel floor,
@@ -153,6 +170,7 @@ clean:
 	rm -rf build build-asan
 
 -include $(patsubst %.o,%.d,$(CORE_OBJS) $(GLUE_OBJS) $(UNIT_OBJS) \
+	$(GLUE_TEST_OBJS) \
 	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/sockmaker.o)
 
 # Debian and RPM packages: make deb, make rpm, make packages-check.

@@ -17,13 +17,14 @@ struct tcps_ctx {
 	struct tcps_netns netns; /* path NULL: the daemon's own namespace */
 };
 
+/* arg: a struct tcps_diag_config (a test's socket, a shorter deadline),
+ * or NULL for the kernel's socket and the default deadline. */
 static int kernel_open(void *arg, void **ret_handle)
 {
 	struct tcps_diag *diag;
 	int ret;
 
-	(void)arg;
-	ret = tcps_diag_open(&diag);
+	ret = tcps_diag_open_config(arg, &diag);
 	if (ret == 0)
 		*ret_handle = diag;
 	return ret;

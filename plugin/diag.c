@@ -22,9 +22,11 @@
 #define ERRNO_MAX 4095
 
 struct tcps_diag {
-	struct mnl_socket *nl;
+	const struct tcps_diag_io *io;
+	void *sock;
 	uint32_t portid;
 	uint32_t seq;
+	unsigned int deadline_ms;
 	/* Kept in the handle, not on the stack of collectd's read thread. */
 	char buf[TCPS_DIAG_BUFFER_SIZE] __attribute__((aligned(8)));
 };
@@ -53,7 +55,7 @@ static struct mnl_socket *open_without_net_admin(int *ret_err)
 	int err, drop_err = tcps_net_admin_drop(&saved);
 
 	nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
-	err = nl ? 0 : -errno;
+	err = nl ? 0 : (errno ? -errno : -EIO);
 	if (drop_err == 0 && tcps_net_admin_restore(&saved) < 0) {
 		/* Never leave collectd's read thread weaker than we found
 		 * it without saying so: fail, and the caller logs. */
@@ -66,7 +68,65 @@ static struct mnl_socket *open_without_net_admin(int *ret_err)
 	return nl;
 }
 
+static int kernel_open(void *arg, void **ret_sock, uint32_t *ret_portid)
+{
+	struct mnl_socket *nl;
+	int err;
+
+	(void)arg;
+	nl = open_without_net_admin(&err);
+	if (!nl)
+		return err;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = errno ? -errno : -EIO;
+		mnl_socket_close(nl);
+		return err;
+	}
+	set_socket_options(mnl_socket_get_fd(nl));
+	*ret_portid = mnl_socket_get_portid(nl);
+	*ret_sock = nl;
+	return 0;
+}
+
+static void kernel_close(void *sock)
+{
+	mnl_socket_close(sock);
+}
+
+/* send(), not sendto() with the kernel's address: a request that names
+ * its destination is judged by the thread's capabilities alone, one
+ * without by the socket's too (see privs.h). */
+static int kernel_send(void *sock, const void *buf, size_t len)
+{
+	if (send(mnl_socket_get_fd(sock), buf, len, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static ssize_t kernel_recv(void *sock, void *buf, size_t len)
+{
+	ssize_t received = mnl_socket_recvfrom(sock, buf, len);
+
+	if (received >= 0)
+		return received;
+	/* libmnl reports a datagram larger than buf as ENOSPC. */
+	return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+}
+
+const struct tcps_diag_io tcps_diag_kernel_io = {
+	.open = kernel_open,
+	.close = kernel_close,
+	.send = kernel_send,
+	.recv = kernel_recv,
+};
+
 int tcps_diag_open(struct tcps_diag **ret)
+{
+	return tcps_diag_open_config(NULL, ret);
+}
+
+int tcps_diag_open_config(const struct tcps_diag_config *cfg,
+			  struct tcps_diag **ret)
 {
 	struct tcps_diag *diag;
 	int err;
@@ -74,30 +134,25 @@ int tcps_diag_open(struct tcps_diag **ret)
 	diag = calloc(1, sizeof(*diag));
 	if (!diag)
 		return -ENOMEM;
-	diag->nl = open_without_net_admin(&err);
-	if (!diag->nl) {
-		tcps_diag_close(diag);
+	diag->io = cfg && cfg->io ? cfg->io : &tcps_diag_kernel_io;
+	diag->deadline_ms = cfg && cfg->deadline_ms ? cfg->deadline_ms
+						    : TCPS_DIAG_DEADLINE_MS;
+	err = diag->io->open(cfg ? cfg->io_arg : NULL, &diag->sock,
+			     &diag->portid);
+	if (err < 0) {
+		free(diag);
 		return err;
 	}
-	if (mnl_socket_bind(diag->nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto fail;
-	set_socket_options(mnl_socket_get_fd(diag->nl));
-	diag->portid = mnl_socket_get_portid(diag->nl);
 	diag->seq = (uint32_t)time(NULL);
 	*ret = diag;
 	return 0;
-fail:
-	err = errno ? -errno : -EIO;
-	tcps_diag_close(diag);
-	return err;
 }
 
 void tcps_diag_close(struct tcps_diag *diag)
 {
 	if (!diag)
 		return;
-	if (diag->nl)
-		mnl_socket_close(diag->nl);
+	diag->io->close(diag->sock);
 	free(diag);
 }
 
@@ -135,12 +190,7 @@ static int send_request(struct tcps_diag *diag, enum tcps_dump_family family,
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = ++diag->seq;
 	put_request(nlh, family, state_mask);
-	/* send(), not sendto() with the kernel's address: a request that
-	 * names its destination is judged by the thread's capabilities
-	 * alone, one without by the socket's too (see privs.h). */
-	if (send(mnl_socket_get_fd(diag->nl), nlh, nlh->nlmsg_len, 0) < 0)
-		return -errno;
-	return 0;
+	return diag->io->send(diag->sock, nlh, nlh->nlmsg_len);
 }
 
 static int clamp_kernel_error(int error)
@@ -236,23 +286,50 @@ int tcps_diag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 	return remaining > 0 ? -EBADMSG : 1;
 }
 
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A signal only interrupts the wait, so that recv is repeated; ENOBUFS
+ * means the kernel dropped part of the dump, which no retry of this recv
+ * can bring back: the dump fails. */
+static ssize_t receive(struct tcps_diag *diag, uint64_t deadline)
+{
+	ssize_t received;
+
+	do {
+		if (monotonic_ms() >= deadline)
+			return -ETIMEDOUT;
+		received = diag->io->recv(diag->sock, diag->buf,
+					  sizeof(diag->buf));
+	} while (received == -EINTR);
+	if (received == 0)
+		return -ENODATA;
+	if (received > (ssize_t)sizeof(diag->buf))
+		return -EMSGSIZE;
+	return received;
+}
+
 int tcps_diag_dump(struct tcps_diag *diag, enum tcps_dump_family family,
 		   uint32_t state_mask, tcps_record_fn fn, void *data,
 		   struct tcps_dump_stats *stats)
 {
+	uint64_t deadline;
 	ssize_t received;
 	int ret;
 
 	ret = send_request(diag, family, state_mask);
 	if (ret < 0)
 		return ret;
+	deadline = monotonic_ms() + diag->deadline_ms;
 	do {
-		received = mnl_socket_recvfrom(diag->nl, diag->buf,
-					       sizeof(diag->buf));
+		received = receive(diag, deadline);
 		if (received < 0)
-			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-		if (received == 0)
-			return -ENODATA;
+			return (int)received;
 		stats->recv_calls++;
 		stats->bytes += (uint64_t)received;
 		ret = tcps_diag_parse(diag->buf, (size_t)received, diag->seq,

@@ -20,12 +20,14 @@ run()
 }
 
 run unit env CK_FORK=yes "$BUILD/unit-tests"
+run glue env CK_FORK=yes "$BUILD/glue-tests"
 run build bash tests/test-build.sh
 run docs bash tests/test-docs.sh
 run config bash tests/test-config.sh
 run netns-counts bash tests/test-netns-counts.sh
 run collectd-e2e bash tests/test-collectd.sh
 run leaks bash tests/test-leaks.sh
+run faults bash tests/test-faults.sh
 run downstream bash tests/test-downstream.sh
 run pressure bash tests/test-pressure.sh
 run tcpconns bash tests/test-tcpconns.sh

@@ -14,8 +14,9 @@
 struct tcps_ctx;
 
 /*
- * Where records come from: the kernel (tcps_kernel_source), or a scripted
- * source in tests. open() returns 0 or -errno; dump() as tcps_diag_dump().
+ * Where records come from: the kernel (tcps_kernel_source, whose open()
+ * takes a const struct tcps_diag_config * or NULL), or a scripted source
+ * in tests. open() returns 0 or -errno; dump() as tcps_diag_dump().
  */
 struct tcps_source_ops {
 	int (*open)(void *arg, void **ret_handle);

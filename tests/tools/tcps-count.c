@@ -135,13 +135,14 @@ static void print_leak_stats(int read, const struct tcps_leaks_stats *s)
 	fprintf(stderr,
 		"read %d: %llu tracked, %llu kept owners, %llu fd folders, "
 		"%llu links, %llu excused, %llu without owner, "
-		"%.3f ms CPU%s%s\n",
+		"%llu denied, resolve error %d, %.3f ms CPU%s%s\n",
 		read, (unsigned long long)s->candidates,
 		(unsigned long long)o->cache_hits,
 		(unsigned long long)o->procs_scanned,
 		(unsigned long long)o->links_read,
 		(unsigned long long)o->excused,
 		(unsigned long long)o->unattributed,
+		(unsigned long long)o->denied, s->resolve_error,
 		(double)s->end_cpu_ns / 1e6, o->full_scan ? ", full scan" : "",
 		o->out_of_time ? ", out of time" : "");
 }

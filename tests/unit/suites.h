@@ -16,5 +16,6 @@ Suite *owners_suite(void);
 Suite *leaks_suite(void);
 Suite *ephemeral_suite(void);
 Suite *privs_suite(void);
+Suite *faults_suite(void);
 
 #endif

@@ -1,0 +1,186 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "collectd_stub.h"
+#include "collectd/core/daemon/utils_complain.h"
+#include "collectd/core/utils/common/common.h"
+
+struct collectd_stub stub;
+char *hostname_g = "stub-host";
+
+void stub_reset(void)
+{
+	memset(&stub, 0, sizeof(stub));
+	stub.now = TIME_T_TO_CDTIME_T(1000000);
+	stub.interval = TIME_T_TO_CDTIME_T(10);
+}
+
+cdtime_t cdtime(void)
+{
+	return stub.now;
+}
+
+cdtime_t plugin_get_interval(void)
+{
+	return stub.interval;
+}
+
+static void keep_log(int level, const char *format, va_list ap)
+{
+	struct stub_log *log;
+
+	ck_assert_int_lt(stub.logs_num, STUB_MAX_LOGS);
+	log = &stub.logs[stub.logs_num++];
+	log->level = level;
+	vsnprintf(log->message, sizeof(log->message), format, ap);
+}
+
+void plugin_log(int level, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	keep_log(level, format, ap);
+	va_end(ap);
+}
+
+/*
+ * collectd 5.12's rule (src/daemon/utils_complain.c), restated: a
+ * complaint is logged when its quiet time has passed, and the quiet time
+ * then becomes the read interval, or doubles, up to a day; a release
+ * logs only if something was complained about, and resets the quiet time.
+ */
+void c_complain(int level, c_complain_t *c, const char *format, ...)
+{
+	va_list ap;
+
+	if (c->last + c->interval > stub.now)
+		return;
+	c->last = stub.now;
+	if (c->interval < stub.interval)
+		c->interval = stub.interval;
+	else
+		c->interval *= 2;
+	if (c->interval > TIME_T_TO_CDTIME_T(86400))
+		c->interval = TIME_T_TO_CDTIME_T(86400);
+	c->complained_once = true;
+	va_start(ap, format);
+	keep_log(level, format, ap);
+	va_end(ap);
+}
+
+void c_do_release(int level, c_complain_t *c, const char *format, ...)
+{
+	va_list ap;
+
+	if (c->interval == 0)
+		return;
+	c->interval = 0;
+	c->complained_once = false;
+	va_start(ap, format);
+	keep_log(level, format, ap);
+	va_end(ap);
+}
+
+char *sstrncpy(char *dest, const char *src, size_t n)
+{
+	snprintf(dest, n, "%s", src);
+	return dest;
+}
+
+char *sstrerror(int errnum, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "%s", strerror(errnum));
+	return buf;
+}
+
+int plugin_dispatch_values(value_list_t const *vl)
+{
+	struct stub_value *v;
+
+	ck_assert_int_eq(vl->values_len, 1);
+	ck_assert_str_eq(vl->plugin, "tcpstates");
+	ck_assert_int_lt(stub.values_num, STUB_MAX_VALUES);
+	v = &stub.values[stub.values_num++];
+	sstrncpy(v->plugin_instance, vl->plugin_instance,
+		 sizeof(v->plugin_instance));
+	sstrncpy(v->type, vl->type, sizeof(v->type));
+	sstrncpy(v->type_instance, vl->type_instance, sizeof(v->type_instance));
+	v->value = vl->values[0].gauge;
+	return 0;
+}
+
+int plugin_dispatch_notification(const notification_t *notif)
+{
+	(void)notif;
+	stub.notifications_num++;
+	return 0;
+}
+
+int plugin_register_complex_config(const char *type,
+				   int (*callback)(oconfig_item_t *))
+{
+	ck_assert_str_eq(type, "tcpstates");
+	stub.config = callback;
+	return 0;
+}
+
+int plugin_register_init(const char *name, plugin_init_cb callback)
+{
+	ck_assert_str_eq(name, "tcpstates");
+	stub.init = callback;
+	return 0;
+}
+
+int plugin_register_shutdown(const char *name, plugin_shutdown_cb callback)
+{
+	ck_assert_str_eq(name, "tcpstates");
+	stub.shutdown = callback;
+	return 0;
+}
+
+int plugin_register_complex_read(const char *group, const char *name,
+				 plugin_read_cb callback, cdtime_t interval,
+				 user_data_t const *user_data)
+{
+	(void)group;
+	(void)interval;
+	ck_assert_str_eq(name, "tcpstates");
+	stub.read = callback;
+	stub.read_data = *user_data;
+	stub.reads_registered++;
+	return 0;
+}
+
+int stub_logs_matching(int level, const char *needle)
+{
+	int n = 0;
+
+	for (int i = 0; i < stub.logs_num; i++)
+		n += stub.logs[i].level == level &&
+		     strstr(stub.logs[i].message, needle) != NULL;
+	return n;
+}
+
+gauge_t stub_value(const char *plugin_instance, const char *type,
+		   const char *type_instance)
+{
+	gauge_t found = -1;
+	int seen = 0;
+
+	for (int i = 0; i < stub.values_num; i++) {
+		const struct stub_value *v = &stub.values[i];
+
+		if (strcmp(v->plugin_instance, plugin_instance) == 0 &&
+		    strcmp(v->type, type) == 0 &&
+		    strcmp(v->type_instance, type_instance) == 0) {
+			found = v->value;
+			seen++;
+		}
+	}
+	ck_assert_int_le(seen, 1);
+	return found;
+}

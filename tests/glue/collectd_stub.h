@@ -1,0 +1,52 @@
+/*
+ * Just enough of the collectd daemon to drive plugin/collectd_glue.c in a
+ * test: registrations, dispatched values and log lines are kept, the
+ * clock is the test's, and c_complain follows the daemon's rule.
+ */
+#ifndef TCPSTATES_TEST_COLLECTD_STUB_H
+#define TCPSTATES_TEST_COLLECTD_STUB_H
+
+#include "collectd/core/daemon/collectd.h"
+#include "collectd/core/daemon/plugin.h"
+
+#define STUB_MAX_LOGS 256
+#define STUB_MAX_VALUES 1024
+
+struct stub_log {
+	int level;
+	char message[512];
+};
+
+struct stub_value {
+	char plugin_instance[DATA_MAX_NAME_LEN], type[DATA_MAX_NAME_LEN],
+		type_instance[DATA_MAX_NAME_LEN];
+	gauge_t value;
+};
+
+struct collectd_stub {
+	int (*config)(oconfig_item_t *ci);
+	plugin_init_cb init;
+	plugin_shutdown_cb shutdown;
+	plugin_read_cb read;
+	user_data_t read_data;
+	int reads_registered;
+	struct stub_log logs[STUB_MAX_LOGS];
+	int logs_num;
+	struct stub_value values[STUB_MAX_VALUES];
+	int values_num;
+	int notifications_num;
+	cdtime_t now;	   /* what cdtime() returns */
+	cdtime_t interval; /* what plugin_get_interval() returns */
+};
+
+extern struct collectd_stub stub;
+
+void stub_reset(void);
+/* Log lines at level whose text contains needle. */
+int stub_logs_matching(int level, const char *needle);
+/* The value of tcpstates/<plugin_instance>/<type>-<type_instance>, or -1
+ * if it was not dispatched; fails the test if it was twice. */
+gauge_t stub_value(const char *plugin_instance, const char *type,
+		   const char *type_instance);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * plugin/collectd_glue.c under a stubbed daemon, over a real core whose
+ * netlink socket is scripted: a failing read dispatches nothing and logs
+ * one rate-limited ERROR line, a retry that worked is a NOTICE, the read
+ * after the failures dispatches the true counts and says so once.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "collectd_stub.h"
+#include "../unit/fake_socket.h"
+#include "tcpstates/collect.h"
+
+#define FAILED "reading the socket table failed twice"
+#define WORKS "reading the socket table works again"
+#define RETRIED "failed (No buffer space available); the retry succeeded"
+
+static struct fake_socket fake;
+static struct tcps_diag_config cfg;
+
+/* The glue's contexts get the scripted socket (-Wl,--wrap). */
+int __wrap_tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret);
+int __wrap_tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret)
+{
+	return tcps_ctx_new_source(opts, &tcps_kernel_source, &cfg, ret);
+}
+
+static void setup(void)
+{
+	oconfig_item_t ci = { .key = "Plugin" };
+
+	stub_reset();
+	memset(&fake, 0, sizeof(fake));
+	cfg = fake_socket_config(&fake, 50);
+	module_register();
+	ck_assert_int_eq(stub.config(&ci), 0);
+	ck_assert_int_eq(stub.init(), 0);
+	ck_assert_int_eq(stub.reads_registered, 1);
+}
+
+static void teardown(void)
+{
+	stub.read_data.free_func(stub.read_data.data);
+	ck_assert_int_eq(stub.shutdown(), 0);
+	ck_assert_int_eq(fake.open_socks, 0);
+}
+
+/* One read at the stub's clock, then the clock moves on. */
+static int read_at(int seconds_later)
+{
+	int ret = stub.read(&stub.read_data);
+
+	stub.now += TIME_T_TO_CDTIME_T(seconds_later);
+	return ret;
+}
+
+static void expect_true_counts(int established, int listen)
+{
+	ck_assert_double_eq(stub_value("", "tcp_connections", "ESTABLISHED"),
+			    established);
+	ck_assert_double_eq(stub_value("", "tcp_connections", "LISTEN"),
+			    listen);
+	ck_assert_double_eq(stub_value("", "tcp_connections", "CLOSE_WAIT"), 0);
+}
+
+START_TEST(failing_reads_log_one_line_then_recover)
+{
+	fake.fail_every_recv = -ENOBUFS;
+	for (int i = 0; i < 9; i++)
+		ck_assert_int_ne(read_at(1), 0);
+	ck_assert_int_eq(stub.values_num, 0);
+	ck_assert_int_eq(stub.notifications_num, 0);
+	ck_assert_int_eq(stub.logs_num, 1);
+	ck_assert_int_eq(stub_logs_matching(LOG_ERR, FAILED), 1);
+	ck_assert_int_eq(
+		stub_logs_matching(LOG_ERR, "(No buffer space available)"), 1);
+	ck_assert_int_eq(fake.opens, 1 + 2 * 9 - 1);
+	/* The socket works again: the true counts, one line saying so. */
+	fake.fail_every_recv = 0;
+	fake_socket_healthy(&fake, 5, 3);
+	ck_assert_int_eq(read_at(1), 0);
+	expect_true_counts(5, 3);
+	ck_assert_int_eq(stub_logs_matching(LOG_NOTICE, WORKS), 1);
+	ck_assert_int_eq(stub.logs_num, 2);
+	/* A later failure is news again: logged at once. */
+	fake.fail_every_recv = -ETIMEDOUT;
+	ck_assert_int_ne(read_at(1), 0);
+	ck_assert_int_eq(stub_logs_matching(LOG_ERR, FAILED), 2);
+	ck_assert_int_eq(stub.logs_num, 3);
+}
+END_TEST
+
+/* Failing for 100 s at one read a second: lines at 0, 10, 30 and 70 s,
+ * the quiet time doubling from the 10 s interval. */
+START_TEST(lasting_failure_is_logged_ever_more_rarely)
+{
+	fake.fail_every_recv = -EBADF;
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_ne(read_at(1), 0);
+	ck_assert_int_eq(stub.values_num, 0);
+	ck_assert_int_eq(stub_logs_matching(LOG_ERR, FAILED), 4);
+	ck_assert_int_eq(stub.logs_num, 4);
+}
+END_TEST
+
+START_TEST(retried_read_dispatches_once_and_notes_it)
+{
+	fake_socket_recv_error(&fake, -ENOBUFS);
+	fake_socket_healthy(&fake, 4, 2);
+	ck_assert_int_eq(read_at(1), 0);
+	expect_true_counts(4, 2);
+	ck_assert_int_eq(stub_logs_matching(LOG_NOTICE, RETRIED), 1);
+	ck_assert_int_eq(stub.logs_num, 1);
+}
+END_TEST
+
+/* The dump that never ends: the read comes back, logs, and the next one
+ * works. */
+START_TEST(endless_dump_times_out)
+{
+	struct fake_reply *endless = fake_socket_reply(&fake);
+
+	nlb_put_sock(&endless->msg,
+		     &(struct nlb_sock){ .family = AF_INET, .state = 1 });
+	endless->forever = true;
+	endless = fake_socket_reply(&fake);
+	nlb_put_sock(&endless->msg,
+		     &(struct nlb_sock){ .family = AF_INET, .state = 1 });
+	endless->forever = true;
+	fake_socket_healthy(&fake, 1, 1);
+	ck_assert_int_ne(read_at(1), 0);
+	ck_assert_int_eq(stub.values_num, 0);
+	ck_assert_int_eq(stub_logs_matching(LOG_ERR, "(Connection timed out)"),
+			 1);
+	ck_assert_int_eq(read_at(1), 0);
+	expect_true_counts(1, 1);
+	ck_assert_int_eq(stub.logs_num, 2);
+}
+END_TEST
+
+static Suite *glue_suite(void)
+{
+	Suite *s = suite_create("glue");
+	TCase *tc = tcase_create("faults");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, failing_reads_log_one_line_then_recover);
+	tcase_add_test(tc, lasting_failure_is_logged_ever_more_rarely);
+	tcase_add_test(tc, retried_read_dispatches_once_and_notes_it);
+	tcase_add_test(tc, endless_dump_times_out);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *runner = srunner_create(glue_suite());
+	int failed;
+
+	srunner_set_fork_status(runner, CK_FORK);
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
