@@ -10,6 +10,7 @@
 
 #include "tcpstates/collect.h"
 #include "tcpstates/names.h"
+#include "tcpstates/util.h"
 
 #define PLUGIN_NAME "tcpstates"
 #define ERR_TEXT_SIZE 256
@@ -28,12 +29,18 @@ struct glue_instance {
 	c_complain_t dump_failed, malformed, retried, netns_gone, sysctls,
 		owners, memory;
 	bool warned_denied, warned_untracked, warned_overflow;
+	/* The values of one read, handed to collectd together at its end:
+	 * spread over the read, each one woke a write thread. */
+	value_list_t *pending;
+	value_t *pending_values;
+	size_t pending_num, pending_cap, pending_values_cap;
 };
 
 /* What one read hands to the sink: one timestamp, one name prefix. */
 struct dispatch_batch {
 	cdtime_t time;
 	const char *prefix; /* the namespace name, or "" */
+	struct glue_instance *inst;
 };
 
 /* What <Plugin tcpstates> said, kept until init creates the contexts. */
@@ -55,22 +62,42 @@ static void full_instance(const struct dispatch_batch *batch,
 		snprintf(out, size, "%s-%s", batch->prefix, instance);
 }
 
-static int dispatch_value(void *data, const struct tcps_value *value)
+static int queue_value(void *data, const struct tcps_value *value)
 {
 	const struct dispatch_batch *batch = data;
-	value_list_t vl = VALUE_LIST_INIT;
-	value_t gauge = { .gauge = value->value };
+	struct glue_instance *inst = batch->inst;
+	value_list_t *vl;
+	size_t i = inst->pending_num;
 
-	vl.values = &gauge;
-	vl.values_len = 1;
-	vl.time = batch->time;
-	sstrncpy(vl.plugin, PLUGIN_NAME, sizeof(vl.plugin));
-	full_instance(batch, value->plugin_instance, vl.plugin_instance,
-		      sizeof(vl.plugin_instance));
-	sstrncpy(vl.type, value->type, sizeof(vl.type));
-	sstrncpy(vl.type_instance, value->type_instance,
-		 sizeof(vl.type_instance));
-	return plugin_dispatch_values(&vl) == 0 ? 0 : -EIO;
+	if (tcps_grow((void **)&inst->pending, &inst->pending_cap, i + 1,
+		      sizeof(*inst->pending)) < 0 ||
+	    tcps_grow((void **)&inst->pending_values, &inst->pending_values_cap,
+		      i + 1, sizeof(*inst->pending_values)) < 0)
+		return -ENOMEM;
+	vl = &inst->pending[i];
+	*vl = (value_list_t)VALUE_LIST_INIT;
+	inst->pending_values[i].gauge = value->value;
+	vl->values_len = 1;
+	vl->time = batch->time;
+	sstrncpy(vl->plugin, PLUGIN_NAME, sizeof(vl->plugin));
+	full_instance(batch, value->plugin_instance, vl->plugin_instance,
+		      sizeof(vl->plugin_instance));
+	sstrncpy(vl->type, value->type, sizeof(vl->type));
+	sstrncpy(vl->type_instance, value->type_instance,
+		 sizeof(vl->type_instance));
+	inst->pending_num++;
+	return 0;
+}
+
+/* Every value of the read, back to back: the write threads stay awake
+ * through the burst instead of being woken once per value. */
+static void dispatch_pending(struct glue_instance *inst)
+{
+	for (size_t i = 0; i < inst->pending_num; i++) {
+		inst->pending[i].values = &inst->pending_values[i];
+		plugin_dispatch_values(&inst->pending[i]);
+	}
+	inst->pending_num = 0;
 }
 
 static int dispatch_notification(void *data,
@@ -226,14 +253,16 @@ static int tcps_read(user_data_t *ud)
 {
 	struct glue_instance *inst = ud->data;
 	struct dispatch_batch batch = { .time = cdtime(),
-					.prefix = inst->name };
-	struct tcps_sink sink = { .value = dispatch_value,
+					.prefix = inst->name,
+					.inst = inst };
+	struct tcps_sink sink = { .value = queue_value,
 				  .notify = dispatch_notification,
 				  .data = &batch };
 	struct tcps_read_report report;
 	int ret;
 
 	ret = tcps_ctx_read(inst->ctx, &sink, &report);
+	dispatch_pending(inst);
 	log_namespace(inst, &report);
 	log_dump(inst, &report);
 	log_pressure(inst, &report);
@@ -252,6 +281,8 @@ static void glue_instance_free(void *data)
 	if (!inst)
 		return;
 	tcps_ctx_free(inst->ctx);
+	free(inst->pending);
+	free(inst->pending_values);
 	free(inst->netns_path);
 	free(inst);
 }
