@@ -363,7 +363,13 @@ struct dest_table {
 	uint32_t used;	/* slots of the current generation */
 	uint32_t limit; /* MaxDestinations */
 	uint32_t generation;
+	uint32_t max_capacity; /* what keeps the load at 2/3 with limit used */
 };
+
+/* Small at first: a table sized for MaxDestinations, sparsely used, costs
+ * a cache miss per socket; it doubles when a read needs more room and
+ * keeps that size. */
+#define TABLE_FIRST_CAPACITY 1024u
 
 static int table_init(struct dest_table *t, uint32_t limit)
 {
@@ -371,8 +377,9 @@ static int table_init(struct dest_table *t, uint32_t limit)
 
 	while (capacity < (uint64_t)limit + limit / 2 + 1)
 		capacity *= 2;
-	/* calloc of a large block maps zero pages that cost nothing until
-	 * a destination lands on them. */
+	t->max_capacity = (uint32_t)capacity;
+	if (capacity > TABLE_FIRST_CAPACITY)
+		capacity = TABLE_FIRST_CAPACITY;
 	t->slots = calloc(capacity, sizeof(*t->slots));
 	if (!t->slots)
 		return -ENOMEM;
@@ -381,6 +388,16 @@ static int table_init(struct dest_table *t, uint32_t limit)
 	t->used = 0;
 	t->generation = 1; /* calloc left every slot at 0: empty */
 	return 0;
+}
+
+/* Whether one more key would load the table beyond 2/3 while it may
+ * still grow. */
+static bool table_wants_room(const struct dest_table *t)
+{
+	uint64_t capacity = (uint64_t)t->mask + 1;
+
+	return capacity < t->max_capacity &&
+	       ((uint64_t)t->used + 1) * 3 > capacity * 2;
 }
 
 static void table_reset(struct dest_table *t)
@@ -438,7 +455,8 @@ static struct dest_slot *table_find(const struct dest_table *t,
 	return slot->generation == t->generation ? slot : NULL;
 }
 
-/* The key's slot, inserted if new; NULL when the table is full. */
+/* The key's slot, inserted if new; NULL when the table is full. The
+ * caller grows the table first when table_wants_room() says so. */
 static struct dest_slot *table_get(struct dest_table *t,
 				   const struct dest_key *key, uint32_t hash)
 {
@@ -446,7 +464,8 @@ static struct dest_slot *table_get(struct dest_table *t,
 
 	if (slot->generation == t->generation)
 		return slot;
-	if (t->used >= t->limit)
+	if (t->used >= t->limit ||
+	    ((uint64_t)t->used + 1) * 3 > ((uint64_t)t->mask + 1) * 2)
 		return NULL;
 	t->used++;
 	slot->key = *key;
@@ -640,10 +659,52 @@ static void make_key(const struct tcps_record *rec, struct dest_key *key)
 	memcpy(key->remote_addr, rec->remote_addr + offset, 4);
 }
 
+/* Moves this interval's entries into a table twice the size; the slots
+ * that passed the warning level and the busiest one are found again by
+ * key. Returns -ENOMEM and leaves everything as it was if there is no
+ * memory. */
+static int grow_table(struct tcps_ephemeral *e)
+{
+	struct dest_table *t = &e->table, old = *t;
+	uint64_t capacity = ((uint64_t)old.mask + 1) * 2;
+	struct dest_slot *slots = calloc(capacity, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	t->slots = slots;
+	t->mask = (uint32_t)(capacity - 1);
+	t->generation = 1;
+	for (uint64_t i = 0; i <= old.mask; i++) {
+		const struct dest_slot *from = &old.slots[i];
+		struct dest_slot *to;
+
+		if (from->generation != old.generation)
+			continue;
+		to = table_probe(t, &from->key, key_hash(&from->key));
+		*to = *from;
+		to->generation = t->generation;
+	}
+	for (uint32_t i = 0; i < e->over_num; i++) {
+		const struct dest_key *key = &old.slots[e->over[i]].key;
+
+		e->over[i] = (uint32_t)(table_find(t, key) - t->slots);
+	}
+	if (e->busiest)
+		e->busiest = table_find(t, &e->busiest->key);
+	free(old.slots);
+	return 0;
+}
+
 static void count_destination(struct tcps_ephemeral *e,
 			      const struct pending_key *p)
 {
-	struct dest_slot *slot = table_get(&e->table, &p->key, p->hash);
+	struct dest_slot *slot;
+
+	/* Without memory to grow, the table fills at 2/3 of what it has and
+	 * the rest is counted as overflow, as beyond MaxDestinations. */
+	if (table_wants_room(&e->table))
+		(void)grow_table(e);
+	slot = table_get(&e->table, &p->key, p->hash);
 
 	if (!slot) {
 		e->dest_overflow++;

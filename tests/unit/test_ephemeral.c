@@ -1001,6 +1001,55 @@ START_TEST(many_intervals_reuse_the_table)
 }
 END_TEST
 
+START_TEST(table_grows_within_an_interval)
+{
+	struct tcps_ephemeral *e = new_observer(80, 5000);
+	struct tcps_sysctls sys = sys200();
+	char raddr[32];
+
+	/* The busy destination passes the level before the table grows
+	 * (it starts at 1024 slots). */
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+		     "10.0.0.5", 5432, 170);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(raddr, sizeof(raddr), "10.1.%d.%d", i / 200, i % 200);
+		observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 32800,
+			     raddr, 80, 1);
+	}
+	/* A smaller one after the growth must not take the busiest's place. */
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+		     "10.0.0.6", 5432, 5);
+	tcps_ephemeral_end(e, NULL, &sink);
+	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
+	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"),
+			    170 + 3000 + 5);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "busiest_destination"), 170);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "destinations_over_warning"), 1);
+	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_ptr_nonnull(strstr(notifs[0].message, "10.0.0.5:5432"));
+
+	/* The next interval starts in the grown table, same answers. */
+	forget_captured();
+	tcps_ephemeral_begin(e, &sys);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(raddr, sizeof(raddr), "10.2.%d.%d", i / 200, i % 200);
+		observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 32800,
+			     raddr, 80, 1);
+	}
+	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+		     "10.0.0.5", 5432, 175);
+	tcps_ephemeral_end(e, NULL, &sink);
+	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "busiest_destination"), 175);
+	ck_assert_int_eq(notifs_num, 0); /* still warned: nothing new */
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
 Suite *ephemeral_suite(void)
 {
 	Suite *s = suite_create("ephemeral");
@@ -1028,6 +1077,7 @@ Suite *ephemeral_suite(void)
 	tcase_add_checked_fixture(groups, setup, NULL);
 	tcase_add_test(groups, config_checked);
 	tcase_add_test(groups, groups_by_destination);
+	tcase_add_test(groups, table_grows_within_an_interval);
 	tcase_add_test(groups, ipv6_can_be_busiest);
 	tcase_add_test(groups, v4_mapped_joins_ipv4);
 	tcase_add_test(groups, exact_percent);
