@@ -172,7 +172,8 @@ fmt_r()
 	awk -v x="$1" -v f="$2" 'BEGIN {
 		if (x == "" || x == "nan" || f == "" || f == "nan" || f <= 0) {
 			print "-"; exit }
-		printf "%.2fx\n", x / f }'
+		r = x / f
+		printf (r < 0.1 ? "%.3fx\n" : "%.2fx\n"), r }'
 }
 
 in_ns()
@@ -376,6 +377,24 @@ tcps_count_args()
 	done
 }
 
+# leak_own R: the leak finder's own CPU, the dump left out: tcps-count -v
+# prints the thread's CPU time in its end-of-read work (owners, groups,
+# ages). Cold is read 1 of a fresh process; steady the mean of reads 2..R.
+leak_own()
+{
+	local out
+	topup 10
+	out=$(in_ns "$BUILD/tcps-count" -q -v -n "$1" \
+		-o "ProcessScanBudget 0" 2>&1 >/dev/null) ||
+		die "tcps-count -v failed: $out"
+	out=$(sed -n 's/^read \([0-9]*\):.* \([0-9.]*\) ms CPU.*/\1 \2/p' \
+		<<<"$out")
+	[[ -n $out ]] || die "tcps-count -v printed no leak finder CPU"
+	add_sample leak_own_cold "$(awk '$1 == 1 { print $2 / 1000 }' <<<"$out")"
+	add_sample leak_own_steady "$(awk '$1 > 1 { s += $2; n++ }
+		END { print (n ? s / n / 1000 : 0) }' <<<"$out")"
+}
+
 # The tools, interleaved run by run so each sees the same population.
 measure_tools()
 {
@@ -400,6 +419,7 @@ measure_tools()
 			eval "words=($LEAK_STEADY_CMD)"
 			per_read leak_steady "$reads" "${words[@]}"
 		fi
+		leak_own "$reads"
 	done
 }
 
@@ -738,12 +758,14 @@ report()
 	cpu_row "\`ss -tanp state close-wait\`, whole run" ssp
 	[[ -z $LEAK_COLD_CMD ]] || cpu_row "read with the leak finder, cold (first interval, whole run, dump included)" leak_cold
 	[[ -z $LEAK_STEADY_CMD ]] || cpu_row "read with the leak finder, steady state, per read (dump included)" leak_steady
+	cpu_row "the leak finder's own CPU, cold (read 1, dump excluded)" leak_own_cold
+	cpu_row "the leak finder's own CPU, steady state, per read (dump excluded)" leak_own_steady
 	echo
 	if [[ -n $LEAK_COLD_CMD || -n $LEAK_STEADY_CMD ]]; then
 		echo "Leak finder against \`ss -tanp state close-wait\`:"
 		echo
 		for n in "${DONE_SIZES[@]}"; do
-			echo "- $(label_n "$n"): cold $(fmt_r "${RESULT[$n:leak_cold]:-}" "${RESULT[$n:ssp]}"), steady $(fmt_r "${RESULT[$n:leak_steady]:-}" "${RESULT[$n:ssp]}")"
+			echo "- $(label_n "$n"): whole reads, dump included: cold $(fmt_r "${RESULT[$n:leak_cold]:-}" "${RESULT[$n:ssp]}"), steady $(fmt_r "${RESULT[$n:leak_steady]:-}" "${RESULT[$n:ssp]}"); the leak finder's own work: cold $(fmt_r "${RESULT[$n:leak_own_cold]:-}" "${RESULT[$n:ssp]}"), steady $(fmt_r "${RESULT[$n:leak_own_steady]:-}" "${RESULT[$n:ssp]}")"
 		done
 		echo
 	fi
