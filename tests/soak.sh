@@ -11,11 +11,14 @@
 #     indirectly lost, and no block the plugin allocated is left at exit
 #     (its shutdown and free paths ran);
 #   - after a warm-up (the first 20 % of reads) memory and fds are flat:
-#     * live heap: measured through valgrind's gdbserver (vgdb) with the
-#       churn paused, after the warm-up and at the end; it may grow by at
-#       most SOAK_MAX_SLOPE bytes (64) and SOAK_MAX_BLOCKS blocks (0.2)
-#       per read in between. A plugin leaking 100 bytes per read fails
-#       (checked by planting one: +231 bytes, +2.0 blocks per read);
+#     * heap: measured through valgrind's gdbserver (vgdb, a full leak
+#       search) with the churn paused, after the warm-up and at the end.
+#       The blocks the plugin allocated may grow by at most
+#       SOAK_MAX_SLOPE bytes (64) and SOAK_MAX_BLOCKS blocks (0.2) per
+#       read in between; the daemon's whole live heap is reported (its
+#       write queue and value cache swing by hundreds of blocks). A
+#       plugin leaking 100 bytes per read fails (checked by planting one:
+#       +234 bytes, +2.25 blocks per read, two instances);
 #     * RSS of the valgrind process (VmRSS, sampled every 2 s): valgrind's
 #       own translation cache and arenas grow by steps as new code paths
 #       run, so this bound is coarse: the smallest RSS in the last third
@@ -101,6 +104,22 @@ churn()
 	mkfifo "$work/leak.in"
 	# Opened read-write: never blocks, and the leaker never sees EOF.
 	exec {fd}<>"$work/leak.in"
+	# The largest burst of the run comes first, inside the warm-up, in
+	# both namespaces: tables that keep their peak size (the owner
+	# search's, by design) reach it and what is opened once and kept
+	# (the /proc folder) is open before the baseline, so later growth
+	# means a leak.
+	ip netns exec "$ns" "$work/leaky-app" --close-wait 12 \
+		--close-wait-bytes 7 <"$work/leak.in" >/dev/null 2>&1 &
+	leaker=$!
+	sleep 1.5 | ip netns exec "$watched" "$BUILD/sockmaker" \
+		--established 10 --close-wait 4 >/dev/null 2>&1 &
+	sleep 1.5 | ip netns exec "$ns" "$BUILD/sockmaker" --established 60 \
+		--time-wait 5 --listen 2 --v6-every 4 >/dev/null 2>&1 || true
+	wait $! 2>/dev/null || true
+	kill -TERM "$leaker" 2>/dev/null || true
+	wait "$leaker" 2>/dev/null || true
+	leaker=0
 	for ((i = 1; i <= 100000 && SECONDS < end; i++)); do
 		# Paused (for a quiet heap measurement): no leaker, the
 		# watched namespace present, nothing opened or closed.
@@ -152,25 +171,6 @@ churn &
 churn_pid=$!
 track_pid "$churn_pid"
 
-# live_heap: bytes collectd has allocated and not freed right now, from
-# valgrind's gdbserver (a leak search: definitely + indirectly + possibly
-# lost + still reachable). Unlike the RSS it excludes valgrind's own
-# memory and the freed blocks it keeps in quarantine.
-live_heap()
-{
-	{ timeout 20 vgdb --pid="$collectd_pid" leak_check summary 2>/dev/null ||
-		true; } | awk '
-		/(definitely|indirectly|possibly) lost:|still reachable:/ {
-			for (i = 1; i <= NF; i++)
-				if ($i == "bytes") {
-					gsub(/,/, "", $(i - 2)); s += $(i - 2); k++
-				} else if ($i == "blocks") {
-					gsub(/,/, "", $(i - 2)); b += $(i - 2)
-				}
-		}
-		END { print k == 4 ? s " " b : "- -" }'
-}
-
 # sample: appends "seconds reads rss-kB fds" to samples.
 sample()
 {
@@ -188,11 +188,14 @@ sample()
 # write opens and closes one: a sample may catch any number of them).
 held_fds()
 {
-	local fd n=0
+	local fd n=0 target
 	for fd in "/proc/$collectd_pid/fd/"*; do
-		[[ $(readlink "$fd" 2>/dev/null) == "$work/csv/"* ]] || ((++n))
+		target=$(readlink "$fd" 2>/dev/null) || continue
+		[[ $target != "$work/csv/"* ]] || continue
+		((++n))
+		[[ ${1:-} != list ]] || echo "${fd##*/} $target"
 	done
-	echo "$n"
+	[[ ${1:-} == list ]] || echo "$n"
 }
 
 # vgdb_leak_check ARGS: a leak search in the running daemon; its report
@@ -202,32 +205,83 @@ vgdb_leak_check()
 	timeout 60 vgdb --pid="$collectd_pid" leak_check "$@" 2>/dev/null || true
 }
 
+# OURS_AWK: reads a valgrind leak report and, for each loss record the
+# plugin asked for, calls ours(header line, frame line). A record is
+# ours when the innermost frame that is either in the daemon or in one
+# of our sources is ours (libc, libmnl in between do not count; the
+# daemon's own copies of what module_register registered, its value
+# cache and write queue are the daemon's).
+OURS_AWK='
+	/ in loss record / { rec = $0; decided = 0; next }
+	rec != "" && !decided && /^==[0-9]+== +(at|by) / {
+		if ($0 ~ src) { ours(rec, $0); decided = 1 }
+		else if ($0 ~ /[(]in \/usr\/sbin\/collectd[)]/) decided = 1
+	}
+	/^==[0-9]+== *$/ { rec = "" }'
+OURS_SRC=$(cd "$TESTS_DIR/../plugin" && ls *.c | sed 's/[.]/[.]/' | paste -sd'|')
+OURS_SRC="[(]($OURS_SRC):[0-9]+[)]"
+
+# ours_at_exit: the plugin's loss records in valgrind's final report.
+ours_at_exit()
+{
+	awk -v src="$OURS_SRC" 'function ours(r, f) { print r; print f }
+		'"$OURS_AWK" "$work/valgrind.log"
+}
+
+# heap_now: "bytes blocks" collectd has allocated and not freed right
+# now (definitely + indirectly + possibly lost + still reachable), then
+# "bytes blocks" of that the plugin asked for; from a full leak search in
+# the running daemon through valgrind's gdbserver. Unlike the RSS these
+# exclude valgrind's own memory and the freed blocks it keeps in
+# quarantine; "- - - -" if the gdbserver did not answer.
+heap_now()
+{
+	vgdb_leak_check full reachable any unlimited | awk -v src="$OURS_SRC" '
+		function ours(r, f,   t, w) {
+			t = r; gsub(/ [(][^)]*[)]/, "", t); gsub(/,/, "", t)
+			split(t, w, " "); bytes += w[2]; blocks += w[5]
+		}
+		'"$OURS_AWK"'
+		/(definitely|indirectly|possibly) lost:|still reachable:/ {
+			t = $0; gsub(/ [(][^)]*[)]/, "", t); gsub(/,/, "", t)
+			n = split(t, w, " ")
+			for (i = 1; i <= n; i++)
+				if (w[i] == "bytes") { all += w[i - 1]; all_blocks += w[i + 2]; k++ }
+		}
+		END {
+			if (k == 4) print all, all_blocks, bytes + 0, blocks + 0
+			else print "- - - -"
+		}'
+}
+
 # quiet LABEL: pauses the churn, lets 2 s of reads settle, and prints
-# "reads live-heap-floor fds-floor" (the smallest of 8 samples each: a
-# read in flight holds transient buffers, the csv writer open files);
-# resumes the churn. The same quiet socket picture at the end of the
-# warm-up and at the end makes the two comparable although the live heap
-# swings with the churn. The first one ends with a full leak search, the
-# last one starts with a search for what "increased" since (kept in
-# LABEL.increased for a failure to show).
+# "reads heap-bytes heap-blocks plugin-bytes plugin-blocks fds", each the
+# smallest of 6 samples (a read in flight holds transient buffers,
+# collectd's write queue holds values, the csv plugin open files);
+# resumes the churn. The same quiet socket picture after the warm-up and
+# at the end makes the two comparable although the heap swings with the
+# churn. The last one starts with a search for what "increased" since
+# the first (kept in LABEL.increased for a failure to show).
 quiet()
 {
-	local heap=-1 blocks=-1 fds=-1 h b f
+	local -a low=(-1 -1 -1 -1 -1) now
+	local k
 	touch "$work/pause"
 	wait_until 30 test -e "$work/paused" || fail "the churn did not pause"
 	sleep 2
 	[[ $1 == start ]] ||
 		vgdb_leak_check full reachable increased >"$work/$1.increased"
-	for _ in 1 2 3 4 5 6 7 8; do
-		read -r h b < <(live_heap)
-		f=$(held_fds)
-		[[ $h == - ]] || ((heap >= 0 && heap <= h)) || heap=$h
-		[[ $b == - ]] || ((blocks >= 0 && blocks <= b)) || blocks=$b
-		((fds >= 0 && fds <= f)) || fds=$f
-		sleep 0.4
+	for _ in 1 2 3 4 5 6; do
+		read -r -a now < <(heap_now)
+		now+=("$(held_fds)")
+		((low[4] >= 0 && low[4] <= now[4])) || held_fds list >"$work/$1.fds"
+		for k in 0 1 2 3 4; do
+			[[ ${now[k]} == - ]] || ((low[k] >= 0 && low[k] <= now[k])) ||
+				low[k]=${now[k]}
+		done
+		sleep 0.3
 	done
-	[[ $1 != start ]] || vgdb_leak_check full reachable any >/dev/null
-	echo "$(reads) $heap $blocks $fds"
+	echo "$(reads) ${low[*]}"
 	rm -f "$work/pause" "$work/paused"
 }
 
@@ -238,13 +292,13 @@ start=$SECONDS
 while sample && ((n < reads_wanted / 5)); do
 	sleep 2
 done
-read -r quiet_reads0 quiet_heap0 quiet_blocks0 quiet_fds0 < <(quiet start)
+read -r -a quiet0 < <(quiet start)
 while sample && ((n < reads_wanted)); do
 	sleep 2
 done
-read -r quiet_reads1 quiet_heap1 quiet_blocks1 quiet_fds1 < <(quiet end)
-[[ $quiet_heap0 -ge 0 && $quiet_heap1 -ge 0 ]] 2>/dev/null ||
-	fail "no quiet live-heap figures (valgrind's gdbserver did not answer)"
+read -r -a quiet1 < <(quiet end)
+[[ ${quiet0[1]:--1} -ge 0 && ${quiet1[1]:--1} -ge 0 ]] 2>/dev/null ||
+	fail "no quiet heap figures (valgrind's gdbserver did not answer)"
 sample
 
 kill -TERM "$churn_pid"
@@ -279,51 +333,17 @@ grep -q "ERROR SUMMARY: 0 errors" "$work/valgrind.log" ||
 	problems+=("valgrind reported errors")
 ! grep -qE "(definitely|indirectly) lost: [1-9]" "$work/valgrind.log" ||
 	problems+=("valgrind found lost memory")
-# ours_at_exit: loss records (any kind, --show-leak-kinds=all) whose
-# allocation the plugin asked for: the innermost frame that is either in
-# the daemon or in one of our sources is ours (libc, libmnl in between do
-# not count; the daemon's own copies of what module_register registered
-# are the daemon's).
-ours_at_exit()
-{
-	local sources
-	sources=$(cd "$TESTS_DIR/../plugin" && ls *.c | paste -sd'|')
-	awk -v src="[(](${sources//./[.]}):[0-9]+[)]" '
-		/ in loss record / { rec = $0; decided = 0; next }
-		rec != "" && !decided && /^==[0-9]+== +(at|by) / {
-			if ($0 ~ src) { print rec; print; decided = 1 }
-			else if ($0 ~ /[(]in \/usr\/sbin\/collectd[)]/) decided = 1
-		}
-		/^==[0-9]+== *$/ { rec = "" }' "$work/valgrind.log"
-}
-# open_at_exit: fds the daemon or the plugin opened and never closed
-# (--track-fds=yes lists each with where it was opened; inherited ones
-# and valgrind's own log are not theirs).
-open_at_exit()
-{
-	awk '/ Open (file descriptor|[A-Za-z0-9_-]+ socket|socket) [0-9]+:/ { open = $0; next }
-		open != "" { if ($0 !~ /<inherited from parent>/ &&
-				open !~ /valgrind\.log$/) print open
-			open = "" }' "$work/valgrind.log"
-}
-if [[ -n $(open_at_exit) ]]; then
-	open_at_exit >&2
-	problems+=("fds still open at exit")
-fi
 if [[ -n $(ours_at_exit) ]]; then
 	ours_at_exit >&2
 	problems+=("blocks allocated by the plugin are still there at exit")
 fi
-# Flat after warm-up. Live heap: the quiet floor at the end may exceed
-# the one after the warm-up by at most SOAK_MAX_SLOPE bytes per read in
-# between. RSS: valgrind's translation cache and arenas grow by steps as
-# new code paths run, so its bound is coarser: the smallest RSS of the
-# last third of the samples after the warm-up may exceed the smallest of
-# the first third by SOAK_MAX_RSS_KB. Open fds (the quiet floors): never
-# more at the end than after the warm-up.
+# Flat after warm-up: the plugin's heap (bytes and blocks per read
+# between the quiet measurements), the RSS (the smallest of the last
+# third of the samples after the warm-up against the smallest of the
+# first third: valgrind's translation cache and arenas grow by steps as
+# new code paths run, so this bound is coarse) and the open fds (quiet).
 awk -v w="$reads_wanted" -v max="$max_slope" -v max_rss="$max_rss_kb" \
-	-v q0="$quiet_reads0 $quiet_heap0 $quiet_blocks0 $quiet_fds0" \
-	-v q1="$quiet_reads1 $quiet_heap1 $quiet_blocks1 $quiet_fds1" \
+	-v q0="${quiet0[*]}" -v q1="${quiet1[*]}" \
 	-v max_blocks="$max_blocks" '
 	$2 < w * 0.2 { next }
 	{ n++; r[n] = $2; rss[n] = $3 }
@@ -335,27 +355,31 @@ awk -v w="$reads_wanted" -v max="$max_slope" -v max_rss="$max_rss_kb" \
 	END {
 		if (n < 6) { print "FAIL: only " n " samples after warm-up"; exit 1 }
 		split(q0, a); split(q1, b)
-		per_read = (b[2] - a[2]) / (b[1] - a[1])
-		blocks_per_read = (b[3] - a[3]) / (b[1] - a[1])
-		printf "  live heap (churn paused) %d bytes in %d blocks at read %d, %d bytes in %d blocks at read %d: %+.1f bytes/read (bound %d), %+.3f blocks/read (bound %.2f)\n", \
-			a[2], a[3], a[1], b[2], b[3], b[1], per_read, max, \
+		span = b[1] - a[1]
+		per_read = (b[4] - a[4]) / span
+		blocks_per_read = (b[5] - a[5]) / span
+		printf "  live heap (churn paused): %d bytes in %d blocks at read %d, %d bytes in %d blocks at read %d (%+.1f bytes/read)\n", \
+			a[2], a[3], a[1], b[2], b[3], b[1], (b[2] - a[2]) / span
+		printf "  of it the plugin'"'"'s: %d bytes in %d blocks, then %d bytes in %d blocks: %+.1f bytes/read (bound %d), %+.3f blocks/read (bound %.2f)\n", \
+			a[4], a[5], b[4], b[5], per_read, max, \
 			blocks_per_read, max_blocks
 		t = int(n / 3)
 		m0 = floor_of(rss, 1, t); m1 = floor_of(rss, n - t + 1, n)
 		printf "  RSS %d kB at read %d (warm-up done), %d kB at read %d; floors %d -> %d kB: %+d kB (bound %d)\n", \
 			rss[1], r[1], rss[n], r[n], m0, m1, m1 - m0, max_rss
 		printf "  open fds (churn paused): %d at read %d, %d at read %d\n", \
-			a[4], a[1], b[4], b[1]
+			a[6], a[1], b[6], b[1]
 		bad = 0
 		if (per_read > max || blocks_per_read > max_blocks) {
-			print "FAIL: the live heap grows after warm-up"; bad = 1
+			print "FAIL: the plugin'"'"'s heap grows after warm-up"; bad = 1
 		}
 		if (m1 - m0 > max_rss) { print "FAIL: RSS grows after warm-up"; bad = 1 }
-		if (b[4] > a[4]) { print "FAIL: fds grow after warm-up"; bad = 1 }
+		if (b[6] > a[6]) { print "FAIL: fds grow after warm-up"; bad = 1 }
 		exit bad
 	}' "$work/samples" || {
 	cat "$work/samples"
 	grep -A12 "are .* in loss record" "$work/end.increased" | head -80
+	diff "$work/start.fds" "$work/end.fds" || true
 	problems+=("not flat after warm-up")
 }
 if [[ ${#problems[@]} -ne 0 ]]; then
