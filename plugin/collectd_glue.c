@@ -375,22 +375,44 @@ static int namespace_name(const oconfig_item_t *block, char *out)
 	return 0;
 }
 
+/* One line of a <Namespace> block: a single absolute Path, short enough
+ * to ever be opened (open(2) refuses PATH_MAX and more). */
+static int namespace_path_line(const oconfig_item_t *c, const char *name,
+			       bool have_path)
+{
+	if (c->children_num > 0) {
+		ERROR(PLUGIN_NAME " plugin: <Namespace \"%s\">: \"%s\" is not "
+				  "a block option",
+		      name, c->key);
+		return -1;
+	}
+	if (strcasecmp(c->key, "Path") != 0 || c->values_num != 1 ||
+	    c->values[0].type != OCONFIG_TYPE_STRING ||
+	    c->values[0].value.string[0] != '/' || have_path) {
+		ERROR(PLUGIN_NAME " plugin: <Namespace \"%s\">: "
+				  "expected exactly one Path "
+				  "\"/var/run/netns/NAME\" or "
+				  "\"/proc/PID/ns/net\", got \"%s\"",
+		      name, c->key);
+		return -1;
+	}
+	if (strlen(c->values[0].value.string) >= PATH_MAX) {
+		ERROR(PLUGIN_NAME " plugin: <Namespace \"%s\">: Path is too "
+				  "long (%zu bytes, at most %d)",
+		      name, strlen(c->values[0].value.string), PATH_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
 static int namespace_path(const oconfig_item_t *block, const char *name,
 			  char **ret)
 {
 	for (int i = 0; i < block->children_num; i++) {
 		const oconfig_item_t *c = &block->children[i];
 
-		if (strcasecmp(c->key, "Path") != 0 || c->values_num != 1 ||
-		    c->values[0].type != OCONFIG_TYPE_STRING ||
-		    c->values[0].value.string[0] != '/' || *ret) {
-			ERROR(PLUGIN_NAME " plugin: <Namespace \"%s\">: "
-					  "expected exactly one Path "
-					  "\"/var/run/netns/NAME\" or "
-					  "\"/proc/PID/ns/net\", got \"%s\"",
-			      name, c->key);
+		if (namespace_path_line(c, name, *ret != NULL) != 0)
 			return -1;
-		}
 		*ret = strdup(c->values[0].value.string);
 		if (!*ret)
 			return -1;

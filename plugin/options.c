@@ -144,6 +144,12 @@ static int apply_group_by(struct tcps_options *opts,
 		      err, err_size);
 }
 
+static bool is_none(const struct tcps_cfg_value *value)
+{
+	return value->type == TCPS_CFG_STRING &&
+	       strcasecmp(value->string, "none") == 0;
+}
+
 /* ProcessStates "CLOSE_WAIT" "ESTABLISHED" ...; "none" turns it off. The
  * first line replaces the default, later lines add to it. */
 static int apply_states(struct tcps_options *opts,
@@ -160,6 +166,11 @@ static int apply_states(struct tcps_options *opts,
 			 desc->name);
 		return -EINVAL;
 	}
+	for (size_t i = 0; values_num > 1 && i < values_num; i++)
+		if (is_none(&values[i]))
+			return reject(desc->name, &values[i],
+				      "state names, or \"none\" alone", err,
+				      err_size);
 	for (size_t i = 0; i < values_num; i++) {
 		int slot = values[i].type == TCPS_CFG_STRING
 				   ? tcps_state_from_name(values[i].string)
@@ -167,8 +178,7 @@ static int apply_states(struct tcps_options *opts,
 
 		if (slot >= 0) {
 			mask |= 1u << slot;
-		} else if (values[i].type != TCPS_CFG_STRING ||
-			   strcasecmp(values[i].string, "none") != 0) {
+		} else if (!is_none(&values[i])) {
 			return reject(desc->name, &values[i],
 				      "a TCP state name such as \"CLOSE_WAIT\" "
 				      "or \"none\"",
@@ -198,15 +208,25 @@ static int apply_percent(struct tcps_options *opts,
 		      "a percentage above 0 and at most 100", err, err_size);
 }
 
+/* A quoted port: decimal digits only (strtod would also take "0x50",
+ * "8e1", " 80" or "inf"); *ret is a number to range-check. */
+static int port_digits(const char *text, double *ret)
+{
+	size_t len = strspn(text, "0123456789");
+
+	if (len == 0 || len > 5 || text[len] != '\0')
+		return -EINVAL;
+	*ret = strtod(text, NULL);
+	return 0;
+}
+
 /* A port as a number or, as tcpconns users write it, a quoted number. */
 static int port_value(const struct tcps_cfg_value *value, uint16_t *ret)
 {
 	double n = value->number;
-	char *end = NULL;
 
 	if (value->type == TCPS_CFG_STRING) {
-		n = strtod(value->string, &end);
-		if (end == value->string || *end != '\0')
+		if (port_digits(value->string, &n) != 0)
 			return -EINVAL;
 	} else if (value->type != TCPS_CFG_NUMBER) {
 		return -EINVAL;

@@ -128,6 +128,14 @@ if [[ ${TCPS_SANITIZE:-0} == 1 ]]; then
 		"UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1" collectd)
 fi
 
+# Under valgrind (make soak runs the config corpus so): an error or a
+# definite or indirect leak ends the daemon with 99.
+if [[ ${TCPS_VALGRIND:-0} == 1 ]]; then
+	COLLECTD=(valgrind -q --error-exitcode=99 --leak-check=full
+		--errors-for-leak-kinds=definite,indirect
+		"--suppressions=$TESTS_DIR/soak.supp" collectd)
+fi
+
 # sanitizer_clean FILE: fails if FILE holds a sanitizer report.
 sanitizer_clean()
 {

@@ -1,11 +1,13 @@
 #!/bin/bash
 # Installs the Debian packages a make target needs, only those missing.
-# Usage: deps.sh build|check|run|downstream|graph|deb|rpm
+# Usage: deps.sh build|check|run|soak|downstream|graph|deb|rpm
 set -euo pipefail
 
 build=(gcc make pkg-config libmnl-dev collectd-core collectd-dev)
 check=("${build[@]}" check libsubunit-dev iproute2 procps clang-format)
 run=("${build[@]}" libyajl2)
+# make soak: collectd under valgrind memcheck (vgdb comes with it).
+soak=("${check[@]}" valgrind)
 # tests/test-downstream.sh: real carbon-cache, whisper-fetch, InfluxDB 1.x.
 # deps.sh keeps their services from starting on install (policy-rc.d).
 downstream=("${check[@]}" graphite-carbon python3-whisper influxdb
@@ -21,12 +23,13 @@ case "${1:-}" in
 build) wanted=("${build[@]}") ;;
 check) wanted=("${check[@]}") ;;
 run) wanted=("${run[@]}") ;;
+soak) wanted=("${soak[@]}") ;;
 downstream) wanted=("${downstream[@]}") ;;
 graph) wanted=("${graph[@]}") ;;
 deb) wanted=("${deb[@]}") ;;
 rpm) wanted=("${rpm[@]}") ;;
 *)
-	echo "usage: $0 build|check|run|downstream|graph|deb|rpm" >&2
+	echo "usage: $0 build|check|run|soak|downstream|graph|deb|rpm" >&2
 	exit 2
 	;;
 esac

@@ -118,3 +118,35 @@ void fakeproc_remove(struct fakeproc *fp, int pid)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
 	ck_assert_int_eq(system(cmd), 0);
 }
+
+void fakeproc_write(struct fakeproc *fp, int pid, const char *rest,
+		    const char *text)
+{
+	char path[256];
+
+	path_of(fp, path, sizeof(path), pid, rest);
+	unlink(path);
+	write_text(path, text);
+}
+
+void fakeproc_set_exe(struct fakeproc *fp, int pid, const char *target)
+{
+	char path[256];
+
+	path_of(fp, path, sizeof(path), pid, "exe");
+	unlink(path);
+	ck_assert_int_eq(symlink(target, path), 0);
+}
+
+void fakeproc_entry(struct fakeproc *fp, const char *name, uint32_t inode)
+{
+	char path[256], text[64];
+
+	snprintf(path, sizeof(path), "%s/%s", fp->root, name);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%s/fd", fp->root, name);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/%s/fd/3", fp->root, name);
+	snprintf(text, sizeof(text), "socket:[%u]", inode);
+	ck_assert_int_eq(symlink(text, path), 0);
+}

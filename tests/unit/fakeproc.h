@@ -19,5 +19,14 @@ void fakeproc_fd_text(struct fakeproc *fp, int pid, int fd, const char *text);
 void fakeproc_close_fd(struct fakeproc *fp, int pid, int fd);
 void fakeproc_set_comm(struct fakeproc *fp, int pid, const char *comm);
 void fakeproc_remove(struct fakeproc *fp, int pid);
+/* Raw content for REST under the process folder ("stat", "fd/12"), with
+ * no newline added: for garbage the kernel would never write. */
+void fakeproc_write(struct fakeproc *fp, int pid, const char *rest,
+		    const char *text);
+/* Replaces the exe link with any target text. */
+void fakeproc_set_exe(struct fakeproc *fp, int pid, const char *target);
+/* A folder NAME at the root with fd/3 -> socket:[inode]: a process
+ * folder if NAME were a pid. */
+void fakeproc_entry(struct fakeproc *fp, const char *name, uint32_t inode);
 
 #endif

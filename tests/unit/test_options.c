@@ -4,6 +4,7 @@
 
 #include "suites.h"
 #include "tcpstates/options.h"
+#include "tcpstates/tally.h"
 
 static struct tcps_options opts;
 static char err[256];
@@ -170,6 +171,39 @@ START_TEST(port_options)
 }
 END_TEST
 
+/* A quoted port is decimal digits only: strtod would also take hex, an
+ * exponent, blanks or "inf", which no one means by a port. */
+START_TEST(quoted_port_is_decimal_digits)
+{
+	static const char *const bad[] = { "0x50", "8e1",  " 80", "80 ",
+					   "+80",  "80.0", "inf", "" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(set1("LocalPort", string(bad[i])) == -EINVAL,
+			      "accepted \"%s\"", bad[i]);
+		ck_assert_ptr_nonnull(strstr(err, "\"LocalPort\""));
+		ck_assert(!tcps_port_set_has(&opts.local_ports, 80));
+	}
+	ck_assert_int_eq(set1("LocalPort", string("080")), 0);
+	ck_assert(tcps_port_set_has(&opts.local_ports, 80));
+}
+END_TEST
+
+/* "none" switches the view off: with state names on the same line it
+ * contradicts them, and silently dropping either would surprise. */
+START_TEST(process_states_none_stands_alone)
+{
+	struct tcps_cfg_value both[] = { string("none"), string("CLOSE_WAIT") };
+
+	ck_assert_int_eq(tcps_options_set(&opts, "ProcessStates", both, 2, err,
+					  sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "\"ProcessStates\""));
+	ck_assert_ptr_nonnull(strstr(err, "\"none\""));
+	ck_assert_uint_eq(opts.process_states, 1u << TCPS_CLOSE_WAIT);
+}
+END_TEST
+
 START_TEST(pressure_options)
 {
 	ck_assert_double_eq(opts.port_exhaustion_warning, 80);
@@ -201,6 +235,8 @@ Suite *options_suite(void)
 	tcase_add_test(tc, leak_finder_options);
 	tcase_add_test(tc, process_states_none);
 	tcase_add_test(tc, port_options);
+	tcase_add_test(tc, quoted_port_is_decimal_digits);
+	tcase_add_test(tc, process_states_none_stands_alone);
 	tcase_add_test(tc, pressure_options);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,11 +1,13 @@
 #define _GNU_SOURCE /* setresuid */
 /* Finding socket owners in a fake /proc tree. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fakeproc.h"
 #include "suites.h"
+#include "tcpstates/names.h"
 #include "tcpstates/owners.h"
 
 static struct fakeproc fp;
@@ -368,6 +370,181 @@ START_TEST(budget_spreads_a_long_scan)
 }
 END_TEST
 
+/* ---- hostile /proc content: names never escape, garbage is skipped ---- */
+
+/* A group name usable in every identifier: [A-Za-z0-9_-], at most 63;
+ * empty only when the name could not be read (counted as unknown). */
+static void assert_safe_group(const char *group)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+	size_t len = strlen(group);
+
+	ck_assert_msg(len <= TCPS_NAME_MAX, "length %zu", len);
+	ck_assert_msg(strspn(group, safe) == len, "unsafe group \"%s\"", group);
+}
+
+/* The group of the owner of socket 1001 (pid 100), under GROUP_BY. */
+static const char *resolve_1001(enum tcps_group_by by)
+{
+	static struct tcps_owner_query q[1];
+
+	tcps_owners_free(owners);
+	owners = NULL;
+	q[0] = (struct tcps_owner_query){ .inode = 1001, .uid = getuid() };
+	make_owners(by);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(pid_of(&q[0]), 100);
+	assert_safe_group(group_of(&q[0]));
+	return group_of(&q[0]);
+}
+
+START_TEST(hostile_comm_files)
+{
+	static const struct {
+		const char *comm, *group;
+	} cases[] = {
+		{ "a/b\n", "a_b" },
+		{ "..\n", TCPS_NAME_EMPTY },
+		{ ".\n", TCPS_NAME_EMPTY },
+		{ "\n", TCPS_NAME_EMPTY },
+		{ "", "" }, /* an empty file: the name is unknown */
+		{ "x.y z\n", "x_y_z" },
+		{ "two\nlines\n", "two_lines" },
+		{ "\x01\x1b[31mred\x7f\n", "_31mred_" },
+		{ "\xff\xfe\xc3(\n", TCPS_NAME_EMPTY },
+		/* UTF-8 and a right-to-left override */
+		{ "caf\xc3\xa9-\xe2\x80\xae"
+		  "evil\n",
+		  "caf_-_evil" },
+		{ "../../etc/passwd\n", "_etc_passwd" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fakeproc_write(&fp, 100, "comm", cases[i].comm);
+		ck_assert_str_eq(resolve_1001(TCPS_GROUP_COMM), cases[i].group);
+	}
+}
+END_TEST
+
+/* comm files far longer than the kernel's 16 bytes: 4096 and more. */
+START_TEST(huge_comm_files)
+{
+	static char text[6001];
+
+	for (size_t i = 0; i < sizeof(text) - 1; i++)
+		text[i] = "a/. \n\x01"[i % 6];
+	text[sizeof(text) - 1] = '\0';
+	fakeproc_write(&fp, 100, "comm", text);
+	ck_assert_uint_eq(strlen(resolve_1001(TCPS_GROUP_COMM)), TCPS_NAME_MAX);
+	text[4096] = '\0';
+	fakeproc_write(&fp, 100, "comm", text);
+	ck_assert_uint_eq(strlen(resolve_1001(TCPS_GROUP_COMM)), TCPS_NAME_MAX);
+}
+END_TEST
+
+START_TEST(hostile_exe_links_and_cgroups)
+{
+	static char cgroup[5001];
+
+	fakeproc_set_exe(&fp, 100, "/tmp/a dir/../x.y\nz (deleted)");
+	ck_assert_str_eq(resolve_1001(TCPS_GROUP_EXE), "x_y_z");
+	fakeproc_set_exe(&fp, 100, "/");
+	ck_assert_str_eq(resolve_1001(TCPS_GROUP_EXE), TCPS_NAME_EMPTY);
+	fakeproc_set_exe(&fp, 100, "/usr/bin/..");
+	ck_assert_str_eq(resolve_1001(TCPS_GROUP_EXE), TCPS_NAME_EMPTY);
+	/* Only a suffix is cut: a name that is all suffix stays a name. */
+	fakeproc_set_exe(&fp, 100, " (deleted)");
+	ck_assert_str_eq(resolve_1001(TCPS_GROUP_EXE), "_deleted_");
+	for (size_t i = 0; i < sizeof(cgroup) - 1; i++)
+		cgroup[i] = "0::/\xff.\n:"[i % 8];
+	cgroup[sizeof(cgroup) - 1] = '\0';
+	fakeproc_write(&fp, 100, "cgroup", cgroup);
+	resolve_1001(TCPS_GROUP_UNIT);
+	fakeproc_write(&fp, 100, "cgroup", "0::/a.slice/b\x1b[0m c.scope\n");
+	ck_assert_str_eq(resolve_1001(TCPS_GROUP_UNIT), "b_0m_c_scope");
+}
+END_TEST
+
+/* A stat line we cannot parse loses the start time (no pid-reuse check,
+ * so no trust across intervals), never the owner. */
+START_TEST(garbage_stat_lines)
+{
+	static const char *const stats_text[] = {
+		"",
+		"garbage",
+		"100 (java S 1 2 3",
+		"100 (java) S",
+		"100 (java) S 1 100 100 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 "
+		"0 99999999999999999999999 1000000 100",
+		"100 (a) b) c) S \n\n\n) 1 2",
+	};
+
+	for (size_t i = 0; i < sizeof(stats_text) / sizeof(stats_text[0]);
+	     i++) {
+		fakeproc_write(&fp, 100, "stat", stats_text[i]);
+		ck_assert_str_eq(resolve_1001(TCPS_GROUP_COMM), "java");
+		/* The second interval finds it again. */
+		struct tcps_owner_query q[] = { { .inode = 1001,
+						  .uid = getuid() } };
+		ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+		ck_assert_int_eq(pid_of(&q[0]), 100);
+	}
+}
+END_TEST
+
+/* fd entries that only look like socket 1001 never make an owner. */
+START_TEST(fd_entries_that_are_not_sockets)
+{
+	static const char *const links[] = {
+		"anon_inode:[eventfd]",
+		"/tmp/socket:[1001]",
+		"socket:[1001] (deleted)",
+		"socket:[1001]x",
+		" socket:[1001]",
+		"socket:[+1001]",
+		"socket:[1001]                                             "
+		"            (longer than any real link)",
+		"net:[1001]",
+	};
+	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
+	char name[16];
+
+	fakeproc_close_fd(&fp, 100, 7);
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(name, sizeof(name), "fd/%zu", 40 + i);
+		fakeproc_write(&fp, 300, name, ""); /* a plain file first */
+		fakeproc_fd_text(&fp, 300, 40 + (int)i, links[i]);
+	}
+	fakeproc_write(&fp, 300, "fd/12", "socket:[1001]"); /* not a link */
+	fakeproc_write(&fp, 300, "fd/x7", "");
+	fakeproc_fd_text(&fp, 200, 99, "socket:[2001]");
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(q[0].owner, -1);
+	ck_assert_uint_eq(stats.unattributed, 1);
+}
+END_TEST
+
+/* Root entries that are not pids are never read as processes, even with
+ * an fd folder holding the socket. */
+START_TEST(entries_that_are_not_pids)
+{
+	static const char *const names[] = {
+		"0",   "-5", "12ab", "+7", "4294967396", "99999999999999999999",
+		"..5", " 5",
+	};
+	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
+
+	fakeproc_close_fd(&fp, 100, 7);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		fakeproc_entry(&fp, names[i], 1001);
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(q[0].owner, -1);
+}
+END_TEST
+
 Suite *owners_suite(void)
 {
 	Suite *s = suite_create("owners");
@@ -393,6 +570,15 @@ Suite *owners_suite(void)
 	tcase_add_test(tc, unfindable_socket_is_not_searched_every_time);
 	tcase_add_test(tc, known_owner_is_read_first);
 	tcase_add_test(tc, budget_spreads_a_long_scan);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("hostile proc");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, hostile_comm_files);
+	tcase_add_test(tc, huge_comm_files);
+	tcase_add_test(tc, hostile_exe_links_and_cgroups);
+	tcase_add_test(tc, garbage_stat_lines);
+	tcase_add_test(tc, fd_entries_that_are_not_sockets);
+	tcase_add_test(tc, entries_that_are_not_pids);
 	suite_add_tcase(s, tc);
 	return s;
 }
