@@ -1,6 +1,7 @@
 /*
  * libFuzzer target: the parsers of /proc text, which any process can
- * shape (its name, its cgroup, a link in its fd folder). The first byte
+ * shape (its name, its cgroup, its exe link, a link in its fd folder).
+ * The first byte
  * picks the parser; the rest is the text, in a buffer of exactly its
  * size and not NUL-terminated, as read() or readlink() leaves it.
  */
@@ -55,19 +56,26 @@ static void fuzz_cgroup(const char *text, size_t len)
 	check_clean(out, strlen(out));
 }
 
+static void fuzz_exe(const char *text, size_t len)
+{
+	char out[TCPS_NAME_MAX + 1];
+
+	tcps_exe_name(text, len, out);
+	check_clean(out, strlen(out));
+}
+
 static void fuzz_stat(const char *text, size_t len)
 {
 	(void)tcps_parse_start_time(text, len);
 }
 
+static void (*const parsers[])(const char *text, size_t len) = {
+	fuzz_link, fuzz_name, fuzz_cgroup, fuzz_stat, fuzz_exe,
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static void (*const parsers[])(const char *, size_t) = {
-		fuzz_link,
-		fuzz_name,
-		fuzz_cgroup,
-		fuzz_stat,
-	};
+	const size_t parsers_num = sizeof(parsers) / sizeof(parsers[0]);
 	char *text;
 
 	if (size < 1)
@@ -76,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!text)
 		abort();
 	memcpy(text, data + 1, size - 1);
-	parsers[data[0] % 4](text, size - 1);
+	parsers[data[0] % parsers_num](text, size - 1);
 	free(text);
 	return 0;
 }
