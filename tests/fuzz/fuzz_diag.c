@@ -30,7 +30,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char proc_root[] = "/tmp/tcps-fuzz-proc-XXXXXX";
+static char proc_root[256];
 static struct tcps_options options;
 /* Made once, as the daemon makes them: their 64 Ki-port tables cost more
  * than most inputs. */
@@ -38,7 +38,7 @@ static struct tcps_observers *observers;
 
 static void put_file(const char *rel, const char *text)
 {
-	char path[256];
+	char path[512];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
@@ -49,7 +49,7 @@ static void put_file(const char *rel, const char *text)
 
 static void put_dir(const char *rel)
 {
-	char path[256];
+	char path[512];
 
 	snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
 	if (mkdir(path, 0755) != 0)
@@ -58,7 +58,7 @@ static void put_dir(const char *rel)
 
 static void put_link(const char *rel, const char *target)
 {
-	char path[256];
+	char path[512];
 
 	snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
 	if (symlink(target, path) != 0)
@@ -71,7 +71,12 @@ static void make_fake_proc(void)
 {
 	static const char *const dirs[] = { "sys", "sys/net", "sys/net/ipv4",
 					    "4242", "4242/fd" };
+	const char *tmp = getenv("TMPDIR");
 
+	/* run.sh points TMPDIR into the build tree: a crash, which skips
+	 * the atexit() clean-up, leaves nothing in /tmp. */
+	snprintf(proc_root, sizeof(proc_root), "%s/tcps-fuzz-proc-XXXXXX",
+		 tmp ? tmp : "/tmp");
 	if (!mkdtemp(proc_root))
 		abort();
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
@@ -91,7 +96,7 @@ static void make_fake_proc(void)
 
 static void remove_fake_proc(void)
 {
-	char cmd[64];
+	char cmd[300];
 
 	tcps_observers_free(observers);
 

@@ -18,14 +18,17 @@ for target in "$@"; do
 	corpus=$build/corpus/$target
 	crashes=$build/crashes/$target
 	log=$build/fuzz-$target.log
-	mkdir -p "$corpus" "$crashes"
+	tmp=$PWD/$build/tmp/$target
+	mkdir -p "$corpus" "$crashes" "$tmp"
 	args=(-max_total_time="$seconds" -print_final_stats=1 -timeout=10
 		-rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=16384
 		-artifact_prefix="$crashes/")
 	[[ -f tests/fuzz/$target.dict ]] && args+=(-dict="tests/fuzz/$target.dict")
 	echo "fuzz $target: $seconds s (log: $log)"
-	"$build/fuzz-$target" "${args[@]}" "$corpus" "$seeds" >"$log" 2>&1
+	TMPDIR=$tmp "$build/fuzz-$target" "${args[@]}" "$corpus" "$seeds" \
+		>"$log" 2>&1
 	rc=$?
+	rm -rf "$tmp"
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	entries=$(find "$corpus" -type f | wc -l)
 	if [[ $rc -eq 0 ]]; then
