@@ -41,10 +41,14 @@ GLUE_SRCS := plugin/collectd_glue.c
 CORE_SRCS := $(filter-out $(GLUE_SRCS),$(sort $(wildcard plugin/*.c)))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 GLUE_TEST_SRCS := $(wildcard tests/glue/*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+# Fuzz sources that see collectd's headers, as the glue does.
+FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/collectd_stubs.c
 TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c \
 	tests/tools/hostile-name.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
 	$(GLUE_TEST_SRCS) $(wildcard tests/glue/*.h) \
+	$(FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
 	$(wildcard include/tcpstates/*.h) $(wildcard tests/bench/*.c)
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
@@ -69,7 +73,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) \
-		$(if $(filter $(GLUE_SRCS) tests/glue/%,$<),$(GLUE_CFLAGS)) \
+		$(if $(filter $(GLUE_SRCS) $(FUZZ_GLUE_SRCS) tests/glue/%,$<),$(GLUE_CFLAGS)) \
 		$(if $(filter tests/unit/% tests/glue/%,$<),$(CHECK_CFLAGS)) \
 		-c -o $@ $<
 
@@ -126,8 +130,9 @@ run: deps-run
 	$(Q)BUILD=$(BUILD) tests/tools/run-collectd.sh
 
 # The same tests with AddressSanitizer and UBSan in a separate build tree.
+# float-cast-overflow: GCC leaves it out of "undefined" (clang has it).
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-	-fno-sanitize-recover=all
+	-fsanitize=float-cast-overflow -fno-sanitize-recover=all
 asan: deps-check
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
 		CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
@@ -163,6 +168,40 @@ leak-graph:
 	$(Q)$(MAKE) --no-print-directory all tools
 	$(Q)BUILD=$(BUILD) tests/tools/leak-graph.sh $(LEAK_GRAPH)
 
+# libFuzzer targets (clang) in their own build tree, each run for
+# FUZZ_SECONDS; fails on any crash, leak or timeout. Crashing inputs are
+# kept in build-fuzz/crashes/TARGET/. See tests/fuzz/run.sh.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS := diag config proc
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_LINK := -fsanitize=fuzzer,address,undefined
+.PHONY: fuzz fuzz-short fuzz-build fuzz-targets deps-fuzz
+deps-fuzz:
+	$(Q)tests/tools/deps.sh fuzz
+
+fuzz-build: deps-fuzz
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) \
+		CFLAGS="$(FUZZ_FLAGS)" LDFLAGS="$(FUZZ_LINK)" fuzz-targets
+
+fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
+.SECONDARY: $(FUZZ_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(CORE_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
+		$(CORE_LIB) $(MNL_LIBS)
+
+$(BUILD)/fuzz-config: $(BUILD)/tests/fuzz/collectd_stubs.o $(GLUE_OBJS)
+
+fuzz: fuzz-build
+	$(Q)BUILD=build-fuzz tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The short pass CI runs: a minute a target.
+fuzz-short:
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
+
 format:
 	$(Q)$(CLANG_FORMAT) -i $(C_SOURCES)
 
@@ -179,10 +218,10 @@ uninstall:
 	rm -f $(DESTDIR)$(CONFDIR)/tcpstates.conf
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(patsubst %.o,%.d,$(CORE_OBJS) $(GLUE_OBJS) $(UNIT_OBJS) \
-	$(GLUE_TEST_OBJS) \
+	$(GLUE_TEST_OBJS) $(FUZZ_SRCS:%.c=$(BUILD)/%.o) \
 	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/sockmaker.o)
 
 # Debian and RPM packages: make deb, make rpm, make packages-check.

@@ -1,5 +1,6 @@
 /* The sock_diag dump over libmnl, with our own end-of-dump checks. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -265,22 +266,34 @@ static int parse_message(const struct nlmsghdr *nlh, uint32_t seq,
 	}
 }
 
+/* Not mnl_nlmsg_ok(): it compares the length as an int, so a length
+ * from 2 GiB on is negative and passes (found by fuzzing). */
+static bool message_fits(const struct nlmsghdr *nlh, size_t remaining)
+{
+	return remaining >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= remaining;
+}
+
 int tcps_diag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		    tcps_record_fn fn, void *data,
 		    struct tcps_dump_stats *stats)
 {
 	const struct nlmsghdr *nlh = buf;
-	int remaining;
+	size_t remaining = len, step;
 	int ret;
 
 	if (len > TCPS_DIAG_BUFFER_SIZE)
 		return -EMSGSIZE;
-	remaining = (int)len;
-	while (mnl_nlmsg_ok(nlh, remaining)) {
+	while (message_fits(nlh, remaining)) {
 		ret = parse_message(nlh, seq, portid, fn, data, stats);
 		if (ret <= 0)
 			return ret;
-		nlh = mnl_nlmsg_next(nlh, &remaining);
+		/* The last message may lack its padding. */
+		step = MNL_ALIGN(nlh->nlmsg_len);
+		if (step >= remaining)
+			return 1;
+		remaining -= step;
+		nlh = (const struct nlmsghdr *)((const char *)nlh + step);
 	}
 	/* Bytes that do not form a whole message: the stream is broken. */
 	return remaining > 0 ? -EBADMSG : 1;

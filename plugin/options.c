@@ -231,7 +231,8 @@ static int port_value(const struct tcps_cfg_value *value, uint16_t *ret)
 	} else if (value->type != TCPS_CFG_NUMBER) {
 		return -EINVAL;
 	}
-	if (n < 1 || n > 65535 || n != (double)(uint16_t)n)
+	/* Written so that NaN fails before the conversion. */
+	if (!(n >= 1 && n <= 65535) || n != (double)(uint16_t)n)
 		return -EINVAL;
 	*ret = (uint16_t)n;
 	return 0;

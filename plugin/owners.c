@@ -4,7 +4,7 @@
  * scanned only for sockets still unknown, processes of the sockets' uids
  * first, and the scan stops as soon as every socket has an owner.
  */
-#define _GNU_SOURCE /* memmem */
+#define _GNU_SOURCE /* memmem, memrchr */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -277,27 +277,32 @@ static ssize_t read_proc_file(int proc_fd, const char *path, char *buf,
 	return n;
 }
 
-static void group_from_exe(int proc_fd, const char *pid_text, char *out)
+void tcps_exe_name(const char *target, size_t len, char *out)
 {
 	static const char deleted[] = " (deleted)";
-	char path[32], target[PATH_MAX];
+	const size_t suffix = sizeof(deleted) - 1;
 	const char *base;
+
+	/* A binary replaced on disk while running is still that program. */
+	if (len > suffix && memcmp(target + len - suffix, deleted, suffix) == 0)
+		len -= suffix;
+	base = memrchr(target, '/', len);
+	base = base ? base + 1 : target;
+	tcps_name_clean(base, (size_t)(target + len - base), out);
+}
+
+static void group_from_exe(int proc_fd, const char *pid_text, char *out)
+{
+	char path[32], target[PATH_MAX];
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/exe", pid_text);
-	n = readlinkat(proc_fd, path, target, sizeof(target) - 1);
+	n = readlinkat(proc_fd, path, target, sizeof(target));
 	if (n <= 0) {
 		out[0] = '\0';
 		return;
 	}
-	target[n] = '\0';
-	/* A binary replaced on disk while running is still that program. */
-	if ((size_t)n > sizeof(deleted) - 1 &&
-	    strcmp(target + n - (sizeof(deleted) - 1), deleted) == 0)
-		target[n - (sizeof(deleted) - 1)] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	tcps_name_clean(base, strlen(base), out);
+	tcps_exe_name(target, (size_t)n, out);
 }
 
 static void read_group(const struct tcps_owners *o, pid_t pid, char *out)

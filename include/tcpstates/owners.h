@@ -88,6 +88,11 @@ uint64_t tcps_parse_start_time(const char *text, size_t len);
  */
 int tcps_parse_socket_link(const char *text, size_t len, uint32_t *ret_inode);
 
+/* The group name for a /proc/PID/exe link text of len bytes (not
+ * NUL-terminated): its last component without " (deleted)", cleaned, to
+ * out (TCPS_NAME_MAX + 1). */
+void tcps_exe_name(const char *target, size_t len, char *out);
+
 /* The group name for a cgroup file's contents (cgroup v2 "0::/path"
  * preferred). Writes a cleaned name to out (TCPS_NAME_MAX + 1). */
 void tcps_unit_from_cgroup(const char *text, size_t len, char *out);

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs the Debian packages a make target needs, only those missing.
-# Usage: deps.sh build|check|run|soak|downstream|graph|deb|rpm
+# Usage: deps.sh build|check|run|soak|downstream|graph|deb|rpm|fuzz
 set -euo pipefail
 
 build=(gcc make pkg-config libmnl-dev collectd-core collectd-dev)
@@ -18,6 +18,8 @@ graph=("${build[@]}" iproute2 librrd8 rrdtool)
 # unit tests, so Check comes too.
 deb=("${build[@]}" check libsubunit-dev dpkg-dev debhelper fakeroot lintian)
 rpm=("${build[@]}" check libsubunit-dev rpm)
+# make fuzz: clang with libFuzzer; its runtime comes after (see below).
+fuzz=("${build[@]}" clang)
 
 case "${1:-}" in
 build) wanted=("${build[@]}") ;;
@@ -28,32 +30,48 @@ downstream) wanted=("${downstream[@]}") ;;
 graph) wanted=("${graph[@]}") ;;
 deb) wanted=("${deb[@]}") ;;
 rpm) wanted=("${rpm[@]}") ;;
+fuzz) wanted=("${fuzz[@]}") ;;
 *)
-	echo "usage: $0 build|check|run|soak|downstream|graph|deb|rpm" >&2
+	echo "usage: $0 build|check|run|soak|downstream|graph|deb|rpm|fuzz" >&2
 	exit 2
 	;;
 esac
 
-missing=()
-for pkg in "${wanted[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-	[[ $status == "install ok installed" ]] || missing+=("$pkg")
-done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+install_missing() {
+	local pkg status missing=()
 
-if [[ $(id -u) -ne 0 ]]; then
-	echo "missing Debian packages: ${missing[*]}" >&2
-	echo "install them as root (apt-get install ${missing[*]}) or run make as root" >&2
-	exit 1
+	for pkg in "$@"; do
+		status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+		[[ $status == "install ok installed" ]] || missing+=("$pkg")
+	done
+	[[ ${#missing[@]} -eq 0 ]] && return 0
+
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "missing Debian packages: ${missing[*]}" >&2
+		echo "install them as root (apt-get install ${missing[*]}) or run make as root" >&2
+		exit 1
+	fi
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# graphite-carbon and influxdb start a system service on install
+	# (0.0.0.0 ports): a policy-rc.d exiting 101 stops that. Tests run
+	# their own copies.
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_missing "${wanted[@]}"
+
+# libFuzzer's runtime is only recommended by clang (Debian 12 on): it is
+# libclang-rt-N-dev for clang N, where that package exists.
+if [[ $1 == fuzz ]]; then
+	rt="libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+	if apt-cache show "$rt" >/dev/null 2>&1; then
+		install_missing "$rt"
+	fi
 fi
-echo "installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-# graphite-carbon and influxdb start a system service on install (0.0.0.0
-# ports): a policy-rc.d exiting 101 stops that. Tests run their own copies.
-if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-	chmod 755 /usr/sbin/policy-rc.d
-	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-fi
-apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

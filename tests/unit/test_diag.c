@@ -192,6 +192,22 @@ START_TEST(length_beyond_buffer_is_an_error)
 }
 END_TEST
 
+/* libmnl's mnl_nlmsg_ok() compares the length as an int: from 2 GiB on
+ * it is negative, passes, and mnl_nlmsg_next() jumps out of the buffer
+ * (found by fuzz-diag). */
+START_TEST(length_beyond_2gib_is_an_error)
+{
+	struct nlmsghdr *nlh;
+
+	put_v4(1);
+	nlh = nlb_put_sock(&buf, &(struct nlb_sock){ .family = AF_INET });
+	nlh->nlmsg_len = 0xb7000048u;
+	nlb_put_done(&buf, 0);
+	ck_assert_int_eq(parse(), -EBADMSG);
+	ck_assert_int_eq(seen.n, 1);
+}
+END_TEST
+
 START_TEST(oversized_input_is_refused)
 {
 	ck_assert_int_eq(tcps_diag_parse(buf.bytes, TCPS_DIAG_BUFFER_SIZE + 1,
@@ -335,6 +351,7 @@ Suite *diag_suite(void)
 	tcase_add_checked_fixture(framing, setup, NULL);
 	tcase_add_test(framing, truncated_buffer_is_an_error);
 	tcase_add_test(framing, length_beyond_buffer_is_an_error);
+	tcase_add_test(framing, length_beyond_2gib_is_an_error);
 	tcase_add_test(framing, oversized_input_is_refused);
 	tcase_add_test(framing, noop_is_ignored);
 	tcase_add_test(framing, empty_buffer_wants_more);

@@ -204,6 +204,19 @@ START_TEST(process_states_none_stands_alone)
 }
 END_TEST
 
+/* strtod() reads "nan": a NaN passed both range checks and was then
+ * converted to uint16_t, which is undefined (found by fuzz-config; the
+ * sanitizer build of this test aborts on it). */
+START_TEST(port_not_a_number)
+{
+	ck_assert_int_eq(set1("LocalPort", string("nan")), -EINVAL);
+	ck_assert_int_eq(set1("LocalPort", string("-nan")), -EINVAL);
+	ck_assert_int_eq(set1("RemotePort", number(__builtin_nan(""))),
+			 -EINVAL);
+	ck_assert_int_eq(set1("RemotePort", string("inf")), -EINVAL);
+}
+END_TEST
+
 START_TEST(pressure_options)
 {
 	ck_assert_double_eq(opts.port_exhaustion_warning, 80);
@@ -237,6 +250,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, port_options);
 	tcase_add_test(tc, quoted_port_is_decimal_digits);
 	tcase_add_test(tc, process_states_none_stands_alone);
+	tcase_add_test(tc, port_not_a_number);
 	tcase_add_test(tc, pressure_options);
 	suite_add_tcase(s, tc);
 	return s;

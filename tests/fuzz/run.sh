@@ -1,0 +1,44 @@
+#!/bin/bash
+# Runs each libFuzzer target for a bounded time and prints one summary line
+# per target. Usage: run.sh SECONDS TARGET... (BUILD: the fuzz build tree).
+# New corpus entries go to $BUILD/corpus/TARGET (kept between runs), the
+# input of a crash, leak or timeout to $BUILD/crashes/TARGET/. Exits 1 when
+# any target failed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+build=${BUILD:-build-fuzz}
+seconds=$1
+shift
+failed=0
+summary=()
+
+for target in "$@"; do
+	seeds=tests/fuzz/seeds/$target
+	corpus=$build/corpus/$target
+	crashes=$build/crashes/$target
+	log=$build/fuzz-$target.log
+	tmp=$PWD/$build/tmp/$target
+	mkdir -p "$corpus" "$crashes" "$tmp"
+	args=(-max_total_time="$seconds" -print_final_stats=1 -timeout=10
+		-rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=16384
+		-artifact_prefix="$crashes/")
+	[[ -f tests/fuzz/$target.dict ]] && args+=(-dict="tests/fuzz/$target.dict")
+	echo "fuzz $target: $seconds s (log: $log)"
+	TMPDIR=$tmp "$build/fuzz-$target" "${args[@]}" "$corpus" "$seeds" \
+		>"$log" 2>&1
+	rc=$?
+	rm -rf "$tmp"
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	entries=$(find "$corpus" -type f | wc -l)
+	if [[ $rc -eq 0 ]]; then
+		result=ok
+	else
+		result="FAILED (exit $rc; inputs in $crashes/)"
+		grep -m 3 -E '^==[0-9]+==ERROR|^SUMMARY|runtime error' "$log" >&2
+		failed=1
+	fi
+	summary+=("fuzz $target: ${execs:-?} executions in $seconds s, corpus $entries files: $result")
+done
+printf '%s\n' "${summary[@]}"
+exit $failed
