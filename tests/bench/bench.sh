@@ -302,7 +302,7 @@ census()
 
 # ------------------------------ measurements --------------------------------
 
-declare -A SAMPLES CENSUS RESULT LASTWALL NOTES
+declare -A SAMPLES CENSUS RESULT LASTWALL NOTES DAEMON_WINDOWS
 
 add_sample()
 {
@@ -490,52 +490,43 @@ ceil()
 	awk -v x="$1" 'BEGIN { c = int(x); if (c < x) c++; print c }'
 }
 
-# measure_daemon NAME: CPU per window of WINDOW_READS intervals, from the
-# daemon's process CPU clock; a window of whole intervals holds whole reads
-# whatever its phase. Then its VmHWM, and reads that overran the interval.
+# measure_daemon NAME: one fresh daemon, one window of WINDOW_READS
+# intervals: its CPU from the daemon's process CPU clock (a window of whole
+# intervals holds whole reads whatever its phase), then its VmHWM. The
+# window's times are kept for overruns().
 measure_daemon()
 {
-	local name=$1 dir cpu w warm window windows=""
+	local name=$1 dir cpu warm window
 	dir=$(daemon_conf "$name")
 	window=$(calc "$WINDOW_READS * $INTERVAL")
-	# ip execs collectd, so $! is the daemon itself.
-	ip netns exec "$NS" collectd -f -C "$dir/collectd.conf" \
-		2>"$dir/stderr" &
-	DAEMON_PID=$!
 	# Init and the first reads (a cold start may cost more) stay out.
 	warm=$(awk -v f="${RESULT[$N:floor]:-0}" -v i="$INTERVAL" \
 		'BEGIN { print 2 * i + 1 + int(f * 8) }')
+	# Making TIME_WAITs passes their server ends through CLOSE_WAIT for a
+	# moment: done before the daemon starts, for all of its life.
+	topup "$(ceil "$warm + $window + 3 * $INTERVAL")"
+	# ip execs collectd, so $! is the daemon itself.
+	ip netns exec "$NS" collectd -f -C "$dir/collectd.conf" \
+		2>>"$dir/stderr" &
+	DAEMON_PID=$!
 	sleep "$warm"
 	kill -0 "$DAEMON_PID" 2>/dev/null ||
 		die "collectd ($name) exited; see $dir/collectd.log"
-	for w in $(seq "$BENCH_RUNS"); do
-		# Making TIME_WAITs passes through CLOSE_WAIT for a moment; the
-		# daemon must not see that, so it sleeps through the topup. On
-		# waking it catches up with at most two reads back to back,
-		# then reads on its schedule again.
-		kill -STOP "$DAEMON_PID"
-		topup "$(ceil "$window + 3 * $INTERVAL")"
-		kill -CONT "$DAEMON_PID"
-		sleep "$(calc "2 * $INTERVAL")"
-		windows+="$(date '+%Y-%m-%d %H:%M:%S')|"
-		cpu=$("$OUT/cputime" watch "$DAEMON_PID" "$window") ||
-			die "collectd ($name) vanished"
-		windows+="$(date '+%Y-%m-%d %H:%M:%S');"
-		add_sample "cd_$name" "$(calc "$cpu / $WINDOW_READS")"
-	done
+	DAEMON_WINDOWS[$name]+="$(date '+%Y-%m-%d %H:%M:%S')|"
+	cpu=$("$OUT/cputime" watch "$DAEMON_PID" "$window") ||
+		die "collectd ($name) vanished"
+	DAEMON_WINDOWS[$name]+="$(date '+%Y-%m-%d %H:%M:%S');"
+	add_sample "cd_$name" "$(calc "$cpu / $WINDOW_READS")"
 	add_sample "cd_$name.hwm" \
 		"$(awk '/^VmHWM/ { print $2 }' "/proc/$DAEMON_PID/status")"
 	kill "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null || true
 	DAEMON_PID=""
-	overruns "$name" "$dir/collectd.log" "$windows"
-	daemon_notes "$name" "$dir/collectd.log"
 }
 
 # overruns NAME LOG WINDOWS: reads logged inside the measured windows
 # ("start|end;" each) that took longer than the interval, as "count
-# slowest-seconds" in RESULT. A read that ran into a SIGSTOP is logged
-# before its window starts.
+# slowest-seconds" in RESULT.
 overruns()
 {
 	RESULT[$N:overrun_$1]=$(awk -v windows="$3" '
@@ -578,14 +569,28 @@ daemon_notes()
 
 measure_daemons()
 {
-	local name
+	local name dir
 	INTERVAL=$(daemon_interval)
 	WINDOW_READS=$(window_reads)
 	RESULT[$N:interval]=$INTERVAL
 	RESULT[$N:window_reads]=$WINDOW_READS
-	for name in idle tcpstates tcpconns; do
-		say "N=$N collectd $name"
-		measure_daemon "$name"
+	DAEMON_WINDOWS=()
+	# A fresh daemon per window, the three interleaved and their order
+	# rotated run by run: the same daemon can cost a third more or less
+	# from one start to the next (where its threads land), and a
+	# drifting machine must not favour one of them.
+	local names=(idle tcpstates tcpconns) run i
+	for run in $(seq "$BENCH_RUNS"); do
+		for i in 0 1 2; do
+			name=${names[$(((i + run) % 3))]}
+			say "N=$N collectd $name, run $run/$BENCH_RUNS"
+			measure_daemon "$name"
+		done
+	done
+	for name in "${names[@]}"; do
+		dir=$WORK/collectd-$name-$N
+		overruns "$name" "$dir/collectd.log" "${DAEMON_WINDOWS[$name]}"
+		daemon_notes "$name" "$dir/collectd.log"
 	done
 }
 
@@ -785,10 +790,10 @@ report()
 	echo "## How"
 	echo
 	echo "- Sockets: \`tests/bench/populate.c\` in a private namespace on loopback: ESTABLISHED pairs, a quarter TIME_WAIT (client side, from 4096 source addresses 127.1.x.y, topped up before every measurement since they last 60 s), CLOSE_WAIT held by a process named \`$LEAK_NAME\` (with their half-closed peers, in FIN_WAIT2), SYN_RECV requests on deferred-accept listeners (their clients ESTABLISHED), extra listeners; a fourth of each on ::1. Listeners on ports 1024-9999, clients in the ephemeral range 10000-65535. Holders keep at most 18000 descriptors each."
-	echo "- TIME_WAIT: before every measurement the populator asks the kernel how long each TIME_WAIT has left, destroys (SOCK_DESTROY, as \`ss -K\` does) those that would expire before the measurement ends and makes them anew, so none expires during it; the column above gives the range every measurement started with, as the kernel counted them. collectd is stopped (SIGSTOP) while that happens, because making a TIME_WAIT passes its server end through CLOSE_WAIT for a moment, then continued and given two intervals to catch up before its window starts.
+	echo "- TIME_WAIT: before every measurement the populator asks the kernel how long each TIME_WAIT has left, destroys (SOCK_DESTROY, as \`ss -K\` does) those that would expire before the measurement ends and makes them anew, so none expires during it; the column above gives the range every measurement started with, as the kernel counted them. For collectd this happens before each daemon starts, for all of its life, because making a TIME_WAIT passes its server end through CLOSE_WAIT for a moment.
 - CPU is user + system time from the kernel's accounting: \`getrusage(RUSAGE_CHILDREN)\` of one run (\`tests/bench/cputime.c run\`), or the daemon's process CPU clock over a window (\`cputime watch\`; the same clock /proc/PID/stat reports in ticks)."
 	echo "- Floor, v2 dumps and our core: (CPU of a run with R reads - CPU of a run with 1 read) / (R - 1), R = $(for n in "${DONE_SIZES[@]}"; do printf '%s (%s), ' "$(reads_for "$n")" "$(label_n "$n")"; done | sed 's/, $//'); this leaves out process start and the first read. \`ss\`: whole runs, output to /dev/null."
-	echo "- collectd: \`collectd -f\`, values dropped by a PostCache chain (no writer); Interval and reads per window $(for n in "${DONE_SIZES[@]}"; do printf '%s s x %s (%s), ' "${RESULT[$n:interval]}" "${RESULT[$n:window_reads]}" "$(label_n "$n")"; done | sed 's/, $//'): a read fits its interval comfortably and a window lasts at least $BENCH_WINDOW_SECONDS s; after a warm-up, $BENCH_RUNS windows; per read = (CPU per window minus the idle daemon's CPU over the same time, same config without a read plugin) / reads per window."
+	echo "- collectd: \`collectd -f\`, values dropped by a PostCache chain (no writer); Interval and reads per window $(for n in "${DONE_SIZES[@]}"; do printf '%s s x %s (%s), ' "${RESULT[$n:interval]}" "${RESULT[$n:window_reads]}" "$(label_n "$n")"; done | sed 's/, $//'): a read fits its interval comfortably and a window lasts at least $BENCH_WINDOW_SECONDS s; $BENCH_RUNS windows, each from a fresh daemon after a warm-up, the three daemons interleaved in rotating order; per read = (CPU per window minus the idle daemon's CPU over the same time, same config without a read plugin) / reads per window."
 	echo "- The established hash is shared by every namespace: sockets elsewhere on the host are walked by every dump too (but not counted). \`ss -p\` reads the descriptors of every process on the host (here also the populator's holders, one per socket with a descriptor), so other work on the machine shows in its figures."
 	for key in "${!RESULT[@]}"; do
 		[[ $key == *:overrun_* && -n ${RESULT[$key]} ]] || continue
