@@ -21,6 +21,13 @@ struct namespace_config {
 	char *path;
 };
 
+/* A value waiting for the end of the read, with the number its list
+ * points to. */
+struct pending_value {
+	value_list_t vl;
+	value_t value;
+};
+
 /* One read callback's state, owned by collectd through user_data_t. */
 struct glue_instance {
 	char name[TCPS_NAME_MAX + 1]; /* "" for the daemon's own namespace */
@@ -31,9 +38,8 @@ struct glue_instance {
 	bool warned_denied, warned_untracked, warned_overflow;
 	/* The values of one read, handed to collectd together at its end:
 	 * spread over the read, each one woke a write thread. */
-	value_list_t *pending;
-	value_t *pending_values;
-	size_t pending_num, pending_cap, pending_values_cap;
+	struct pending_value *pending;
+	size_t pending_num, pending_cap;
 };
 
 /* What one read hands to the sink: one timestamp, one name prefix. */
@@ -66,17 +72,16 @@ static int queue_value(void *data, const struct tcps_value *value)
 {
 	const struct dispatch_batch *batch = data;
 	struct glue_instance *inst = batch->inst;
+	struct pending_value *p;
 	value_list_t *vl;
-	size_t i = inst->pending_num;
 
-	if (tcps_grow((void **)&inst->pending, &inst->pending_cap, i + 1,
-		      sizeof(*inst->pending)) < 0 ||
-	    tcps_grow((void **)&inst->pending_values, &inst->pending_values_cap,
-		      i + 1, sizeof(*inst->pending_values)) < 0)
+	if (tcps_grow((void **)&inst->pending, &inst->pending_cap,
+		      inst->pending_num + 1, sizeof(*inst->pending)) < 0)
 		return -ENOMEM;
-	vl = &inst->pending[i];
+	p = &inst->pending[inst->pending_num];
+	vl = &p->vl;
 	*vl = (value_list_t)VALUE_LIST_INIT;
-	inst->pending_values[i].gauge = value->value;
+	p->value.gauge = value->value;
 	vl->values_len = 1;
 	vl->time = batch->time;
 	sstrncpy(vl->plugin, PLUGIN_NAME, sizeof(vl->plugin));
@@ -94,8 +99,11 @@ static int queue_value(void *data, const struct tcps_value *value)
 static void dispatch_pending(struct glue_instance *inst)
 {
 	for (size_t i = 0; i < inst->pending_num; i++) {
-		inst->pending[i].values = &inst->pending_values[i];
-		plugin_dispatch_values(&inst->pending[i]);
+		struct pending_value *p = &inst->pending[i];
+
+		/* Set here: the array may have moved while it grew. */
+		p->vl.values = &p->value;
+		plugin_dispatch_values(&p->vl);
 	}
 	inst->pending_num = 0;
 }
@@ -282,7 +290,6 @@ static void glue_instance_free(void *data)
 		return;
 	tcps_ctx_free(inst->ctx);
 	free(inst->pending);
-	free(inst->pending_values);
 	free(inst->netns_path);
 	free(inst);
 }

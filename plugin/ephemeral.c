@@ -390,14 +390,18 @@ static int table_init(struct dest_table *t, uint32_t limit)
 	return 0;
 }
 
-/* Whether one more key would load the table beyond 2/3 while it may
- * still grow. */
+/* Whether one more key would load the table beyond 2/3. */
+static bool table_full_after_one_more(const struct dest_table *t)
+{
+	return ((uint64_t)t->used + 1) * 3 > ((uint64_t)t->mask + 1) * 2;
+}
+
+/* Whether the table should grow before one more key: it would be too
+ * full, and it may still grow. */
 static bool table_wants_room(const struct dest_table *t)
 {
-	uint64_t capacity = (uint64_t)t->mask + 1;
-
-	return capacity < t->max_capacity &&
-	       ((uint64_t)t->used + 1) * 3 > capacity * 2;
+	return (uint64_t)t->mask + 1 < t->max_capacity &&
+	       table_full_after_one_more(t);
 }
 
 static void table_reset(struct dest_table *t)
@@ -464,8 +468,7 @@ static struct dest_slot *table_get(struct dest_table *t,
 
 	if (slot->generation == t->generation)
 		return slot;
-	if (t->used >= t->limit ||
-	    ((uint64_t)t->used + 1) * 3 > ((uint64_t)t->mask + 1) * 2)
+	if (t->used >= t->limit || table_full_after_one_more(t))
 		return NULL;
 	t->used++;
 	slot->key = *key;
