@@ -43,7 +43,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 GLUE_TEST_SRCS := $(wildcard tests/glue/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 # Fuzz sources that see collectd's headers, as the glue does.
-FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/collectd_stubs.c
+FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c
 TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c \
 	tests/tools/hostile-name.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
@@ -193,7 +193,7 @@ $(BUILD)/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(CORE_LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
 		$(CORE_LIB) $(MNL_LIBS)
 
-$(BUILD)/fuzz-config: $(BUILD)/tests/fuzz/collectd_stubs.o $(GLUE_OBJS)
+$(BUILD)/fuzz-config: $(BUILD)/tests/glue/collectd_stub.o $(GLUE_OBJS)
 
 fuzz: fuzz-build
 	$(Q)BUILD=build-fuzz tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectd_stubs.h"
+#include "../glue/collectd_stub.h"
 
 #define MAX_DEPTH 3
 #define MAX_ROOT_CHILDREN 400
@@ -274,21 +274,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int blocks = 1 + first % 2;
 	oconfig_item_t roots[2];
 
-	memset(&stub_plugin, 0, sizeof(stub_plugin));
+	stub_reset();
+	stub.free_reads_at_once = true;
 	module_register();
-	if (!stub_plugin.config || !stub_plugin.init || !stub_plugin.shutdown)
+	if (!stub.config || !stub.init || !stub.shutdown)
 		abort();
 	if (blocks == 2)
 		take_root(&r, &roots[0], 1 + (first >> 1) % 8);
 	take_root(&r, &roots[blocks - 1], MAX_ROOT_CHILDREN);
 	for (int i = 0; i < blocks; i++)
-		stub_plugin.config(&roots[i]);
-	stub_plugin.init();
-	stub_plugin.shutdown();
+		stub.config(&roots[i]);
+	stub.init();
+	stub.shutdown();
 	/* TCPS_FUZZ_DEBUG=1: what an input did (seeds are checked so). */
 	if (getenv("TCPS_FUZZ_DEBUG"))
-		fprintf(stderr, "%d blocks, %lu log lines, %lu reads\n", blocks,
-			stub_plugin.log_lines, stub_plugin.reads);
+		fprintf(stderr, "%d blocks, %d log lines, %d reads\n", blocks,
+			stub.logs_seen, stub.reads_registered);
 	for (int i = 0; i < blocks; i++)
 		free_item(&roots[i]);
 	return 0;

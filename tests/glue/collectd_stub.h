@@ -1,10 +1,13 @@
 /*
  * Just enough of the collectd daemon to drive plugin/collectd_glue.c in a
- * test: registrations, dispatched values and log lines are kept, the
- * clock is the test's, and c_complain follows the daemon's rule.
+ * test or a fuzz target: registrations, dispatched values and log lines
+ * are kept, the clock is the caller's, and c_complain follows the
+ * daemon's rule.
  */
 #ifndef TCPSTATES_TEST_COLLECTD_STUB_H
 #define TCPSTATES_TEST_COLLECTD_STUB_H
+
+#include <stdbool.h>
 
 #include "collectd/core/daemon/collectd.h"
 #include "collectd/core/daemon/plugin.h"
@@ -31,17 +34,21 @@ struct collectd_stub {
 	user_data_t read_data;
 	int reads_registered;
 	struct stub_log logs[STUB_MAX_LOGS];
-	int logs_num;
+	int logs_num;  /* kept in logs[] */
+	int logs_seen; /* all of them */
 	struct stub_value values[STUB_MAX_VALUES];
 	int values_num;
 	int notifications_num;
-	cdtime_t now;	   /* what cdtime() returns */
-	cdtime_t interval; /* what plugin_get_interval() returns */
+	cdtime_t now;		 /* what cdtime() returns */
+	cdtime_t interval;	 /* what plugin_get_interval() returns */
+	bool free_reads_at_once; /* set by callers that never read */
 };
 
 extern struct collectd_stub stub;
 
 void stub_reset(void);
+/* The glue's only exported function. */
+void module_register(void);
 /* Log lines at level whose text contains needle. */
 int stub_logs_matching(int level, const char *needle);
 /* The value of tcpstates/<plugin_instance>/<type>-<type_instance>, or -1
