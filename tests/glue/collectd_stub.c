@@ -38,7 +38,8 @@ cdtime_t plugin_get_interval(void)
 	return stub.interval;
 }
 
-static void keep_log(int level, const char *format, va_list ap)
+__attribute__((format(printf, 2, 0))) static void
+keep_log(int level, const char *format, va_list ap)
 {
 	struct stub_log *log;
 
