@@ -24,6 +24,7 @@
 #define MESSAGE_MAX 256 /* collectd's notification message size */
 #define FIRST_CAPACITY 64
 #define SHRINK_ABOVE 4096 /* candidates kept however few are tracked */
+#define NO_GROUP (-1)	  /* group_of_proc: the process has no group yet */
 
 struct candidate {
 	uint64_t cookie;
@@ -301,12 +302,8 @@ static int find_owners(struct tcps_leaks *l)
 {
 	int err;
 
-	err = tcps_grow((void **)&l->queries, &l->queries_cap, l->cands_num,
-			sizeof(*l->queries));
-	if (err == 0)
-		err = tcps_grow((void **)&l->group_of_proc,
-				&l->group_of_proc_cap, l->cands_num,
-				sizeof(*l->group_of_proc));
+	err = tcps_fit((void **)&l->queries, &l->queries_cap, l->cands_num,
+		       sizeof(*l->queries));
 	if (err < 0) {
 		memset(&l->stats.owners, 0, sizeof(l->stats.owners));
 		l->stats.owners.unattributed = l->cands_num;
@@ -317,10 +314,22 @@ static int find_owners(struct tcps_leaks *l)
 		l->queries[i].uid = l->cands[i].uid;
 		l->queries[i].owner = -1;
 	}
-	for (size_t i = 0; i < l->cands_num; i++)
-		l->group_of_proc[i] = -2; /* not looked up yet */
 	return tcps_owners_resolve(l->owners, l->queries, l->cands_num,
 				   &l->stats.owners);
+}
+
+/* One entry per process the resolve met, none in a group yet. Returns
+ * 0 or -ENOMEM. */
+static int prepare_group_of_proc(struct tcps_leaks *l)
+{
+	size_t procs = tcps_owners_procs_num(l->owners);
+
+	if (tcps_fit((void **)&l->group_of_proc, &l->group_of_proc_cap, procs,
+		     sizeof(*l->group_of_proc)) != 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < procs; i++)
+		l->group_of_proc[i] = NO_GROUP;
+	return 0;
 }
 
 static void group_reset(struct group *g, const char *instance)
@@ -375,7 +384,7 @@ static struct group *group_of(struct tcps_leaks *l, int32_t proc)
 
 	if (!p || p->group[0] == '\0')
 		return NULL;
-	if (l->group_of_proc[proc] >= 0)
+	if (l->group_of_proc[proc] != NO_GROUP)
 		return &l->groups[l->group_of_proc[proc]];
 	snprintf(instance, sizeof(instance), INSTANCE_PREFIX "%s", p->group);
 	for (size_t i = 0; i < l->groups_num; i++) {
@@ -663,20 +672,23 @@ int tcps_leaks_end(struct tcps_leaks *l, uint64_t now_ms,
 	l->stats.candidates_capacity = l->cands_cap;
 	l->stats.resolve_error = 0;
 	memset(&l->stats.owners, 0, sizeof(l->stats.owners));
-	/* Nothing in a tracked state: no /proc scan at all. */
 	if (l->cands_num > 0) {
 		age_candidates(l, now_ms);
-		err = find_owners(l);
-		l->stats.resolve_error = err;
-		owners_known = err != -ENOMEM;
 	} else {
 		age_prepare(&l->ages, 0);
 		l->stats.untracked = 0;
 	}
+	/* Nothing in a tracked state: no /proc scan, tables shrink. */
+	err = find_owners(l);
+	if (err != -ENOMEM && prepare_group_of_proc(l) != 0)
+		err = -ENOMEM;
+	l->stats.resolve_error = err;
+	owners_known = err != -ENOMEM;
 	build_groups(l, owners_known);
 	rank_groups(l);
 	emit_all(l, now_ms, sink);
 	check_alarms(l, now_ms, sink);
+	l->stats.owners_memory = tcps_owners_memory(l->owners);
 	l->stats.end_cpu_ns = thread_cpu_ns() - cpu_start;
 	return err == -ENOMEM ? err : 0;
 }

@@ -190,6 +190,22 @@ void tcps_owners_set_budget(struct tcps_owners *owners, uint32_t budget_ms)
 	owners->budget_ms = budget_ms;
 }
 
+size_t tcps_owners_memory(const struct tcps_owners *o)
+{
+	return o->inodes_cap * sizeof(*o->inodes) +
+	       o->pids_cap * sizeof(*o->pids) +
+	       o->procs_cap * sizeof(*o->procs) +
+	       o->uids_cap * sizeof(*o->uids) +
+	       o->excused_cap * sizeof(*o->excused) +
+	       (o->cache_cap + o->next_cap) * sizeof(*o->cache) +
+	       (o->missing_cap + o->next_missing_cap) * sizeof(*o->missing);
+}
+
+size_t tcps_owners_procs_num(const struct tcps_owners *o)
+{
+	return o->procs_num;
+}
+
 const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *o,
 					       int32_t index)
 {
@@ -207,19 +223,23 @@ static size_t table_size_for(size_t count)
 	return cap;
 }
 
-/* Grows a zeroed table if it is too small; contents are discarded. */
+/* Sizes a hash table for want slots and zeroes it; contents are
+ * discarded. A table four times larger than needed (after a burst) is
+ * replaced by a smaller one when memory allows. */
 static int reserve_table(void **table, size_t *cap, size_t want,
 			 size_t elem_size)
 {
-	if (*cap < want) {
-		void *grown = calloc(want, elem_size);
+	if (*cap < want || *cap > want * 4) {
+		void *fresh = calloc(want, elem_size);
 
-		if (!grown)
+		if (fresh) {
+			free(*table);
+			*table = fresh;
+			*cap = want;
+			return 0;
+		}
+		if (*cap < want)
 			return -ENOMEM;
-		free(*table);
-		*table = grown;
-		*cap = want;
-		return 0;
 	}
 	memset(*table, 0, *cap * elem_size);
 	return 0;
@@ -674,28 +694,31 @@ static void scan_known_owners(struct tcps_owners *o)
 	start_clock(o);
 }
 
+/* Tables for one resolve of count queries, grown or shrunk to fit. The
+ * remembered owners of the last resolve (cache_num) are kept. */
 static int reserve(struct tcps_owners *o, size_t count)
 {
 	/* Every query meets at most one remembered pid and one found pid. */
 	size_t procs = count * 2;
+	size_t cached = o->cache_num > count ? o->cache_num : count;
 
 	if (reserve_table((void **)&o->inodes, &o->inodes_cap,
 			  table_size_for(count), sizeof(*o->inodes)) != 0 ||
 	    reserve_table((void **)&o->pids, &o->pids_cap,
 			  table_size_for(procs), sizeof(*o->pids)) != 0)
 		return -ENOMEM;
-	if (tcps_grow((void **)&o->procs, &o->procs_cap, procs,
-		      sizeof(*o->procs)) != 0 ||
-	    tcps_grow((void **)&o->uids, &o->uids_cap, count,
-		      sizeof(*o->uids)) != 0)
+	if (tcps_fit((void **)&o->procs, &o->procs_cap, procs,
+		     sizeof(*o->procs)) != 0 ||
+	    tcps_fit((void **)&o->uids, &o->uids_cap, count,
+		     sizeof(*o->uids)) != 0)
 		return -ENOMEM;
-	if (tcps_grow((void **)&o->excused, &o->excused_cap, count,
-		      sizeof(*o->excused)) != 0)
+	if (tcps_fit((void **)&o->excused, &o->excused_cap, count,
+		     sizeof(*o->excused)) != 0)
 		return -ENOMEM;
-	if (tcps_grow((void **)&o->cache, &o->cache_cap, count,
-		      sizeof(*o->cache)) != 0 ||
-	    tcps_grow((void **)&o->next_cache, &o->next_cap, count,
-		      sizeof(*o->next_cache)) != 0)
+	if (tcps_fit((void **)&o->cache, &o->cache_cap, cached,
+		     sizeof(*o->cache)) != 0 ||
+	    tcps_fit((void **)&o->next_cache, &o->next_cap, count,
+		     sizeof(*o->next_cache)) != 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -835,12 +858,11 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 	memset(stats, 0, sizeof(*stats));
 	owners->procs_num = 0;
 	owners->next_num = 0;
-	if (count > 0) {
-		ret = reserve(owners, count);
-		if (ret == 0)
-			ret = open_proc(owners);
-	}
-	if (ret < 0 || count == 0) {
+	/* Even with nothing to find: the tables fall back after a burst. */
+	ret = reserve(owners, count);
+	if (ret == 0 && count > 0)
+		ret = open_proc(owners);
+	if (ret < 0) {
 		owners->cache_num = 0;
 		for (size_t q = 0; q < count; q++)
 			queries[q].owner = -1;

@@ -26,3 +26,22 @@ int tcps_grow(void **array, size_t *cap, size_t want, size_t elem_size)
 	*cap = new_cap;
 	return 0;
 }
+
+int tcps_fit(void **array, size_t *cap, size_t want, size_t elem_size)
+{
+	size_t new_cap = want * 2;
+	void *smaller;
+
+	if (*cap < want)
+		return tcps_grow(array, cap, want, elem_size);
+	if (*cap <= FIRST_CAPACITY || want >= *cap / 4)
+		return 0;
+	if (new_cap < FIRST_CAPACITY)
+		new_cap = FIRST_CAPACITY;
+	smaller = realloc(*array, new_cap * elem_size);
+	if (smaller) {
+		*array = smaller;
+		*cap = new_cap;
+	}
+	return 0;
+}

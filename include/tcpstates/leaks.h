@@ -26,6 +26,7 @@ struct tcps_leaks_stats {
 	struct tcps_owner_stats owners; /* of the last resolve */
 	uint64_t candidates;		/* sockets in tracked states */
 	uint64_t candidates_capacity;	/* room kept for them */
+	uint64_t owners_memory;		/* bytes of the owner search */
 	uint64_t untracked; /* sockets the age table had no room for */
 	int resolve_error;  /* -errno of the last resolve, or 0 */
 	/* CPU time of the calling thread in the last tcps_leaks_end(): the

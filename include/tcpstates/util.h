@@ -32,4 +32,13 @@ static inline uint64_t tcps_mix64(uint64_t x)
  */
 int tcps_grow(void **array, size_t *cap, size_t want, size_t elem_size);
 
+/*
+ * As tcps_grow, and gives memory back once the need has fallen: when
+ * want is under a quarter of the capacity (and the capacity above the
+ * first one), *array shrinks to twice want, keeping its first elements.
+ * Tables sized for one read use it so that a burst is not held forever.
+ * Returns 0 or -ENOMEM (a shrink that fails keeps the larger array).
+ */
+int tcps_fit(void **array, size_t *cap, size_t want, size_t elem_size);
+
 #endif

@@ -1,4 +1,5 @@
 /* The leak finder on a fake /proc tree with records built here. */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -385,6 +386,8 @@ START_TEST(memory_falls_after_a_burst)
 		observe(TCPS_CLOSE_WAIT, 0, 1); /* orphans: no /proc work */
 	run_interval(0);
 	ck_assert_uint_ge(tcps_leaks_stats(leaks)->candidates_capacity, 50000);
+	ck_assert_uint_ge(tcps_leaks_stats(leaks)->owners_memory,
+			  50000 * sizeof(struct tcps_owner_proc));
 	ck_assert_double_eq(
 		capture_get(&cap, "proc-unknown", "tcp_connections", CW),
 		50000);
@@ -394,6 +397,115 @@ START_TEST(memory_falls_after_a_burst)
 	tcps_leaks_begin(leaks);
 	run_interval(2 * SECOND);
 	ck_assert_uint_le(tcps_leaks_stats(leaks)->candidates_capacity, 4096);
+	/* The owner search's tables fall back too. */
+	ck_assert_uint_le(tcps_leaks_stats(leaks)->owners_memory, 16 * 1024);
+}
+END_TEST
+
+/* Sockets handed from one generation of processes to the next, as a
+ * pre-fork server recycles its workers: socket i is held at fd 10 by
+ * pid holder_pid(generation, i), whose comm is "gen<generation>". */
+#define HANDOFF_SOCKETS 100
+
+static int holder_pid(int generation, uint32_t i)
+{
+	return 1000 * (generation + 1) + (int)i;
+}
+
+static void spawn_generation(int generation)
+{
+	char comm[16];
+
+	snprintf(comm, sizeof(comm), "gen%d", generation);
+	for (uint32_t i = 0; i < HANDOFF_SOCKETS; i++) {
+		fakeproc_add(&fp, holder_pid(generation, i), comm, "/bin/srv",
+			     "0::/srv.service\n");
+		hold(holder_pid(generation, i), 10, 5000 + i);
+	}
+}
+
+/* The captured tcp_connections-CLOSE_WAIT of every group, summed. */
+static double close_wait_total(void)
+{
+	double total = 0;
+
+	for (int i = 0; i < cap.values_num; i++)
+		if (strcmp(cap.values[i].type, "tcp_connections") == 0 &&
+		    strcmp(cap.values[i].type_instance, CW) == 0)
+			total += cap.values[i].value;
+	return total;
+}
+
+static double generation_value(int generation, const char *type)
+{
+	char instance[32];
+
+	snprintf(instance, sizeof(instance), "proc_gen%d", generation);
+	if (!capture_has(&cap, instance, type, CW))
+		return 0;
+	return capture_get(&cap, instance, type, CW);
+}
+
+/* One read of the handed-off sockets: the groups add up to the total
+ * and no socket is left without an owner. */
+static void handoff_read(uint64_t now_ms)
+{
+	tcps_leaks_begin(leaks);
+	for (uint32_t i = 0; i < HANDOFF_SOCKETS; i++)
+		observe(TCPS_CLOSE_WAIT, 5000 + i, 1);
+	run_interval(now_ms);
+	ck_assert_double_eq(close_wait_total(), HANDOFF_SOCKETS);
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.unattributed, 0);
+}
+
+START_TEST(leaks_end__owner_exits_and_its_child_holds)
+{
+	make_leaks(100, 0, 0, 1000);
+	spawn_generation(0);
+	handoff_read(0);
+	ck_assert_double_eq(generation_value(0, "tcp_connections"),
+			    HANDOFF_SOCKETS);
+	for (int gen = 1; gen <= 4; gen++) {
+		spawn_generation(gen);
+		for (uint32_t i = 0; i < HANDOFF_SOCKETS; i++)
+			fakeproc_remove(&fp, holder_pid(gen - 1, i));
+		handoff_read((uint64_t)gen * 10 * SECOND);
+		/* The old owners are gone: the new ones are found at once,
+		 * and the sockets keep their age. */
+		ck_assert_double_eq(generation_value(gen, "tcp_connections"),
+				    HANDOFF_SOCKETS);
+		ck_assert_double_eq(generation_value(gen, "duration"),
+				    gen * 10);
+		ck_assert_double_eq(
+			generation_value(gen - 1, "tcp_connections"), 0);
+	}
+}
+END_TEST
+
+START_TEST(leaks_end__owner_lives_on_while_another_holds)
+{
+	make_leaks(100, 0, 0, 1000);
+	spawn_generation(0);
+	handoff_read(0);
+	/* Each holder hands its socket to a new process, closes its own
+	 * copy and lives on. */
+	spawn_generation(1);
+	for (uint32_t i = 0; i < HANDOFF_SOCKETS; i++)
+		fakeproc_close_fd(&fp, holder_pid(0, i), 10);
+	for (int read = 1; read <= TCPS_OWNERS_VERIFY_EVERY; read++) {
+		double held;
+
+		handoff_read((uint64_t)read * SECOND);
+		held = generation_value(0, "tcp_connections") +
+		       generation_value(1, "tcp_connections");
+		ck_assert_double_eq(held, HANDOFF_SOCKETS);
+	}
+	/* Within one round of confirmations every socket has moved. */
+	handoff_read(100 * SECOND);
+	ck_assert_double_eq(generation_value(1, "tcp_connections"),
+			    HANDOFF_SOCKETS);
+	ck_assert_double_eq(generation_value(1, "duration"), 100);
+	ck_assert_double_eq(generation_value(0, "tcp_connections"), 0);
 }
 END_TEST
 
@@ -416,6 +528,8 @@ Suite *leaks_suite(void)
 	tcase_add_test(tc, age_limit_warns_and_exit_clears);
 	tcase_add_test(tc, pid_reuse_keeps_the_socket_age);
 	tcase_add_test(tc, abort_keeps_ages_and_alarms);
+	tcase_add_test(tc, leaks_end__owner_exits_and_its_child_holds);
+	tcase_add_test(tc, leaks_end__owner_lives_on_while_another_holds);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -136,6 +136,27 @@ START_TEST(moved_socket_follows_its_new_owner)
 }
 END_TEST
 
+START_TEST(resolve__meets_more_processes_than_queries)
+{
+	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_uint_eq(tcps_owners_procs_num(owners), 1);
+	/* The remembered owner exits; a process it made holds the socket:
+	 * one query, two processes met (the remembered one, the holder). */
+	fakeproc_remove(&fp, 100);
+	fakeproc_add(&fp, 101, "java", "/usr/lib/jvm/bin/java",
+		     "0::/system.slice/app.service\n");
+	fakeproc_fd(&fp, 101, 7, 1001);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(pid_of(&q[0]), 101);
+	ck_assert_uint_eq(tcps_owners_procs_num(owners), 2);
+	ck_assert_int_lt(q[0].owner, (int)tcps_owners_procs_num(owners));
+	ck_assert_ptr_null(tcps_owners_proc(owners, 2));
+}
+END_TEST
+
 START_TEST(exited_process_is_skipped)
 {
 	struct tcps_owner_query q[] = {
@@ -581,6 +602,7 @@ Suite *owners_suite(void)
 	tcase_add_test(tc, nothing_wanted_reads_nothing);
 	tcase_add_test(tc, moved_socket_follows_its_new_owner);
 	tcase_add_test(tc, exited_process_is_skipped);
+	tcase_add_test(tc, resolve__meets_more_processes_than_queries);
 	tcase_add_test(tc, pid_reused_by_another_program);
 	tcase_add_test(tc, foreign_uid_forces_full_scan);
 	tcase_add_test(tc, group_by_exe_and_unit);
