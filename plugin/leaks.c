@@ -31,6 +31,7 @@ struct candidate {
 	uint64_t first_seen_ms;
 	uint32_t inode, uid, unread;
 	uint8_t slot, family;
+	bool settled; /* in this state at the last read too */
 	uint16_t local_port, remote_port;
 	uint8_t local_addr[16], remote_addr[16];
 };
@@ -49,7 +50,8 @@ struct age_table {
 
 struct state_acc {
 	uint64_t count, unread, oldest_ms;
-	int64_t oldest; /* candidate index of the oldest socket, -1 none */
+	uint64_t settled; /* of count: seen at an earlier read too */
+	int64_t oldest;	  /* candidate index of the oldest socket, -1 none */
 };
 
 struct group {
@@ -200,6 +202,7 @@ void tcps_leaks_observe(struct tcps_leaks *l, const struct tcps_record *rec)
 	c = &l->cands[l->cands_num++];
 	c->cookie = rec->cookie;
 	c->first_seen_ms = 0;
+	c->settled = false;
 	c->inode = rec->inode;
 	c->uid = rec->uid;
 	c->unread = unread_bytes(rec);
@@ -282,6 +285,7 @@ static void age_candidates(struct tcps_leaks *l, uint64_t now_ms)
 		c->first_seen_ms = now_ms;
 		if (e && e->slot == c->slot) {
 			c->first_seen_ms = e->first_seen_ms;
+			c->settled = true;
 			if (!age_insert(&l->next_ages, c, max))
 				l->stats.untracked++;
 		}
@@ -348,6 +352,7 @@ static void group_add(struct group *g, const struct candidate *c, int64_t index,
 	struct state_acc *acc = &g->acc[c->slot];
 
 	acc->count++;
+	acc->settled += c->settled;
 	acc->unread += c->unread;
 	if (c->first_seen_ms < acc->oldest_ms) {
 		acc->oldest_ms = c->first_seen_ms;
@@ -365,6 +370,7 @@ static void group_merge(struct group *dst, const struct group *src)
 		const struct state_acc *a = &src->acc[s];
 
 		d->count += a->count;
+		d->settled += a->settled;
 		d->unread += a->unread;
 		if (a->oldest_ms < d->oldest_ms) {
 			d->oldest_ms = a->oldest_ms;
@@ -547,12 +553,15 @@ static struct alarm *alarm_find(struct tcps_leaks *l, const char *instance,
 	return NULL;
 }
 
+/* A socket closing normally passes through CLOSE_WAIT for milliseconds:
+ * the count limit weighs only sockets seen in the state at two reads or
+ * more, so many connections closing at once raise nothing. */
 static bool leaking(const struct tcps_leaks *l, const struct state_acc *acc,
 		    uint64_t now_ms)
 {
 	if (acc->count == 0)
 		return false;
-	if (l->cfg.threshold > 0 && acc->count >= l->cfg.threshold)
+	if (l->cfg.threshold > 0 && acc->settled >= l->cfg.threshold)
 		return true;
 	return l->cfg.max_age_s > 0 &&
 	       age_seconds(acc, now_ms) >= (double)l->cfg.max_age_s;
