@@ -810,16 +810,22 @@ static void emit_timewait(const struct tcps_ephemeral *e, bool split_known,
 			  uint64_t server, uint64_t client,
 			  const struct tcps_sink *sink)
 {
+	double full;
+
 	if (split_known) {
 		emit(sink, "timewait", "tcp_connections", "server",
 		     (double)server);
 		emit(sink, "timewait", "tcp_connections", "client",
 		     (double)client);
 	}
-	if (e->has_sys && e->sys.max_tw_buckets > 0)
-		emit(sink, "timewait", "percent", "of_max_tw_buckets",
-		     percent_of(e->tw_minisockets,
-				(uint64_t)e->sys.max_tw_buckets));
+	if (!e->has_sys || e->sys.max_tw_buckets <= 0)
+		return;
+	/* More than the limit is possible (the sysctl lowered under the
+	 * sockets already there); the stock percent type stops at 100.1,
+	 * so a full table reads 100. */
+	full = percent_of(e->tw_minisockets, (uint64_t)e->sys.max_tw_buckets);
+	emit(sink, "timewait", "percent", "of_max_tw_buckets",
+	     full < 100.0 ? full : 100.0);
 }
 
 static void emit_sysctls(const struct tcps_ephemeral *e,

@@ -644,6 +644,32 @@ START_TEST(all_values_named)
 }
 END_TEST
 
+START_TEST(emit_timewait__over_the_bucket_limit_reads_100)
+{
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+	struct tcps_port_set listening;
+
+	/* tcp_max_tw_buckets lowered under the TIME_WAIT sockets there. */
+	sys.max_tw_buckets = 10;
+	tcps_port_set_clear(&listening);
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 32768, "10.0.0.5",
+		     5432, 15);
+	tcps_ephemeral_end(e, &listening, &sink);
+	ck_assert_double_eq(
+		value_of("timewait", "percent", "of_max_tw_buckets"), 100);
+	forget_captured();
+	tcps_ephemeral_begin(e, &sys);
+	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 32768, "10.0.0.5",
+		     5432, 5);
+	tcps_ephemeral_end(e, &listening, &sink);
+	ck_assert_double_eq(
+		value_of("timewait", "percent", "of_max_tw_buckets"), 50);
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
 START_TEST(without_sysctls_no_percentages)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
@@ -1082,6 +1108,7 @@ Suite *ephemeral_suite(void)
 	tcase_add_test(groups, v4_mapped_joins_ipv4);
 	tcase_add_test(groups, exact_percent);
 	tcase_add_test(groups, all_values_named);
+	tcase_add_test(groups, emit_timewait__over_the_bucket_limit_reads_100);
 	tcase_add_test(groups, without_sysctls_no_percentages);
 	suite_add_tcase(s, groups);
 
