@@ -129,6 +129,13 @@ run: deps-run
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/tools/run-collectd.sh
 
+# A clean clone built and unit-tested inside a minimal Debian 12 root
+# (debootstrap minbase, as a debian:12 image), then `make run` briefly:
+# catches a package missing from tests/tools/deps.sh. Root; CI runs it.
+.PHONY: check-minimal
+check-minimal:
+	$(Q)tests/tools/minimal-root.sh
+
 # The same tests with AddressSanitizer and UBSan in a separate build tree.
 # float-cast-overflow: GCC leaves it out of "undefined" (clang has it).
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
