@@ -34,7 +34,7 @@ struct glue_instance {
 	char *netns_path;
 	struct tcps_ctx *ctx;
 	c_complain_t dump_failed, malformed, retried, netns_gone, sysctls,
-		owners, memory;
+		owners, memory, queue_failed;
 	bool warned_denied, warned_untracked, warned_overflow;
 	/* The values of one read, handed to collectd together at its end:
 	 * spread over the read, each one woke a write thread. */
@@ -47,6 +47,7 @@ struct dispatch_batch {
 	cdtime_t time;
 	const char *prefix; /* the namespace name, or "" */
 	struct glue_instance *inst;
+	size_t lost; /* values that could not be queued */
 };
 
 /* What <Plugin tcpstates> said, kept until init creates the contexts. */
@@ -68,16 +69,21 @@ static void full_instance(const struct dispatch_batch *batch,
 		snprintf(out, size, "%s-%s", batch->prefix, instance);
 }
 
+/* After one value is lost the read is lost (see tcps_read): the rest are
+ * only counted. */
 static int queue_value(void *data, const struct tcps_value *value)
 {
-	const struct dispatch_batch *batch = data;
+	struct dispatch_batch *batch = data;
 	struct glue_instance *inst = batch->inst;
 	struct pending_value *p;
 	value_list_t *vl;
 
-	if (tcps_grow((void **)&inst->pending, &inst->pending_cap,
-		      inst->pending_num + 1, sizeof(*inst->pending)) < 0)
+	if (batch->lost > 0 ||
+	    tcps_grow((void **)&inst->pending, &inst->pending_cap,
+		      inst->pending_num + 1, sizeof(*inst->pending)) < 0) {
+		batch->lost++;
 		return -ENOMEM;
+	}
 	p = &inst->pending[inst->pending_num];
 	vl = &p->vl;
 	*vl = (value_list_t)VALUE_LIST_INIT;
@@ -108,6 +114,9 @@ static void dispatch_pending(struct glue_instance *inst)
 	inst->pending_num = 0;
 }
 
+/* Sent at once, not queued: an event stays true even when its read's
+ * values are dropped. collectd returns -1 only when no notification
+ * plugin is loaded (and logs a failing one itself): nothing to log. */
 static int dispatch_notification(void *data,
 				 const struct tcps_notification *notif)
 {
@@ -257,6 +266,29 @@ static void log_leaks(struct glue_instance *inst,
 	}
 }
 
+/* Some values of the read could not be queued: it is dropped whole, so
+ * that no interval is stored with some of its values missing. */
+static void log_queue(struct glue_instance *inst,
+		      const struct dispatch_batch *batch)
+{
+	char ns[96];
+
+	if (batch->lost > 0) {
+		c_complain(LOG_ERR, &inst->queue_failed,
+			   PLUGIN_NAME " plugin: out of memory queueing "
+				       "values%s: %zu of %zu could not be "
+				       "queued; nothing dispatched for this "
+				       "interval",
+			   where(inst, ns, sizeof(ns)), batch->lost,
+			   batch->lost + inst->pending_num);
+		return;
+	}
+	if (inst->pending_num > 0)
+		c_release(LOG_NOTICE, &inst->queue_failed,
+			  PLUGIN_NAME " plugin: queueing values%s works again",
+			  where(inst, ns, sizeof(ns)));
+}
+
 static int tcps_read(user_data_t *ud)
 {
 	struct glue_instance *inst = ud->data;
@@ -270,11 +302,18 @@ static int tcps_read(user_data_t *ud)
 	int ret;
 
 	ret = tcps_ctx_read(inst->ctx, &sink, &report);
-	dispatch_pending(inst);
+	log_queue(inst, &batch);
+	if (batch.lost > 0)
+		inst->pending_num = 0;
+	else
+		dispatch_pending(inst);
 	log_namespace(inst, &report);
 	log_dump(inst, &report);
 	log_pressure(inst, &report);
 	log_leaks(inst, &report);
+	/* Nothing was collected: collectd may back off. */
+	if (batch.lost > 0)
+		return -1;
 	/* A namespace that is gone is retried at the normal interval, not
 	 * at the ever longer one collectd gives a failing read. */
 	if (report.netns_error < 0 && !report.leave_failed)
