@@ -368,11 +368,6 @@ static int config_option(const oconfig_item_t *child)
 	char err[ERR_TEXT_SIZE];
 	int ret;
 
-	if (child->children_num > 0) {
-		ERROR(PLUGIN_NAME " plugin: \"%s\" is not a block option",
-		      child->key);
-		return -1;
-	}
 	if (convert_values(child, &values) != 0) {
 		ERROR(PLUGIN_NAME " plugin: out of memory reading option "
 				  "\"%s\"",
@@ -490,19 +485,46 @@ static int config_namespace(const oconfig_item_t *block)
 	return 0;
 }
 
+/*
+ * An option line always has a value (liboconfig's grammar), so an item
+ * with none is a block. collectd 5.12's parser drops a block that has
+ * neither a value nor anything inside ("<Discover>" then "</Discover>")
+ * before any plugin sees it: that one cannot be reported from here.
+ */
+static bool is_block(const oconfig_item_t *item)
+{
+	return item->children_num > 0 || item->values_num == 0;
+}
+
+/* <Namespace> is the only block; anything else is named as a mistake. */
+static int config_block(const oconfig_item_t *block)
+{
+	if (tcps_options_known(block->key))
+		ERROR(PLUGIN_NAME " plugin: \"%s\" is not a block option",
+		      block->key);
+	else
+		ERROR(PLUGIN_NAME " plugin: unknown block <%s>; the only block "
+				  "is <Namespace \"NAME\">",
+		      block->key);
+	return -1;
+}
+
+static int config_child(const oconfig_item_t *child)
+{
+	if (strcasecmp(child->key, "Namespace") == 0)
+		return config_namespace(child);
+	if (is_block(child))
+		return config_block(child);
+	return config_option(child);
+}
+
 static int tcps_config(oconfig_item_t *ci)
 {
 	char err[ERR_TEXT_SIZE];
 
-	for (int i = 0; i < ci->children_num; i++) {
-		const oconfig_item_t *child = &ci->children[i];
-		int ret = strcasecmp(child->key, "Namespace") == 0
-				  ? config_namespace(child)
-				  : config_option(child);
-
-		if (ret != 0)
+	for (int i = 0; i < ci->children_num; i++)
+		if (config_child(&ci->children[i]) != 0)
 			config_failed = true;
-	}
 	if (!config_failed &&
 	    tcps_options_check(&configured, err, sizeof(err)) != 0) {
 		ERROR(PLUGIN_NAME " plugin: %s", err);

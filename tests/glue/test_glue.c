@@ -241,11 +241,65 @@ START_TEST(lasting_queue_failure_is_logged_ever_more_rarely)
 }
 END_TEST
 
+/* The config walk alone: no init, so no socket. */
+static void setup_config(void)
+{
+	stub_reset();
+	module_register();
+}
+
+static void teardown_config(void)
+{
+	ck_assert_int_eq(stub.shutdown(), 0);
+}
+
+/* A block named wrongly fails the config and init, with its name. */
+static void expect_unknown_block(oconfig_item_t *block, const char *name)
+{
+	oconfig_item_t ci = { .key = "Plugin",
+			      .children = block,
+			      .children_num = 1 };
+	char line[64];
+
+	snprintf(line, sizeof(line), "unknown block <%s>", name);
+	ck_assert_int_ne(stub.config(&ci), 0);
+	ck_assert_int_eq(stub_logs_matching(LOG_ERR, line), 1);
+	ck_assert_int_ne(stub.init(), 0);
+	ck_assert_int_eq(stub.reads_registered, 0);
+}
+
+/* What a parser that keeps "<Discover>" "</Discover>" would hand over
+ * (collectd 5.12's drops it: see tests/test-config.sh). */
+START_TEST(empty_unknown_block_is_named)
+{
+	oconfig_item_t discover = { .key = "Discover" };
+
+	expect_unknown_block(&discover, "Discover");
+	ck_assert_int_eq(stub.logs_num, 2); /* and "not starting" */
+}
+END_TEST
+
+START_TEST(unknown_block_without_argument_is_named)
+{
+	oconfig_value_t five = { .value.number = 5,
+				 .type = OCONFIG_TYPE_NUMBER };
+	oconfig_item_t interval = { .key = "Interval",
+				    .values = &five,
+				    .values_num = 1 };
+	oconfig_item_t discover = { .key = "Discover",
+				    .children = &interval,
+				    .children_num = 1 };
+
+	expect_unknown_block(&discover, "Discover");
+}
+END_TEST
+
 static Suite *glue_suite(void)
 {
 	Suite *s = suite_create("glue");
 	TCase *tc = tcase_create("faults");
 	TCase *queue = tcase_create("queue");
+	TCase *config = tcase_create("config");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, failing_reads_log_one_line_then_recover);
@@ -257,6 +311,10 @@ static Suite *glue_suite(void)
 	tcase_add_test(queue, queue_out_of_memory_drops_the_whole_read);
 	tcase_add_test(queue, lasting_queue_failure_is_logged_ever_more_rarely);
 	suite_add_tcase(s, queue);
+	tcase_add_checked_fixture(config, setup_config, teardown_config);
+	tcase_add_test(config, empty_unknown_block_is_named);
+	tcase_add_test(config, unknown_block_without_argument_is_named);
+	suite_add_tcase(s, config);
 	return s;
 }
 
