@@ -34,7 +34,7 @@ struct glue_instance {
 	char *netns_path;
 	struct tcps_ctx *ctx;
 	c_complain_t dump_failed, malformed, retried, netns_gone, sysctls,
-		owners, memory;
+		owners, memory, queue_failed;
 	bool warned_denied, warned_untracked, warned_overflow;
 	/* The values of one read, handed to collectd together at its end:
 	 * spread over the read, each one woke a write thread. */
@@ -47,6 +47,7 @@ struct dispatch_batch {
 	cdtime_t time;
 	const char *prefix; /* the namespace name, or "" */
 	struct glue_instance *inst;
+	size_t lost; /* values that could not be queued */
 };
 
 /* What <Plugin tcpstates> said, kept until init creates the contexts. */
@@ -68,16 +69,21 @@ static void full_instance(const struct dispatch_batch *batch,
 		snprintf(out, size, "%s-%s", batch->prefix, instance);
 }
 
+/* After one value is lost the read is lost (see tcps_read): the rest are
+ * only counted. */
 static int queue_value(void *data, const struct tcps_value *value)
 {
-	const struct dispatch_batch *batch = data;
+	struct dispatch_batch *batch = data;
 	struct glue_instance *inst = batch->inst;
 	struct pending_value *p;
 	value_list_t *vl;
 
-	if (tcps_grow((void **)&inst->pending, &inst->pending_cap,
-		      inst->pending_num + 1, sizeof(*inst->pending)) < 0)
+	if (batch->lost > 0 ||
+	    tcps_grow((void **)&inst->pending, &inst->pending_cap,
+		      inst->pending_num + 1, sizeof(*inst->pending)) < 0) {
+		batch->lost++;
 		return -ENOMEM;
+	}
 	p = &inst->pending[inst->pending_num];
 	vl = &p->vl;
 	*vl = (value_list_t)VALUE_LIST_INIT;
@@ -108,6 +114,9 @@ static void dispatch_pending(struct glue_instance *inst)
 	inst->pending_num = 0;
 }
 
+/* Sent at once, not queued: an event stays true even when its read's
+ * values are dropped. collectd returns -1 only when no notification
+ * plugin is loaded (and logs a failing one itself): nothing to log. */
 static int dispatch_notification(void *data,
 				 const struct tcps_notification *notif)
 {
@@ -257,6 +266,29 @@ static void log_leaks(struct glue_instance *inst,
 	}
 }
 
+/* Some values of the read could not be queued: it is dropped whole, so
+ * that no interval is stored with some of its values missing. */
+static void log_queue(struct glue_instance *inst,
+		      const struct dispatch_batch *batch)
+{
+	char ns[96];
+
+	if (batch->lost > 0) {
+		c_complain(LOG_ERR, &inst->queue_failed,
+			   PLUGIN_NAME " plugin: out of memory queueing "
+				       "values%s: %zu of %zu could not be "
+				       "queued; nothing dispatched for this "
+				       "interval",
+			   where(inst, ns, sizeof(ns)), batch->lost,
+			   batch->lost + inst->pending_num);
+		return;
+	}
+	if (inst->pending_num > 0)
+		c_release(LOG_NOTICE, &inst->queue_failed,
+			  PLUGIN_NAME " plugin: queueing values%s works again",
+			  where(inst, ns, sizeof(ns)));
+}
+
 static int tcps_read(user_data_t *ud)
 {
 	struct glue_instance *inst = ud->data;
@@ -270,11 +302,18 @@ static int tcps_read(user_data_t *ud)
 	int ret;
 
 	ret = tcps_ctx_read(inst->ctx, &sink, &report);
-	dispatch_pending(inst);
+	log_queue(inst, &batch);
+	if (batch.lost > 0)
+		inst->pending_num = 0;
+	else
+		dispatch_pending(inst);
 	log_namespace(inst, &report);
 	log_dump(inst, &report);
 	log_pressure(inst, &report);
 	log_leaks(inst, &report);
+	/* Nothing was collected: collectd may back off. */
+	if (batch.lost > 0)
+		return -1;
 	/* A namespace that is gone is retried at the normal interval, not
 	 * at the ever longer one collectd gives a failing read. */
 	if (report.netns_error < 0 && !report.leave_failed)
@@ -329,11 +368,6 @@ static int config_option(const oconfig_item_t *child)
 	char err[ERR_TEXT_SIZE];
 	int ret;
 
-	if (child->children_num > 0) {
-		ERROR(PLUGIN_NAME " plugin: \"%s\" is not a block option",
-		      child->key);
-		return -1;
-	}
 	if (convert_values(child, &values) != 0) {
 		ERROR(PLUGIN_NAME " plugin: out of memory reading option "
 				  "\"%s\"",
@@ -451,19 +485,46 @@ static int config_namespace(const oconfig_item_t *block)
 	return 0;
 }
 
+/*
+ * An option line always has a value (liboconfig's grammar), so an item
+ * with none is a block. collectd 5.12's parser drops a block that has
+ * neither a value nor anything inside ("<Discover>" then "</Discover>")
+ * before any plugin sees it: that one cannot be reported from here.
+ */
+static bool is_block(const oconfig_item_t *item)
+{
+	return item->children_num > 0 || item->values_num == 0;
+}
+
+/* <Namespace> is the only block; anything else is named as a mistake. */
+static int config_block(const oconfig_item_t *block)
+{
+	if (tcps_options_known(block->key))
+		ERROR(PLUGIN_NAME " plugin: \"%s\" is not a block option",
+		      block->key);
+	else
+		ERROR(PLUGIN_NAME " plugin: unknown block <%s>; the only block "
+				  "is <Namespace \"NAME\">",
+		      block->key);
+	return -1;
+}
+
+static int config_child(const oconfig_item_t *child)
+{
+	if (strcasecmp(child->key, "Namespace") == 0)
+		return config_namespace(child);
+	if (is_block(child))
+		return config_block(child);
+	return config_option(child);
+}
+
 static int tcps_config(oconfig_item_t *ci)
 {
 	char err[ERR_TEXT_SIZE];
 
-	for (int i = 0; i < ci->children_num; i++) {
-		const oconfig_item_t *child = &ci->children[i];
-		int ret = strcasecmp(child->key, "Namespace") == 0
-				  ? config_namespace(child)
-				  : config_option(child);
-
-		if (ret != 0)
+	for (int i = 0; i < ci->children_num; i++)
+		if (config_child(&ci->children[i]) != 0)
 			config_failed = true;
-	}
 	if (!config_failed &&
 	    tcps_options_check(&configured, err, sizeof(err)) != 0) {
 		ERROR(PLUGIN_NAME " plugin: %s", err);

@@ -773,19 +773,6 @@ void tcps_ephemeral_observe(struct tcps_ephemeral *e,
 
 /* ---- values ---- */
 
-static void emit(const struct tcps_sink *sink, const char *plugin_instance,
-		 const char *type, const char *type_instance, double number)
-{
-	struct tcps_value value = {
-		.plugin_instance = plugin_instance,
-		.type = type,
-		.type_instance = type_instance,
-		.value = number,
-	};
-
-	sink->value(sink->data, &value);
-}
-
 static void emit_ephemeral(const struct tcps_ephemeral *e,
 			   const struct tcps_sink *sink)
 {
@@ -794,16 +781,18 @@ static void emit_ephemeral(const struct tcps_ephemeral *e,
 	/* Which ports are ephemeral is unknown without the range. */
 	if (!e->has_sys)
 		return;
-	emit(sink, "ephemeral", "count", "ports_available",
-	     e->sys.ephemeral_ports);
-	emit(sink, "ephemeral", "count", "ports_in_use", (double)e->in_use);
-	emit(sink, "ephemeral", "count", "busiest_destination", busiest);
+	tcps_sink_value(sink, "ephemeral", "count", "ports_available",
+			e->sys.ephemeral_ports);
+	tcps_sink_value(sink, "ephemeral", "count", "ports_in_use",
+			(double)e->in_use);
+	tcps_sink_value(sink, "ephemeral", "count", "busiest_destination",
+			busiest);
 	if (e->sys.ephemeral_ports == 0)
 		return;
-	emit(sink, "ephemeral", "percent", "busiest_destination",
-	     percent_of(busiest, e->sys.ephemeral_ports));
-	emit(sink, "ephemeral", "count", "destinations_over_warning",
-	     e->over_num);
+	tcps_sink_value(sink, "ephemeral", "percent", "busiest_destination",
+			percent_of(busiest, e->sys.ephemeral_ports));
+	tcps_sink_value(sink, "ephemeral", "count", "destinations_over_warning",
+			e->over_num);
 }
 
 static void emit_timewait(const struct tcps_ephemeral *e, bool split_known,
@@ -813,10 +802,10 @@ static void emit_timewait(const struct tcps_ephemeral *e, bool split_known,
 	double full;
 
 	if (split_known) {
-		emit(sink, "timewait", "tcp_connections", "server",
-		     (double)server);
-		emit(sink, "timewait", "tcp_connections", "client",
-		     (double)client);
+		tcps_sink_value(sink, "timewait", "tcp_connections", "server",
+				(double)server);
+		tcps_sink_value(sink, "timewait", "tcp_connections", "client",
+				(double)client);
 	}
 	if (!e->has_sys || e->sys.max_tw_buckets <= 0)
 		return;
@@ -824,8 +813,8 @@ static void emit_timewait(const struct tcps_ephemeral *e, bool split_known,
 	 * sockets already there); the stock percent type stops at 100.1,
 	 * so a full table reads 100. */
 	full = percent_of(e->tw_minisockets, (uint64_t)e->sys.max_tw_buckets);
-	emit(sink, "timewait", "percent", "of_max_tw_buckets",
-	     full < 100.0 ? full : 100.0);
+	tcps_sink_value(sink, "timewait", "percent", "of_max_tw_buckets",
+			full < 100.0 ? full : 100.0);
 }
 
 static void emit_sysctls(const struct tcps_ephemeral *e,
@@ -836,16 +825,18 @@ static void emit_sysctls(const struct tcps_ephemeral *e,
 	if (!e->has_sys)
 		return;
 	if (sys->tw_reuse >= 0)
-		emit(sink, "sysctl", "gauge", "tcp_tw_reuse", sys->tw_reuse);
+		tcps_sink_value(sink, "sysctl", "gauge", "tcp_tw_reuse",
+				sys->tw_reuse);
 	if (sys->max_tw_buckets >= 0)
-		emit(sink, "sysctl", "count", "tcp_max_tw_buckets",
-		     (double)sys->max_tw_buckets);
+		tcps_sink_value(sink, "sysctl", "count", "tcp_max_tw_buckets",
+				(double)sys->max_tw_buckets);
 	if (sys->fin_timeout >= 0)
-		emit(sink, "sysctl", "duration", "tcp_fin_timeout",
-		     (double)sys->fin_timeout);
-	emit(sink, "sysctl", "gauge", "ip_local_port_range_low", sys->port_low);
-	emit(sink, "sysctl", "gauge", "ip_local_port_range_high",
-	     sys->port_high);
+		tcps_sink_value(sink, "sysctl", "duration", "tcp_fin_timeout",
+				(double)sys->fin_timeout);
+	tcps_sink_value(sink, "sysctl", "gauge", "ip_local_port_range_low",
+			sys->port_low);
+	tcps_sink_value(sink, "sysctl", "gauge", "ip_local_port_range_high",
+			sys->port_high);
 }
 
 /* ---- notifications ---- */
@@ -876,20 +867,6 @@ static const char *sysctl_text(int64_t number, char *buf, size_t size)
 	return buf;
 }
 
-static void notify(const struct tcps_sink *sink, enum tcps_severity severity,
-		   const char *message)
-{
-	struct tcps_notification notif = {
-		.severity = severity,
-		.plugin_instance = "ephemeral",
-		.type = "percent",
-		.type_instance = "busiest_destination",
-		.message = message,
-	};
-
-	sink->notify(sink->data, &notif);
-}
-
 /* The destination and the numbers first: collectd keeps 256 bytes. */
 static void send_warning(const struct tcps_ephemeral *e,
 			 const struct dest_slot *slot,
@@ -913,7 +890,8 @@ static void send_warning(const struct tcps_ephemeral *e,
 		 sysctl_text(sys->tw_reuse, reuse, sizeof(reuse)),
 		 sysctl_text(sys->max_tw_buckets, buckets, sizeof(buckets)),
 		 sysctl_text(sys->fin_timeout, fin, sizeof(fin)));
-	notify(sink, TCPS_SEVERITY_WARNING, message);
+	tcps_sink_notify(sink, TCPS_SEVERITY_WARNING, "ephemeral", "percent",
+			 "busiest_destination", message);
 }
 
 static void send_okay(const struct tcps_ephemeral *e,
@@ -928,7 +906,8 @@ static void send_okay(const struct tcps_ephemeral *e,
 		 "back below warning at %g%%",
 		 dest, count, e->sys.ephemeral_ports,
 		 percent_of(count, e->sys.ephemeral_ports), e->warning_percent);
-	notify(sink, TCPS_SEVERITY_OKAY, message);
+	tcps_sink_notify(sink, TCPS_SEVERITY_OKAY, "ephemeral", "percent",
+			 "busiest_destination", message);
 }
 
 /* Remembered destinations: still over (marked, no repeat), or OKAY. */

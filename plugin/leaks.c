@@ -456,17 +456,6 @@ static void rank_groups(struct tcps_leaks *l)
 		l->out[l->out_num++] = &l->unknown;
 }
 
-static void emit(const struct tcps_sink *sink, const char *instance,
-		 const char *type, int slot, double value)
-{
-	struct tcps_value v = { .plugin_instance = instance,
-				.type = type,
-				.type_instance = tcps_state_name(slot),
-				.value = value };
-
-	sink->value(sink->data, &v);
-}
-
 static double age_seconds(const struct state_acc *acc, uint64_t now_ms)
 {
 	if (acc->count == 0 || acc->oldest_ms > now_ms)
@@ -487,11 +476,12 @@ static void emit_group(const struct tcps_leaks *l, const struct group *g,
 
 		if (!tracked(l, s))
 			continue;
-		emit(sink, g->instance, "tcp_connections", s,
-		     (double)acc->count);
-		emit(sink, g->instance, "duration", s,
-		     age_seconds(acc, now_ms));
-		emit(sink, g->instance, "bytes", s, (double)acc->unread);
+		tcps_sink_value(sink, g->instance, "tcp_connections",
+				tcps_state_name(s), (double)acc->count);
+		tcps_sink_value(sink, g->instance, "duration",
+				tcps_state_name(s), age_seconds(acc, now_ms));
+		tcps_sink_value(sink, g->instance, "bytes", tcps_state_name(s),
+				(double)acc->unread);
 	}
 }
 
@@ -567,19 +557,6 @@ static bool leaking(const struct tcps_leaks *l, const struct state_acc *acc,
 	       age_seconds(acc, now_ms) >= (double)l->cfg.max_age_s;
 }
 
-static void notify(const struct tcps_sink *sink, enum tcps_severity severity,
-		   const char *instance, int slot, const char *message)
-{
-	struct tcps_notification n = { .severity = severity,
-				       .plugin_instance = instance,
-				       .type = "tcp_connections",
-				       .type_instance = tcps_state_name(slot),
-				       .message = message };
-
-	if (sink->notify)
-		sink->notify(sink->data, &n);
-}
-
 static void raise_alarm(struct tcps_leaks *l, const struct group *g, int slot,
 			uint64_t now_ms, const struct tcps_sink *sink)
 {
@@ -603,7 +580,8 @@ static void raise_alarm(struct tcps_leaks *l, const struct group *g, int slot,
 		 (unsigned long long)acc->count, tcps_state_name(slot),
 		 age_seconds(acc, now_ms), (unsigned long long)acc->unread,
 		 l->cfg.threshold, l->cfg.max_age_s, local, remote);
-	notify(sink, TCPS_SEVERITY_WARNING, g->instance, slot, message);
+	tcps_sink_notify(sink, TCPS_SEVERITY_WARNING, g->instance,
+			 "tcp_connections", tcps_state_name(slot), message);
 	a = &l->alarms[l->alarms_num++];
 	snprintf(a->instance, sizeof(a->instance), "%s", g->instance);
 	a->slot = (uint8_t)slot;
@@ -631,7 +609,8 @@ static void clear_alarm(struct tcps_leaks *l, size_t index,
 		 tcps_state_name(a->slot), display_name(a->instance),
 		 (unsigned long long)count_now(l, a->instance, a->slot),
 		 tcps_state_name(a->slot), l->cfg.threshold, l->cfg.max_age_s);
-	notify(sink, TCPS_SEVERITY_OKAY, a->instance, a->slot, message);
+	tcps_sink_notify(sink, TCPS_SEVERITY_OKAY, a->instance,
+			 "tcp_connections", tcps_state_name(a->slot), message);
 	l->alarms[index] = l->alarms[--l->alarms_num];
 }
 

@@ -168,19 +168,6 @@ static uint32_t rank_busy(struct tcps_listeners *l)
 	return n;
 }
 
-static void emit(const struct tcps_sink *sink, const char *plugin_instance,
-		 const char *type, const char *type_instance, double v)
-{
-	struct tcps_value value = {
-		.plugin_instance = plugin_instance,
-		.type = type,
-		.type_instance = type_instance,
-		.value = v,
-	};
-
-	sink->value(sink->data, &value);
-}
-
 /* The port's values of this interval; zeros for a port that no longer
  * listens (its entry is from an older interval, or it has SYN_RECV
  * only). */
@@ -195,10 +182,12 @@ static void emit_port(const struct tcps_listeners *l, uint16_t port,
 		st = &gone;
 
 	snprintf(instance, sizeof(instance), "listen-%u", (unsigned int)port);
-	emit(sink, instance, "queue_length", "accept_queue", (double)st->queue);
-	emit(sink, instance, "queue_length", "backlog", (double)st->backlog);
-	emit(sink, instance, "tcp_connections", "SYN_RECV",
-	     (double)st->syn_recv);
+	tcps_sink_value(sink, instance, "queue_length", "accept_queue",
+			(double)st->queue);
+	tcps_sink_value(sink, instance, "queue_length", "backlog",
+			(double)st->backlog);
+	tcps_sink_value(sink, instance, "tcp_connections", "SYN_RECV",
+			(double)st->syn_recv);
 }
 
 static uint32_t count_ports(const struct tcps_port_set *set)
@@ -215,13 +204,6 @@ static void notify_port(const struct tcps_listeners *l, uint16_t port,
 {
 	const struct port_stat *st = &l->stats[port];
 	char instance[32], message[320];
-	struct tcps_notification n = {
-		.severity = full ? TCPS_SEVERITY_WARNING : TCPS_SEVERITY_OKAY,
-		.plugin_instance = instance,
-		.type = "queue_length",
-		.type_instance = "accept_queue",
-		.message = message,
-	};
 
 	snprintf(instance, sizeof(instance), "listen-%u", (unsigned int)port);
 	if (full)
@@ -241,8 +223,9 @@ static void notify_port(const struct tcps_listeners *l, uint16_t port,
 		snprintf(message, sizeof(message),
 			 "listener on port %u: no longer listening",
 			 (unsigned int)port);
-	if (sink->notify)
-		sink->notify(sink->data, &n);
+	tcps_sink_notify(sink,
+			 full ? TCPS_SEVERITY_WARNING : TCPS_SEVERITY_OKAY,
+			 instance, "queue_length", "accept_queue", message);
 }
 
 /* Ports whose full bit differs from what was last notified, in port
@@ -297,10 +280,10 @@ void tcps_listeners_end(struct tcps_listeners *l, const struct tcps_sink *sink)
 		tcps_port_set_add(&now, l->touched[i]);
 	}
 	emit_dropped(l, &now, sink);
-	emit(sink, "listen", "count", "full_queues",
-	     (double)count_ports(&l->full));
-	emit(sink, "listen", "count", "listening_ports",
-	     (double)count_ports(&l->listening));
+	tcps_sink_value(sink, "listen", "count", "full_queues",
+			(double)count_ports(&l->full));
+	tcps_sink_value(sink, "listen", "count", "listening_ports",
+			(double)count_ports(&l->listening));
 	notify_changes(l, sink);
 }
 

@@ -135,15 +135,10 @@ static void emit_states(const struct tcps_observers *obs,
 			const struct tcps_sink *sink)
 {
 	/* Every state, zeros included, so a graph falls to 0. */
-	for (int slot = TCPS_STATE_FIRST; slot <= TCPS_STATE_UNKNOWN; slot++) {
-		struct tcps_value value = {
-			.plugin_instance = "",
-			.type = "tcp_connections",
-			.type_instance = tcps_state_name(slot),
-			.value = (double)obs->states.count[slot],
-		};
-		sink->value(sink->data, &value);
-	}
+	for (int slot = TCPS_STATE_FIRST; slot <= TCPS_STATE_UNKNOWN; slot++)
+		tcps_sink_value(sink, "", "tcp_connections",
+				tcps_state_name(slot),
+				(double)obs->states.count[slot]);
 }
 
 int tcps_observers_end(struct tcps_observers *obs, uint64_t now_ms,

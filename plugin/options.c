@@ -307,18 +307,31 @@ void tcps_options_init(struct tcps_options *opts)
 	opts->proc_root = "/proc";
 }
 
+static const struct option_desc *find_option(const char *key)
+{
+	const size_t count = sizeof(option_table) / sizeof(option_table[0]);
+
+	for (size_t i = 0; i < count; i++)
+		if (strcasecmp(key, option_table[i].name) == 0)
+			return &option_table[i];
+	return NULL;
+}
+
+bool tcps_options_known(const char *key)
+{
+	return find_option(key) != NULL;
+}
+
 int tcps_options_set(struct tcps_options *opts, const char *key,
 		     const struct tcps_cfg_value *values, size_t values_num,
 		     char *err, size_t err_size)
 {
-	const size_t count = sizeof(option_table) / sizeof(option_table[0]);
+	const struct option_desc *desc = find_option(key);
 	char shown[96] = "";
 
-	for (size_t i = 0; i < count; i++)
-		if (strcasecmp(key, option_table[i].name) == 0)
-			return option_table[i].apply(opts, &option_table[i],
-						     values, values_num, err,
-						     err_size);
+	if (desc)
+		return desc->apply(opts, desc, values, values_num, err,
+				   err_size);
 	if (values_num > 0)
 		describe_value(&values[0], shown, sizeof(shown));
 	snprintf(err, err_size, "unknown option \"%s\"%s%s", key,

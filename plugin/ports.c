@@ -194,17 +194,10 @@ void tcps_ports_observe(struct tcps_ports *p, const struct tcps_record *rec)
 static void emit_states(const struct tcps_sink *sink, const char *instance,
 			const uint32_t *by_state)
 {
-	for (int state = TCPS_STATE_FIRST; state < TCPS_STATE_UNKNOWN;
-	     state++) {
-		struct tcps_value value = {
-			.plugin_instance = instance,
-			.type = "tcp_connections",
-			.type_instance = tcps_state_name(state),
-			.value = (double)by_state[state],
-		};
-
-		sink->value(sink->data, &value);
-	}
+	for (int state = TCPS_STATE_FIRST; state < TCPS_STATE_UNKNOWN; state++)
+		tcps_sink_value(sink, instance, "tcp_connections",
+				tcps_state_name(state),
+				(double)by_state[state]);
 }
 
 static void emit_slot(const struct slot *s, const struct tcps_sink *sink)

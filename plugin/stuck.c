@@ -85,22 +85,12 @@ void tcps_stuck_observe(struct tcps_stuck *s, const struct tcps_record *rec)
 		s->unacknowledged += unacked_bytes(rec);
 }
 
-static void emit(const struct tcps_sink *sink, const char *type,
-		 const char *type_instance, uint64_t v)
-{
-	struct tcps_value value = {
-		.plugin_instance = "stuck",
-		.type = type,
-		.type_instance = type_instance,
-		.value = (double)v,
-	};
-
-	sink->value(sink->data, &value);
-}
-
 void tcps_stuck_end(struct tcps_stuck *s, const struct tcps_sink *sink)
 {
-	emit(sink, "tcp_connections", "retransmitting", s->retransmitting);
-	emit(sink, "tcp_connections", "zero_window", s->zero_window);
-	emit(sink, "bytes", "unacknowledged", s->unacknowledged);
+	tcps_sink_value(sink, "stuck", "tcp_connections", "retransmitting",
+			(double)s->retransmitting);
+	tcps_sink_value(sink, "stuck", "tcp_connections", "zero_window",
+			(double)s->zero_window);
+	tcps_sink_value(sink, "stuck", "bytes", "unacknowledged",
+			(double)s->unacknowledged);
 }

@@ -64,6 +64,29 @@ expect_ok()
 	note "accepted: $(echo "$1" | tr '\n' ' ')"
 }
 
+# expect_dropped_by_daemon BLOCK: collectd 5.12's parser drops a block
+# with no argument and nothing inside (liboconfig keeps only statements
+# with a value or a child) before any plugin sees it, so `collectd -T`
+# passes it and the glue cannot name it. The day collectd hands it over,
+# the glue rejects it ("unknown block <...>") and this fails: move the
+# case into the corpus then. The parser also leaks the dropped block's
+# name (9 bytes from yyparse for <Discover>), so not under leak checkers.
+expect_dropped_by_daemon()
+{
+	if [[ ${TCPS_SANITIZE:-0} == 1 || ${TCPS_VALGRIND:-0} == 1 ]]; then
+		note "skipped under a leak checker: $(echo "$1" | tr '\n' ' ')"
+		return
+	fi
+	write_conf "$work/dropped.conf" "$1"
+	if ! collectd -T -C "$work/dropped.conf" >"$work/out" 2>&1 ||
+		grep -q "tcpstates plugin" "$work/out"; then
+		cat "$work/out"
+		fail "collectd now hands an empty block to the plugin: make" \
+			"it a case in $CORPUS_DIR"
+	fi
+	note "dropped by collectd before the plugin: $(echo "$1" | tr '\n' ' ')"
+}
+
 expect_ok ""
 expect_ok "IPv4 true
 IPv6 false"
@@ -94,6 +117,8 @@ for file in "$CORPUS_DIR"/[0-9]*.conf; do
 done
 [[ $count -ge 30 ]] || fail "only $count bad configs in $CORPUS_DIR"
 note "$count bad configs rejected"
+expect_dropped_by_daemon "<Discover>
+</Discover>"
 # The shipped snippet, every option uncommented, must be a good config.
 sed 's/^\t#\([A-Z]\)/\t\1/; s/^\t#<\(\/\{0,1\}\)Namespace/\t<\1Namespace/
 	s/^\t#\tPath.*/\t\tPath "\/proc\/self\/ns\/net"/' \

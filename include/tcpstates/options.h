@@ -60,6 +60,9 @@ int tcps_options_set(struct tcps_options *opts, const char *key,
 		     const struct tcps_cfg_value *values, size_t values_num,
 		     char *err, size_t err_size);
 
+/* Whether key (any case) names an option tcps_options_set takes. */
+bool tcps_options_known(const char *key);
+
 /* Checks options that only make sense together. Returns 0 or -EINVAL. */
 int tcps_options_check(const struct tcps_options *opts, char *err,
 		       size_t err_size);

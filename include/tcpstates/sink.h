@@ -26,11 +26,52 @@ struct tcps_notification {
 	const char *message; /* one line, no newline */
 };
 
+/*
+ * Both callbacks return 0 or -errno. The core does not look: it goes on
+ * emitting the rest of the read, and a sink that can fail counts its own
+ * failures and decides what a read with holes is worth (the collectd glue
+ * then dispatches none of that read's values). notify may be NULL: the
+ * sink takes no notifications (a test's, or one that only stores values).
+ * The core emits through tcps_sink_value and tcps_sink_notify only.
+ */
 struct tcps_sink {
-	/* Both return 0 or -errno; the core keeps going on failure. */
 	int (*value)(void *data, const struct tcps_value *value);
 	int (*notify)(void *data, const struct tcps_notification *notif);
 	void *data;
 };
+
+/* Sends one value. Returns what sink->value returned: 0 or -errno. */
+static inline int tcps_sink_value(const struct tcps_sink *sink,
+				  const char *plugin_instance, const char *type,
+				  const char *type_instance, double value)
+{
+	const struct tcps_value v = { .plugin_instance = plugin_instance,
+				      .type = type,
+				      .type_instance = type_instance,
+				      .value = value };
+
+	return sink->value(sink->data, &v);
+}
+
+/*
+ * Sends one notification. Returns what sink->notify returned, or 0 when
+ * the sink has no notify: that notification is dropped, by design.
+ */
+static inline int tcps_sink_notify(const struct tcps_sink *sink,
+				   enum tcps_severity severity,
+				   const char *plugin_instance,
+				   const char *type, const char *type_instance,
+				   const char *message)
+{
+	const struct tcps_notification n = { .severity = severity,
+					     .plugin_instance = plugin_instance,
+					     .type = type,
+					     .type_instance = type_instance,
+					     .message = message };
+
+	if (!sink->notify)
+		return 0;
+	return sink->notify(sink->data, &n);
+}
 
 #endif

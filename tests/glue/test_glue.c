@@ -2,9 +2,12 @@
  * plugin/collectd_glue.c under a stubbed daemon, over a real core whose
  * netlink socket is scripted: a failing read dispatches nothing and logs
  * one rate-limited ERROR line, a retry that worked is a NOTICE, the read
- * after the failures dispatches the true counts and says so once.
+ * after the failures dispatches the true counts and says so once. The
+ * same holds when the glue's queue of values runs out of memory.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <check.h>
@@ -16,6 +19,8 @@
 #define FAILED "reading the socket table failed twice"
 #define WORKS "reading the socket table works again"
 #define RETRIED "failed (No buffer space available); the retry succeeded"
+#define QUEUE_FAILED "out of memory queueing values: "
+#define QUEUE_WORKS "queueing values works again"
 
 static struct fake_socket fake;
 static struct tcps_diag_config cfg;
@@ -27,17 +32,62 @@ int __wrap_tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret)
 	return tcps_ctx_new_source(opts, &tcps_kernel_source, &cfg, ret);
 }
 
+/*
+ * The glue's queue of values can be made to run out of memory
+ * (-Wl,--wrap): growing an array of value lists to more than
+ * queue_limit elements fails. Only the glue keeps value lists, so the
+ * core's own tables grow as usual.
+ */
+static size_t queue_limit = SIZE_MAX;
+static int queue_failures;
+
+int __real_tcps_grow(void **array, size_t *cap, size_t want, size_t size);
+int __wrap_tcps_grow(void **array, size_t *cap, size_t want, size_t size);
+int __wrap_tcps_grow(void **array, size_t *cap, size_t want, size_t size)
+{
+	if (size >= sizeof(value_list_t) && want > *cap && want > queue_limit) {
+		queue_failures++;
+		return -ENOMEM;
+	}
+	return __real_tcps_grow(array, cap, want, size);
+}
+
+static void start(oconfig_item_t *ci)
+{
+	stub_reset();
+	memset(&fake, 0, sizeof(fake));
+	cfg = fake_socket_config(&fake, 50);
+	queue_limit = SIZE_MAX;
+	queue_failures = 0;
+	module_register();
+	ck_assert_int_eq(stub.config(ci), 0);
+	ck_assert_int_eq(stub.init(), 0);
+	ck_assert_int_eq(stub.reads_registered, 1);
+}
+
 static void setup(void)
 {
 	oconfig_item_t ci = { .key = "Plugin" };
 
-	stub_reset();
-	memset(&fake, 0, sizeof(fake));
-	cfg = fake_socket_config(&fake, 50);
-	module_register();
-	ck_assert_int_eq(stub.config(&ci), 0);
-	ck_assert_int_eq(stub.init(), 0);
-	ck_assert_int_eq(stub.reads_registered, 1);
+	start(&ci);
+}
+
+/* LocalPort 1 ... 8: 88 values more per read, so that a read holds more
+ * values than the queue's first allocation (64). */
+static void setup_many_values(void)
+{
+	oconfig_value_t ports[8];
+	oconfig_item_t local_port = { .key = "LocalPort",
+				      .values = ports,
+				      .values_num = 8 };
+	oconfig_item_t ci = { .key = "Plugin",
+			      .children = &local_port,
+			      .children_num = 1 };
+
+	for (int i = 0; i < 8; i++)
+		ports[i] = (oconfig_value_t){ .value.number = i + 1,
+					      .type = OCONFIG_TYPE_NUMBER };
+	start(&ci);
 }
 
 static void teardown(void)
@@ -54,6 +104,13 @@ static int read_at(int seconds_later)
 
 	stub.now += TIME_T_TO_CDTIME_T(seconds_later);
 	return ret;
+}
+
+/* Every dump from now on finds the same sockets. */
+static void healthy_forever(int established, int listen)
+{
+	fake_socket_healthy(&fake, established, listen);
+	fake.replies[fake.replies_num - 1].forever = true;
 }
 
 static void expect_true_counts(int established, int listen)
@@ -140,10 +197,109 @@ START_TEST(endless_dump_times_out)
 }
 END_TEST
 
+/* The 65th value cannot be queued: none of the read's values reach
+ * collectd, the read fails, one line says so; the next read is whole. */
+START_TEST(queue_out_of_memory_drops_the_whole_read)
+{
+	char lost[64];
+	int whole;
+
+	queue_limit = 64;
+	healthy_forever(5, 3);
+	ck_assert_int_ne(read_at(1), 0);
+	ck_assert_int_gt(queue_failures, 0);
+	ck_assert_int_eq(stub.values_num, 0);
+	ck_assert_int_eq(stub_logs_matching(LOG_ERR, QUEUE_FAILED), 1);
+	ck_assert_int_eq(stub.logs_num, 1);
+	/* Memory is back. */
+	queue_limit = SIZE_MAX;
+	ck_assert_int_eq(read_at(1), 0);
+	expect_true_counts(5, 3);
+	ck_assert_double_eq(stub_value("8-local", "tcp_connections", "LISTEN"),
+			    0);
+	whole = stub.values_num;
+	ck_assert_int_gt(whole, 64);
+	snprintf(lost, sizeof(lost), "%d of %d could not be queued", whole - 64,
+		 whole);
+	ck_assert_int_eq(stub_logs_matching(LOG_ERR, lost), 1);
+	ck_assert_int_eq(stub_logs_matching(LOG_NOTICE, QUEUE_WORKS), 1);
+	ck_assert_int_eq(stub.logs_num, 2);
+}
+END_TEST
+
+/* Out of memory for 100 s at one read a second: nothing dispatched,
+ * lines at 0, 10, 30 and 70 s as for a failing dump. */
+START_TEST(lasting_queue_failure_is_logged_ever_more_rarely)
+{
+	queue_limit = 64;
+	healthy_forever(5, 3);
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_ne(read_at(1), 0);
+	ck_assert_int_eq(stub.values_num, 0);
+	ck_assert_int_eq(stub_logs_matching(LOG_ERR, QUEUE_FAILED), 4);
+	ck_assert_int_eq(stub.logs_num, 4);
+}
+END_TEST
+
+/* The config walk alone: no init, so no socket. */
+static void setup_config(void)
+{
+	stub_reset();
+	module_register();
+}
+
+static void teardown_config(void)
+{
+	ck_assert_int_eq(stub.shutdown(), 0);
+}
+
+/* A block named wrongly fails the config and init, with its name. */
+static void expect_unknown_block(oconfig_item_t *block, const char *name)
+{
+	oconfig_item_t ci = { .key = "Plugin",
+			      .children = block,
+			      .children_num = 1 };
+	char line[64];
+
+	snprintf(line, sizeof(line), "unknown block <%s>", name);
+	ck_assert_int_ne(stub.config(&ci), 0);
+	ck_assert_int_eq(stub_logs_matching(LOG_ERR, line), 1);
+	ck_assert_int_ne(stub.init(), 0);
+	ck_assert_int_eq(stub.reads_registered, 0);
+}
+
+/* What a parser that keeps "<Discover>" "</Discover>" would hand over
+ * (collectd 5.12's drops it: see tests/test-config.sh). */
+START_TEST(empty_unknown_block_is_named)
+{
+	oconfig_item_t discover = { .key = "Discover" };
+
+	expect_unknown_block(&discover, "Discover");
+	ck_assert_int_eq(stub.logs_num, 2); /* and "not starting" */
+}
+END_TEST
+
+START_TEST(unknown_block_without_argument_is_named)
+{
+	oconfig_value_t five = { .value.number = 5,
+				 .type = OCONFIG_TYPE_NUMBER };
+	oconfig_item_t interval = { .key = "Interval",
+				    .values = &five,
+				    .values_num = 1 };
+	oconfig_item_t discover = { .key = "Discover",
+				    .children = &interval,
+				    .children_num = 1 };
+
+	expect_unknown_block(&discover, "Discover");
+}
+END_TEST
+
 static Suite *glue_suite(void)
 {
 	Suite *s = suite_create("glue");
 	TCase *tc = tcase_create("faults");
+	TCase *queue = tcase_create("queue");
+	TCase *config = tcase_create("config");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, failing_reads_log_one_line_then_recover);
@@ -151,6 +307,14 @@ static Suite *glue_suite(void)
 	tcase_add_test(tc, retried_read_dispatches_once_and_notes_it);
 	tcase_add_test(tc, endless_dump_times_out);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(queue, setup_many_values, teardown);
+	tcase_add_test(queue, queue_out_of_memory_drops_the_whole_read);
+	tcase_add_test(queue, lasting_queue_failure_is_logged_ever_more_rarely);
+	suite_add_tcase(s, queue);
+	tcase_add_checked_fixture(config, setup_config, teardown_config);
+	tcase_add_test(config, empty_unknown_block_is_named);
+	tcase_add_test(config, unknown_block_without_argument_is_named);
+	suite_add_tcase(s, config);
 	return s;
 }
 

@@ -17,5 +17,6 @@ Suite *leaks_suite(void);
 Suite *ephemeral_suite(void);
 Suite *privs_suite(void);
 Suite *faults_suite(void);
+Suite *sink_suite(void);
 
 #endif

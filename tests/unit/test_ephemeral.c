@@ -746,6 +746,38 @@ START_TEST(okay_when_destination_disappears)
 }
 END_TEST
 
+/* A sink that takes values only: the WARNING and the OKAY are dropped,
+ * every value still arrives. */
+START_TEST(sink_without_notify_gets_values)
+{
+	const struct tcps_sink values_only = { .value = capture_value };
+	struct tcps_ephemeral *e = new_observer(80, 64);
+	struct tcps_sysctls sys = sys200();
+	struct tcps_port_set listening;
+	const int counts[] = { 190, 100 }; /* over the warning, back under */
+
+	tcps_port_set_clear(&listening);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		forget_captured();
+		tcps_ephemeral_begin(e, &sys);
+		observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+			     "10.0.0.5", 5432, counts[i]);
+		tcps_ephemeral_end(e, &listening, &values_only);
+		ck_assert_int_eq(notifs_num, 0);
+		ck_assert_double_eq(
+			value_of("ephemeral", "count", "ports_in_use"),
+			counts[i]);
+		ck_assert_double_eq(
+			value_of("ephemeral", "percent", "busiest_destination"),
+			counts[i] / 2.0);
+		ck_assert_double_eq(value_of("ephemeral", "count",
+					     "destinations_over_warning"),
+				    i == 0 ? 1 : 0);
+	}
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
 START_TEST(warning_level_is_inclusive)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
@@ -1115,6 +1147,7 @@ Suite *ephemeral_suite(void)
 	tcase_add_checked_fixture(notify, setup, NULL);
 	tcase_add_test(notify, warning_once_then_okay);
 	tcase_add_test(notify, okay_when_destination_disappears);
+	tcase_add_test(notify, sink_without_notify_gets_values);
 	tcase_add_test(notify, warning_level_is_inclusive);
 	tcase_add_test(notify, ipv6_message);
 	tcase_add_test(notify, abort_keeps_state_emits_nothing);

@@ -96,6 +96,18 @@ START_TEST(unknown_option)
 }
 END_TEST
 
+START_TEST(known_names)
+{
+	ck_assert(tcps_options_known("TopProcesses"));
+	ck_assert(tcps_options_known("ipv4"));
+	ck_assert(tcps_options_known("ALLPORTSSUMMARY"));
+	/* A block of the glue's, not an option. */
+	ck_assert(!tcps_options_known("Namespace"));
+	ck_assert(!tcps_options_known("TopProcess"));
+	ck_assert(!tcps_options_known(""));
+}
+END_TEST
+
 START_TEST(nothing_to_count)
 {
 	ck_assert_int_eq(set1("IPv4", boolean(false)), 0);
@@ -243,6 +255,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, number_for_boolean);
 	tcase_add_test(tc, wrong_value_count);
 	tcase_add_test(tc, unknown_option);
+	tcase_add_test(tc, known_names);
 	tcase_add_test(tc, nothing_to_count);
 	tcase_add_test(tc, long_value_is_cut_not_overflowed);
 	tcase_add_test(tc, leak_finder_options);
