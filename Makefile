@@ -45,7 +45,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 # Fuzz sources that see collectd's headers, as the glue does.
 FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c
 TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c \
-	tests/tools/hostile-name.c
+	tests/tools/hostile-name.c tests/tools/handoff.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
 	$(GLUE_TEST_SRCS) $(wildcard tests/glue/*.h) \
 	$(FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
@@ -62,7 +62,8 @@ UNIT_TESTS := $(BUILD)/unit-tests
 # The glue under a stubbed daemon (tests/glue), its contexts on a
 # scripted socket: tcps_ctx_new is wrapped at link time.
 GLUE_TESTS := $(BUILD)/glue-tests
-TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker
+# handoff: CLOSE_WAIT sockets moving between processes (test-handoff.sh).
+TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker $(BUILD)/handoff
 
 .PHONY: all check unit run asan format format-check install uninstall \
 	clean deps-build deps-check deps-run tools
@@ -103,6 +104,9 @@ $(BUILD)/tcps-count: $(BUILD)/tests/tools/tcps-count.o $(CORE_LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
 
 $(BUILD)/sockmaker: $(BUILD)/tests/sockmaker.o
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/handoff: $(BUILD)/tests/tools/handoff.o
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 tools: $(TOOLS)
@@ -222,7 +226,8 @@ clean:
 
 -include $(patsubst %.o,%.d,$(CORE_OBJS) $(GLUE_OBJS) $(UNIT_OBJS) \
 	$(GLUE_TEST_OBJS) $(FUZZ_SRCS:%.c=$(BUILD)/%.o) \
-	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/sockmaker.o)
+	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/sockmaker.o \
+	$(BUILD)/tests/tools/handoff.o)
 
 # Debian and RPM packages: make deb, make rpm, make packages-check.
 include packaging/packaging.mk
