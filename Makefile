@@ -154,7 +154,8 @@ bench: deps-check
 # The soak (root): a real collectd under valgrind memcheck reads at
 # Interval 0.1 while sockets, a leaking process and a watched namespace
 # churn; no error, nothing lost, memory and fds flat after warm-up. Then
-# the bad-config corpus under valgrind. SOAK_READS (1000): see
+# the bad-config corpus, and sockets handed between processes
+# (test-handoff.sh), under valgrind. SOAK_READS (1000): see
 # tests/soak.sh; CI runs a shorter one.
 .PHONY: soak
 soak:
@@ -162,6 +163,7 @@ soak:
 	$(Q)$(MAKE) --no-print-directory all tools
 	$(Q)BUILD=$(BUILD) tests/soak.sh
 	$(Q)BUILD=$(BUILD) TCPS_VALGRIND=1 tests/test-config.sh
+	$(Q)BUILD=$(BUILD) TCPS_VALGRIND=1 tests/test-handoff.sh
 
 # A PNG of a CLOSE_WAIT leak growing and being fixed, from a real collectd
 # with the stock rrdtool plugin (root, about 40 s); the README shows it.
