@@ -1,12 +1,17 @@
 #!/bin/bash
 # Soak: a real collectd under valgrind memcheck reads with a short
 # interval while sockets churn in its namespace: connections open and
-# close, a process leaking CLOSE_WAIT sockets comes and goes, and a
-# namespace the plugin watches is deleted and re-created. It passes when:
+# close, a process leaking CLOSE_WAIT sockets comes and goes, a
+# namespace the plugin watches is deleted and re-created, and CLOSE_WAIT
+# sockets are handed between processes that live on (tests/tools/
+# handoff.c: by fork, and with SCM_RIGHTS). It passes when:
 #   - at least SOAK_READS reads were dispatched (csv rows of
 #     tcpstates/tcp_connections-ESTABLISHED, one per read of the main
 #     instance; the watched namespace is read as often);
-#   - the leaker, the namespace going and coming back were all seen;
+#   - the leaker, the namespace going and coming back, the handed
+#     sockets' holders were all seen;
+#   - in every read of both instances the process groups' CLOSE_WAIT and
+#     ESTABLISHED counts add up to the totals;
 #   - on SIGTERM valgrind reports no error, nothing definitely or
 #     indirectly lost, and no block the plugin allocated is left at exit
 #     (its shutdown and free paths ran);
