@@ -144,14 +144,15 @@ churn()
 	# Opened read-write: never blocks, and the leaker never sees EOF.
 	exec {fd}<>"$work/leak.in"
 	# The largest burst of the run comes first, inside the warm-up, in
-	# both namespaces: tables that keep their peak size (the owner
-	# search's, by design) reach it and what is opened once and kept
-	# (the /proc folder) is open before the baseline, so later growth
-	# means a leak. Each burst is held until the daemon has reported it
-	# (and a second more): under valgrind the first read can come after
-	# any fixed time, later still with the handoff tools' processes to
-	# scan, and a namespace whose first candidate comes after the
-	# baseline shows as growth.
+	# both namespaces: tables sized by the largest read so far (the owner
+	# search's shrink only when a read needs under a quarter of them, so
+	# the handoff sockets keep them at that size) reach it and what is
+	# opened once and kept (the /proc folder) is open before the
+	# baseline, so later growth means a leak. Each burst is held until
+	# the daemon has reported it (and a second more): under valgrind the
+	# first read can come after any fixed time, later still with the
+	# handoff tools' processes to scan, and a namespace whose first
+	# candidate comes after the baseline shows as growth.
 	ip netns exec "$ns" "$work/leaky-app" --close-wait 12 \
 		--close-wait-bytes 7 <"$work/leak.in" >/dev/null 2>&1 &
 	leaker=$!
