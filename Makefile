@@ -45,7 +45,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 # Fuzz sources that see collectd's headers, as the glue does.
 FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c
 TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c \
-	tests/tools/hostile-name.c
+	tests/tools/hostile-name.c tests/tools/handoff.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
 	$(GLUE_TEST_SRCS) $(wildcard tests/glue/*.h) \
 	$(FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
@@ -63,7 +63,8 @@ UNIT_TESTS := $(BUILD)/unit-tests
 # scripted socket: tcps_ctx_new is wrapped at link time, and tcps_grow so
 # that the glue's queue of values can run out of memory.
 GLUE_TESTS := $(BUILD)/glue-tests
-TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker
+# handoff: CLOSE_WAIT sockets moving between processes (test-handoff.sh).
+TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker $(BUILD)/handoff
 
 .PHONY: all check unit run asan format format-check install uninstall \
 	clean deps-build deps-check deps-run tools
@@ -105,6 +106,9 @@ $(BUILD)/tcps-count: $(BUILD)/tests/tools/tcps-count.o $(CORE_LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
 
 $(BUILD)/sockmaker: $(BUILD)/tests/sockmaker.o
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/handoff: $(BUILD)/tests/tools/handoff.o
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 tools: $(TOOLS)
@@ -159,7 +163,8 @@ bench: deps-check
 # The soak (root): a real collectd under valgrind memcheck reads at
 # Interval 0.1 while sockets, a leaking process and a watched namespace
 # churn; no error, nothing lost, memory and fds flat after warm-up. Then
-# the bad-config corpus under valgrind. SOAK_READS (1000): see
+# the bad-config corpus, and sockets handed between processes
+# (test-handoff.sh), under valgrind. SOAK_READS (1000): see
 # tests/soak.sh; CI runs a shorter one.
 .PHONY: soak
 soak:
@@ -167,6 +172,7 @@ soak:
 	$(Q)$(MAKE) --no-print-directory all tools
 	$(Q)BUILD=$(BUILD) tests/soak.sh
 	$(Q)BUILD=$(BUILD) TCPS_VALGRIND=1 tests/test-config.sh
+	$(Q)BUILD=$(BUILD) TCPS_VALGRIND=1 tests/test-handoff.sh
 
 # A PNG of a CLOSE_WAIT leak growing and being fixed, from a real collectd
 # with the stock rrdtool plugin (root, about 40 s); the README shows it.
@@ -231,7 +237,8 @@ clean:
 
 -include $(patsubst %.o,%.d,$(CORE_OBJS) $(GLUE_OBJS) $(UNIT_OBJS) \
 	$(GLUE_TEST_OBJS) $(FUZZ_SRCS:%.c=$(BUILD)/%.o) \
-	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/sockmaker.o)
+	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/sockmaker.o \
+	$(BUILD)/tests/tools/handoff.o)
 
 # Debian and RPM packages: make deb, make rpm, make packages-check.
 include packaging/packaging.mk

@@ -284,3 +284,32 @@ ss_all_once()
 			END { print c + 0 }' <<<"$dump")"
 	done
 }
+
+# ---- helpers for the handoff test ----
+
+# netns_kill_all NS: ends every process still in NS (by pid, from `ip
+# netns pids`): SIGTERM, then SIGKILL after 5 s. Processes a test tool
+# started and lost track of keep a namespace alive after `ip netns
+# delete`; this is for a cleanup after a failure.
+netns_kill_all()
+{
+	local pid pids
+	pids=$(ip netns pids "$1" 2>/dev/null) || return 0
+	for pid in $pids; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for _ in $(seq 50); do
+		[[ -n $(ip netns pids "$1" 2>/dev/null) ]] || return 0
+		sleep 0.1
+	done
+	for pid in $(ip netns pids "$1" 2>/dev/null); do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+}
+
+# valgrind_errors FILE: prints the error lines valgrind wrote to FILE so
+# far (-q prints nothing else but warnings); fails if there are none.
+valgrind_errors()
+{
+	grep -sE '^==[0-9]+== (Invalid|Conditional jump|Use of uninitialised|Syscall param|Mismatched|Source and destination|Argument|Process terminating|Jump to)' "$1"
+}

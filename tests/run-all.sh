@@ -28,6 +28,7 @@ run netns-counts bash tests/test-netns-counts.sh
 run collectd-e2e bash tests/test-collectd.sh
 run leaks bash tests/test-leaks.sh
 run faults bash tests/test-faults.sh
+run handoff bash tests/test-handoff.sh
 run downstream bash tests/test-downstream.sh
 run pressure bash tests/test-pressure.sh
 run tcpconns bash tests/test-tcpconns.sh

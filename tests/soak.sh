@@ -1,12 +1,17 @@
 #!/bin/bash
 # Soak: a real collectd under valgrind memcheck reads with a short
 # interval while sockets churn in its namespace: connections open and
-# close, a process leaking CLOSE_WAIT sockets comes and goes, and a
-# namespace the plugin watches is deleted and re-created. It passes when:
+# close, a process leaking CLOSE_WAIT sockets comes and goes, a
+# namespace the plugin watches is deleted and re-created, and CLOSE_WAIT
+# sockets are handed between processes that live on (tests/tools/
+# handoff.c: by fork, and with SCM_RIGHTS). It passes when:
 #   - at least SOAK_READS reads were dispatched (csv rows of
 #     tcpstates/tcp_connections-ESTABLISHED, one per read of the main
 #     instance; the watched namespace is read as often);
-#   - the leaker, the namespace going and coming back were all seen;
+#   - the leaker, the namespace going and coming back, the handed
+#     sockets' holders were all seen;
+#   - in every read of both instances the process groups' CLOSE_WAIT and
+#     ESTABLISHED counts add up to the totals;
 #   - on SIGTERM valgrind reports no error, nothing definitely or
 #     indirectly lost, and no block the plugin allocated is left at exit
 #     (its shutdown and free paths ran);
@@ -54,6 +59,32 @@ new_netns "$ns"
 new_netns "$watched"
 cp "$BUILD/sockmaker" "$work/leaky-app"
 
+# Sockets moving between living processes (tests/tools/handoff.c, as in
+# test-handoff.sh), every second while the churn runs, still while it is
+# paused: HANDOFF_SOCKETS in CLOSE_WAIT handed on by fork, the old holder
+# closing its copy and living on (live), as many passed with SCM_RIGHTS
+# to processes of another name, the giver living on for longer than the
+# 32 reads a remembered owner is trusted (pass). With the leaker, more
+# than 64 CLOSE_WAIT sockets, so the owner tables grow past their first
+# size.
+HANDOFF_SOCKETS=36
+HANDOFF_PIDS=()
+start_handoff()
+{
+	local dir=$work/handoff-$1
+	mkdir "$dir"
+	ip netns exec "$ns" "$BUILD/handoff" --mode "$1" --dir "$dir" \
+		--sockets "$HANDOFF_SOCKETS" --period 1000 --keep "$2" \
+		--duration $((timeout + 120)) --pause "$work/pause" \
+		--v6-every 3 >"$dir/out" 2>"$dir/err" &
+	track_pid $!
+	HANDOFF_PIDS+=($!)
+	wait_until 30 grep -qs READY "$dir/out" ||
+		{ cat "$dir/err" >&2; fail "handoff $1 did not get ready"; }
+}
+start_handoff live 3
+start_handoff pass 6
+
 {
 	collectd_conf "$work" "$host" | sed "s/^Interval 1$/Interval $interval/"
 	cat <<CONF
@@ -95,6 +126,14 @@ reads()
 		2>/dev/null | grep -c '^[0-9]' || true
 }
 
+# reported INSTANCE: returns a second after the csv plugin has a folder
+# for INSTANCE, or after 60 s; says nothing (the end of a holder's stdin).
+reported()
+{
+	wait_until 60 test -e "$work/csv/$host/$1" || true
+	sleep 1
+}
+
 # churn: bounded by iterations and time; stops on TERM with its own
 # children killed by PID.
 churn()
@@ -105,17 +144,24 @@ churn()
 	# Opened read-write: never blocks, and the leaker never sees EOF.
 	exec {fd}<>"$work/leak.in"
 	# The largest burst of the run comes first, inside the warm-up, in
-	# both namespaces: tables that keep their peak size (the owner
-	# search's, by design) reach it and what is opened once and kept
-	# (the /proc folder) is open before the baseline, so later growth
-	# means a leak.
+	# both namespaces: tables sized by the largest read so far (the owner
+	# search's shrink only when a read needs under a quarter of them, so
+	# the handoff sockets keep them at that size) reach it and what is
+	# opened once and kept (the /proc folder) is open before the
+	# baseline, so later growth means a leak. Each burst is held until
+	# the daemon has reported it (and a second more): under valgrind the
+	# first read can come after any fixed time, later still with the
+	# handoff tools' processes to scan, and a namespace whose first
+	# candidate comes after the baseline shows as growth.
 	ip netns exec "$ns" "$work/leaky-app" --close-wait 12 \
 		--close-wait-bytes 7 <"$work/leak.in" >/dev/null 2>&1 &
 	leaker=$!
-	sleep 1.5 | ip netns exec "$watched" "$BUILD/sockmaker" \
-		--established 10 --close-wait 4 >/dev/null 2>&1 &
-	sleep 1.5 | ip netns exec "$ns" "$BUILD/sockmaker" --established 60 \
-		--time-wait 5 --listen 2 --v6-every 4 >/dev/null 2>&1 || true
+	reported tcpstates-watched-proc_sockmaker |
+		ip netns exec "$watched" "$BUILD/sockmaker" \
+			--established 10 --close-wait 4 >/dev/null 2>&1 &
+	reported tcpstates-proc_sockmaker |
+		ip netns exec "$ns" "$BUILD/sockmaker" --established 60 \
+			--time-wait 5 --listen 2 --v6-every 4 >/dev/null 2>&1 || true
 	wait $! 2>/dev/null || true
 	kill -TERM "$leaker" 2>/dev/null || true
 	wait "$leaker" 2>/dev/null || true
@@ -309,6 +355,22 @@ wait "$collectd_pid" || rc=$?
 iterations=$(cat "$work/churn.iterations")
 note "$(reads) reads in $((SECONDS - start)) s at Interval $interval;" \
 	"$iterations churn rounds ($((iterations / 6)) namespace re-creations)"
+# The handoff tools end their processes (by pid) on SIGTERM, and exit 0.
+handoffs=""
+for pid in "${HANDOFF_PIDS[@]}"; do
+	kill -TERM "$pid"
+	hrc=0
+	wait "$pid" || hrc=$?
+	[[ $hrc -eq 0 ]] || { cat "$work"/handoff-*/err >&2; fail "a handoff tool exited with $hrc"; }
+done
+for mode in live pass; do
+	sanitizer_clean "$work/handoff-$mode/err"
+	[[ ! -s $work/handoff-$mode/err ]] ||
+		{ cat "$work/handoff-$mode/err" >&2; fail "handoff $mode failed"; }
+	handoffs+=" $mode $(awk '$1 == "end" { r = $2 } END { print r + 0 }' \
+		"$work/handoff-$mode/rounds") rounds,"
+done
+note "$HANDOFF_SOCKETS sockets handed on each second in each mode:${handoffs%,}"
 
 # The churn must have been seen: the leaker named, the namespace gone
 # and back (the plugin logs both).
@@ -320,6 +382,47 @@ grep -q "namespace watched .* is back" "$work/collectd.log" ||
 	fail "the watched namespace was never seen back"
 ls "$work/csv/$host/tcpstates-watched" >/dev/null 2>&1 ||
 	fail "no values from the watched namespace"
+ls -d "$work/csv/$host/tcpstates-proc_hand-live" \
+	"$work/csv/$host/tcpstates-proc_pass-g"* >/dev/null 2>&1 ||
+	fail "the handed-on sockets' holders were never reported"
+
+# groups_add_up INSTANCE STATE: in every read of INSTANCE, the process
+# groups' STATE counts (proc_* + proc-other + proc-unknown) add up to
+# its tcp_connections-STATE. The last 20 reads are left out: values
+# still queued when the daemon stops may be dropped. Prints the number
+# of reads checked, or the first mismatches.
+groups_add_up()
+{
+	local dir=$work/csv/$host
+	local -a total groups
+	shopt -s nullglob
+	total=("$dir/$1/tcp_connections-$2-"*)
+	groups=("$dir/$1-proc"[-_]*/"tcp_connections-$2-"*)
+	shopt -u nullglob
+	[[ ${#total[@]} -gt 0 && ${#groups[@]} -gt 0 ]] || { echo 0; return; }
+	awk -F, -v main="$dir/$1/" '
+		!/^[0-9]/ { next }
+		index(FILENAME, main) == 1 { t[++n] = $1; want[$1] = $2; next }
+		{ sum[$1] += $2 }
+		END {
+			for (k = 1; k <= n - 20; k++)
+				if (sum[t[k]] + 0 != want[t[k]] + 0 && bad++ < 5)
+					printf "FAIL %s: groups %s, total %s\n", \
+						t[k], sum[t[k]] + 0, want[t[k]]
+			if (!bad)
+				print (n > 20 ? n - 20 : 0)
+			exit bad > 0
+		}' "${total[@]}" "${groups[@]}"
+}
+sums=""
+for instance in tcpstates tcpstates-watched; do
+	for state in CLOSE_WAIT ESTABLISHED; do
+		out=$(groups_add_up "$instance" "$state") ||
+			{ echo "$out" >&2; fail "$instance $state: the groups do not add up"; }
+		sums+=" $instance $state $out,"
+	done
+done
+note "groups add up to the total in every read:${sums%,}"
 
 # valgrind: exit code, error count, leak summary, our own blocks. Every
 # check below runs and says what it found before the test fails.
