@@ -22,6 +22,8 @@
 #define SOCKET_PREFIX "socket:["
 #define LINK_MAX_TEXT 64
 #define NAME_FILE_MAX 4096
+#define QUERY_EXCUSED 1u     /* not looked for in this resolve */
+#define QUERY_HELD_BEFORE 2u /* a remembered owner held it last time */
 
 struct inode_slot {
 	uint32_t inode; /* 0 = empty */
@@ -68,8 +70,8 @@ struct tcps_owners {
 	uid_t *uids;
 	size_t uids_num, uids_cap;
 	uint64_t round; /* resolves so far: picks the sockets to confirm */
-	bool *excused;	/* per query: not looked for in this resolve */
-	size_t excused_cap;
+	uint8_t *query_flags; /* per query: QUERY_* of this resolve */
+	size_t query_flags_cap;
 	struct missing_slot *missing, *next_missing;
 	size_t missing_cap, next_missing_cap;
 	uint32_t budget_ms; /* 0: no limit */
@@ -179,7 +181,7 @@ void tcps_owners_free(struct tcps_owners *owners)
 	free(owners->cache);
 	free(owners->next_cache);
 	free(owners->uids);
-	free(owners->excused);
+	free(owners->query_flags);
 	free(owners->missing);
 	free(owners->next_missing);
 	free(owners);
@@ -196,7 +198,7 @@ size_t tcps_owners_memory(const struct tcps_owners *o)
 	       o->pids_cap * sizeof(*o->pids) +
 	       o->procs_cap * sizeof(*o->procs) +
 	       o->uids_cap * sizeof(*o->uids) +
-	       o->excused_cap * sizeof(*o->excused) +
+	       o->query_flags_cap * sizeof(*o->query_flags) +
 	       (o->cache_cap + o->next_cap) * sizeof(*o->cache) +
 	       (o->missing_cap + o->next_missing_cap) * sizeof(*o->missing);
 }
@@ -267,7 +269,7 @@ static void index_queries(struct tcps_owners *o, size_t count)
 		size_t i = tcps_mix32(inode) & mask;
 
 		o->queries[q].owner = -1;
-		o->excused[q] = false;
+		o->query_flags[q] = 0;
 		if (inode == 0)
 			continue;
 		while (o->inodes[i].inode != 0 && o->inodes[i].inode != inode)
@@ -375,6 +377,18 @@ uint64_t tcps_parse_start_time(const char *text, size_t len)
 	return field == 20 ? value : 0;
 }
 
+/* Whether a /proc/PID/stat text is a zombie's: state 'Z' after the
+ * last ')'. */
+static bool stat_is_zombie(const char *text, size_t len)
+{
+	const char *p = memrchr(text, ')', len);
+
+	return p && (size_t)(p - text) + 2 < len && p[2] == 'Z';
+}
+
+/* The start time of a living process; 0 when it is gone, unreadable or
+ * a zombie (exited, not yet reaped: its fds are closed, so what it held
+ * is elsewhere now). */
 static uint64_t read_start_time(int proc_fd, pid_t pid)
 {
 	char path[32], buf[1024];
@@ -382,7 +396,9 @@ static uint64_t read_start_time(int proc_fd, pid_t pid)
 
 	snprintf(path, sizeof(path), "%d/stat", (int)pid);
 	n = read_proc_file(proc_fd, path, buf, sizeof(buf));
-	return n > 0 ? tcps_parse_start_time(buf, (size_t)n) : 0;
+	if (n <= 0 || stat_is_zombie(buf, (size_t)n))
+		return 0;
+	return tcps_parse_start_time(buf, (size_t)n);
 }
 
 static struct pid_slot *pid_slot(const struct tcps_owners *o, pid_t pid)
@@ -419,7 +435,7 @@ static void attribute(struct tcps_owners *o, int32_t query, uint32_t inode,
 	struct remembered *next = &o->next_cache[o->next_num++];
 
 	o->queries[query].owner = proc_index(o, pid);
-	if (!o->excused[query])
+	if (!(o->query_flags[query] & QUERY_EXCUSED))
 		o->remaining--;
 	next->inode = inode;
 	next->pid = pid;
@@ -466,7 +482,10 @@ static void confirm_remembered(struct tcps_owners *o)
 		const struct remembered *r = &o->cache[i];
 		int32_t q = find_query(o, r->inode);
 
-		if (q < 0 || o->queries[q].owner >= 0 || !still_held(o, r))
+		if (q < 0 || o->queries[q].owner >= 0)
+			continue;
+		o->query_flags[q] |= QUERY_HELD_BEFORE;
+		if (!still_held(o, r))
 			continue;
 		o->stats->cache_hits++;
 		attribute(o, q, r->inode, r->pid, r->fd);
@@ -712,8 +731,8 @@ static int reserve(struct tcps_owners *o, size_t count)
 	    tcps_fit((void **)&o->uids, &o->uids_cap, count,
 		     sizeof(*o->uids)) != 0)
 		return -ENOMEM;
-	if (tcps_fit((void **)&o->excused, &o->excused_cap, count,
-		     sizeof(*o->excused)) != 0)
+	if (tcps_fit((void **)&o->query_flags, &o->query_flags_cap, count,
+		     sizeof(*o->query_flags)) != 0)
 		return -ENOMEM;
 	if (tcps_fit((void **)&o->cache, &o->cache_cap, cached,
 		     sizeof(*o->cache)) != 0 ||
@@ -766,7 +785,7 @@ static void excuse_missing(struct tcps_owners *o, size_t count)
 		m = missing_find(o->missing, o->missing_cap, query->inode);
 		if (!m || m->inode == 0 || m->retry_round <= o->round)
 			continue;
-		o->excused[q] = true;
+		o->query_flags[q] |= QUERY_EXCUSED;
 		o->remaining--;
 		o->stats->excused++;
 	}
@@ -783,12 +802,18 @@ static void remember_one_missing(struct tcps_owners *o, size_t q, bool complete)
 
 	if (old && old->inode == 0)
 		old = NULL;
-	if (o->excused[q] || !complete) {
+	if ((o->query_flags[q] & QUERY_EXCUSED) || !complete) {
 		if (old)
 			*next = *old; /* not searched this time: no new miss */
 		return;
 	}
-	misses = old ? old->misses + 1 : 1;
+	/* A socket whose owner let go of it is on the move (passed to a
+	 * process the scan had listed already, or started after it): look
+	 * again at the next resolve before backing off. */
+	if (old)
+		misses = old->misses + 1;
+	else
+		misses = (o->query_flags[q] & QUERY_HELD_BEFORE) ? 0 : 1;
 	next->inode = inode;
 	next->misses = misses;
 	next->retry_round = o->round + (1u << (misses < 6 ? misses : 6));

@@ -157,6 +157,57 @@ START_TEST(resolve__meets_more_processes_than_queries)
 }
 END_TEST
 
+START_TEST(resolve__socket_on_the_move_is_looked_for_at_once)
+{
+	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(pid_of(&q[0]), 100);
+	/* Its owner exits while handing it on; the receiver is not in the
+	 * listing of this scan. */
+	fakeproc_remove(&fp, 100);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(q[0].owner, -1);
+	/* The receiver shows up: found at the next resolve, no backoff. */
+	fakeproc_add(&fp, 400, "worker", "/bin/worker", "0::/w.service\n");
+	fakeproc_fd(&fp, 400, 5, 1001);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_uint_eq(stats.excused, 0);
+	ck_assert_int_eq(pid_of(&q[0]), 400);
+}
+END_TEST
+
+START_TEST(resolve__zombie_owner_is_not_trusted)
+{
+	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
+	char path[128], stat[512];
+	FILE *f;
+	size_t n;
+	char *state;
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(pid_of(&q[0]), 100);
+	/* pid 100 exits unreaped (same start time, state Z, no fds); the
+	 * child it forked holds the socket. */
+	snprintf(path, sizeof(path), "%s/100/stat", fp.root);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	state = strstr(stat, ") S ");
+	ck_assert_ptr_nonnull(state);
+	state[2] = 'Z';
+	fakeproc_write(&fp, 100, "stat", stat);
+	fakeproc_close_fd(&fp, 100, 7);
+	fakeproc_fd(&fp, 300, 9, 1001);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(pid_of(&q[0]), 300);
+}
+END_TEST
+
 START_TEST(exited_process_is_skipped)
 {
 	struct tcps_owner_query q[] = {
@@ -603,6 +654,8 @@ Suite *owners_suite(void)
 	tcase_add_test(tc, moved_socket_follows_its_new_owner);
 	tcase_add_test(tc, exited_process_is_skipped);
 	tcase_add_test(tc, resolve__meets_more_processes_than_queries);
+	tcase_add_test(tc, resolve__socket_on_the_move_is_looked_for_at_once);
+	tcase_add_test(tc, resolve__zombie_owner_is_not_trusted);
 	tcase_add_test(tc, pid_reused_by_another_program);
 	tcase_add_test(tc, foreign_uid_forces_full_scan);
 	tcase_add_test(tc, group_by_exe_and_unit);
