@@ -550,6 +550,8 @@ Suite *leaks_suite(void)
 	TCase *tc = tcase_create("fake-proc");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	/* Hundreds of fake processes: slow on a loaded machine, not wrong. */
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, first_interval_without_candidates);
 	tcase_add_test(tc, memory_falls_after_a_burst);
 	tcase_add_test(tc, ranking_with_other_and_unknown);
