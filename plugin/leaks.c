@@ -316,6 +316,7 @@ static int find_owners(struct tcps_leaks *l)
 	for (size_t i = 0; i < l->cands_num; i++) {
 		l->queries[i].inode = l->cands[i].inode;
 		l->queries[i].uid = l->cands[i].uid;
+		l->queries[i].cookie = l->cands[i].cookie;
 		l->queries[i].owner = -1;
 	}
 	return tcps_owners_resolve(l->owners, l->queries, l->cands_num,

@@ -50,6 +50,7 @@ struct remembered {
 	pid_t pid;
 	int fd;
 	uint64_t start_time;
+	uint64_t cookie; /* a new socket reusing the inode is not this one */
 };
 
 struct tcps_owners {
@@ -441,6 +442,7 @@ static void attribute(struct tcps_owners *o, int32_t query, uint32_t inode,
 	next->pid = pid;
 	next->fd = fd;
 	next->start_time = o->procs[o->queries[query].owner].start_time;
+	next->cookie = o->queries[query].cookie;
 }
 
 /* The socket inode behind one fd link, or 0. */
@@ -482,7 +484,10 @@ static void confirm_remembered(struct tcps_owners *o)
 		const struct remembered *r = &o->cache[i];
 		int32_t q = find_query(o, r->inode);
 
-		if (q < 0 || o->queries[q].owner >= 0)
+		/* A new socket that got the inode number was never held by
+		 * the remembered owner: it is searched for as any new one. */
+		if (q < 0 || o->queries[q].owner >= 0 ||
+		    o->queries[q].cookie != r->cookie)
 			continue;
 		o->query_flags[q] |= QUERY_HELD_BEFORE;
 		if (!still_held(o, r))

@@ -16,10 +16,13 @@ enum tcps_group_by {
 };
 
 /* One socket to attribute. owner is written: an index for
- * tcps_owners_proc(), or -1 when no owner was found. */
+ * tcps_owners_proc(), or -1 when no owner was found. cookie tells a
+ * socket from a newer one that got the same inode number: a remembered
+ * owner is trusted only for the socket it held. */
 struct tcps_owner_query {
 	uint32_t inode;
 	uint32_t uid;
+	uint64_t cookie;
 	int32_t owner;
 };
 
@@ -30,7 +33,8 @@ struct tcps_owner_proc {
 };
 
 /* A remembered owner is trusted while its process lives on (same pid,
- * same start time); one socket in this many is still confirmed with a
+ * same start time) and the socket is the same (same inode and cookie);
+ * one socket in this many is still confirmed with a
  * readlink each interval, so a socket handed to another process is
  * found again within that many intervals. */
 #define TCPS_OWNERS_VERIFY_EVERY 32

@@ -544,6 +544,41 @@ START_TEST(leaks_end__owner_lives_on_while_another_holds)
 }
 END_TEST
 
+/* A socket of its own cookie at a given inode, held by nobody yet. */
+static void observe_cookie(uint32_t inode, uint64_t cookie)
+{
+	struct tcps_record rec = { .family = AF_INET,
+				   .state = TCPS_CLOSE_WAIT,
+				   .uid = getuid(),
+				   .inode = inode,
+				   .cookie = cookie };
+
+	tcps_leaks_observe(leaks, &rec);
+}
+
+START_TEST(leaks_end__new_socket_on_a_reused_inode)
+{
+	make_leaks(10, 0, 0, 100);
+	hold(100, 10, 1000);
+	tcps_leaks_begin(leaks);
+	observe_cookie(1000, 1);
+	run_interval(0);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_java", "tcp_connections", CW), 1);
+	/* java closes it and lives on; before the next read a new socket,
+	 * in nginx, gets the same inode number. java never held it. */
+	fakeproc_close_fd(&fp, 100, 10);
+	hold(200, 10, 1000);
+	tcps_leaks_begin(leaks);
+	observe_cookie(1000, 2);
+	run_interval(10 * SECOND);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_nginx", "tcp_connections", CW), 1);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_java", "tcp_connections", CW), 0);
+}
+END_TEST
+
 Suite *leaks_suite(void)
 {
 	Suite *s = suite_create("leaks");
@@ -568,6 +603,7 @@ Suite *leaks_suite(void)
 	tcase_add_test(tc, abort_keeps_ages_and_alarms);
 	tcase_add_test(tc, leaks_end__owner_exits_and_its_child_holds);
 	tcase_add_test(tc, leaks_end__owner_lives_on_while_another_holds);
+	tcase_add_test(tc, leaks_end__new_socket_on_a_reused_inode);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -136,6 +136,26 @@ START_TEST(moved_socket_follows_its_new_owner)
 }
 END_TEST
 
+START_TEST(resolve__reused_inode_is_another_socket)
+{
+	struct tcps_owner_query q[] = {
+		{ .inode = 1001, .uid = getuid(), .cookie = 1 },
+	};
+
+	make_owners(TCPS_GROUP_COMM);
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(pid_of(&q[0]), 100);
+	/* pid 100 closes the socket and lives on; a new socket (another
+	 * cookie) in pid 200 gets the same inode number. */
+	fakeproc_fd_text(&fp, 100, 7, "pipe:[5]");
+	fakeproc_fd(&fp, 200, 4, 1001);
+	q[0].cookie = 2;
+	ck_assert_int_eq(tcps_owners_resolve(owners, q, 1, &stats), 0);
+	ck_assert_int_eq(pid_of(&q[0]), 200);
+	ck_assert_uint_eq(stats.cache_hits, 0);
+}
+END_TEST
+
 START_TEST(resolve__meets_more_processes_than_queries)
 {
 	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
@@ -656,6 +676,7 @@ Suite *owners_suite(void)
 	tcase_add_test(tc, resolve__meets_more_processes_than_queries);
 	tcase_add_test(tc, resolve__socket_on_the_move_is_looked_for_at_once);
 	tcase_add_test(tc, resolve__zombie_owner_is_not_trusted);
+	tcase_add_test(tc, resolve__reused_inode_is_another_socket);
 	tcase_add_test(tc, pid_reused_by_another_program);
 	tcase_add_test(tc, foreign_uid_forces_full_scan);
 	tcase_add_test(tc, group_by_exe_and_unit);
