@@ -615,8 +615,19 @@ static void clear_alarm(struct tcps_leaks *l, size_t index,
 	l->alarms[index] = l->alarms[--l->alarms_num];
 }
 
+static void raise_new_alarms(struct tcps_leaks *l, const struct group *g,
+			     uint64_t now_ms, const struct tcps_sink *sink)
+{
+	for (int s = TCPS_STATE_FIRST; s < TCPS_STATE_UNKNOWN; s++)
+		if (tracked(l, s) && leaking(l, &g->acc[s], now_ms) &&
+		    g->acc[s].oldest >= 0 && !alarm_find(l, g->instance, s))
+			raise_alarm(l, g, s, now_ms, sink);
+}
+
 /* One WARNING when a group crosses a limit, one OKAY when it is back
- * under both or gone; nothing while it stays where it is. */
+ * under both or gone; nothing while it stays where it is. Alarms that
+ * end are cleared before new ones are raised: the table has room for
+ * the groups emitted, not for those and the ones that just went. */
 static void check_alarms(struct tcps_leaks *l, uint64_t now_ms,
 			 const struct tcps_sink *sink)
 {
@@ -626,19 +637,18 @@ static void check_alarms(struct tcps_leaks *l, uint64_t now_ms,
 		const struct group *g = l->out[i];
 
 		for (int s = TCPS_STATE_FIRST; s < TCPS_STATE_UNKNOWN; s++) {
-			bool leak =
-				tracked(l, s) && leaking(l, &g->acc[s], now_ms);
 			struct alarm *a = alarm_find(l, g->instance, s);
 
 			if (a)
-				a->still = leak;
-			else if (leak && g->acc[s].oldest >= 0)
-				raise_alarm(l, g, s, now_ms, sink);
+				a->still = tracked(l, s) &&
+					   leaking(l, &g->acc[s], now_ms);
 		}
 	}
 	for (size_t i = l->alarms_num; i-- > 0;)
 		if (!l->alarms[i].still)
 			clear_alarm(l, i, sink);
+	for (size_t i = 0; i < l->out_num; i++)
+		raise_new_alarms(l, l->out[i], now_ms, sink);
 }
 
 static uint64_t thread_cpu_ns(void)

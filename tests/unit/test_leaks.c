@@ -579,6 +579,59 @@ START_TEST(leaks_end__new_socket_on_a_reused_inode)
 }
 END_TEST
 
+/* Ten states tracked, TopProcesses 1: java holds a socket in each, then
+ * nginx (in proc-other) and sockets nobody holds (proc-unknown). */
+static const uint8_t ten_states[] = {
+	TCPS_ESTABLISHED, TCPS_SYN_SENT,  TCPS_SYN_RECV, TCPS_FIN_WAIT1,
+	TCPS_FIN_WAIT2,	  TCPS_TIME_WAIT, TCPS_CLOSE,	 TCPS_CLOSE_WAIT,
+	TCPS_LAST_ACK,	  TCPS_LISTEN,
+};
+
+static void ten_states_read(uint64_t now_ms)
+{
+	tcps_leaks_begin(leaks);
+	for (uint32_t i = 0; i < 10; i++) {
+		observe(ten_states[i], 1000 + i, 1);
+		observe(ten_states[i], 2000 + i, 1);
+		observe(ten_states[i], 3000 + i, 1);
+	}
+	run_interval(now_ms);
+}
+
+START_TEST(leaks_end__alarms_of_a_group_gone_make_room)
+{
+	struct tcps_leaks_config cfg = {
+		.top_n = 1,
+		.max_tracked = 100,
+		.max_age_s = 10,
+		.group_by = TCPS_GROUP_COMM,
+		.proc_root = fp.root,
+	};
+
+	for (uint32_t i = 0; i < 10; i++) {
+		cfg.state_mask |= 1u << ten_states[i];
+		hold(100, 10 + (int)i, 1000 + i);
+		hold(200, 10 + (int)i, 2000 + i);
+	}
+	ck_assert_int_eq(tcps_leaks_new(&cfg, &leaks), 0);
+	ten_states_read(0);
+	ten_states_read(20 * SECOND);
+	ck_assert_int_eq(notes_with(TCPS_SEVERITY_WARNING), 30);
+	/* java renames itself and falls to proc-other; nginx takes its
+	 * place: its ten leaks are reported at once, while java's ten
+	 * alarms, still out when nginx's are raised, clear. */
+	fakeproc_set_comm(&fp, 100, "zzz");
+	ten_states_read(30 * SECOND);
+	ck_assert_int_eq(notes_with(TCPS_SEVERITY_OKAY), 10);
+	ck_assert_int_eq(notes_with(TCPS_SEVERITY_WARNING), 10);
+	for (int i = 0; i < cap.notes_num; i++)
+		ck_assert_str_eq(cap.notes[i].instance,
+				 cap.notes[i].severity == TCPS_SEVERITY_OKAY
+					 ? "proc_java"
+					 : "proc_nginx");
+}
+END_TEST
+
 Suite *leaks_suite(void)
 {
 	Suite *s = suite_create("leaks");
@@ -604,6 +657,7 @@ Suite *leaks_suite(void)
 	tcase_add_test(tc, leaks_end__owner_exits_and_its_child_holds);
 	tcase_add_test(tc, leaks_end__owner_lives_on_while_another_holds);
 	tcase_add_test(tc, leaks_end__new_socket_on_a_reused_inode);
+	tcase_add_test(tc, leaks_end__alarms_of_a_group_gone_make_room);
 	suite_add_tcase(s, tc);
 	return s;
 }
