@@ -30,6 +30,8 @@ for target in "$@"; do
 	rc=$?
 	rm -rf "$tmp"
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	# Stateful targets run many reads per execution (tests/fuzz/reads.h).
+	reads=$(sed -n 's/^stat::number_of_reads: *//p' "$log" | tail -1)
 	entries=$(find "$corpus" -type f | wc -l)
 	if [[ $rc -eq 0 ]]; then
 		result=ok
@@ -38,7 +40,8 @@ for target in "$@"; do
 		grep -m 3 -E '^==[0-9]+==ERROR|^SUMMARY|runtime error' "$log" >&2
 		failed=1
 	fi
-	summary+=("fuzz $target: ${execs:-?} executions in $seconds s, corpus $entries files: $result")
+	runs="${execs:-?} executions${reads:+, $reads reads}"
+	summary+=("fuzz $target: $runs in $seconds s, corpus $entries files: $result")
 done
 printf '%s\n' "${summary[@]}"
 exit $failed
