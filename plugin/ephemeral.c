@@ -633,6 +633,11 @@ uint64_t tcps_ephemeral_overflow(const struct tcps_ephemeral *e)
 	return e->dest_overflow + e->warn_overflow;
 }
 
+uint32_t tcps_ephemeral_slots(const struct tcps_ephemeral *e)
+{
+	return e->table.mask + 1;
+}
+
 static bool is_v4_mapped(const uint8_t *addr)
 {
 	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
