@@ -173,9 +173,10 @@ leak-graph:
 # kept in build-fuzz/crashes/TARGET/. See tests/fuzz/run.sh.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := diag config proc
+FUZZ_TARGETS := diag config proc ephemeral
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer \
-	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt
 FUZZ_LINK := -fsanitize=fuzzer,address,undefined
 .PHONY: fuzz fuzz-short fuzz-build fuzz-targets deps-fuzz
 deps-fuzz:
