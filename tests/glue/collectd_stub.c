@@ -178,6 +178,12 @@ int plugin_register_complex_read(const char *group, const char *name,
 	}
 	stub.read = callback;
 	stub.read_data = *user_data;
+	STUB_REQUIRE(stub.reads_num < STUB_MAX_READS);
+	sstrncpy(stub.reads[stub.reads_num].name, name,
+		 sizeof(stub.reads[0].name));
+	stub.reads[stub.reads_num].callback = callback;
+	stub.reads[stub.reads_num].data = *user_data;
+	stub.reads_num++;
 	return 0;
 }
 
