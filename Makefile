@@ -60,7 +60,8 @@ PLUGIN := $(BUILD)/tcpstates.so
 CORE_LIB := $(BUILD)/libtcpstates-core.a
 UNIT_TESTS := $(BUILD)/unit-tests
 # The glue under a stubbed daemon (tests/glue), its contexts on a
-# scripted socket: tcps_ctx_new is wrapped at link time.
+# scripted socket: tcps_ctx_new is wrapped at link time, and so is the
+# switch into and out of a namespace (no CAP_SYS_ADMIN needed).
 GLUE_TESTS := $(BUILD)/glue-tests
 TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker
 
@@ -94,7 +95,8 @@ $(UNIT_TESTS): $(UNIT_OBJS) $(CORE_LIB)
 $(GLUE_TESTS): $(GLUE_TEST_OBJS) $(GLUE_OBJS) $(CORE_LIB) \
 		$(BUILD)/tests/unit/fake_socket.o $(BUILD)/tests/unit/nlbuild.o
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--wrap=tcps_ctx_new -o $@ \
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--wrap=tcps_ctx_new \
+		-Wl,--wrap=tcps_netns_enter -Wl,--wrap=tcps_netns_leave -o $@ \
 		$(GLUE_TEST_OBJS) $(GLUE_OBJS) $(BUILD)/tests/unit/fake_socket.o \
 		$(BUILD)/tests/unit/nlbuild.o $(CORE_LIB) $(CHECK_LIBS) \
 		$(MNL_LIBS)
