@@ -329,12 +329,22 @@ static bool model_ephemeral(uint16_t port)
 	       !tcps_port_set_has(&s.sys.reserved, port);
 }
 
+/* The range less the reserved ports in it, a word of the set at a time:
+ * a range change may make it 65535 ports. */
 static uint32_t model_ephemeral_ports(void)
 {
-	uint32_t n = 0;
+	uint32_t low = s.sys.port_low, high = s.sys.port_high;
+	uint32_t n = high - low + 1;
 
-	for (uint32_t p = s.sys.port_low; p <= s.sys.port_high; p++)
-		n += !tcps_port_set_has(&s.sys.reserved, (uint16_t)p);
+	for (uint32_t w = low / 64; w <= high / 64; w++) {
+		uint64_t bits = s.sys.reserved.bits[w];
+
+		for (uint32_t bit = 0; bits && bit < 64; bit++, bits >>= 1) {
+			uint32_t port = w * 64 + bit;
+
+			n -= (bits & 1) && port >= low && port <= high;
+		}
+	}
 	return n;
 }
 
@@ -834,13 +844,14 @@ static void set_sysctls(uint8_t b)
 	s.sys.fin_timeout = timeouts[(b >> 5) % ARRAY_SIZE(timeouts)];
 }
 
+/* Up to 2040 destinations, most bursts at most 255: a read costs what
+ * its sockets cost, and the growth and the warned bound need only a few
+ * big ones. */
 static void start_burst(struct reader *r)
 {
-	uint8_t size = take(r);
+	uint8_t size = take(r), scale = take(r) % 8;
 
-	/* Up to 2040 destinations, most bursts far fewer: a read costs what
-	 * its sockets cost. */
-	s.burst_size = (uint32_t)size << (take(r) % 4);
+	s.burst_size = (uint32_t)size << (scale >= 5 ? scale - 4 : 0);
 	s.burst_reads = 1 + take(r) % 2;
 	s.burst_seed = take(r);
 }
@@ -911,8 +922,21 @@ static void do_op(struct reader *r)
 	}
 }
 
+/*
+ * One observer per configuration, kept from input to input: a new one
+ * costs more fresh pages than a whole script of reads. Each input ends
+ * with a read of nothing (checked like any other), which sends an OKAY
+ * for every warned destination and leaves the observer as a new one,
+ * its table back near its first size at the next begin().
+ */
+static struct {
+	struct tcps_ephemeral *e;
+	uint32_t first_slots;
+} observers[64];
+
 static void start(uint8_t config)
 {
+	size_t which = config % 64;
 	struct tcps_ephemeral_config cfg = {
 		.warning_percent = warning_levels[config % 8],
 		.max_destinations = max_destinations[(config >> 3) % 8],
@@ -927,9 +951,29 @@ static void start(uint8_t config)
 	s.sys.port_high = 32768 + 199;
 	set_sysctls(0x0a);
 	s.sys.ephemeral_ports = model_ephemeral_ports();
-	if (tcps_ephemeral_new(&cfg, &s.e) != 0)
-		abort();
-	s.first_slots = tcps_ephemeral_slots(s.e);
+	if (!observers[which].e) {
+		if (tcps_ephemeral_new(&cfg, &observers[which].e) != 0)
+			abort();
+		observers[which].first_slots =
+			tcps_ephemeral_slots(observers[which].e);
+	}
+	s.e = observers[which].e;
+	s.first_slots = observers[which].first_slots;
+}
+
+/* Every socket gone, the sysctls as at the start: every warned
+ * destination gets its OKAY. */
+static void read_nothing(void)
+{
+	memset(s.socks, 0, sizeof(s.socks));
+	s.burst_reads = 0;
+	s.sys_readable = true;
+	s.sys.port_low = 32768;
+	s.sys.port_high = 32768 + 199;
+	tcps_port_set_clear(&s.sys.reserved);
+	s.sys.ephemeral_ports = model_ephemeral_ports();
+	read_once();
+	CHECK(s.warned_num == 0);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -951,6 +995,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		do_op(&r);
 	/* Every script ends with a read, so the last operations count. */
 	read_once();
+	read_nothing();
 	if (debug)
 		fprintf(stderr,
 			"%llu reads, %llu notifications, %llu overflowed, "
@@ -959,6 +1004,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(unsigned long long)input_notes,
 			(unsigned long long)input_overflow,
 			tcps_ephemeral_slots(s.e));
-	tcps_ephemeral_free(s.e);
 	return 0;
 }

@@ -39,7 +39,7 @@ def e_burst(n, reads, seed=0):
     shift = 0
     while n >> shift > 255:
         shift += 1
-    return [E_BURST, n >> shift, shift, reads - 1, seed]
+    return [E_BURST, n >> shift, shift + 4 if shift else 0, reads - 1, seed]
 
 
 def ephemeral():
@@ -102,10 +102,10 @@ def listeners():
           [2] + l_listen(4, 0, 4) + [L_SYN, 4, 3, L_SYN, 9, 1, L_READ,
                                      L_SYN_DONE, 0, L_READ, L_NOISE, 4, 1,
                                      L_READ, L_READ])
-    # A burst of 500 full ports for two reads, then gone: 500 WARNINGs,
-    # 500 OKAYs, the listed ports sent once more and dropped.
+    # A burst of 500 ports, a quarter full, for two reads, then gone:
+    # 125 WARNINGs, 125 OKAYs, the listed ports sent once more and dropped.
     write("listeners", "burst",
-          [4] + l_listen(5, 6, 4) + [L_READ, L_BURST, 0xf4, 0x01, 1, 3,
+          [4] + l_listen(5, 6, 4) + [L_READ, L_BURST, 0x7d, 0x07, 1, 3,
                                      L_READ, L_READ, L_READ, L_ABORT, 2,
                                      L_READ, L_READ])
 
@@ -114,6 +114,7 @@ def listeners():
 # arguments.
 G_READ_ALL, G_READ_ONE, G_TICK, G_GONE, G_BACK, G_REPLACE = range(6)
 G_ENTER_FAILS, G_LEAVE_FAILS, G_DUMP, G_SOCKETS, G_SYSCTLS = range(6, 11)
+DUMP_FIRST_FAILS, DUMP_MALFORMED, DUMP_RECV_FAILS, DUMP_DONE_ERROR = 1, 3, 4, 5
 
 
 def glue():
@@ -125,15 +126,19 @@ def glue():
     # The default namespace's dump fails twice per read for a while
     # (one ERROR, ever more rarely), then a retry succeeds.
     write("glue", "dump-failing",
-          [0, G_DUMP, 0, 0x12] + [G_READ_ONE, 0, G_TICK, 1] * 20
-          + [G_DUMP, 0, 0x01, G_READ_ONE, 0, G_DUMP, 0, 0, G_READ_ONE, 0])
+          [0, G_DUMP, 0, DUMP_RECV_FAILS] + [G_READ_ONE, 0, G_TICK, 1] * 20
+          + [G_DUMP, 0, DUMP_FIRST_FAILS, G_READ_ONE, 0, G_DUMP, 0,
+             DUMP_DONE_ERROR | 0x10, G_READ_ONE, 0, G_DUMP, 0, DUMP_MALFORMED,
+             G_READ_ONE, 0])
     # A namespace replaced by another, one that cannot be entered, one
     # whose thread cannot switch back.
     write("glue", "replace-enter-leave",
-          [3, G_READ_ALL, G_REPLACE, 2, G_SOCKETS, 2, 7, G_READ_ALL,
+          [3 | 4, G_READ_ALL, G_REPLACE, 2, G_SOCKETS, 2, 7, 3, G_READ_ALL,
            G_ENTER_FAILS, 3, G_READ_ALL, G_TICK, 4, G_READ_ALL,
            G_ENTER_FAILS, 3, G_READ_ALL, G_LEAVE_FAILS, 1, G_READ_ALL,
-           G_SYSCTLS, G_READ_ALL, G_SYSCTLS, G_READ_ALL])
+           G_SYSCTLS, G_READ_ALL, G_SYSCTLS, G_READ_ALL, G_DUMP, 1,
+           DUMP_RECV_FAILS, G_GONE, 0, G_READ_ALL, G_TICK, 4, G_READ_ALL,
+           G_BACK, 0, G_READ_ALL, G_DUMP, 1, 0, G_READ_ALL])
 
 
 if __name__ == "__main__":
