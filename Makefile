@@ -175,7 +175,7 @@ leak-graph:
 # kept in build-fuzz/crashes/TARGET/. See tests/fuzz/run.sh.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := diag config proc ephemeral
+FUZZ_TARGETS := diag config proc ephemeral listeners
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	-fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt
