@@ -43,7 +43,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 GLUE_TEST_SRCS := $(wildcard tests/glue/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 # Fuzz sources that see collectd's headers, as the glue does.
-FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c
+FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/fuzz_glue.c
 TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c \
 	tests/tools/hostile-name.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
@@ -175,7 +175,7 @@ leak-graph:
 # kept in build-fuzz/crashes/TARGET/. See tests/fuzz/run.sh.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := diag config proc ephemeral listeners
+FUZZ_TARGETS := diag config proc ephemeral listeners glue
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	-fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt
@@ -193,10 +193,16 @@ fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
 
 $(BUILD)/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(FUZZ_WRAP) -o $@ $(filter %.o,$^) \
 		$(CORE_LIB) $(MNL_LIBS)
 
 $(BUILD)/fuzz-config: $(BUILD)/tests/glue/collectd_stub.o $(GLUE_OBJS)
+# The glue over scripted sockets and namespaces (see fuzz_glue.c).
+$(BUILD)/fuzz-glue: $(BUILD)/tests/glue/collectd_stub.o $(GLUE_OBJS) \
+	$(BUILD)/tests/unit/nlbuild.o
+$(BUILD)/fuzz-glue: FUZZ_WRAP := -Wl,--wrap=tcps_ctx_new \
+	-Wl,--wrap=tcps_netns_enter -Wl,--wrap=tcps_netns_leave \
+	-Wl,--wrap=tcps_sysctls_read
 
 fuzz: fuzz-build
 	$(Q)BUILD=build-fuzz tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
