@@ -104,9 +104,11 @@ void c_do_release(int level, c_complain_t *c, const char *format, ...)
 	va_end(ap);
 }
 
+/* As collectd's own: strncpy, always terminated. */
 char *sstrncpy(char *dest, const char *src, size_t n)
 {
-	snprintf(dest, n, "%s", src);
+	strncpy(dest, src, n);
+	dest[n - 1] = '\0';
 	return dest;
 }
 
