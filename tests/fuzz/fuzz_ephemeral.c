@@ -853,14 +853,15 @@ static void set_sysctls(uint8_t b)
 	s.sys.fin_timeout = timeouts[(b >> 5) % ARRAY_SIZE(timeouts)];
 }
 
-/* Up to 2040 destinations, most bursts at most 255: a read costs what
- * its sockets cost, and the growth and the warned bound need only a few
- * big ones. */
+/* Up to 2040 destinations, most bursts at most 127 (past every small
+ * MaxDestinations): a read costs what its sockets cost, and the growth
+ * of the table and the warned bound need only a few big ones. */
 static void start_burst(struct reader *r)
 {
 	uint8_t size = take(r), scale = take(r) % 8;
 
-	s.burst_size = (uint32_t)size << (scale >= 5 ? scale - 4 : 0);
+	s.burst_size = scale >= 5 ? (uint32_t)size << (scale - 4)
+				  : (uint32_t)size >> 1;
 	s.burst_reads = 1 + take(r) % 2;
 	s.burst_seed = take(r);
 }

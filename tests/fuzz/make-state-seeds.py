@@ -36,10 +36,12 @@ def e_add(form, state, where, port, copies):
 
 
 def e_burst(n, reads, seed=0):
-    shift = 0
+    if n <= 127:
+        return [E_BURST, n * 2, 0, reads - 1, seed]
+    shift = 1
     while n >> shift > 255:
         shift += 1
-    return [E_BURST, n >> shift, shift + 4 if shift else 0, reads - 1, seed]
+    return [E_BURST, n >> shift, shift + 4, reads - 1, seed]
 
 
 def ephemeral():
