@@ -205,14 +205,14 @@ static NO_COVERAGE int rank_cmp(const void *a, const void *b)
 	return pa < pb ? -1 : 1;
 }
 
-static NO_COVERAGE bool gone(uint16_t port)
+static bool gone(uint16_t port)
 {
 	return m.port[port].gen != m.gen || !m.port[port].listening;
 }
 
 /* The top ports and the ones dropped from last time expect their three
  * values; every port whose full state changed expects a notification. */
-static NO_COVERAGE void model_end(void)
+static void model_end(void)
 {
 	uint32_t busy = 0, shown;
 
@@ -255,7 +255,7 @@ static NO_COVERAGE void model_end(void)
 }
 
 /* The lists kept across reads follow the model's read. */
-static NO_COVERAGE void model_commit(void)
+static void model_commit(void)
 {
 	for (uint32_t i = 0; i < s.listed_num; i++)
 		was_listed[s.listed[i]] = false;
@@ -292,7 +292,7 @@ static NO_COVERAGE long instance_port(const char *instance)
 	return *end == '\0' && port < PORTS ? (long)port : -1;
 }
 
-static NO_COVERAGE void check_total(int which, double v)
+static void check_total(int which, double v)
 {
 	CHECK(!m.totals_seen[which]);
 	m.totals_seen[which] = true;
