@@ -43,7 +43,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 GLUE_TEST_SRCS := $(wildcard tests/glue/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 # Fuzz sources that see collectd's headers, as the glue does.
-FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c
+FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/fuzz_glue.c
 TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c \
 	tests/tools/hostile-name.c tests/tools/handoff.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
@@ -60,8 +60,9 @@ PLUGIN := $(BUILD)/tcpstates.so
 CORE_LIB := $(BUILD)/libtcpstates-core.a
 UNIT_TESTS := $(BUILD)/unit-tests
 # The glue under a stubbed daemon (tests/glue), its contexts on a
-# scripted socket: tcps_ctx_new is wrapped at link time, and tcps_grow so
-# that the glue's queue of values can run out of memory.
+# scripted socket: tcps_ctx_new is wrapped at link time, tcps_grow so
+# that the glue's queue of values can run out of memory, and the switch
+# into and out of a namespace (no CAP_SYS_ADMIN needed).
 GLUE_TESTS := $(BUILD)/glue-tests
 # handoff: CLOSE_WAIT sockets moving between processes (test-handoff.sh).
 TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker $(BUILD)/handoff
@@ -97,7 +98,8 @@ $(GLUE_TESTS): $(GLUE_TEST_OBJS) $(GLUE_OBJS) $(CORE_LIB) \
 		$(BUILD)/tests/unit/fake_socket.o $(BUILD)/tests/unit/nlbuild.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--wrap=tcps_ctx_new \
-		-Wl,--wrap=tcps_grow -o $@ \
+		-Wl,--wrap=tcps_grow -Wl,--wrap=tcps_netns_enter \
+		-Wl,--wrap=tcps_netns_leave -o $@ \
 		$(GLUE_TEST_OBJS) $(GLUE_OBJS) $(BUILD)/tests/unit/fake_socket.o \
 		$(BUILD)/tests/unit/nlbuild.o $(CORE_LIB) $(CHECK_LIBS) \
 		$(MNL_LIBS)
@@ -188,9 +190,10 @@ leak-graph:
 # kept in build-fuzz/crashes/TARGET/. See tests/fuzz/run.sh.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := diag config proc leaks
+FUZZ_TARGETS := diag config proc leaks ephemeral listeners glue
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer \
-	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt
 FUZZ_LINK := -fsanitize=fuzzer,address,undefined
 .PHONY: fuzz fuzz-short fuzz-build fuzz-targets deps-fuzz
 deps-fuzz:
@@ -218,6 +221,12 @@ $(BUILD)/fuzz-leaks: $(BUILD)/tests/fuzz/leaks_world.o \
 $(BUILD)/fuzz-leaks: FUZZ_WRAP := -Wl,--wrap=clock_gettime
 $(BUILD)/tests/fuzz/leaks_oracle.o: \
 	override CFLAGS += -fno-sanitize=fuzzer-no-link
+# The glue over scripted sockets and namespaces (see fuzz_glue.c).
+$(BUILD)/fuzz-glue: $(BUILD)/tests/glue/collectd_stub.o $(GLUE_OBJS) \
+	$(BUILD)/tests/unit/nlbuild.o
+$(BUILD)/fuzz-glue: FUZZ_WRAP := -Wl,--wrap=tcps_ctx_new \
+	-Wl,--wrap=tcps_netns_enter -Wl,--wrap=tcps_netns_leave \
+	-Wl,--wrap=tcps_sysctls_read
 
 fuzz: fuzz-build
 	$(Q)BUILD=build-fuzz tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

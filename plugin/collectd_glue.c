@@ -299,9 +299,9 @@ static int tcps_read(user_data_t *ud)
 				  .notify = dispatch_notification,
 				  .data = &batch };
 	struct tcps_read_report report;
-	int ret;
 
-	ret = tcps_ctx_read(inst->ctx, &sink, &report);
+	/* The report says what failed; the return value only repeats it. */
+	(void)tcps_ctx_read(inst->ctx, &sink, &report);
 	log_queue(inst, &batch);
 	if (batch.lost > 0)
 		inst->pending_num = 0;
@@ -315,10 +315,12 @@ static int tcps_read(user_data_t *ud)
 	if (batch.lost > 0)
 		return -1;
 	/* A namespace that is gone is retried at the normal interval, not
-	 * at the ever longer one collectd gives a failing read. */
-	if (report.netns_error < 0 && !report.leave_failed)
+	 * at the ever longer one collectd gives a failing read. A read that
+	 * collected, then could not switch back, is logged above, not
+	 * failed: its values went out. */
+	if (report.netns_error < 0)
 		return 0;
-	return ret < 0 ? -1 : 0;
+	return report.error < 0 ? -1 : 0;
 }
 
 static void glue_instance_free(void *data)

@@ -367,8 +367,8 @@ struct dest_table {
 };
 
 /* Small at first: a table sized for MaxDestinations, sparsely used, costs
- * a cache miss per socket; it doubles when a read needs more room and
- * keeps that size. */
+ * a cache miss per socket; it doubles when a read needs more room, keeps
+ * that size while reads need it, and shrinks after a burst. */
 #define TABLE_FIRST_CAPACITY 1024u
 
 static int table_init(struct dest_table *t, uint32_t limit)
@@ -404,9 +404,47 @@ static bool table_wants_room(const struct dest_table *t)
 	       table_full_after_one_more(t);
 }
 
+/* The size a read of n destinations grows the first table to. */
+static uint64_t table_capacity_for(const struct dest_table *t, uint32_t n)
+{
+	uint64_t capacity = t->max_capacity < TABLE_FIRST_CAPACITY
+				    ? t->max_capacity
+				    : TABLE_FIRST_CAPACITY;
+
+	while (capacity < t->max_capacity &&
+	       ((uint64_t)n + 1) * 3 > capacity * 2)
+		capacity *= 2;
+	return capacity;
+}
+
+/* A table four times what the interval ending needed goes back to that
+ * size, so a burst is not held until shutdown (as tcps_fit does); a need
+ * that stays or moves less than that is not reallocated. True when the
+ * slots were replaced (all empty, generation 1). */
+static bool table_shrink(struct dest_table *t)
+{
+	uint64_t capacity = table_capacity_for(t, t->used);
+	struct dest_slot *slots;
+
+	if (capacity * 4 > (uint64_t)t->mask + 1)
+		return false;
+	slots = calloc(capacity, sizeof(*slots));
+	if (!slots)
+		return false;
+	free(t->slots);
+	t->slots = slots;
+	t->mask = (uint32_t)(capacity - 1);
+	t->generation = 1;
+	return true;
+}
+
 static void table_reset(struct dest_table *t)
 {
+	bool fresh = table_shrink(t);
+
 	t->used = 0;
+	if (fresh)
+		return;
 	if (++t->generation != 0)
 		return;
 	/* After 2^32 intervals old slots could look current again. */
@@ -631,6 +669,11 @@ void tcps_ephemeral_abort(struct tcps_ephemeral *e)
 uint64_t tcps_ephemeral_overflow(const struct tcps_ephemeral *e)
 {
 	return e->dest_overflow + e->warn_overflow;
+}
+
+uint32_t tcps_ephemeral_slots(const struct tcps_ephemeral *e)
+{
+	return e->table.mask + 1;
 }
 
 static bool is_v4_mapped(const uint8_t *addr)

@@ -116,4 +116,8 @@ void tcps_ephemeral_abort(struct tcps_ephemeral *e);
  */
 uint64_t tcps_ephemeral_overflow(const struct tcps_ephemeral *e);
 
+/* Slots the destination table has now (a slot is about 48 bytes), so that
+ * tests can hold its memory to its bounds. */
+uint32_t tcps_ephemeral_slots(const struct tcps_ephemeral *e);
+
 #endif

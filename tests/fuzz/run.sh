@@ -32,6 +32,9 @@ for target in "$@"; do
 		-rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=16384
 		-artifact_prefix="$crashes/")
 	[[ -f tests/fuzz/$target.dict ]] && args+=(-dict="tests/fuzz/$target.dict")
+	# Options of one target, after the common ones (the last one wins).
+	[[ -f tests/fuzz/$target.flags ]] &&
+		read -ra flags <"tests/fuzz/$target.flags" && args+=("${flags[@]}")
 	echo "fuzz $target: $seconds s (log: $log)"
 	TMPDIR=$tmp "$build/fuzz-$target" "${args[@]}" "$corpus" "$seeds" \
 		>"$log" 2>&1

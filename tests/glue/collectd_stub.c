@@ -104,9 +104,11 @@ void c_do_release(int level, c_complain_t *c, const char *format, ...)
 	va_end(ap);
 }
 
+/* As collectd's own: strncpy, always terminated. */
 char *sstrncpy(char *dest, const char *src, size_t n)
 {
-	snprintf(dest, n, "%s", src);
+	strncpy(dest, src, n);
+	dest[n - 1] = '\0';
 	return dest;
 }
 
@@ -178,6 +180,12 @@ int plugin_register_complex_read(const char *group, const char *name,
 	}
 	stub.read = callback;
 	stub.read_data = *user_data;
+	STUB_REQUIRE(stub.reads_num < STUB_MAX_READS);
+	sstrncpy(stub.reads[stub.reads_num].name, name,
+		 sizeof(stub.reads[0].name));
+	stub.reads[stub.reads_num].callback = callback;
+	stub.reads[stub.reads_num].data = *user_data;
+	stub.reads_num++;
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #define STUB_MAX_LOGS 256
 #define STUB_MAX_VALUES 1024
+#define STUB_MAX_READS 8
 
 struct stub_log {
 	int level;
@@ -24,6 +25,13 @@ struct stub_value {
 	char plugin_instance[DATA_MAX_NAME_LEN], type[DATA_MAX_NAME_LEN],
 		type_instance[DATA_MAX_NAME_LEN];
 	gauge_t value;
+};
+
+/* One registered read callback, as collectd keeps it. */
+struct stub_read {
+	char name[64];
+	plugin_read_cb callback;
+	user_data_t data;
 };
 
 struct collectd_stub {
@@ -42,6 +50,9 @@ struct collectd_stub {
 	cdtime_t now;		 /* what cdtime() returns */
 	cdtime_t interval;	 /* what plugin_get_interval() returns */
 	bool free_reads_at_once; /* set by callers that never read */
+	/* Every read registered, in order (read and read_data: the last). */
+	struct stub_read reads[STUB_MAX_READS];
+	int reads_num;
 };
 
 extern struct collectd_stub stub;

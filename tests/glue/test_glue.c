@@ -6,8 +6,10 @@
  * same holds when the glue's queue of values runs out of memory.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <check.h>
@@ -15,6 +17,7 @@
 #include "collectd_stub.h"
 #include "../unit/fake_socket.h"
 #include "tcpstates/collect.h"
+#include "tcpstates/netns.h"
 
 #define FAILED "reading the socket table failed twice"
 #define WORKS "reading the socket table works again"
@@ -30,6 +33,25 @@ int __wrap_tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret);
 int __wrap_tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret)
 {
 	return tcps_ctx_new_source(opts, &tcps_kernel_source, &cfg, ret);
+}
+
+/* Namespaces are not really entered (-Wl,--wrap): the thread stays where
+ * it is; leave returns what a test sets. */
+static int leave_error;
+
+int __wrap_tcps_netns_enter(const struct tcps_netns *ns, int *ret_saved);
+int __wrap_tcps_netns_enter(const struct tcps_netns *ns, int *ret_saved)
+{
+	ck_assert_int_ge(ns->fd, 0);
+	*ret_saved = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return *ret_saved < 0 ? -errno : 0;
+}
+
+int __wrap_tcps_netns_leave(int saved);
+int __wrap_tcps_netns_leave(int saved)
+{
+	close(saved);
+	return leave_error;
 }
 
 /*
@@ -294,12 +316,78 @@ START_TEST(unknown_block_without_argument_is_named)
 }
 END_TEST
 
+/* ---- a configured namespace ---- */
+
+static char ns_path[64];
+
+/* <Namespace "blue"> on a file standing for it; reads[1] is blue's. */
+static void setup_namespace(void)
+{
+	oconfig_value_t name = { .type = OCONFIG_TYPE_STRING,
+				 .value.string = "blue" };
+	oconfig_value_t path = { .type = OCONFIG_TYPE_STRING,
+				 .value.string = ns_path };
+	oconfig_item_t path_item = { .key = "Path",
+				     .values = &path,
+				     .values_num = 1 };
+	oconfig_item_t block = { .key = "Namespace",
+				 .values = &name,
+				 .values_num = 1,
+				 .children = &path_item,
+				 .children_num = 1 };
+	oconfig_item_t ci = { .key = "Plugin",
+			      .children = &block,
+			      .children_num = 1 };
+	int fd;
+
+	snprintf(ns_path, sizeof(ns_path), "/tmp/tcps-glue-ns-XXXXXX");
+	fd = mkstemp(ns_path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	stub_reset();
+	memset(&fake, 0, sizeof(fake));
+	leave_error = 0;
+	cfg = fake_socket_config(&fake, 50);
+	module_register();
+	ck_assert_int_eq(stub.config(&ci), 0);
+	ck_assert_int_eq(stub.init(), 0);
+	ck_assert_int_eq(stub.reads_num, 2);
+}
+
+static void teardown_namespace(void)
+{
+	for (int i = 0; i < stub.reads_num; i++)
+		stub.reads[i].data.free_func(stub.reads[i].data.data);
+	ck_assert_int_eq(stub.shutdown(), 0);
+	ck_assert_int_eq(fake.open_socks, 0);
+	unlink(ns_path);
+}
+
+/* The read worked and its values went out; then the thread could not
+ * switch back. That is logged as an ERROR, but the read collected
+ * everything: a non-zero return would have collectd double the
+ * namespace's interval for values that did arrive. */
+START_TEST(namespace_read_that_could_not_switch_back_collected)
+{
+	fake_socket_healthy(&fake, 4, 2);
+	leave_error = -EPERM;
+	ck_assert_int_eq(stub.reads[1].callback(&stub.reads[1].data), 0);
+	ck_assert_double_eq(
+		stub_value("blue", "tcp_connections", "ESTABLISHED"), 4);
+	ck_assert_int_eq(stub_logs_matching(LOG_ERR,
+					    "could not switch the read thread "
+					    "back from namespace blue"),
+			 1);
+}
+END_TEST
+
 static Suite *glue_suite(void)
 {
 	Suite *s = suite_create("glue");
 	TCase *tc = tcase_create("faults");
 	TCase *queue = tcase_create("queue");
 	TCase *config = tcase_create("config");
+	TCase *namespaces = tcase_create("namespaces");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, failing_reads_log_one_line_then_recover);
@@ -315,6 +403,11 @@ static Suite *glue_suite(void)
 	tcase_add_test(config, empty_unknown_block_is_named);
 	tcase_add_test(config, unknown_block_without_argument_is_named);
 	suite_add_tcase(s, config);
+	tcase_add_checked_fixture(namespaces, setup_namespace,
+				  teardown_namespace);
+	tcase_add_test(namespaces,
+		       namespace_read_that_could_not_switch_back_collected);
+	suite_add_tcase(s, namespaces);
 	return s;
 }
 

@@ -1108,6 +1108,50 @@ START_TEST(table_grows_within_an_interval)
 }
 END_TEST
 
+/* n destinations 10.3.x.y:80, one socket each. */
+static void interval_of_destinations(struct tcps_ephemeral *e,
+				     const struct tcps_sysctls *sys, int n)
+{
+	char raddr[32];
+
+	forget_captured();
+	tcps_ephemeral_begin(e, sys);
+	for (int i = 0; i < n; i++) {
+		snprintf(raddr, sizeof(raddr), "10.3.%d.%d", i / 200, i % 200);
+		observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
+			     raddr, 80, 1);
+	}
+	tcps_ephemeral_end(e, NULL, &sink);
+}
+
+/* A burst grows the table to 8192 slots (384 KiB); once a read needs a
+ * quarter of that or less it goes back to what that read needed, so one
+ * burst is not held until shutdown. A need that stays is not thrashed. */
+START_TEST(table_shrinks_after_a_burst)
+{
+	struct tcps_ephemeral *e = new_observer(80, 5000);
+	struct tcps_sysctls sys = sys200();
+	uint32_t first = tcps_ephemeral_slots(e);
+
+	interval_of_destinations(e, &sys, 3000);
+	ck_assert_uint_ge(tcps_ephemeral_slots(e), 4096);
+	interval_of_destinations(e, &sys, 5);
+	ck_assert_double_eq(
+		value_of("ephemeral", "count", "busiest_destination"), 1);
+	interval_of_destinations(e, &sys, 5);
+	ck_assert_uint_eq(tcps_ephemeral_slots(e), first);
+	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
+	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"), 5);
+
+	/* 700 destinations need 2048 slots, read after read. */
+	for (int i = 0; i < 3; i++) {
+		interval_of_destinations(e, &sys, 700);
+		ck_assert_uint_eq(tcps_ephemeral_slots(e), 2048);
+	}
+	tcps_ephemeral_free(e);
+}
+END_TEST
+
 Suite *ephemeral_suite(void)
 {
 	Suite *s = suite_create("ephemeral");
@@ -1164,6 +1208,7 @@ Suite *ephemeral_suite(void)
 	tcase_add_test(bounds, overflow_when_table_full);
 	tcase_add_test(bounds, no_okay_guessed_from_full_table);
 	tcase_add_test(bounds, many_intervals_reuse_the_table);
+	tcase_add_test(bounds, table_shrinks_after_a_burst);
 	suite_add_tcase(s, bounds);
 	return s;
 }
