@@ -599,9 +599,13 @@ static NO_COVERAGE void model_values(void)
 		expect_value("timewait", "tcp_connections", "client",
 			     (double)m.tw_client);
 	}
-	if (s.sys_readable && sys->max_tw_buckets > 0)
+	/* Capped at 100: the stock percent type's limit. */
+	if (s.sys_readable && sys->max_tw_buckets > 0) {
+		double full = percent(m.tw_mini, (uint64_t)sys->max_tw_buckets);
+
 		expect_value("timewait", "percent", "of_max_tw_buckets",
-			     percent(m.tw_mini, (uint64_t)sys->max_tw_buckets));
+			     full < 100.0 ? full : 100.0);
+	}
 	if (s.sys_readable) {
 		if (sys->tw_reuse >= 0)
 			expect_value("sysctl", "gauge", "tcp_tw_reuse",
