@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "reads.h"
+#include "script.h"
 #include "tcpstates/ephemeral.h"
 #include "tcpstates/tally.h"
 
@@ -162,36 +163,7 @@ static size_t want_notes, notes_num;
 static bool debug;
 static uint64_t input_reads, input_notes, input_overflow;
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "fuzz-ephemeral: %s:%d: %s\n",         \
-				__FILE__, __LINE__, #cond);                    \
-			abort();                                               \
-		}                                                              \
-	} while (0)
-
 /* ---- the script ---- */
-
-struct reader {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t take(struct reader *r)
-{
-	if (r->left == 0)
-		return 0;
-	r->left--;
-	return *r->p++;
-}
-
-static uint16_t take16(struct reader *r)
-{
-	uint16_t low = take(r);
-
-	return (uint16_t)(low | take(r) << 8);
-}
 
 /* A port relative to the range (in it, just outside) or a fixed one. */
 static uint16_t pick_port(uint8_t b)

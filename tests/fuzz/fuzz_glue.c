@@ -41,6 +41,7 @@
 #include "../glue/collectd_stub.h"
 #include "../unit/nlbuild.h"
 #include "reads.h"
+#include "script.h"
 #include "tcpstates/collect.h"
 #include "tcpstates/ephemeral.h"
 #include "tcpstates/netns.h"
@@ -53,15 +54,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define INSTANCES (1 + MAX_NAMESPACES)
 #define FAKE_FD_BASE 100000 /* "saved namespace" fds the wraps hand out */
 #define DAY 86400.0
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "fuzz-glue: %s:%d: %s\n", __FILE__,    \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
 
 /* What a dump does, until the script says otherwise. */
 enum dump_mode {
@@ -477,19 +469,6 @@ static void read_instance(int i)
 }
 
 /* ---- the script ---- */
-
-struct reader {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t take(struct reader *r)
-{
-	if (r->left == 0)
-		return 0;
-	r->left--;
-	return *r->p++;
-}
 
 static struct instance *pick_namespace(struct reader *r)
 {

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "reads.h"
+#include "script.h"
 #include "tcpstates/listeners.h"
 #include "tcpstates/tally.h"
 
@@ -45,15 +46,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_SOCKETS 48
 #define BURST_BASE 20000u
 #define MAX_BURST 1020u
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "fuzz-listeners: %s:%d: %s\n",         \
-				__FILE__, __LINE__, #cond);                    \
-			abort();                                               \
-		}                                                              \
-	} while (0)
 
 struct sock {
 	bool used;
@@ -130,19 +122,6 @@ static bool debug;
 static uint64_t input_reads, input_values, input_notes;
 
 /* ---- the script ---- */
-
-struct reader {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t take(struct reader *r)
-{
-	if (r->left == 0)
-		return 0;
-	r->left--;
-	return *r->p++;
-}
 
 static uint32_t queue_value(uint8_t b)
 {
