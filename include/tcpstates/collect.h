@@ -39,7 +39,7 @@ struct tcps_read_report {
 	int sysctls_error;		/* the port sysctls could not be read */
 	uint64_t destinations_overflow; /* not counted: table full */
 	int netns_error;		/* the namespace is gone or unusable */
-	bool leave_failed; /* the thread could not switch back: fatal */
+	bool leave_failed; /* the thread could not switch back (logged) */
 };
 
 /*
