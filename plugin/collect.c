@@ -7,6 +7,7 @@
 #include "tcpstates/collect.h"
 #include "tcpstates/netns.h"
 #include "tcpstates/observers.h"
+#include "tcpstates/util.h"
 
 struct tcps_ctx {
 	struct tcps_options opts;
@@ -53,14 +54,6 @@ static enum tcps_dump_family dump_family(const struct tcps_options *opts)
 	if (opts->ipv4 && opts->ipv6)
 		return TCPS_DUMP_BOTH;
 	return opts->ipv4 ? TCPS_DUMP_IPV4 : TCPS_DUMP_IPV6;
-}
-
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret)
@@ -170,7 +163,7 @@ static int read_inside(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 	}
 	report->sysctls_error = ctx->obs->sysctls_error;
 	report->leaks_error =
-		tcps_observers_end(ctx->obs, monotonic_ms(), sink);
+		tcps_observers_end(ctx->obs, tcps_monotonic_ms(), sink);
 	report->leaks =
 		ctx->obs->leaks ? tcps_leaks_stats(ctx->obs->leaks) : NULL;
 	report->destinations_overflow =

@@ -14,6 +14,7 @@
 
 #include "tcpstates/diag.h"
 #include "tcpstates/privs.h"
+#include "tcpstates/util.h"
 
 /* Large enough that a burst of dump batches never overruns the socket. */
 #define RCVBUF_BYTES (1 << 20)
@@ -299,14 +300,6 @@ int tcps_diag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 	return remaining > 0 ? -EBADMSG : 1;
 }
 
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* A signal only interrupts the wait, so that recv is repeated; ENOBUFS
  * means the kernel dropped part of the dump, which no retry of this recv
  * can bring back: the dump fails. */
@@ -315,7 +308,7 @@ static ssize_t receive(struct tcps_diag *diag, uint64_t deadline)
 	ssize_t received;
 
 	do {
-		if (monotonic_ms() >= deadline)
+		if (tcps_monotonic_ms() >= deadline)
 			return -ETIMEDOUT;
 		received = diag->io->recv(diag->sock, diag->buf,
 					  sizeof(diag->buf));
@@ -338,7 +331,7 @@ int tcps_diag_dump(struct tcps_diag *diag, enum tcps_dump_family family,
 	ret = send_request(diag, family, state_mask);
 	if (ret < 0)
 		return ret;
-	deadline = monotonic_ms() + diag->deadline_ms;
+	deadline = tcps_monotonic_ms() + diag->deadline_ms;
 	do {
 		received = receive(diag, deadline);
 		if (received < 0)

@@ -41,17 +41,12 @@ static const char *skip_blanks(const char *p)
 /* Reads at least one decimal digit at *p; the value must not exceed max. */
 static int read_number(const char **p, uint32_t max, uint32_t *ret)
 {
-	const char *s = *p;
-	uint64_t value = 0;
+	uint64_t value;
+	const char *end = tcps_parse_decimal(*p, *p + strlen(*p), max, &value);
 
-	if (*s < '0' || *s > '9')
+	if (!end)
 		return -EINVAL;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		value = value * 10 + (uint64_t)(*s - '0');
-		if (value > max)
-			return -EINVAL;
-	}
-	*p = s;
+	*p = end;
 	*ret = (uint32_t)value;
 	return 0;
 }
@@ -474,19 +469,28 @@ static uint32_t key_hash(const struct dest_key *key)
 
 /* The slot holding key, or the empty slot where it would go. The load
  * limit guarantees an empty slot, so the probe ends. */
+struct dest_probe {
+	const struct dest_key *key;
+	uint32_t generation;
+};
+
+static bool dest_slot_stop(const void *slot, const void *probe)
+{
+	const struct dest_slot *s = slot;
+	const struct dest_probe *p = probe;
+
+	return s->generation != p->generation ||
+	       memcmp(&s->key, p->key, sizeof(*p->key)) == 0;
+}
+
 static struct dest_slot *table_probe(const struct dest_table *t,
 				     const struct dest_key *key, uint32_t hash)
 {
-	uint32_t i = hash & t->mask;
+	struct dest_probe probe = { key, t->generation };
 
-	for (;;) {
-		struct dest_slot *slot = &t->slots[i];
-
-		if (slot->generation != t->generation ||
-		    memcmp(&slot->key, key, sizeof(*key)) == 0)
-			return slot;
-		i = (i + 1) & t->mask;
-	}
+	return &t->slots[tcps_probe(t->slots, sizeof(*t->slots),
+				    (size_t)t->mask + 1, hash, dest_slot_stop,
+				    &probe)];
 }
 
 static struct dest_slot *table_find(const struct dest_table *t,
@@ -612,23 +616,15 @@ static void drain_timewait(struct tcps_ephemeral *e,
 			   const struct tcps_port_set *listening,
 			   uint64_t *server, uint64_t *client)
 {
-	for (size_t word = 0; word < ARRAY_SIZE(e->tw_ports.bits); word++) {
-		uint64_t bits = e->tw_ports.bits[word];
-
-		while (bits) {
-			uint16_t port =
-				(uint16_t)(word * 64 +
-					   (size_t)__builtin_ctzll(bits));
-
-			bits &= bits - 1;
-			if (listening && tcps_port_set_has(listening, port))
-				*server += e->tw_by_port[port];
-			else
-				*client += e->tw_by_port[port];
-			e->tw_by_port[port] = 0;
-		}
-		e->tw_ports.bits[word] = 0;
+	TCPS_PORT_SET_FOREACH(port, &e->tw_ports)
+	{
+		if (listening && tcps_port_set_has(listening, (uint16_t)port))
+			*server += e->tw_by_port[port];
+		else
+			*client += e->tw_by_port[port];
+		e->tw_by_port[port] = 0;
 	}
+	tcps_port_set_clear(&e->tw_ports);
 }
 
 static void reset_interval(struct tcps_ephemeral *e)

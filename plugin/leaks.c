@@ -58,7 +58,7 @@ struct group {
 	char instance[INSTANCE_MAX];
 	int pid; /* one process of the group, 0 if none known */
 	uint64_t total;
-	struct state_acc acc[TCPS_STATE_SLOTS];
+	struct state_acc acc[TCPS_STATE_COUNT];
 };
 
 /* A (group, state) whose WARNING was sent and whose OKAY is due. */
@@ -73,7 +73,7 @@ struct tcps_leaks {
 	struct tcps_owners *owners;
 	struct candidate *cands;
 	size_t cands_num, cands_cap;
-	uint64_t dropped[TCPS_STATE_SLOTS]; /* no memory for a candidate */
+	uint64_t dropped[TCPS_STATE_COUNT]; /* no memory for a candidate */
 	struct tcps_owner_query *queries;
 	size_t queries_cap;
 	struct age_table ages, next_ages;
@@ -105,7 +105,7 @@ int tcps_leaks_new(const struct tcps_leaks_config *cfg, struct tcps_leaks **ret)
 		return -ENOMEM;
 	l->cfg = *cfg;
 	l->cfg.proc_root = NULL; /* the owners keep their own copy */
-	l->alarms_cap = emit_capacity(cfg) * TCPS_STATE_SLOTS;
+	l->alarms_cap = emit_capacity(cfg) * TCPS_STATE_COUNT;
 	l->out = calloc(emit_capacity(cfg), sizeof(*l->out));
 	l->emitted = calloc(emit_capacity(cfg), sizeof(*l->emitted));
 	l->alarms = calloc(l->alarms_cap, sizeof(*l->alarms));
@@ -214,19 +214,30 @@ void tcps_leaks_observe(struct tcps_leaks *l, const struct tcps_record *rec)
 	memcpy(c->remote_addr, rec->remote_addr, sizeof(c->remote_addr));
 }
 
+static bool age_entry_stop(const void *entry, const void *key)
+{
+	uint64_t cookie = ((const struct age_entry *)entry)->cookie;
+
+	return cookie == 0 || cookie == *(const uint64_t *)key;
+}
+
+/* The cookie's entry, or the empty one it would take (cookie not 0). */
+static struct age_entry *age_probe(const struct age_table *t, uint64_t cookie)
+{
+	return &t->slots[tcps_probe(t->slots, sizeof(*t->slots), t->cap,
+				    tcps_mix64(cookie), age_entry_stop,
+				    &cookie)];
+}
+
 static const struct age_entry *age_find(const struct age_table *t,
 					uint64_t cookie)
 {
-	size_t mask = t->cap - 1;
+	const struct age_entry *entry;
 
 	if (t->cap == 0 || cookie == 0)
 		return NULL;
-	for (size_t i = tcps_mix64(cookie) & mask;; i = (i + 1) & mask) {
-		if (t->slots[i].cookie == cookie)
-			return &t->slots[i];
-		if (t->slots[i].cookie == 0)
-			return NULL;
-	}
+	entry = age_probe(t, cookie);
+	return entry->cookie == cookie ? entry : NULL;
 }
 
 /* Empties the table and sizes it for entries (at most half full). The
@@ -251,18 +262,16 @@ static int age_prepare(struct age_table *t, size_t entries)
 static bool age_insert(struct age_table *t, const struct candidate *c,
 		       size_t max_entries)
 {
-	size_t mask = t->cap - 1;
-	size_t i;
+	struct age_entry *entry;
 
 	if (c->cookie == 0 || t->used >= max_entries || t->cap == 0)
 		return false;
-	for (i = tcps_mix64(c->cookie) & mask; t->slots[i].cookie != 0;
-	     i = (i + 1) & mask)
-		if (t->slots[i].cookie == c->cookie)
-			return true; /* the same socket twice in one dump */
-	t->slots[i].cookie = c->cookie;
-	t->slots[i].first_seen_ms = c->first_seen_ms;
-	t->slots[i].slot = c->slot;
+	entry = age_probe(t, c->cookie);
+	if (entry->cookie == c->cookie)
+		return true; /* the same socket twice in one dump */
+	entry->cookie = c->cookie;
+	entry->first_seen_ms = c->first_seen_ms;
+	entry->slot = c->slot;
 	t->used++;
 	return true;
 }
@@ -341,7 +350,7 @@ static void group_reset(struct group *g, const char *instance)
 {
 	memset(g, 0, sizeof(*g));
 	snprintf(g->instance, sizeof(g->instance), "%s", instance);
-	for (int s = 0; s < TCPS_STATE_SLOTS; s++) {
+	for (int s = 0; s < TCPS_STATE_COUNT; s++) {
 		g->acc[s].oldest = -1;
 		g->acc[s].oldest_ms = UINT64_MAX;
 	}
@@ -366,7 +375,7 @@ static void group_add(struct group *g, const struct candidate *c, int64_t index,
 
 static void group_merge(struct group *dst, const struct group *src)
 {
-	for (int s = 0; s < TCPS_STATE_SLOTS; s++) {
+	for (int s = 0; s < TCPS_STATE_COUNT; s++) {
 		struct state_acc *d = &dst->acc[s];
 		const struct state_acc *a = &src->acc[s];
 
@@ -423,7 +432,7 @@ static void build_groups(struct tcps_leaks *l, bool owners_known)
 		group_add(g ? g : &l->unknown, &l->cands[i], (int64_t)i,
 			  p ? (int)p->pid : 0);
 	}
-	for (int s = 0; s < TCPS_STATE_SLOTS; s++) {
+	for (int s = 0; s < TCPS_STATE_COUNT; s++) {
 		l->unknown.acc[s].count += l->dropped[s];
 		l->unknown.total += l->dropped[s];
 	}

@@ -10,9 +10,6 @@
 #include "tcpstates/listeners.h"
 #include "tcpstates/tally.h"
 
-#define PORTS 65536
-#define WORDS (PORTS / 64)
-
 struct port_stat {
 	uint64_t queue;	  /* accept queues of the port's LISTEN sockets */
 	uint64_t backlog; /* their backlog limits */
@@ -24,7 +21,7 @@ struct tcps_listeners {
 	uint32_t top_n;
 	uint32_t gen;
 	uint32_t touched_num;
-	/* Both PORTS long, allocated once: a generation number instead of a
+	/* Both TCPS_PORT_COUNT long, allocated once: a generation number instead of a
 	 * 1.5 MiB reset per interval, and the touched list to walk only the
 	 * ports that appeared. */
 	struct port_stat *stats;
@@ -42,8 +39,8 @@ int tcps_listeners_new(const struct tcps_listeners_config *cfg,
 
 	if (!l)
 		return -ENOMEM;
-	l->stats = calloc(PORTS, sizeof(*l->stats));
-	l->touched = calloc(PORTS, sizeof(*l->touched));
+	l->stats = calloc(TCPS_PORT_COUNT, sizeof(*l->stats));
+	l->touched = calloc(TCPS_PORT_COUNT, sizeof(*l->touched));
 	if (!l->stats || !l->touched) {
 		tcps_listeners_free(l);
 		return -ENOMEM;
@@ -69,7 +66,7 @@ static void forget_interval(struct tcps_listeners *l)
 	l->gen++;
 	if (l->gen == 0) {
 		/* After 2^32 intervals old entries could look current. */
-		for (uint32_t port = 0; port < PORTS; port++)
+		for (uint32_t port = 0; port < TCPS_PORT_COUNT; port++)
 			l->stats[port].gen = 0;
 		l->gen = 1;
 	}
@@ -88,7 +85,7 @@ void tcps_listeners_abort(struct tcps_listeners *l)
 }
 
 /* Each port enters the touched list at most once per generation, so the
- * list never outgrows its PORTS entries. */
+ * list never outgrows its TCPS_PORT_COUNT entries. */
 static struct port_stat *touch(struct tcps_listeners *l, uint16_t port)
 {
 	struct port_stat *st = &l->stats[port];
@@ -190,15 +187,6 @@ static void emit_port(const struct tcps_listeners *l, uint16_t port,
 			(double)st->syn_recv);
 }
 
-static uint32_t count_ports(const struct tcps_port_set *set)
-{
-	uint32_t n = 0;
-
-	for (uint32_t w = 0; w < WORDS; w++)
-		n += (uint32_t)__builtin_popcountll(set->bits[w]);
-	return n;
-}
-
 static void notify_port(const struct tcps_listeners *l, uint16_t port,
 			bool full, const struct tcps_sink *sink)
 {
@@ -233,19 +221,13 @@ static void notify_port(const struct tcps_listeners *l, uint16_t port,
 static void notify_changes(struct tcps_listeners *l,
 			   const struct tcps_sink *sink)
 {
-	for (uint32_t w = 0; w < WORDS; w++) {
-		uint64_t changed = l->full.bits[w] ^ l->warned.bits[w];
+	struct tcps_port_set changed;
 
-		while (changed) {
-			int bit = __builtin_ctzll(changed);
-			uint16_t port = (uint16_t)(w * 64 + (uint32_t)bit);
-			bool full = (l->full.bits[w] >> bit) & 1;
-
-			changed &= changed - 1;
-			notify_port(l, port, full, sink);
-		}
-		l->warned.bits[w] = l->full.bits[w];
-	}
+	tcps_port_set_xor(&l->full, &l->warned, &changed);
+	TCPS_PORT_SET_FOREACH(port, &changed)
+	notify_port(l, (uint16_t)port,
+		    tcps_port_set_has(&l->full, (uint16_t)port), sink);
+	l->warned = l->full;
 }
 
 /* Ports listed last time and not now are sent once more, with what they
@@ -255,16 +237,11 @@ static void emit_dropped(struct tcps_listeners *l,
 			 const struct tcps_port_set *now,
 			 const struct tcps_sink *sink)
 {
-	for (uint32_t w = 0; w < WORDS; w++) {
-		uint64_t dropped = l->listed.bits[w] & ~now->bits[w];
+	struct tcps_port_set dropped;
 
-		while (dropped) {
-			int bit = __builtin_ctzll(dropped);
-
-			dropped &= dropped - 1;
-			emit_port(l, (uint16_t)(w * 64 + (uint32_t)bit), sink);
-		}
-	}
+	tcps_port_set_minus(&l->listed, now, &dropped);
+	TCPS_PORT_SET_FOREACH(port, &dropped)
+	emit_port(l, (uint16_t)port, sink);
 	l->listed = *now;
 }
 
@@ -281,9 +258,9 @@ void tcps_listeners_end(struct tcps_listeners *l, const struct tcps_sink *sink)
 	}
 	emit_dropped(l, &now, sink);
 	tcps_sink_value(sink, "listen", "count", "full_queues",
-			(double)count_ports(&l->full));
+			(double)tcps_port_set_count(&l->full));
 	tcps_sink_value(sink, "listen", "count", "listening_ports",
-			(double)count_ports(&l->listening));
+			(double)tcps_port_set_count(&l->listening));
 	notify_changes(l, sink);
 }
 

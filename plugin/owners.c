@@ -85,19 +85,13 @@ int tcps_parse_socket_link(const char *text, size_t len, uint32_t *ret_inode)
 {
 	const size_t prefix = sizeof(SOCKET_PREFIX) - 1;
 	uint64_t inode = 0;
-	size_t i;
 
 	if (len < prefix + 2 || memcmp(text, SOCKET_PREFIX, prefix) != 0 ||
 	    text[len - 1] != ']')
 		return -EINVAL;
-	for (i = prefix; i < len - 1; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return -EINVAL;
-		inode = inode * 10 + (uint64_t)(text[i] - '0');
-		if (inode > UINT32_MAX)
-			return -EINVAL;
-	}
-	if (i == prefix || inode == 0)
+	if (tcps_parse_decimal(text + prefix, text + len, UINT32_MAX, &inode) !=
+		    text + len - 1 ||
+	    inode == 0)
 		return -EINVAL;
 	*ret_inode = (uint32_t)inode;
 	return 0;
@@ -248,37 +242,60 @@ static int reserve_table(void **table, size_t *cap, size_t want,
 	return 0;
 }
 
+/* Probe stops (tcps_probe) of the tables keyed by inode or pid. */
+static bool inode_slot_stop(const void *slot, const void *key)
+{
+	uint32_t inode = ((const struct inode_slot *)slot)->inode;
+
+	return inode == 0 || inode == *(const uint32_t *)key;
+}
+
+static bool missing_slot_stop(const void *slot, const void *key)
+{
+	uint32_t inode = ((const struct missing_slot *)slot)->inode;
+
+	return inode == 0 || inode == *(const uint32_t *)key;
+}
+
+static bool pid_slot_stop(const void *slot, const void *key)
+{
+	pid_t pid = ((const struct pid_slot *)slot)->pid;
+
+	return pid == 0 || pid == *(const pid_t *)key;
+}
+
+/* The inode's slot in the query index, or the empty one it would take. */
+static struct inode_slot *inode_slot(const struct tcps_owners *o,
+				     uint32_t inode)
+{
+	return &o->inodes[tcps_probe(o->inodes, sizeof(*o->inodes),
+				     o->inodes_cap, tcps_mix32(inode),
+				     inode_slot_stop, &inode)];
+}
+
 static int32_t find_query(const struct tcps_owners *o, uint32_t inode)
 {
-	size_t mask = o->inodes_cap - 1;
+	const struct inode_slot *slot = inode_slot(o, inode);
 
-	for (size_t i = tcps_mix32(inode) & mask;; i = (i + 1) & mask) {
-		if (o->inodes[i].inode == inode)
-			return o->inodes[i].query;
-		if (o->inodes[i].inode == 0)
-			return -1;
-	}
+	return slot->inode == inode ? slot->query : -1;
 }
 
 static void index_queries(struct tcps_owners *o, size_t count)
 {
-	size_t mask = o->inodes_cap - 1;
-
 	o->remaining = 0;
 	for (size_t q = 0; q < count; q++) {
 		uint32_t inode = o->queries[q].inode;
-		size_t i = tcps_mix32(inode) & mask;
+		struct inode_slot *slot;
 
 		o->queries[q].owner = -1;
 		o->query_flags[q] = 0;
 		if (inode == 0)
 			continue;
-		while (o->inodes[i].inode != 0 && o->inodes[i].inode != inode)
-			i = (i + 1) & mask;
-		if (o->inodes[i].inode == inode)
+		slot = inode_slot(o, inode);
+		if (slot->inode == inode)
 			continue; /* the same socket twice: counted once */
-		o->inodes[i].inode = inode;
-		o->inodes[i].query = (int32_t)q;
+		slot->inode = inode;
+		slot->query = (int32_t)q;
 		o->remaining++;
 	}
 }
@@ -370,12 +387,10 @@ uint64_t tcps_parse_start_time(const char *text, size_t len)
 	for (; p < text + len && field < 20; p++)
 		if (*p == ' ')
 			field++;
-	for (; p < text + len && *p >= '0' && *p <= '9'; p++) {
-		if (value > (UINT64_MAX - 9) / 10)
-			return 0;
-		value = value * 10 + (uint64_t)(*p - '0');
-	}
-	return field == 20 ? value : 0;
+	if (field != 20 ||
+	    !tcps_parse_decimal(p, text + len, UINT64_MAX, &value))
+		return 0;
+	return value;
 }
 
 /* Whether a /proc/PID/stat text is a zombie's: state 'Z' after the
@@ -404,12 +419,9 @@ static uint64_t read_start_time(int proc_fd, pid_t pid)
 
 static struct pid_slot *pid_slot(const struct tcps_owners *o, pid_t pid)
 {
-	size_t mask = o->pids_cap - 1;
-	size_t i = tcps_mix32((uint32_t)pid) & mask;
-
-	while (o->pids[i].pid != 0 && o->pids[i].pid != pid)
-		i = (i + 1) & mask;
-	return &o->pids[i];
+	return &o->pids[tcps_probe(o->pids, sizeof(*o->pids), o->pids_cap,
+				   tcps_mix32((uint32_t)pid), pid_slot_stop,
+				   &pid)];
 }
 
 /* The proc entry of pid for this resolve, created on first use. */
@@ -499,18 +511,10 @@ static void confirm_remembered(struct tcps_owners *o)
 
 static int parse_pid(const char *name, pid_t *ret)
 {
-	long value = 0;
+	const char *end = name + strlen(name);
+	uint64_t value;
 
-	if (*name == '\0')
-		return -EINVAL;
-	for (const char *p = name; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		value = value * 10 + (*p - '0');
-		if (value > INT_MAX)
-			return -EINVAL;
-	}
-	if (value <= 0)
+	if (tcps_parse_decimal(name, end, INT_MAX, &value) != end || value == 0)
 		return -EINVAL;
 	*ret = (pid_t)value;
 	return 0;
@@ -556,16 +560,12 @@ static DIR *open_fd_folder(struct tcps_owners *o, pid_t pid)
  * for every open file of a scanned process: no strtol. */
 static int fd_number(const char *name)
 {
-	int fd = 0;
+	const char *end = name + strlen(name);
+	uint64_t fd;
 
-	if (*name == '\0')
+	if (tcps_parse_decimal(name, end, INT_MAX, &fd) != end)
 		return -1;
-	for (; *name; name++) {
-		if (*name < '0' || *name > '9' || fd > (INT_MAX - 9) / 10)
-			return -1;
-		fd = fd * 10 + (*name - '0');
-	}
-	return fd;
+	return (int)fd;
 }
 
 /*
@@ -766,14 +766,10 @@ static int open_proc(struct tcps_owners *o)
 static struct missing_slot *missing_find(struct missing_slot *table, size_t cap,
 					 uint32_t inode)
 {
-	size_t mask = cap - 1;
-
 	if (cap == 0)
 		return NULL;
-	for (size_t i = tcps_mix32(inode) & mask;; i = (i + 1) & mask) {
-		if (table[i].inode == inode || table[i].inode == 0)
-			return &table[i];
-	}
+	return &table[tcps_probe(table, sizeof(*table), cap, tcps_mix32(inode),
+				 missing_slot_stop, &inode)];
 }
 
 /* Sockets a recent complete scan did not find, not due again yet, are

@@ -7,9 +7,6 @@
 #include "tcpstates/ports.h"
 #include "tcpstates/tally.h"
 
-#define PORTS 65536
-#define WORDS (PORTS / 64)
-
 enum {
 	SLOT_LOCAL = 1,	    /* LocalPort configured: kept for good */
 	SLOT_REMOTE = 2,    /* RemotePort configured: kept for good */
@@ -19,8 +16,8 @@ enum {
 struct slot {
 	uint16_t port;
 	uint8_t flags;
-	uint32_t local[TCPS_STATE_SLOTS]; /* by state, 1..11 used */
-	uint32_t remote[TCPS_STATE_SLOTS];
+	uint32_t local[TCPS_STATE_COUNT]; /* by state, 1..11 used */
+	uint32_t remote[TCPS_STATE_COUNT];
 };
 
 struct tcps_ports {
@@ -28,32 +25,27 @@ struct tcps_ports {
 	bool all_summary;
 	/* 32 bits per count, as in tcpconns: 2^32 sockets would need
 	 * terabytes of kernel memory. */
-	uint32_t all[TCPS_STATE_SLOTS];
+	uint32_t all[TCPS_STATE_COUNT];
 	/* Port -> slot in O(1): has_slot says whether slot_of is valid. */
 	struct tcps_port_set has_slot;
-	uint16_t slot_of[PORTS];
+	uint16_t slot_of[TCPS_PORT_COUNT];
 	struct slot *slots; /* compact: slots_num used of slots_cap */
 	uint32_t slots_num, slots_cap;
 };
+
+static uint32_t count_configured(const struct tcps_ports_config *cfg)
+{
+	struct tcps_port_set configured;
+
+	tcps_port_set_union(&cfg->local, &cfg->remote, &configured);
+	return tcps_port_set_count(&configured);
+}
 
 bool tcps_ports_enabled(const struct tcps_ports_config *cfg)
 {
 	if (cfg->listening || cfg->all_summary)
 		return true;
-	for (uint32_t w = 0; w < WORDS; w++)
-		if (cfg->local.bits[w] | cfg->remote.bits[w])
-			return true;
-	return false;
-}
-
-static uint32_t count_configured(const struct tcps_ports_config *cfg)
-{
-	uint32_t n = 0;
-
-	for (uint32_t w = 0; w < WORDS; w++)
-		n += (uint32_t)__builtin_popcountll(cfg->local.bits[w] |
-						    cfg->remote.bits[w]);
-	return n;
+	return count_configured(cfg) > 0;
 }
 
 /* The caller guarantees room: slots_cap covers every port that can get a
@@ -77,7 +69,7 @@ static struct slot *add_slot(struct tcps_ports *p, uint16_t port)
 static void add_configured(struct tcps_ports *p,
 			   const struct tcps_ports_config *cfg)
 {
-	for (uint32_t port = 1; port < PORTS; port++) {
+	for (uint32_t port = 1; port < TCPS_PORT_COUNT; port++) {
 		uint8_t flags = 0;
 
 		if (tcps_port_set_has(&cfg->local, (uint16_t)port))
@@ -101,9 +93,9 @@ int tcps_ports_new(const struct tcps_ports_config *cfg, struct tcps_ports **ret)
 		return -ENOMEM;
 	p->listening = cfg->listening;
 	p->all_summary = cfg->all_summary;
-	/* Configured and listening ports are distinct ports: PORTS slots
+	/* Configured and listening ports are distinct ports: TCPS_PORT_COUNT slots
 	 * hold any mix of them. */
-	p->slots_cap = cfg->listening ? PORTS : count_configured(cfg);
+	p->slots_cap = cfg->listening ? TCPS_PORT_COUNT : count_configured(cfg);
 	p->slots = calloc(p->slots_cap ? p->slots_cap : 1, sizeof(*p->slots));
 	if (!p->slots) {
 		tcps_ports_free(p);
@@ -173,7 +165,7 @@ void tcps_ports_abort(struct tcps_ports *p)
 
 void tcps_ports_observe(struct tcps_ports *p, const struct tcps_record *rec)
 {
-	enum tcps_state state = tcps_state_slot(rec->state);
+	enum tcps_state state = tcps_state_of(rec->state);
 	struct slot *s;
 
 	/* tcpconns skips unknown states entirely, "all" included. */
@@ -221,15 +213,6 @@ void tcps_ports_end(struct tcps_ports *p, const struct tcps_sink *sink)
 	if (p->all_summary)
 		emit_states(sink, "all", p->all);
 	/* Ascending port order, whatever order the slots are in. */
-	for (uint32_t w = 0; w < WORDS; w++) {
-		uint64_t bits = p->has_slot.bits[w];
-
-		while (bits) {
-			uint32_t port =
-				w * 64 + (uint32_t)__builtin_ctzll(bits);
-
-			bits &= bits - 1;
-			emit_slot(&p->slots[p->slot_of[port]], sink);
-		}
-	}
+	TCPS_PORT_SET_FOREACH(port, &p->has_slot)
+	emit_slot(&p->slots[p->slot_of[port]], sink);
 }

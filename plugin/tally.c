@@ -6,7 +6,7 @@
 #include "tcpstates/tally.h"
 
 /* The names collectd's tcpconns plugin uses, so dashboards carry over. */
-static const char *const state_names[TCPS_STATE_SLOTS] = {
+static const char *const state_names[TCPS_STATE_COUNT] = {
 	[TCPS_ESTABLISHED] = "ESTABLISHED",
 	[TCPS_SYN_SENT] = "SYN_SENT",
 	[TCPS_SYN_RECV] = "SYN_RECV",
@@ -21,7 +21,7 @@ static const char *const state_names[TCPS_STATE_SLOTS] = {
 	[TCPS_STATE_UNKNOWN] = "UNKNOWN",
 };
 
-enum tcps_state tcps_state_slot(unsigned int kernel_state)
+enum tcps_state tcps_state_of(unsigned int kernel_state)
 {
 	if (kernel_state < TCPS_STATE_FIRST ||
 	    kernel_state >= TCPS_STATE_UNKNOWN)
@@ -29,18 +29,18 @@ enum tcps_state tcps_state_slot(unsigned int kernel_state)
 	return (enum tcps_state)kernel_state;
 }
 
-const char *tcps_state_name(enum tcps_state slot)
+const char *tcps_state_name(enum tcps_state state)
 {
-	if ((unsigned int)slot >= TCPS_STATE_SLOTS || !state_names[slot])
+	if ((unsigned int)state >= TCPS_STATE_COUNT || !state_names[state])
 		return state_names[TCPS_STATE_UNKNOWN];
-	return state_names[slot];
+	return state_names[state];
 }
 
 int tcps_state_from_name(const char *name)
 {
-	for (int slot = TCPS_STATE_FIRST; slot < TCPS_STATE_UNKNOWN; slot++)
-		if (strcasecmp(name, state_names[slot]) == 0)
-			return slot;
+	for (int state = TCPS_STATE_FIRST; state < TCPS_STATE_UNKNOWN; state++)
+		if (strcasecmp(name, state_names[state]) == 0)
+			return state;
 	return -ENOENT;
 }
 
@@ -52,5 +52,5 @@ void tcps_state_tally_reset(struct tcps_state_tally *tally)
 void tcps_state_tally_add(struct tcps_state_tally *tally,
 			  const struct tcps_record *rec)
 {
-	tally->count[tcps_state_slot(rec->state)]++;
+	tally->count[tcps_state_of(rec->state)]++;
 }

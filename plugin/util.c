@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "tcpstates/util.h"
 
@@ -44,4 +45,31 @@ int tcps_fit(void **array, size_t *cap, size_t want, size_t elem_size)
 		*cap = new_cap;
 	}
 	return 0;
+}
+
+uint64_t tcps_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const char *tcps_parse_decimal(const char *p, const char *end, uint64_t max,
+			       uint64_t *ret)
+{
+	const char *start = p;
+	uint64_t value = 0;
+
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		uint64_t digit = (uint64_t)(*p - '0');
+
+		if (value > (max - digit) / 10)
+			return NULL;
+		value = value * 10 + digit;
+	}
+	if (p == start)
+		return NULL;
+	*ret = value;
+	return p;
 }

@@ -5,6 +5,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Kernel TCP state numbers, as in include/net/tcp_states.h. */
+enum tcps_state {
+	TCPS_ESTABLISHED = 1,
+	TCPS_SYN_SENT,
+	TCPS_SYN_RECV,
+	TCPS_FIN_WAIT1,
+	TCPS_FIN_WAIT2,
+	TCPS_TIME_WAIT,
+	TCPS_CLOSE,
+	TCPS_CLOSE_WAIT,
+	TCPS_LAST_ACK,
+	TCPS_LISTEN,
+	TCPS_CLOSING,
+	TCPS_STATE_UNKNOWN, /* any number the kernel sends outside 1..11 */
+	TCPS_STATE_COUNT,
+};
+
+#define TCPS_STATE_FIRST TCPS_ESTABLISHED
+
 struct tcps_record {
 	uint8_t family; /* AF_INET or AF_INET6 */
 	uint8_t state;	/* kernel TCP state number, not trusted */

@@ -35,10 +35,10 @@ struct facts {
 	/* Per inode: bit per pid slot of the processes listing it in a
 	 * readable fd folder. */
 	slot_set listers[WORLD_INODES + 1];
-	uint64_t sockets[TCPS_STATE_SLOTS], unread[TCPS_STATE_SLOTS];
+	uint64_t sockets[TCPS_STATE_COUNT], unread[TCPS_STATE_COUNT];
 	uint64_t total;
 	uint32_t cookie_uses[WORLD_COOKIES];
-	bool seen[WORLD_COOKIES][TCPS_STATE_SLOTS];
+	bool seen[WORLD_COOKIES][TCPS_STATE_COUNT];
 };
 
 static void broken(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -222,7 +222,7 @@ void oracle_start(struct oracle *o, const struct tcps_leaks_config *cfg)
 	memset(o, 0, sizeof(*o));
 	o->cfg = *cfg;
 	o->trace = getenv("FUZZ_LEAKS_TRACE") != NULL;
-	for (int s = 0; s < TCPS_STATE_SLOTS; s++)
+	for (int s = 0; s < TCPS_STATE_COUNT; s++)
 		o->state_names[s] = tcps_state_name(s);
 	for (size_t i = 0; i <= WORLD_INODES; i++)
 		o->unfindable[i] = -1;
@@ -248,7 +248,7 @@ void oracle_aborted(struct oracle *o)
 
 static bool in_out(const struct oracle_view *v)
 {
-	for (int s = 0; s < TCPS_STATE_SLOTS; s++)
+	for (int s = 0; s < TCPS_STATE_COUNT; s++)
 		if (v->count[s] > 0)
 			return true;
 	return false;
@@ -369,7 +369,7 @@ static void derive(struct oracle *o, const struct world *w,
 	}
 	if (tracked(o, in->burst_state))
 		f->sockets[in->burst_state] += in->burst;
-	for (int s = 0; s < TCPS_STATE_SLOTS; s++)
+	for (int s = 0; s < TCPS_STATE_COUNT; s++)
 		f->total += f->sockets[s];
 }
 
@@ -379,7 +379,7 @@ static void learn_since(struct oracle *o, const struct oracle_read *in,
 			const struct facts *f)
 {
 	for (unsigned c = 0; c < WORLD_COOKIES; c++)
-		for (int s = 0; s < TCPS_STATE_SLOTS; s++)
+		for (int s = 0; s < TCPS_STATE_COUNT; s++)
 			if (f->seen[c][s] && !o->seen_last[c][s])
 				o->since_ms[c][s] = in->now_ms;
 }
@@ -463,7 +463,7 @@ static void add_member(struct oracle_view *v, int s, uint64_t cookie,
 		       bool unique, uint64_t since_ms, bool seen_last)
 {
 	v->members[s]++;
-	v->digest[s] += tcps_mix64(cookie * TCPS_STATE_SLOTS + (uint64_t)s);
+	v->digest[s] += tcps_mix64(cookie * TCPS_STATE_COUNT + (uint64_t)s);
 	v->digest_ok[s] &= cookie != 0 && unique;
 	if (since_ms < v->oldest_ms[s])
 		v->oldest_ms[s] = since_ms;
@@ -479,7 +479,7 @@ static void gather_members(struct oracle *o, const struct world *w,
 		bool unknown = strcmp(v->instance, UNKNOWN) == 0;
 		slot_set slots = unknown ? 0 : group_slots(o, w, v);
 
-		for (int s = 0; s < TCPS_STATE_SLOTS; s++) {
+		for (int s = 0; s < TCPS_STATE_COUNT; s++) {
 			v->digest_ok[s] = true;
 			v->oldest_ms[s] = in->now_ms;
 		}

@@ -61,18 +61,18 @@ struct oracle_read {
 /* One group as emitted this read. */
 struct oracle_view {
 	char instance[ORACLE_INSTANCE_MAX];
-	double count[TCPS_STATE_SLOTS], duration[TCPS_STATE_SLOTS],
-		bytes[TCPS_STATE_SLOTS];
-	uint8_t have[TCPS_STATE_SLOTS]; /* bit per type: count, age, bytes */
+	double count[TCPS_STATE_COUNT], duration[TCPS_STATE_COUNT],
+		bytes[TCPS_STATE_COUNT];
+	uint8_t have[TCPS_STATE_COUNT]; /* bit per type: count, age, bytes */
 	/* Of its possible members: how many, a digest of their cookies,
 	 * whether the digest identifies them (cookies unique, non-zero),
 	 * since when the oldest stayed in the state, and how many were
 	 * seen at the last read too (the most that can count as settled). */
-	uint64_t members[TCPS_STATE_SLOTS];
-	uint64_t digest[TCPS_STATE_SLOTS];
-	bool digest_ok[TCPS_STATE_SLOTS];
-	uint64_t oldest_ms[TCPS_STATE_SLOTS];
-	uint64_t settled[TCPS_STATE_SLOTS];
+	uint64_t members[TCPS_STATE_COUNT];
+	uint64_t digest[TCPS_STATE_COUNT];
+	bool digest_ok[TCPS_STATE_COUNT];
+	uint64_t oldest_ms[TCPS_STATE_COUNT];
+	uint64_t settled[TCPS_STATE_COUNT];
 };
 
 struct oracle_note {
@@ -88,7 +88,7 @@ struct oracle_alarm {
 
 struct oracle {
 	struct tcps_leaks_config cfg;
-	const char *state_names[TCPS_STATE_SLOTS];
+	const char *state_names[TCPS_STATE_COUNT];
 	bool trace;	/* FUZZ_LEAKS_TRACE set: print what each read sent */
 	uint64_t reads; /* completed reads of this script */
 	struct oracle_view views[ORACLE_VIEWS], last_views[ORACLE_VIEWS];
@@ -96,11 +96,11 @@ struct oracle {
 	struct oracle_note notes[ORACLE_NOTES];
 	size_t notes_num;
 	/* (group, state) pairs whose WARNING is out and OKAY not yet. */
-	struct oracle_alarm alarms[ORACLE_VIEWS * TCPS_STATE_SLOTS];
+	struct oracle_alarm alarms[ORACLE_VIEWS * TCPS_STATE_COUNT];
 	size_t alarms_num;
 	/* Per (cookie, state): seen at the last read, since when in a row. */
-	bool seen_last[WORLD_COOKIES][TCPS_STATE_SLOTS];
-	uint64_t since_ms[WORLD_COOKIES][TCPS_STATE_SLOTS];
+	bool seen_last[WORLD_COOKIES][TCPS_STATE_COUNT];
+	uint64_t since_ms[WORLD_COOKIES][TCPS_STATE_COUNT];
 	uint32_t cookie_uses_last[WORLD_COOKIES];
 	/* Per inode: listed at the last read; the read its current run of
 	 * listings began; the last read no readable fd folder showed it. */

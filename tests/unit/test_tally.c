@@ -21,11 +21,11 @@ END_TEST
 
 START_TEST(slot_of_any_number)
 {
-	ck_assert_int_eq(tcps_state_slot(0), TCPS_STATE_UNKNOWN);
-	ck_assert_int_eq(tcps_state_slot(1), TCPS_ESTABLISHED);
-	ck_assert_int_eq(tcps_state_slot(11), TCPS_CLOSING);
-	ck_assert_int_eq(tcps_state_slot(12), TCPS_STATE_UNKNOWN);
-	ck_assert_int_eq(tcps_state_slot(4000000000u), TCPS_STATE_UNKNOWN);
+	ck_assert_int_eq(tcps_state_of(0), TCPS_STATE_UNKNOWN);
+	ck_assert_int_eq(tcps_state_of(1), TCPS_ESTABLISHED);
+	ck_assert_int_eq(tcps_state_of(11), TCPS_CLOSING);
+	ck_assert_int_eq(tcps_state_of(12), TCPS_STATE_UNKNOWN);
+	ck_assert_int_eq(tcps_state_of(4000000000u), TCPS_STATE_UNKNOWN);
 	ck_assert_str_eq(tcps_state_name((enum tcps_state)99), "UNKNOWN");
 }
 END_TEST
