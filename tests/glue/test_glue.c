@@ -144,7 +144,7 @@ static void expect_true_counts(int established, int listen)
 	ck_assert_double_eq(stub_value("", "tcp_connections", "CLOSE_WAIT"), 0);
 }
 
-START_TEST(failing_reads_log_one_line_then_recover)
+START_TEST(tcps_read__failing_reads_log_one_line_then_recover)
 {
 	fake.fail_every_recv = -ENOBUFS;
 	for (int i = 0; i < 9; i++)
@@ -173,7 +173,7 @@ END_TEST
 
 /* Failing for 100 s at one read a second: lines at 0, 10, 30 and 70 s,
  * the quiet time doubling from the 10 s interval. */
-START_TEST(lasting_failure_is_logged_ever_more_rarely)
+START_TEST(tcps_read__lasting_failure_is_logged_ever_more_rarely)
 {
 	fake.fail_every_recv = -EBADF;
 	for (int i = 0; i < 100; i++)
@@ -184,7 +184,7 @@ START_TEST(lasting_failure_is_logged_ever_more_rarely)
 }
 END_TEST
 
-START_TEST(retried_read_dispatches_once_and_notes_it)
+START_TEST(tcps_read__retried_read_dispatches_once_and_notes_it)
 {
 	fake_socket_recv_error(&fake, -ENOBUFS);
 	fake_socket_healthy(&fake, 4, 2);
@@ -197,7 +197,7 @@ END_TEST
 
 /* The dump that never ends: the read comes back, logs, and the next one
  * works. */
-START_TEST(endless_dump_times_out)
+START_TEST(tcps_read__endless_dump_times_out)
 {
 	struct fake_reply *endless = fake_socket_reply(&fake);
 
@@ -221,7 +221,7 @@ END_TEST
 
 /* The 65th value cannot be queued: none of the read's values reach
  * collectd, the read fails, one line says so; the next read is whole. */
-START_TEST(queue_out_of_memory_drops_the_whole_read)
+START_TEST(queue_value__out_of_memory_drops_the_whole_read)
 {
 	char lost[64];
 	int whole;
@@ -251,7 +251,7 @@ END_TEST
 
 /* Out of memory for 100 s at one read a second: nothing dispatched,
  * lines at 0, 10, 30 and 70 s as for a failing dump. */
-START_TEST(lasting_queue_failure_is_logged_ever_more_rarely)
+START_TEST(log_queue__lasting_failure_is_logged_ever_more_rarely)
 {
 	queue_limit = 64;
 	healthy_forever(5, 3);
@@ -292,7 +292,7 @@ static void expect_unknown_block(oconfig_item_t *block, const char *name)
 
 /* What a parser that keeps "<Discover>" "</Discover>" would hand over
  * (collectd 5.12's drops it: see tests/test-config.sh). */
-START_TEST(empty_unknown_block_is_named)
+START_TEST(tcps_config__empty_unknown_block_is_named)
 {
 	oconfig_item_t discover = { .key = "Discover" };
 
@@ -301,7 +301,7 @@ START_TEST(empty_unknown_block_is_named)
 }
 END_TEST
 
-START_TEST(unknown_block_without_argument_is_named)
+START_TEST(tcps_config__unknown_block_without_argument_is_named)
 {
 	oconfig_value_t five = { .value.number = 5,
 				 .type = OCONFIG_TYPE_NUMBER };
@@ -367,7 +367,7 @@ static void teardown_namespace(void)
  * switch back. That is logged as an ERROR, but the read collected
  * everything: a non-zero return would have collectd double the
  * namespace's interval for values that did arrive. */
-START_TEST(namespace_read_that_could_not_switch_back_collected)
+START_TEST(tcps_read__namespace_collected_but_could_not_switch_back)
 {
 	fake_socket_healthy(&fake, 4, 2);
 	leave_error = -EPERM;
@@ -390,23 +390,28 @@ static Suite *glue_suite(void)
 	TCase *namespaces = tcase_create("namespaces");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, failing_reads_log_one_line_then_recover);
-	tcase_add_test(tc, lasting_failure_is_logged_ever_more_rarely);
-	tcase_add_test(tc, retried_read_dispatches_once_and_notes_it);
-	tcase_add_test(tc, endless_dump_times_out);
+	tcase_add_test(tc, tcps_read__failing_reads_log_one_line_then_recover);
+	tcase_add_test(tc,
+		       tcps_read__lasting_failure_is_logged_ever_more_rarely);
+	tcase_add_test(tc,
+		       tcps_read__retried_read_dispatches_once_and_notes_it);
+	tcase_add_test(tc, tcps_read__endless_dump_times_out);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(queue, setup_many_values, teardown);
-	tcase_add_test(queue, queue_out_of_memory_drops_the_whole_read);
-	tcase_add_test(queue, lasting_queue_failure_is_logged_ever_more_rarely);
+	tcase_add_test(queue, queue_value__out_of_memory_drops_the_whole_read);
+	tcase_add_test(queue,
+		       log_queue__lasting_failure_is_logged_ever_more_rarely);
 	suite_add_tcase(s, queue);
 	tcase_add_checked_fixture(config, setup_config, teardown_config);
-	tcase_add_test(config, empty_unknown_block_is_named);
-	tcase_add_test(config, unknown_block_without_argument_is_named);
+	tcase_add_test(config, tcps_config__empty_unknown_block_is_named);
+	tcase_add_test(config,
+		       tcps_config__unknown_block_without_argument_is_named);
 	suite_add_tcase(s, config);
 	tcase_add_checked_fixture(namespaces, setup_namespace,
 				  teardown_namespace);
-	tcase_add_test(namespaces,
-		       namespace_read_that_could_not_switch_back_collected);
+	tcase_add_test(
+		namespaces,
+		tcps_read__namespace_collected_but_could_not_switch_back);
 	suite_add_tcase(s, namespaces);
 	return s;
 }

@@ -30,7 +30,7 @@ static int see_notif(void *data, const struct tcps_notification *notif)
 	return seen->answer;
 }
 
-START_TEST(value_passes_fields_and_answer)
+START_TEST(tcps_sink_value__passes_fields_and_answer)
 {
 	struct seen seen = { .answer = -ENOMEM };
 	const struct tcps_sink sink = { .value = see_value,
@@ -51,7 +51,7 @@ START_TEST(value_passes_fields_and_answer)
 }
 END_TEST
 
-START_TEST(notify_passes_fields_and_answer)
+START_TEST(tcps_sink_notify__passes_fields_and_answer)
 {
 	struct seen seen = { .answer = -EIO };
 	const struct tcps_sink sink = { .value = see_value,
@@ -72,7 +72,7 @@ START_TEST(notify_passes_fields_and_answer)
 }
 END_TEST
 
-START_TEST(missing_notify_is_a_no_op)
+START_TEST(tcps_sink_notify__missing_notify_is_a_no_op)
 {
 	struct seen seen = { .answer = -EIO };
 	const struct tcps_sink sink = { .value = see_value, .data = &seen };
@@ -90,9 +90,9 @@ Suite *sink_suite(void)
 	Suite *s = suite_create("sink");
 	TCase *tc = tcase_create("helpers");
 
-	tcase_add_test(tc, value_passes_fields_and_answer);
-	tcase_add_test(tc, notify_passes_fields_and_answer);
-	tcase_add_test(tc, missing_notify_is_a_no_op);
+	tcase_add_test(tc, tcps_sink_value__passes_fields_and_answer);
+	tcase_add_test(tc, tcps_sink_notify__passes_fields_and_answer);
+	tcase_add_test(tc, tcps_sink_notify__missing_notify_is_a_no_op);
 	suite_add_tcase(s, tc);
 	return s;
 }

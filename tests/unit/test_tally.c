@@ -1,11 +1,11 @@
-/* State slots, names and counting. */
+/* TCP states: their numbers, names and counts. */
 #include <errno.h>
 #include <string.h>
 
 #include "suites.h"
 #include "tcpstates/tally.h"
 
-START_TEST(names_match_tcpconns)
+START_TEST(tcps_state_name__matches_tcpconns)
 {
 	static const char *const want[] = {
 		NULL,	      "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
@@ -13,13 +13,13 @@ START_TEST(names_match_tcpconns)
 		"CLOSE_WAIT", "LAST_ACK",    "LISTEN",	  "CLOSING",
 	};
 
-	for (int slot = 1; slot <= 11; slot++)
-		ck_assert_str_eq(tcps_state_name(slot), want[slot]);
+	for (int state = 1; state <= 11; state++)
+		ck_assert_str_eq(tcps_state_name(state), want[state]);
 	ck_assert_str_eq(tcps_state_name(TCPS_STATE_UNKNOWN), "UNKNOWN");
 }
 END_TEST
 
-START_TEST(slot_of_any_number)
+START_TEST(tcps_state_of__any_kernel_number)
 {
 	ck_assert_int_eq(tcps_state_of(0), TCPS_STATE_UNKNOWN);
 	ck_assert_int_eq(tcps_state_of(1), TCPS_ESTABLISHED);
@@ -30,7 +30,7 @@ START_TEST(slot_of_any_number)
 }
 END_TEST
 
-START_TEST(lookup_by_name)
+START_TEST(tcps_state_from_name__any_case_no_unknown)
 {
 	ck_assert_int_eq(tcps_state_from_name("close_wait"), TCPS_CLOSE_WAIT);
 	ck_assert_int_eq(tcps_state_from_name("LISTEN"), TCPS_LISTEN);
@@ -39,7 +39,7 @@ START_TEST(lookup_by_name)
 }
 END_TEST
 
-START_TEST(counting)
+START_TEST(tcps_state_tally_add__counts_by_state)
 {
 	struct tcps_state_tally tally;
 	struct tcps_record rec;
@@ -64,10 +64,10 @@ Suite *tally_suite(void)
 	Suite *s = suite_create("tally");
 	TCase *tc = tcase_create("states");
 
-	tcase_add_test(tc, names_match_tcpconns);
-	tcase_add_test(tc, slot_of_any_number);
-	tcase_add_test(tc, lookup_by_name);
-	tcase_add_test(tc, counting);
+	tcase_add_test(tc, tcps_state_name__matches_tcpconns);
+	tcase_add_test(tc, tcps_state_of__any_kernel_number);
+	tcase_add_test(tc, tcps_state_from_name__any_case_no_unknown);
+	tcase_add_test(tc, tcps_state_tally_add__counts_by_state);
 	suite_add_tcase(s, tc);
 	return s;
 }
