@@ -6,6 +6,7 @@ LIBDIR ?= $(PREFIX)/lib
 PLUGINDIR ?= $(LIBDIR)/collectd
 SYSCONFDIR ?= /etc
 CONFDIR ?= $(SYSCONFDIR)/collectd/collectd.conf.d
+MANDIR ?= $(PREFIX)/share/man
 COLLECTD_INCLUDE ?= /usr/include/collectd
 PKG_CONFIG ?= pkg-config
 CLANG_FORMAT ?= clang-format
@@ -240,14 +241,20 @@ format:
 format-check: deps-check
 	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(C_SOURCES)
 
+# The plugin, its conf.d snippet and collectd-tcpstates(5); the packages
+# install through this target too, so each file is installed in one place.
 install: $(PLUGIN)
-	$(INSTALL) -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(CONFDIR)
+	$(INSTALL) -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(CONFDIR) \
+		$(DESTDIR)$(MANDIR)/man5
 	$(INSTALL) -m 0644 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/tcpstates.so
 	$(INSTALL) -m 0644 conf/tcpstates.conf $(DESTDIR)$(CONFDIR)/tcpstates.conf
+	$(INSTALL) -m 0644 packaging/collectd-tcpstates.5 \
+		$(DESTDIR)$(MANDIR)/man5/collectd-tcpstates.5
 
 uninstall:
 	rm -f $(DESTDIR)$(PLUGINDIR)/tcpstates.so
 	rm -f $(DESTDIR)$(CONFDIR)/tcpstates.conf
+	rm -f $(DESTDIR)$(MANDIR)/man5/collectd-tcpstates.5
 
 clean:
 	rm -rf build build-asan build-fuzz

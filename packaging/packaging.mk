@@ -19,8 +19,8 @@ RPM_VERSION = $(shell sed -n 's/^Version:[[:space:]]*//p' $(RPM_SPEC))
 PKG_TREE = $(PKG_NAME)-$(PKG_VERSION)
 # What a copy of the tree holds: the sources as they are now, committed or
 # not, and no build output (a new top-level source folder is added here).
-PKG_SOURCES = $(wildcard Makefile README.md LICENSE .clang-format conf include \
-	plugin tests packaging)
+PKG_SOURCES = $(wildcard Makefile README.md CONTRIBUTING.md LICENSE \
+	.clang-format conf include plugin tests packaging)
 PKG_EXCLUDES := --exclude=tests/sockmaker --exclude='*.o' --exclude='*.so' \
 	--exclude='*.a'
 LINTIAN_FLAGS ?= --fail-on error,warning --display-info --pedantic

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The shared object exports only module_register, and make install /
-# uninstall put and remove exactly the plugin and the conf.d snippet.
+# uninstall put and remove exactly the plugin, the conf.d snippet and the
+# man page (MANDIR, as the packages use it).
 source "$(dirname "$0")/lib.sh"
 
 exported=$(nm -D --defined-only "$BUILD/tcpstates.so" | awk '$2 ~ /^[TDBRVW]$/ {print $3}')
@@ -11,9 +12,13 @@ note "exports: $exported"
 new_workdir work
 make --no-print-directory -s install BUILD="$BUILD" DESTDIR="$work/root" >/dev/null
 for f in usr/lib/collectd/tcpstates.so \
-	etc/collectd/collectd.conf.d/tcpstates.conf; do
+	etc/collectd/collectd.conf.d/tcpstates.conf \
+	usr/share/man/man5/collectd-tcpstates.5; do
 	[[ -f $work/root/$f ]] || fail "make install did not install /$f"
 done
+cmp -s "$TESTS_DIR/../packaging/collectd-tcpstates.5" \
+	"$work/root/usr/share/man/man5/collectd-tcpstates.5" ||
+	fail "the installed man page differs from packaging/collectd-tcpstates.5"
 grep -q "^LoadPlugin tcpstates" \
 	"$work/root/etc/collectd/collectd.conf.d/tcpstates.conf" ||
 	fail "the installed snippet does not load the plugin"
@@ -21,4 +26,15 @@ make --no-print-directory -s uninstall DESTDIR="$work/root" >/dev/null
 left=$(find "$work/root" -type f)
 [[ -z $left ]] || fail "make uninstall left: $left"
 note "install and uninstall under DESTDIR: ok"
+
+# MANDIR moves the man page alone, as the RPM's %{_mandir} does.
+make --no-print-directory -s install BUILD="$BUILD" DESTDIR="$work/man" \
+	MANDIR=/opt/man >/dev/null
+[[ -f $work/man/opt/man/man5/collectd-tcpstates.5 ]] ||
+	fail "make install ignored MANDIR"
+make --no-print-directory -s uninstall DESTDIR="$work/man" MANDIR=/opt/man \
+	>/dev/null
+left=$(find "$work/man" -type f)
+[[ -z $left ]] || fail "make uninstall MANDIR=/opt/man left: $left"
+note "MANDIR: ok"
 echo "build: ok"

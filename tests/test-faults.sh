@@ -1,5 +1,5 @@
 #!/bin/bash
-# The /proc side of the faults of issue 7, on real processes in a private
+# The /proc side of the fault tests, on real processes in a private
 # network namespace (the netlink side is tests/unit/test_faults.c and
 # tests/glue/test_glue.c; a namespace file removed is test-namespaces.sh).
 # 1. /proc entries vanishing mid-scan: 1,000 short-lived processes,

@@ -116,6 +116,10 @@ build_deb()
 	note "lintian (errors, warnings, info, pedantic): ${tags:-no tags}"
 	deb=$(ls build/deb/"${PKG}"_*.deb)
 	note "built $deb"
+	# make install puts the man page; nothing else may add a second one.
+	local pages
+	pages=$(dpkg-deb -c "$deb" | grep -c 'man5/collectd-tcpstates' || true)
+	[[ $pages -eq 1 ]] || fail "the .deb holds $pages man pages, not 1"
 }
 
 # A policy-rc.d that refuses, so that installing collectd starts nothing.
@@ -280,6 +284,8 @@ check_rpm()
 		fail "rpm lacks /etc/collectd.d/tcpstates.conf"
 	grep -qE '^/usr/share/man/man5/collectd-tcpstates\.5(\.gz)?$' \
 		<<<"$files" || fail "rpm lacks the man page"
+	[[ $(grep -c 'man5/collectd-tcpstates' <<<"$files") -eq 1 ]] ||
+		fail "the rpm holds more than one man page"
 	rpm -qp --configfiles "$rpm_file" |
 		grep -qx '/etc/collectd.d/tcpstates.conf' ||
 		fail "the conf snippet is not %config in the rpm"
