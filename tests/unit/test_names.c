@@ -1,10 +1,8 @@
-/* The name cleaner and the fd-link parser: hostile input. */
-#include <errno.h>
+/* The name cleaner: hostile input. */
 #include <string.h>
 
 #include "suites.h"
 #include "tcpstates/names.h"
-#include "tcpstates/owners.h"
 
 static const char *clean(const char *text)
 {
@@ -77,65 +75,6 @@ START_TEST(stops_at_nul_and_len)
 }
 END_TEST
 
-static int parse(const char *text, uint32_t *inode)
-{
-	return tcps_parse_socket_link(text, strlen(text), inode);
-}
-
-START_TEST(socket_links)
-{
-	uint32_t inode = 7;
-
-	ck_assert_int_eq(parse("socket:[12345]", &inode), 0);
-	ck_assert_uint_eq(inode, 12345);
-	ck_assert_int_eq(parse("socket:[4294967295]", &inode), 0);
-	ck_assert_uint_eq(inode, 4294967295u);
-	inode = 7;
-	ck_assert_int_eq(parse("socket:[4294967296]", &inode), -EINVAL);
-	ck_assert_int_eq(parse("socket:[99999999999999999999]", &inode),
-			 -EINVAL);
-	ck_assert_int_eq(parse("socket:[]", &inode), -EINVAL);
-	ck_assert_int_eq(parse("socket:[0]", &inode), -EINVAL);
-	ck_assert_int_eq(parse("socket:[12a]", &inode), -EINVAL);
-	ck_assert_int_eq(parse("socket:[-1]", &inode), -EINVAL);
-	ck_assert_int_eq(parse("socket:[123", &inode), -EINVAL);
-	ck_assert_int_eq(parse("pipe:[123]", &inode), -EINVAL);
-	ck_assert_int_eq(parse("/dev/null", &inode), -EINVAL);
-	ck_assert_int_eq(parse("", &inode), -EINVAL);
-	ck_assert_int_eq(tcps_parse_socket_link("socket:[12]", 10, &inode),
-			 -EINVAL);
-	ck_assert_uint_eq(inode, 7);
-}
-END_TEST
-
-static const char *unit(const char *text)
-{
-	static char out[TCPS_NAME_MAX + 1];
-
-	tcps_unit_from_cgroup(text, strlen(text), out);
-	return out;
-}
-
-START_TEST(cgroup_units)
-{
-	ck_assert_str_eq(unit("0::/system.slice/nginx.service\n"),
-			 "nginx_service");
-	ck_assert_str_eq(unit("0::/\n"), "root");
-	ck_assert_str_eq(unit("0::/system.slice/docker-0123abcd.scope\n"),
-			 "docker-0123abcd_scope");
-	ck_assert_str_eq(unit("12:pids:/user.slice\n"
-			      "1:name=systemd:/system.slice/cron.service\n"
-			      "0::/system.slice/cron.service\n"),
-			 "cron_service");
-	ck_assert_str_eq(unit("5:cpu:/a\n1:name=systemd:/b/sshd.service\n"),
-			 "sshd_service");
-	ck_assert_str_eq(unit("0::/kubepods/pod1/\n"), "pod1");
-	ck_assert_str_eq(unit(""), TCPS_NAME_EMPTY);
-	ck_assert_str_eq(unit("garbage without slash"), TCPS_NAME_EMPTY);
-	ck_assert_str_eq(unit("0::/x/..\n"), TCPS_NAME_EMPTY);
-}
-END_TEST
-
 Suite *names_suite(void)
 {
 	Suite *s = suite_create("names");
@@ -147,8 +86,6 @@ Suite *names_suite(void)
 	tcase_add_test(tc, utf8_becomes_one_underscore);
 	tcase_add_test(tc, long_names_are_bounded);
 	tcase_add_test(tc, stops_at_nul_and_len);
-	tcase_add_test(tc, socket_links);
-	tcase_add_test(tc, cgroup_units);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -352,47 +352,6 @@ START_TEST(many_sockets_grow_the_tables)
 }
 END_TEST
 
-START_TEST(start_time_parsing)
-{
-	static const char plain[] = "42 (java) S 1 42 42 0 -1 4194560 1 0 0 0 "
-				    "1 2 0 0 20 0 30 0 987654 100 1";
-	static const char hostile[] =
-		"42 (a) b ) c 9 9) S 1 42 42 0 -1 4194560 "
-		"1 0 0 0 1 2 0 0 20 0 30 0 555 100 1";
-
-	ck_assert_uint_eq(tcps_parse_start_time(plain, sizeof(plain) - 1),
-			  987654);
-	ck_assert_uint_eq(tcps_parse_start_time(hostile, sizeof(hostile) - 1),
-			  555);
-	ck_assert_uint_eq(tcps_parse_start_time("42 (x) S 1", 10), 0);
-	ck_assert_uint_eq(tcps_parse_start_time("no parens", 9), 0);
-	ck_assert_uint_eq(tcps_parse_start_time("", 0), 0);
-}
-END_TEST
-
-START_TEST(exe_name_parsing)
-{
-	static const struct {
-		const char *link, *name;
-	} cases[] = {
-		{ "/usr/lib/jvm/bin/java", "java" },
-		{ "/usr/sbin/nginx (deleted)", "nginx" },
-		{ "/opt/app (deleted) (deleted)", "app_deleted_" },
-		{ " (deleted)", "_deleted_" }, /* nothing before it */
-		{ "/srv/a.out", "a_out" },
-		{ "/srv/dir/", "unnamed" },
-		{ "relative", "relative" },
-		{ "", "unnamed" },
-	};
-	char out[TCPS_NAME_MAX + 1];
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		tcps_exe_name(cases[i].link, strlen(cases[i].link), out);
-		ck_assert_str_eq(out, cases[i].name);
-	}
-}
-END_TEST
-
 START_TEST(remembered_owners_need_few_links)
 {
 	enum { N = 800 };
@@ -684,8 +643,6 @@ Suite *owners_suite(void)
 	tcase_add_test(tc, missing_proc_root);
 	tcase_add_test(tc, permission_denied_is_counted);
 	tcase_add_test(tc, many_sockets_grow_the_tables);
-	tcase_add_test(tc, start_time_parsing);
-	tcase_add_test(tc, exe_name_parsing);
 	tcase_add_test(tc, remembered_owners_need_few_links);
 	tcase_add_test(tc, unfindable_socket_is_not_searched_every_time);
 	tcase_add_test(tc, known_owner_is_read_first);
