@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -74,10 +73,10 @@ struct tcps_owners {
 	size_t query_flags_cap;
 	struct missing_slot *missing, *next_missing;
 	size_t missing_cap, next_missing_cap;
-	uint32_t budget_ms; /* 0: no limit */
-	struct timespec deadline;
-	pid_t resume_pid; /* where the last scan ran out of time: process */
-	int resume_fd;	  /* and the first fd not read yet */
+	uint32_t budget_ms;   /* 0: no limit */
+	uint64_t deadline_ms; /* CLOCK_MONOTONIC */
+	pid_t resume_pid;     /* where the last scan ran out of time: process */
+	int resume_fd;	      /* and the first fd not read yet */
 };
 
 int tcps_owners_new(const char *proc_root, enum tcps_group_by group_by,
@@ -411,16 +410,9 @@ static int parse_pid(const char *name, pid_t *ret)
 /* The scan budget is spent: the rest waits for the next resolve. */
 static bool out_of_time(struct tcps_owners *o)
 {
-	struct timespec now;
-
 	if (o->budget_ms == 0)
 		return false;
-	if (o->stats->out_of_time)
-		return true;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec > o->deadline.tv_sec ||
-	    (now.tv_sec == o->deadline.tv_sec &&
-	     now.tv_nsec >= o->deadline.tv_nsec))
+	if (!o->stats->out_of_time && tcps_monotonic_ms() >= o->deadline_ms)
 		o->stats->out_of_time = true;
 	return o->stats->out_of_time;
 }
@@ -732,13 +724,7 @@ static int remember_missing(struct tcps_owners *o, size_t count, bool complete)
 
 static void start_clock(struct tcps_owners *o)
 {
-	clock_gettime(CLOCK_MONOTONIC, &o->deadline);
-	o->deadline.tv_sec += o->budget_ms / 1000;
-	o->deadline.tv_nsec += (long)(o->budget_ms % 1000) * 1000000L;
-	if (o->deadline.tv_nsec >= 1000000000L) {
-		o->deadline.tv_sec++;
-		o->deadline.tv_nsec -= 1000000000L;
-	}
+	o->deadline_ms = tcps_monotonic_ms() + o->budget_ms;
 }
 
 static int search(struct tcps_owners *o, size_t count)
