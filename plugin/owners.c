@@ -121,28 +121,29 @@ void tcps_owners_set_budget(struct tcps_owners *owners, uint32_t budget_ms)
 	owners->budget_ms = budget_ms;
 }
 
-size_t tcps_owners_memory(const struct tcps_owners *o)
+size_t tcps_owners_memory(const struct tcps_owners *owners)
 {
-	return o->inodes_cap * sizeof(*o->inodes) +
-	       o->pids_cap * sizeof(*o->pids) +
-	       o->procs_cap * sizeof(*o->procs) +
-	       o->uids_cap * sizeof(*o->uids) +
-	       o->query_flags_cap * sizeof(*o->query_flags) +
-	       (o->cache_cap + o->next_cap) * sizeof(*o->cache) +
-	       (o->missing_cap + o->next_missing_cap) * sizeof(*o->missing);
+	return owners->inodes_cap * sizeof(*owners->inodes) +
+	       owners->pids_cap * sizeof(*owners->pids) +
+	       owners->procs_cap * sizeof(*owners->procs) +
+	       owners->uids_cap * sizeof(*owners->uids) +
+	       owners->query_flags_cap * sizeof(*owners->query_flags) +
+	       (owners->cache_cap + owners->next_cap) * sizeof(*owners->cache) +
+	       (owners->missing_cap + owners->next_missing_cap) *
+		       sizeof(*owners->missing);
 }
 
-size_t tcps_owners_procs_num(const struct tcps_owners *o)
+size_t tcps_owners_procs_num(const struct tcps_owners *owners)
 {
-	return o->procs_num;
+	return owners->procs_num;
 }
 
-const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *o,
+const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *owners,
 					       int32_t index)
 {
-	if (index < 0 || (size_t)index >= o->procs_num)
+	if (index < 0 || (size_t)index >= owners->procs_num)
 		return NULL;
-	return &o->procs[index];
+	return &owners->procs[index];
 }
 
 static size_t table_size_for(size_t count)
@@ -199,38 +200,38 @@ static bool pid_slot_stop(const void *slot, const void *key)
 }
 
 /* The inode's slot in the query index, or the empty one it would take. */
-static struct inode_slot *inode_slot(const struct tcps_owners *o,
+static struct inode_slot *inode_slot(const struct tcps_owners *owners,
 				     uint32_t inode)
 {
-	return &o->inodes[tcps_probe(o->inodes, sizeof(*o->inodes),
-				     o->inodes_cap, tcps_mix32(inode),
-				     inode_slot_stop, &inode)];
+	return &owners->inodes[tcps_probe(
+		owners->inodes, sizeof(*owners->inodes), owners->inodes_cap,
+		tcps_mix32(inode), inode_slot_stop, &inode)];
 }
 
-static int32_t find_query(const struct tcps_owners *o, uint32_t inode)
+static int32_t find_query(const struct tcps_owners *owners, uint32_t inode)
 {
-	const struct inode_slot *slot = inode_slot(o, inode);
+	const struct inode_slot *slot = inode_slot(owners, inode);
 
 	return slot->inode == inode ? slot->query : -1;
 }
 
-static void index_queries(struct tcps_owners *o, size_t count)
+static void index_queries(struct tcps_owners *owners, size_t count)
 {
-	o->remaining = 0;
+	owners->remaining = 0;
 	for (size_t q = 0; q < count; q++) {
-		uint32_t inode = o->queries[q].inode;
+		uint32_t inode = owners->queries[q].inode;
 		struct inode_slot *slot;
 
-		o->queries[q].owner = -1;
-		o->query_flags[q] = 0;
+		owners->queries[q].owner = -1;
+		owners->query_flags[q] = 0;
 		if (inode == 0)
 			continue;
-		slot = inode_slot(o, inode);
+		slot = inode_slot(owners, inode);
 		if (slot->inode == inode)
 			continue; /* the same socket twice: counted once */
 		slot->inode = inode;
 		slot->query = (int32_t)q;
-		o->remaining++;
+		owners->remaining++;
 	}
 }
 
@@ -251,7 +252,7 @@ static ssize_t read_proc_file(int proc_fd, const char *path, char *buf,
 	return n;
 }
 
-static void group_from_exe(int proc_fd, const char *pid_text, char *out)
+static void group_from_exe(int proc_fd, const char *pid_text, char *group)
 {
 	char path[32], target[PATH_MAX];
 	ssize_t n;
@@ -259,34 +260,34 @@ static void group_from_exe(int proc_fd, const char *pid_text, char *out)
 	snprintf(path, sizeof(path), "%s/exe", pid_text);
 	n = readlinkat(proc_fd, path, target, sizeof(target));
 	if (n <= 0) {
-		out[0] = '\0';
+		group[0] = '\0';
 		return;
 	}
-	tcps_exe_name(target, (size_t)n, out);
+	tcps_exe_name(target, (size_t)n, group);
 }
 
-static void read_group(const struct tcps_owners *o, pid_t pid, char *out)
+static void read_group(const struct tcps_owners *owners, pid_t pid, char *group)
 {
 	char path[32], pid_text[16], buf[NAME_FILE_MAX];
 	ssize_t n;
 
 	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
-	if (o->group_by == TCPS_GROUP_EXE) {
-		group_from_exe(o->proc_fd, pid_text, out);
+	if (owners->group_by == TCPS_GROUP_EXE) {
+		group_from_exe(owners->proc_fd, pid_text, group);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%s", pid_text,
-		 o->group_by == TCPS_GROUP_UNIT ? "cgroup" : "comm");
-	n = read_proc_file(o->proc_fd, path, buf, sizeof(buf));
+		 owners->group_by == TCPS_GROUP_UNIT ? "cgroup" : "comm");
+	n = read_proc_file(owners->proc_fd, path, buf, sizeof(buf));
 	if (n <= 0) {
-		out[0] = '\0'; /* gone or unreadable: counted as unknown */
+		group[0] = '\0'; /* gone or unreadable: counted as unknown */
 		return;
 	}
-	if (o->group_by == TCPS_GROUP_UNIT) {
-		tcps_unit_from_cgroup(buf, (size_t)n, out);
+	if (owners->group_by == TCPS_GROUP_UNIT) {
+		tcps_unit_from_cgroup(buf, (size_t)n, group);
 		return;
 	}
-	tcps_comm_name(buf, (size_t)n, out);
+	tcps_comm_name(buf, (size_t)n, group);
 }
 
 /* The start time of a living process; 0 when it is gone, unreadable or
@@ -304,44 +305,45 @@ static uint64_t read_start_time(int proc_fd, pid_t pid)
 	return tcps_parse_start_time(buf, (size_t)n);
 }
 
-static struct pid_slot *pid_slot(const struct tcps_owners *o, pid_t pid)
+static struct pid_slot *pid_slot(const struct tcps_owners *owners, pid_t pid)
 {
-	return &o->pids[tcps_probe(o->pids, sizeof(*o->pids), o->pids_cap,
-				   tcps_mix32((uint32_t)pid), pid_slot_stop,
-				   &pid)];
+	return &owners->pids[tcps_probe(
+		owners->pids, sizeof(*owners->pids), owners->pids_cap,
+		tcps_mix32((uint32_t)pid), pid_slot_stop, &pid)];
 }
 
 /* The proc entry of pid for this resolve, created on first use. */
-static int32_t proc_index(struct tcps_owners *o, pid_t pid)
+static int32_t proc_index(struct tcps_owners *owners, pid_t pid)
 {
-	struct pid_slot *slot = pid_slot(o, pid);
+	struct pid_slot *slot = pid_slot(owners, pid);
 	struct tcps_owner_proc *proc;
 
 	if (slot->pid == pid)
 		return slot->proc;
 	/* procs_cap >= 2 * queries, pids_cap >= 2 * procs_cap: never full. */
-	proc = &o->procs[o->procs_num];
+	proc = &owners->procs[owners->procs_num];
 	proc->pid = pid;
-	proc->start_time = read_start_time(o->proc_fd, pid);
-	read_group(o, pid, proc->group);
+	proc->start_time = read_start_time(owners->proc_fd, pid);
+	read_group(owners, pid, proc->group);
 	slot->pid = pid;
-	slot->proc = (int32_t)o->procs_num;
-	return (int32_t)o->procs_num++;
+	slot->proc = (int32_t)owners->procs_num;
+	return (int32_t)owners->procs_num++;
 }
 
-static void attribute(struct tcps_owners *o, int32_t query, uint32_t inode,
+static void attribute(struct tcps_owners *owners, int32_t q, uint32_t inode,
 		      pid_t pid, int fd)
 {
-	struct remembered *next = &o->next_cache[o->next_num++];
+	struct tcps_owner_query *query = &owners->queries[q];
+	struct remembered *found = &owners->next_cache[owners->next_num++];
 
-	o->queries[query].owner = proc_index(o, pid);
-	if (!(o->query_flags[query] & QUERY_EXCUSED))
-		o->remaining--;
-	next->inode = inode;
-	next->pid = pid;
-	next->fd = fd;
-	next->start_time = o->procs[o->queries[query].owner].start_time;
-	next->cookie = o->queries[query].cookie;
+	query->owner = proc_index(owners, pid);
+	if (!(owners->query_flags[q] & QUERY_EXCUSED))
+		owners->remaining--;
+	found->inode = inode;
+	found->pid = pid;
+	found->fd = fd;
+	found->start_time = owners->procs[query->owner].start_time;
+	found->cookie = query->cookie;
 }
 
 /* The socket inode behind one fd link, or 0. */
@@ -361,38 +363,41 @@ static uint32_t link_inode(int dir_fd, const char *name,
 	return inode;
 }
 
-/* Whether a remembered owner still holds the socket. A process that
+/* Whether last time's owner still holds the socket. A process that
  * lives on (same start time: not a reused pid) is trusted; one socket in
  * TCPS_OWNERS_VERIFY_EVERY, rotating, is confirmed by its fd link. */
-static bool still_held(struct tcps_owners *o, const struct remembered *r)
+static bool still_held(struct tcps_owners *owners,
+		       const struct remembered *last)
 {
-	const struct tcps_owner_proc *proc = &o->procs[proc_index(o, r->pid)];
+	const struct tcps_owner_proc *proc =
+		&owners->procs[proc_index(owners, last->pid)];
 	char path[48];
 
-	if (proc->start_time == 0 || proc->start_time != r->start_time)
+	if (proc->start_time == 0 || proc->start_time != last->start_time)
 		return false;
-	if ((r->inode + o->round) % TCPS_OWNERS_VERIFY_EVERY != 0)
+	if ((last->inode + owners->round) % TCPS_OWNERS_VERIFY_EVERY != 0)
 		return true;
-	snprintf(path, sizeof(path), "%d/fd/%d", (int)r->pid, r->fd);
-	return link_inode(o->proc_fd, path, o->stats) == r->inode;
+	snprintf(path, sizeof(path), "%d/fd/%d", (int)last->pid, last->fd);
+	return link_inode(owners->proc_fd, path, owners->stats) == last->inode;
 }
 
-static void confirm_remembered(struct tcps_owners *o)
+static void confirm_remembered(struct tcps_owners *owners)
 {
-	for (size_t i = 0; i < o->cache_num && o->remaining > 0; i++) {
-		const struct remembered *r = &o->cache[i];
-		int32_t q = find_query(o, r->inode);
+	for (size_t i = 0; i < owners->cache_num && owners->remaining > 0;
+	     i++) {
+		const struct remembered *last = &owners->cache[i];
+		int32_t q = find_query(owners, last->inode);
 
 		/* A new socket that got the inode number was never held by
 		 * the remembered owner: it is searched for as any new one. */
-		if (q < 0 || o->queries[q].owner >= 0 ||
-		    o->queries[q].cookie != r->cookie)
+		if (q < 0 || owners->queries[q].owner >= 0 ||
+		    owners->queries[q].cookie != last->cookie)
 			continue;
-		o->query_flags[q] |= QUERY_HELD_BEFORE;
-		if (!still_held(o, r))
+		owners->query_flags[q] |= QUERY_HELD_BEFORE;
+		if (!still_held(owners, last))
 			continue;
-		o->stats->cache_hits++;
-		attribute(o, q, r->inode, r->pid, r->fd);
+		owners->stats->cache_hits++;
+		attribute(owners, q, last->inode, last->pid, last->fd);
 	}
 }
 
@@ -408,26 +413,27 @@ static int parse_pid(const char *name, pid_t *ret)
 }
 
 /* The scan budget is spent: the rest waits for the next resolve. */
-static bool out_of_time(struct tcps_owners *o)
+static bool out_of_time(struct tcps_owners *owners)
 {
-	if (o->budget_ms == 0)
+	if (owners->budget_ms == 0)
 		return false;
-	if (!o->stats->out_of_time && tcps_monotonic_ms() >= o->deadline_ms)
-		o->stats->out_of_time = true;
-	return o->stats->out_of_time;
+	if (!owners->stats->out_of_time &&
+	    tcps_monotonic_ms() >= owners->deadline_ms)
+		owners->stats->out_of_time = true;
+	return owners->stats->out_of_time;
 }
 
-static DIR *open_fd_folder(struct tcps_owners *o, pid_t pid)
+static DIR *open_fd_folder(struct tcps_owners *owners, pid_t pid)
 {
 	char path[32];
 	DIR *dir;
 	int fd;
 
 	snprintf(path, sizeof(path), "%d/fd", (int)pid);
-	fd = openat(o->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(owners->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == EACCES || errno == EPERM)
-			o->stats->denied++;
+			owners->stats->denied++;
 		return NULL; /* also: the process exited meanwhile */
 	}
 	dir = fdopendir(fd);
@@ -453,17 +459,18 @@ static int fd_number(const char *name)
  * resumable scan starts at the fd where the last one stopped in this
  * process and records where it stops (procfs lists fds in order).
  */
-static bool scan_fds(struct tcps_owners *o, pid_t pid, bool resumable)
+static bool scan_fds(struct tcps_owners *owners, pid_t pid, bool resumable)
 {
-	int first = resumable && pid == o->resume_pid ? o->resume_fd : 0;
+	int first =
+		resumable && pid == owners->resume_pid ? owners->resume_fd : 0;
 	struct dirent *entry;
 	unsigned int seen = 0;
-	DIR *dir = open_fd_folder(o, pid);
+	DIR *dir = open_fd_folder(owners, pid);
 
 	if (!dir)
 		return true;
-	o->stats->procs_scanned++;
-	while (o->remaining > 0 && (entry = readdir(dir))) {
+	owners->stats->procs_scanned++;
+	while (owners->remaining > 0 && (entry = readdir(dir))) {
 		int fd = fd_number(entry->d_name);
 		uint32_t inode;
 		int32_t q;
@@ -471,64 +478,64 @@ static bool scan_fds(struct tcps_owners *o, pid_t pid, bool resumable)
 		if (fd < 0 || fd < first)
 			continue;
 		/* Huge fd tables exist: look at the clock now and then. */
-		if (++seen % 256 == 0 && out_of_time(o)) {
+		if (++seen % 256 == 0 && out_of_time(owners)) {
 			if (resumable) {
-				o->resume_pid = pid;
-				o->resume_fd = fd;
+				owners->resume_pid = pid;
+				owners->resume_fd = fd;
 			}
 			break;
 		}
-		inode = link_inode(dirfd(dir), entry->d_name, o->stats);
-		q = inode ? find_query(o, inode) : -1;
-		if (q >= 0 && o->queries[q].owner < 0)
-			attribute(o, q, inode, pid, fd);
+		inode = link_inode(dirfd(dir), entry->d_name, owners->stats);
+		q = inode ? find_query(owners, inode) : -1;
+		if (q >= 0 && owners->queries[q].owner < 0)
+			attribute(owners, q, inode, pid, fd);
 	}
 	closedir(dir);
-	return !o->stats->out_of_time;
+	return !owners->stats->out_of_time;
 }
 
-static bool uid_wanted(const struct tcps_owners *o, uid_t uid)
+static bool uid_wanted(const struct tcps_owners *owners, uid_t uid)
 {
-	for (size_t i = 0; i < o->uids_num; i++)
-		if (o->uids[i] == uid)
+	for (size_t i = 0; i < owners->uids_num; i++)
+		if (owners->uids[i] == uid)
 			return true;
 	return false;
 }
 
 /* Distinct uids of the sockets still without an owner. */
-static void collect_uids(struct tcps_owners *o, size_t count)
+static void collect_uids(struct tcps_owners *owners, size_t count)
 {
-	o->uids_num = 0;
+	owners->uids_num = 0;
 	for (size_t q = 0; q < count; q++) {
-		const struct tcps_owner_query *query = &o->queries[q];
+		const struct tcps_owner_query *query = &owners->queries[q];
 
 		if (query->inode == 0 || query->owner >= 0 ||
-		    uid_wanted(o, query->uid))
+		    uid_wanted(owners, query->uid))
 			continue;
-		o->uids[o->uids_num++] = query->uid;
+		owners->uids[owners->uids_num++] = query->uid;
 	}
 }
 
 /* Scans one process unless it was scanned already in this resolve or
  * is not the kind this pass wants. Returns false when time ran out. */
-static bool visit_process(struct tcps_owners *o, const char *name, pid_t pid,
-			  bool narrow)
+static bool visit_process(struct tcps_owners *owners, const char *name,
+			  pid_t pid, bool narrow)
 {
-	struct pid_slot *slot = pid_slot(o, pid);
+	struct pid_slot *slot = pid_slot(owners, pid);
 	struct stat st;
 
 	if (slot->pid == pid && slot->scanned)
 		return true;
-	if (fstatat(o->proc_fd, name, &st, 0) != 0)
+	if (fstatat(owners->proc_fd, name, &st, 0) != 0)
 		return true; /* exited */
-	if (uid_wanted(o, st.st_uid) != narrow)
+	if (uid_wanted(owners, st.st_uid) != narrow)
 		return true;
-	if (out_of_time(o)) {
-		o->resume_pid = pid;
-		o->resume_fd = 0;
+	if (out_of_time(owners)) {
+		owners->resume_pid = pid;
+		owners->resume_fd = 0;
 		return false;
 	}
-	return scan_fds(o, pid, true);
+	return scan_fds(owners, pid, true);
 }
 
 /*
@@ -538,12 +545,12 @@ static bool visit_process(struct tcps_owners *o, const char *name, pid_t pid,
  * scan cut short by the budget makes progress from one resolve to the
  * next.
  */
-static int scan_processes(struct tcps_owners *o, bool narrow)
+static int scan_processes(struct tcps_owners *owners, bool narrow)
 {
-	pid_t start = o->resume_pid;
+	pid_t start = owners->resume_pid;
 	struct dirent *entry;
 	DIR *dir;
-	int fd = dup(o->proc_fd);
+	int fd = dup(owners->proc_fd);
 
 	if (fd < 0)
 		return -errno;
@@ -552,77 +559,78 @@ static int scan_processes(struct tcps_owners *o, bool narrow)
 		close(fd);
 		return -errno;
 	}
-	for (int sweep = 0; sweep < 2 && o->remaining > 0; sweep++) {
+	for (int sweep = 0; sweep < 2 && owners->remaining > 0; sweep++) {
 		/* The duplicate shares its position with proc_fd. */
 		rewinddir(dir);
-		while (o->remaining > 0 && (entry = readdir(dir))) {
+		while (owners->remaining > 0 && (entry = readdir(dir))) {
 			pid_t pid;
 
 			if (parse_pid(entry->d_name, &pid) != 0 ||
 			    (sweep == 0) != (pid >= start))
 				continue;
-			if (!visit_process(o, entry->d_name, pid, narrow))
+			if (!visit_process(owners, entry->d_name, pid, narrow))
 				goto out;
 		}
 	}
-	o->resume_pid = 0;
-	o->resume_fd = 0;
+	owners->resume_pid = 0;
+	owners->resume_fd = 0;
 out:
 	closedir(dir);
 	return 0;
 }
 
-static void start_clock(struct tcps_owners *o);
+static void start_clock(struct tcps_owners *owners);
 
 /* The processes that held tracked sockets last time are the likeliest
  * owners of new ones (a leaking program keeps leaking): read them first,
  * with half the budget, so that a huge one cannot starve the scan. */
-static void scan_known_owners(struct tcps_owners *o)
+static void scan_known_owners(struct tcps_owners *owners)
 {
-	size_t known = o->procs_num;
-	uint32_t budget_ms = o->budget_ms;
+	size_t known = owners->procs_num;
+	uint32_t budget_ms = owners->budget_ms;
 
-	o->budget_ms = budget_ms / 2 + (budget_ms % 2);
-	start_clock(o);
-	for (size_t i = 0; i < known && o->remaining > 0; i++) {
-		struct pid_slot *slot = pid_slot(o, o->procs[i].pid);
+	owners->budget_ms = budget_ms / 2 + (budget_ms % 2);
+	start_clock(owners);
+	for (size_t i = 0; i < known && owners->remaining > 0; i++) {
+		struct pid_slot *slot = pid_slot(owners, owners->procs[i].pid);
 
-		if (o->procs[i].start_time == 0 || slot->scanned)
+		if (owners->procs[i].start_time == 0 || slot->scanned)
 			continue;
-		if (!scan_fds(o, o->procs[i].pid, false))
+		if (!scan_fds(owners, owners->procs[i].pid, false))
 			break;
 		slot->scanned = true; /* read through: not again this time */
 	}
-	o->budget_ms = budget_ms;
-	o->stats->out_of_time = false;
-	start_clock(o);
+	owners->budget_ms = budget_ms;
+	owners->stats->out_of_time = false;
+	start_clock(owners);
 }
 
 /* Tables for one resolve of count queries, grown or shrunk to fit. The
  * remembered owners of the last resolve (cache_num) are kept. */
-static int reserve(struct tcps_owners *o, size_t count)
+static int reserve(struct tcps_owners *owners, size_t count)
 {
 	/* Every query meets at most one remembered pid and one found pid. */
 	size_t procs = count * 2;
-	size_t cached = o->cache_num > count ? o->cache_num : count;
+	size_t cached = owners->cache_num > count ? owners->cache_num : count;
 
-	if (reserve_table((void **)&o->inodes, &o->inodes_cap,
-			  table_size_for(count), sizeof(*o->inodes)) != 0 ||
-	    reserve_table((void **)&o->pids, &o->pids_cap,
-			  table_size_for(procs), sizeof(*o->pids)) != 0)
+	if (reserve_table((void **)&owners->inodes, &owners->inodes_cap,
+			  table_size_for(count),
+			  sizeof(*owners->inodes)) != 0 ||
+	    reserve_table((void **)&owners->pids, &owners->pids_cap,
+			  table_size_for(procs), sizeof(*owners->pids)) != 0)
 		return -ENOMEM;
-	if (tcps_fit((void **)&o->procs, &o->procs_cap, procs,
-		     sizeof(*o->procs)) != 0 ||
-	    tcps_fit((void **)&o->uids, &o->uids_cap, count,
-		     sizeof(*o->uids)) != 0)
+	if (tcps_fit((void **)&owners->procs, &owners->procs_cap, procs,
+		     sizeof(*owners->procs)) != 0 ||
+	    tcps_fit((void **)&owners->uids, &owners->uids_cap, count,
+		     sizeof(*owners->uids)) != 0)
 		return -ENOMEM;
-	if (tcps_fit((void **)&o->query_flags, &o->query_flags_cap, count,
-		     sizeof(*o->query_flags)) != 0)
+	if (tcps_fit((void **)&owners->query_flags, &owners->query_flags_cap,
+		     count, sizeof(*owners->query_flags)) != 0)
 		return -ENOMEM;
-	if (tcps_fit((void **)&o->cache, &o->cache_cap, cached,
-		     sizeof(*o->cache)) != 0 ||
-	    tcps_fit((void **)&o->next_cache, &o->next_cap, count,
-		     sizeof(*o->next_cache)) != 0)
+	if (tcps_fit((void **)&owners->cache, &owners->cache_cap, cached,
+		     sizeof(*owners->cache)) != 0 ||
+	    tcps_fit((void **)&owners->next_cache, &owners->next_cap, count,
+		     sizeof(*owners->next_cache)) != 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -635,12 +643,13 @@ static void swap_sizes(size_t *a, size_t *b)
 	*b = t;
 }
 
-static int open_proc(struct tcps_owners *o)
+static int open_proc(struct tcps_owners *owners)
 {
-	if (o->proc_fd >= 0)
+	if (owners->proc_fd >= 0)
 		return 0;
-	o->proc_fd = open(o->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return o->proc_fd < 0 ? -errno : 0;
+	owners->proc_fd =
+		open(owners->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return owners->proc_fd < 0 ? -errno : 0;
 }
 
 static struct missing_slot *missing_find(struct missing_slot *table, size_t cap,
@@ -654,36 +663,39 @@ static struct missing_slot *missing_find(struct missing_slot *table, size_t cap,
 
 /* Sockets a recent complete scan did not find, not due again yet, are
  * not looked for: they stay without an owner for now. */
-static void excuse_missing(struct tcps_owners *o, size_t count)
+static void excuse_missing(struct tcps_owners *owners, size_t count)
 {
 	for (size_t q = 0; q < count; q++) {
-		const struct tcps_owner_query *query = &o->queries[q];
-		const struct missing_slot *m;
+		const struct tcps_owner_query *query = &owners->queries[q];
+		const struct missing_slot *miss;
 
 		if (query->inode == 0 || query->owner >= 0 ||
-		    find_query(o, query->inode) != (int32_t)q)
+		    find_query(owners, query->inode) != (int32_t)q)
 			continue;
-		m = missing_find(o->missing, o->missing_cap, query->inode);
-		if (!m || m->inode == 0 || m->retry_round <= o->round)
+		miss = missing_find(owners->missing, owners->missing_cap,
+				    query->inode);
+		if (!miss || miss->inode == 0 ||
+		    miss->retry_round <= owners->round)
 			continue;
-		o->query_flags[q] |= QUERY_EXCUSED;
-		o->remaining--;
-		o->stats->excused++;
+		owners->query_flags[q] |= QUERY_EXCUSED;
+		owners->remaining--;
+		owners->stats->excused++;
 	}
 }
 
-static void remember_one_missing(struct tcps_owners *o, size_t q, bool complete)
+static void remember_one_missing(struct tcps_owners *owners, size_t q,
+				 bool complete)
 {
-	uint32_t inode = o->queries[q].inode;
+	uint32_t inode = owners->queries[q].inode;
 	struct missing_slot *old =
-		missing_find(o->missing, o->missing_cap, inode);
-	struct missing_slot *next =
-		missing_find(o->next_missing, o->next_missing_cap, inode);
+		missing_find(owners->missing, owners->missing_cap, inode);
+	struct missing_slot *next = missing_find(
+		owners->next_missing, owners->next_missing_cap, inode);
 	uint32_t misses;
 
 	if (old && old->inode == 0)
 		old = NULL;
-	if ((o->query_flags[q] & QUERY_EXCUSED) || !complete) {
+	if ((owners->query_flags[q] & QUERY_EXCUSED) || !complete) {
 		if (old)
 			*next = *old; /* not searched this time: no new miss */
 		return;
@@ -694,57 +706,61 @@ static void remember_one_missing(struct tcps_owners *o, size_t q, bool complete)
 	if (old)
 		misses = old->misses + 1;
 	else
-		misses = (o->query_flags[q] & QUERY_HELD_BEFORE) ? 0 : 1;
+		misses = (owners->query_flags[q] & QUERY_HELD_BEFORE) ? 0 : 1;
 	next->inode = inode;
 	next->misses = misses;
-	next->retry_round = o->round + (1u << (misses < 6 ? misses : 6));
+	next->retry_round = owners->round + (1u << (misses < 6 ? misses : 6));
 }
 
 /* Carries the missing sockets still present into the next resolve. */
-static int remember_missing(struct tcps_owners *o, size_t count, bool complete)
+static int remember_missing(struct tcps_owners *owners, size_t count,
+			    bool complete)
 {
 	struct missing_slot *swap;
 	size_t cap_swap;
 
-	if (reserve_table((void **)&o->next_missing, &o->next_missing_cap,
-			  table_size_for(count), sizeof(*o->next_missing)) != 0)
+	if (reserve_table((void **)&owners->next_missing,
+			  &owners->next_missing_cap, table_size_for(count),
+			  sizeof(*owners->next_missing)) != 0)
 		return -ENOMEM;
 	for (size_t q = 0; q < count; q++)
-		if (o->queries[q].inode != 0 && o->queries[q].owner < 0 &&
-		    find_query(o, o->queries[q].inode) == (int32_t)q)
-			remember_one_missing(o, q, complete);
-	swap = o->missing;
-	o->missing = o->next_missing;
-	o->next_missing = swap;
-	cap_swap = o->missing_cap;
-	o->missing_cap = o->next_missing_cap;
-	o->next_missing_cap = cap_swap;
+		if (owners->queries[q].inode != 0 &&
+		    owners->queries[q].owner < 0 &&
+		    find_query(owners, owners->queries[q].inode) == (int32_t)q)
+			remember_one_missing(owners, q, complete);
+	swap = owners->missing;
+	owners->missing = owners->next_missing;
+	owners->next_missing = swap;
+	cap_swap = owners->missing_cap;
+	owners->missing_cap = owners->next_missing_cap;
+	owners->next_missing_cap = cap_swap;
 	return 0;
 }
 
-static void start_clock(struct tcps_owners *o)
+static void start_clock(struct tcps_owners *owners)
 {
-	o->deadline_ms = tcps_monotonic_ms() + o->budget_ms;
+	owners->deadline_ms = tcps_monotonic_ms() + owners->budget_ms;
 }
 
-static int search(struct tcps_owners *o, size_t count)
+static int search(struct tcps_owners *owners, size_t count)
 {
 	int ret = 0;
 
-	index_queries(o, count);
-	confirm_remembered(o);
-	excuse_missing(o, count);
-	scan_known_owners(o);
-	if (o->remaining > 0 && !o->stats->out_of_time) {
-		collect_uids(o, count);
-		ret = scan_processes(o, true);
+	index_queries(owners, count);
+	confirm_remembered(owners);
+	excuse_missing(owners, count);
+	scan_known_owners(owners);
+	if (owners->remaining > 0 && !owners->stats->out_of_time) {
+		collect_uids(owners, count);
+		ret = scan_processes(owners, true);
 	}
-	if (ret == 0 && o->remaining > 0 && !o->stats->out_of_time) {
-		o->stats->full_scan = true;
-		ret = scan_processes(o, false);
+	if (ret == 0 && owners->remaining > 0 && !owners->stats->out_of_time) {
+		owners->stats->full_scan = true;
+		ret = scan_processes(owners, false);
 	}
 	if (ret == 0)
-		ret = remember_missing(o, count, !o->stats->out_of_time);
+		ret = remember_missing(owners, count,
+				       !owners->stats->out_of_time);
 	return ret;
 }
 

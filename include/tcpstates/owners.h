@@ -81,16 +81,16 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 
 /* Bytes held by the owner search's tables: they follow the last
  * resolves' needs, and fall back after a burst. */
-size_t tcps_owners_memory(const struct tcps_owners *o);
+size_t tcps_owners_memory(const struct tcps_owners *owners);
 
 /* How many processes the last resolve met: every owner index it wrote
  * is below this. A resolve can meet more processes than it has queries
  * (a remembered owner that no longer holds the socket, then the one that
  * does), so size anything indexed by owner with this, after the resolve. */
-size_t tcps_owners_procs_num(const struct tcps_owners *o);
+size_t tcps_owners_procs_num(const struct tcps_owners *owners);
 
 /* The process behind an owner index of the last resolve, or NULL. */
-const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *o,
+const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *owners,
 					       int32_t index);
 
 #endif
