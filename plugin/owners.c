@@ -24,7 +24,7 @@
 #define QUERY_HELD_BEFORE 2u /* a remembered owner held it last time */
 
 struct inode_slot {
-	uint32_t inode; /* 0 = empty */
+	uint32_t inode; /* 0 = empty; first, as in missing_slot */
 	int32_t query;
 };
 
@@ -38,9 +38,14 @@ struct pid_slot {
  * 1, 2, 4 ... 64 resolves, so a socket no process holds (kept by the
  * kernel, or by a process out of sight) does not cost a scan each time. */
 struct missing_slot {
-	uint32_t inode; /* 0 = empty */
+	uint32_t inode; /* 0 = empty; first, as in inode_slot */
 	uint32_t misses;
 	uint64_t retry_round;
+};
+
+struct missing_table {
+	struct missing_slot *slots;
+	size_t cap;
 };
 
 struct remembered {
@@ -49,6 +54,11 @@ struct remembered {
 	int fd;
 	uint64_t start_time;
 	uint64_t cookie; /* a new socket reusing the inode is not this one */
+};
+
+struct remembered_list {
+	struct remembered *items;
+	size_t num, cap;
 };
 
 struct tcps_owners {
@@ -64,15 +74,14 @@ struct tcps_owners {
 	size_t pids_cap;
 	struct tcps_owner_proc *procs;
 	size_t procs_num, procs_cap;
-	struct remembered *cache, *next_cache;
-	size_t cache_num, next_num, cache_cap, next_cap;
+	struct remembered_list cache;	   /* the owners found last time */
+	struct remembered_list next_cache; /* the owners found now */
 	uid_t *uids;
 	size_t uids_num, uids_cap;
 	uint64_t round; /* resolves so far: picks the sockets to confirm */
 	uint8_t *query_flags; /* per query: QUERY_* of this resolve */
 	size_t query_flags_cap;
-	struct missing_slot *missing, *next_missing;
-	size_t missing_cap, next_missing_cap;
+	struct missing_table missing, next_missing;
 	uint32_t budget_ms;   /* 0: no limit */
 	uint64_t deadline_ms; /* CLOCK_MONOTONIC */
 	pid_t resume_pid;     /* where the last scan ran out of time: process */
@@ -107,12 +116,12 @@ void tcps_owners_free(struct tcps_owners *owners)
 	free(owners->inodes);
 	free(owners->pids);
 	free(owners->procs);
-	free(owners->cache);
-	free(owners->next_cache);
+	free(owners->cache.items);
+	free(owners->next_cache.items);
 	free(owners->uids);
 	free(owners->query_flags);
-	free(owners->missing);
-	free(owners->next_missing);
+	free(owners->missing.slots);
+	free(owners->next_missing.slots);
 	free(owners);
 }
 
@@ -128,9 +137,10 @@ size_t tcps_owners_memory(const struct tcps_owners *owners)
 	       owners->procs_cap * sizeof(*owners->procs) +
 	       owners->uids_cap * sizeof(*owners->uids) +
 	       owners->query_flags_cap * sizeof(*owners->query_flags) +
-	       (owners->cache_cap + owners->next_cap) * sizeof(*owners->cache) +
-	       (owners->missing_cap + owners->next_missing_cap) *
-		       sizeof(*owners->missing);
+	       (owners->cache.cap + owners->next_cache.cap) *
+		       sizeof(struct remembered) +
+	       (owners->missing.cap + owners->next_missing.cap) *
+		       sizeof(struct missing_slot);
 }
 
 size_t tcps_owners_procs_num(const struct tcps_owners *owners)
@@ -177,17 +187,11 @@ static int reserve_table(void **table, size_t *cap, size_t want,
 	return 0;
 }
 
-/* Probe stops (tcps_probe) of the tables keyed by inode or pid. */
+/* Probe stops (tcps_probe) of the tables keyed by inode (their slots
+ * start with it) or by pid. */
 static bool inode_slot_stop(const void *slot, const void *key)
 {
-	uint32_t inode = ((const struct inode_slot *)slot)->inode;
-
-	return inode == 0 || inode == *(const uint32_t *)key;
-}
-
-static bool missing_slot_stop(const void *slot, const void *key)
-{
-	uint32_t inode = ((const struct missing_slot *)slot)->inode;
+	uint32_t inode = *(const uint32_t *)slot;
 
 	return inode == 0 || inode == *(const uint32_t *)key;
 }
@@ -334,7 +338,8 @@ static void attribute(struct tcps_owners *owners, int32_t q, uint32_t inode,
 		      pid_t pid, int fd)
 {
 	struct tcps_owner_query *query = &owners->queries[q];
-	struct remembered *found = &owners->next_cache[owners->next_num++];
+	struct remembered *found =
+		&owners->next_cache.items[owners->next_cache.num++];
 
 	query->owner = proc_index(owners, pid);
 	if (!(owners->query_flags[q] & QUERY_EXCUSED))
@@ -383,9 +388,9 @@ static bool still_held(struct tcps_owners *owners,
 
 static void confirm_remembered(struct tcps_owners *owners)
 {
-	for (size_t i = 0; i < owners->cache_num && owners->remaining > 0;
+	for (size_t i = 0; i < owners->cache.num && owners->remaining > 0;
 	     i++) {
-		const struct remembered *last = &owners->cache[i];
+		const struct remembered *last = &owners->cache.items[i];
 		int32_t q = find_query(owners, last->inode);
 
 		/* A new socket that got the inode number was never held by
@@ -606,12 +611,12 @@ static void scan_known_owners(struct tcps_owners *owners)
 }
 
 /* Tables for one resolve of count queries, grown or shrunk to fit. The
- * remembered owners of the last resolve (cache_num) are kept. */
+ * remembered owners of the last resolve (cache.num) are kept. */
 static int reserve(struct tcps_owners *owners, size_t count)
 {
 	/* Every query meets at most one remembered pid and one found pid. */
 	size_t procs = count * 2;
-	size_t cached = owners->cache_num > count ? owners->cache_num : count;
+	size_t cached = owners->cache.num > count ? owners->cache.num : count;
 
 	if (reserve_table((void **)&owners->inodes, &owners->inodes_cap,
 			  table_size_for(count),
@@ -627,20 +632,13 @@ static int reserve(struct tcps_owners *owners, size_t count)
 	if (tcps_fit((void **)&owners->query_flags, &owners->query_flags_cap,
 		     count, sizeof(*owners->query_flags)) != 0)
 		return -ENOMEM;
-	if (tcps_fit((void **)&owners->cache, &owners->cache_cap, cached,
-		     sizeof(*owners->cache)) != 0 ||
-	    tcps_fit((void **)&owners->next_cache, &owners->next_cap, count,
-		     sizeof(*owners->next_cache)) != 0)
+	if (tcps_fit((void **)&owners->cache.items, &owners->cache.cap, cached,
+		     sizeof(struct remembered)) != 0 ||
+	    tcps_fit((void **)&owners->next_cache.items,
+		     &owners->next_cache.cap, count,
+		     sizeof(struct remembered)) != 0)
 		return -ENOMEM;
 	return 0;
-}
-
-static void swap_sizes(size_t *a, size_t *b)
-{
-	size_t t = *a;
-
-	*a = *b;
-	*b = t;
 }
 
 static int open_proc(struct tcps_owners *owners)
@@ -652,13 +650,14 @@ static int open_proc(struct tcps_owners *owners)
 	return owners->proc_fd < 0 ? -errno : 0;
 }
 
-static struct missing_slot *missing_find(struct missing_slot *table, size_t cap,
+static struct missing_slot *missing_find(const struct missing_table *table,
 					 uint32_t inode)
 {
-	if (cap == 0)
+	if (table->cap == 0)
 		return NULL;
-	return &table[tcps_probe(table, sizeof(*table), cap, tcps_mix32(inode),
-				 missing_slot_stop, &inode)];
+	return &table->slots[tcps_probe(table->slots, sizeof(*table->slots),
+					table->cap, tcps_mix32(inode),
+					inode_slot_stop, &inode)];
 }
 
 /* Sockets a recent complete scan did not find, not due again yet, are
@@ -672,8 +671,7 @@ static void excuse_missing(struct tcps_owners *owners, size_t count)
 		if (query->inode == 0 || query->owner >= 0 ||
 		    find_query(owners, query->inode) != (int32_t)q)
 			continue;
-		miss = missing_find(owners->missing, owners->missing_cap,
-				    query->inode);
+		miss = missing_find(&owners->missing, query->inode);
 		if (!miss || miss->inode == 0 ||
 		    miss->retry_round <= owners->round)
 			continue;
@@ -687,10 +685,8 @@ static void remember_one_missing(struct tcps_owners *owners, size_t q,
 				 bool complete)
 {
 	uint32_t inode = owners->queries[q].inode;
-	struct missing_slot *old =
-		missing_find(owners->missing, owners->missing_cap, inode);
-	struct missing_slot *next = missing_find(
-		owners->next_missing, owners->next_missing_cap, inode);
+	struct missing_slot *old = missing_find(&owners->missing, inode);
+	struct missing_slot *next = missing_find(&owners->next_missing, inode);
 	uint32_t misses;
 
 	if (old && old->inode == 0)
@@ -716,24 +712,20 @@ static void remember_one_missing(struct tcps_owners *owners, size_t q,
 static int remember_missing(struct tcps_owners *owners, size_t count,
 			    bool complete)
 {
-	struct missing_slot *swap;
-	size_t cap_swap;
+	struct missing_table last;
 
-	if (reserve_table((void **)&owners->next_missing,
-			  &owners->next_missing_cap, table_size_for(count),
-			  sizeof(*owners->next_missing)) != 0)
+	if (reserve_table((void **)&owners->next_missing.slots,
+			  &owners->next_missing.cap, table_size_for(count),
+			  sizeof(struct missing_slot)) != 0)
 		return -ENOMEM;
 	for (size_t q = 0; q < count; q++)
 		if (owners->queries[q].inode != 0 &&
 		    owners->queries[q].owner < 0 &&
 		    find_query(owners, owners->queries[q].inode) == (int32_t)q)
 			remember_one_missing(owners, q, complete);
-	swap = owners->missing;
+	last = owners->missing;
 	owners->missing = owners->next_missing;
-	owners->next_missing = swap;
-	cap_swap = owners->missing_cap;
-	owners->missing_cap = owners->next_missing_cap;
-	owners->next_missing_cap = cap_swap;
+	owners->next_missing = last;
 	return 0;
 }
 
@@ -768,18 +760,18 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 			struct tcps_owner_query *queries, size_t count,
 			struct tcps_owner_stats *stats)
 {
-	struct remembered *swap;
+	struct remembered_list last;
 	int ret = 0;
 
 	memset(stats, 0, sizeof(*stats));
 	owners->procs_num = 0;
-	owners->next_num = 0;
+	owners->next_cache.num = 0;
 	/* Even with nothing to find: the tables fall back after a burst. */
 	ret = reserve(owners, count);
 	if (ret == 0 && count > 0)
 		ret = open_proc(owners);
 	if (ret < 0) {
-		owners->cache_num = 0;
+		owners->cache.num = 0;
 		for (size_t q = 0; q < count; q++)
 			queries[q].owner = -1;
 		stats->unattributed = count;
@@ -793,11 +785,9 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 	for (size_t q = 0; q < count; q++)
 		stats->unattributed +=
 			queries[q].inode != 0 && queries[q].owner < 0;
-	swap = owners->cache;
+	last = owners->cache;
 	owners->cache = owners->next_cache;
-	owners->next_cache = swap;
-	swap_sizes(&owners->cache_cap, &owners->next_cap);
-	owners->cache_num = owners->next_num;
+	owners->next_cache = last;
 	owners->queries = NULL;
 	return ret;
 }
