@@ -2,7 +2,8 @@
  * Socket inode -> process, by the links in /proc/PID/fd. The answer of
  * the last interval is confirmed with one readlink per socket; /proc is
  * scanned only for sockets still unknown, processes of the sockets' uids
- * first, and the scan stops as soon as every socket has an owner.
+ * first, and the scan stops as soon as every socket has an owner. What
+ * the files of /proc say is read by proc_parse.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -64,28 +65,41 @@ struct remembered_list {
 struct tcps_owners {
 	char *proc_root;
 	enum tcps_group_by group_by;
+	uint32_t budget_ms; /* 0: no limit */
 	int proc_fd;
-	struct tcps_owner_query *queries; /* of the resolve under way */
-	size_t remaining;
-	struct tcps_owner_stats *stats;
-	struct inode_slot *inodes;
-	size_t inodes_cap;
-	struct pid_slot *pids;
-	size_t pids_cap;
+	/* What crosses resolves. */
+	uint64_t round; /* resolves so far: picks the sockets to confirm */
+	struct remembered_list cache; /* the owners found last time */
+	struct missing_table missing;
+	pid_t resume_pid; /* where the last scan ran out of time: process */
+	int resume_fd;	  /* and the first fd not read yet */
+	/* The processes the last resolve met: its answer. */
 	struct tcps_owner_proc *procs;
 	size_t procs_num, procs_cap;
-	struct remembered_list cache;	   /* the owners found last time */
+	/* Memory each resolve works in, kept for the next one so that a
+	 * steady load allocates nothing; emptied as a resolve starts. */
 	struct remembered_list next_cache; /* the owners found now */
-	uid_t *uids;
-	size_t uids_num, uids_cap;
-	uint64_t round; /* resolves so far: picks the sockets to confirm */
-	uint8_t *query_flags; /* per query: QUERY_* of this resolve */
+	struct missing_table next_missing;
+	struct inode_slot *inodes; /* inode -> query */
+	size_t inodes_cap;
+	struct pid_slot *pids; /* pid -> procs */
+	size_t pids_cap;
+	uid_t *uids; /* distinct uids of the sockets still looked for */
+	size_t uids_cap;
+	uint8_t *query_flags; /* per query: QUERY_* */
 	size_t query_flags_cap;
-	struct missing_table missing, next_missing;
-	uint32_t budget_ms;   /* 0: no limit */
-	uint64_t deadline_ms; /* CLOCK_MONOTONIC */
-	pid_t resume_pid;     /* where the last scan ran out of time: process */
-	int resume_fd;	      /* and the first fd not read yet */
+};
+
+/* One call of tcps_owners_resolve(), on its stack: what it was asked,
+ * how much is left to find, and when it must stop. */
+struct resolve {
+	struct tcps_owner_query *queries;
+	size_t count;
+	struct tcps_owner_stats *stats;
+	size_t remaining;     /* distinct sockets still looked for */
+	size_t uids_num;      /* of owners->uids */
+	uint64_t deadline_ms; /* CLOCK_MONOTONIC; 0: no limit */
+	bool out_of_time;     /* the deadline has passed */
 };
 
 int tcps_owners_new(const char *proc_root, enum tcps_group_by group_by,
@@ -219,14 +233,14 @@ static int32_t find_query(const struct tcps_owners *owners, uint32_t inode)
 	return slot->inode == inode ? slot->query : -1;
 }
 
-static void index_queries(struct tcps_owners *owners, size_t count)
+static void index_queries(struct tcps_owners *owners, struct resolve *resolve)
 {
-	owners->remaining = 0;
-	for (size_t q = 0; q < count; q++) {
-		uint32_t inode = owners->queries[q].inode;
+	resolve->remaining = 0;
+	for (size_t q = 0; q < resolve->count; q++) {
+		uint32_t inode = resolve->queries[q].inode;
 		struct inode_slot *slot;
 
-		owners->queries[q].owner = -1;
+		resolve->queries[q].owner = -1;
 		owners->query_flags[q] = 0;
 		if (inode == 0)
 			continue;
@@ -235,7 +249,7 @@ static void index_queries(struct tcps_owners *owners, size_t count)
 			continue; /* the same socket twice: counted once */
 		slot->inode = inode;
 		slot->query = (int32_t)q;
-		owners->remaining++;
+		resolve->remaining++;
 	}
 }
 
@@ -334,17 +348,17 @@ static int32_t proc_index(struct tcps_owners *owners, pid_t pid)
 	return (int32_t)owners->procs_num++;
 }
 
-static void attribute(struct tcps_owners *owners, int32_t q, uint32_t inode,
-		      pid_t pid, int fd)
+static void attribute(struct tcps_owners *owners, struct resolve *resolve,
+		      int32_t q, pid_t pid, int fd)
 {
-	struct tcps_owner_query *query = &owners->queries[q];
+	struct tcps_owner_query *query = &resolve->queries[q];
 	struct remembered *found =
 		&owners->next_cache.items[owners->next_cache.num++];
 
 	query->owner = proc_index(owners, pid);
 	if (!(owners->query_flags[q] & QUERY_EXCUSED))
-		owners->remaining--;
-	found->inode = inode;
+		resolve->remaining--;
+	found->inode = query->inode;
 	found->pid = pid;
 	found->fd = fd;
 	found->start_time = owners->procs[query->owner].start_time;
@@ -371,7 +385,7 @@ static uint32_t link_inode(int dir_fd, const char *name,
 /* Whether last time's owner still holds the socket. A process that
  * lives on (same start time: not a reused pid) is trusted; one socket in
  * TCPS_OWNERS_VERIFY_EVERY, rotating, is confirmed by its fd link. */
-static bool still_held(struct tcps_owners *owners,
+static bool still_held(struct tcps_owners *owners, struct resolve *resolve,
 		       const struct remembered *last)
 {
 	const struct tcps_owner_proc *proc =
@@ -383,26 +397,27 @@ static bool still_held(struct tcps_owners *owners,
 	if ((last->inode + owners->round) % TCPS_OWNERS_VERIFY_EVERY != 0)
 		return true;
 	snprintf(path, sizeof(path), "%d/fd/%d", (int)last->pid, last->fd);
-	return link_inode(owners->proc_fd, path, owners->stats) == last->inode;
+	return link_inode(owners->proc_fd, path, resolve->stats) == last->inode;
 }
 
-static void confirm_remembered(struct tcps_owners *owners)
+static void confirm_remembered(struct tcps_owners *owners,
+			       struct resolve *resolve)
 {
-	for (size_t i = 0; i < owners->cache.num && owners->remaining > 0;
+	for (size_t i = 0; i < owners->cache.num && resolve->remaining > 0;
 	     i++) {
 		const struct remembered *last = &owners->cache.items[i];
 		int32_t q = find_query(owners, last->inode);
 
 		/* A new socket that got the inode number was never held by
 		 * the remembered owner: it is searched for as any new one. */
-		if (q < 0 || owners->queries[q].owner >= 0 ||
-		    owners->queries[q].cookie != last->cookie)
+		if (q < 0 || resolve->queries[q].owner >= 0 ||
+		    resolve->queries[q].cookie != last->cookie)
 			continue;
 		owners->query_flags[q] |= QUERY_HELD_BEFORE;
-		if (!still_held(owners, last))
+		if (!still_held(owners, resolve, last))
 			continue;
-		owners->stats->cache_hits++;
-		attribute(owners, q, last->inode, last->pid, last->fd);
+		resolve->stats->cache_hits++;
+		attribute(owners, resolve, q, last->pid, last->fd);
 	}
 }
 
@@ -417,18 +432,26 @@ static int parse_pid(const char *name, pid_t *ret)
 	return 0;
 }
 
-/* The scan budget is spent: the rest waits for the next resolve. */
-static bool out_of_time(struct tcps_owners *owners)
+/* Gives budget_ms (0: no limit) from now to what follows. */
+static void start_clock(struct resolve *resolve, uint32_t budget_ms)
 {
-	if (owners->budget_ms == 0)
-		return false;
-	if (!owners->stats->out_of_time &&
-	    tcps_monotonic_ms() >= owners->deadline_ms)
-		owners->stats->out_of_time = true;
-	return owners->stats->out_of_time;
+	resolve->deadline_ms = budget_ms ? tcps_monotonic_ms() + budget_ms : 0;
+	resolve->out_of_time = false;
 }
 
-static DIR *open_fd_folder(struct tcps_owners *owners, pid_t pid)
+/* The scan budget is spent: the rest waits for the next resolve. */
+static bool out_of_time(struct resolve *resolve)
+{
+	if (resolve->deadline_ms == 0)
+		return false;
+	if (!resolve->out_of_time &&
+	    tcps_monotonic_ms() >= resolve->deadline_ms)
+		resolve->out_of_time = true;
+	return resolve->out_of_time;
+}
+
+static DIR *open_fd_folder(const struct tcps_owners *owners,
+			   struct resolve *resolve, pid_t pid)
 {
 	char path[32];
 	DIR *dir;
@@ -438,7 +461,7 @@ static DIR *open_fd_folder(struct tcps_owners *owners, pid_t pid)
 	fd = openat(owners->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == EACCES || errno == EPERM)
-			owners->stats->denied++;
+			resolve->stats->denied++;
 		return NULL; /* also: the process exited meanwhile */
 	}
 	dir = fdopendir(fd);
@@ -464,18 +487,19 @@ static int fd_number(const char *name)
  * resumable scan starts at the fd where the last one stopped in this
  * process and records where it stops (procfs lists fds in order).
  */
-static bool scan_fds(struct tcps_owners *owners, pid_t pid, bool resumable)
+static bool scan_fds(struct tcps_owners *owners, struct resolve *resolve,
+		     pid_t pid, bool resumable)
 {
 	int first =
 		resumable && pid == owners->resume_pid ? owners->resume_fd : 0;
 	struct dirent *entry;
 	unsigned int seen = 0;
-	DIR *dir = open_fd_folder(owners, pid);
+	DIR *dir = open_fd_folder(owners, resolve, pid);
 
 	if (!dir)
 		return true;
-	owners->stats->procs_scanned++;
-	while (owners->remaining > 0 && (entry = readdir(dir))) {
+	resolve->stats->procs_scanned++;
+	while (resolve->remaining > 0 && (entry = readdir(dir))) {
 		int fd = fd_number(entry->d_name);
 		uint32_t inode;
 		int32_t q;
@@ -483,48 +507,49 @@ static bool scan_fds(struct tcps_owners *owners, pid_t pid, bool resumable)
 		if (fd < 0 || fd < first)
 			continue;
 		/* Huge fd tables exist: look at the clock now and then. */
-		if (++seen % 256 == 0 && out_of_time(owners)) {
+		if (++seen % 256 == 0 && out_of_time(resolve)) {
 			if (resumable) {
 				owners->resume_pid = pid;
 				owners->resume_fd = fd;
 			}
 			break;
 		}
-		inode = link_inode(dirfd(dir), entry->d_name, owners->stats);
+		inode = link_inode(dirfd(dir), entry->d_name, resolve->stats);
 		q = inode ? find_query(owners, inode) : -1;
-		if (q >= 0 && owners->queries[q].owner < 0)
-			attribute(owners, q, inode, pid, fd);
+		if (q >= 0 && resolve->queries[q].owner < 0)
+			attribute(owners, resolve, q, pid, fd);
 	}
 	closedir(dir);
-	return !owners->stats->out_of_time;
+	return !resolve->out_of_time;
 }
 
-static bool uid_wanted(const struct tcps_owners *owners, uid_t uid)
+static bool uid_wanted(const struct tcps_owners *owners,
+		       const struct resolve *resolve, uid_t uid)
 {
-	for (size_t i = 0; i < owners->uids_num; i++)
+	for (size_t i = 0; i < resolve->uids_num; i++)
 		if (owners->uids[i] == uid)
 			return true;
 	return false;
 }
 
 /* Distinct uids of the sockets still without an owner. */
-static void collect_uids(struct tcps_owners *owners, size_t count)
+static void collect_uids(struct tcps_owners *owners, struct resolve *resolve)
 {
-	owners->uids_num = 0;
-	for (size_t q = 0; q < count; q++) {
-		const struct tcps_owner_query *query = &owners->queries[q];
+	resolve->uids_num = 0;
+	for (size_t q = 0; q < resolve->count; q++) {
+		const struct tcps_owner_query *query = &resolve->queries[q];
 
 		if (query->inode == 0 || query->owner >= 0 ||
-		    uid_wanted(owners, query->uid))
+		    uid_wanted(owners, resolve, query->uid))
 			continue;
-		owners->uids[owners->uids_num++] = query->uid;
+		owners->uids[resolve->uids_num++] = query->uid;
 	}
 }
 
 /* Scans one process unless it was scanned already in this resolve or
  * is not the kind this pass wants. Returns false when time ran out. */
-static bool visit_process(struct tcps_owners *owners, const char *name,
-			  pid_t pid, bool narrow)
+static bool visit_process(struct tcps_owners *owners, struct resolve *resolve,
+			  const char *name, pid_t pid, bool narrow)
 {
 	struct pid_slot *slot = pid_slot(owners, pid);
 	struct stat st;
@@ -533,14 +558,38 @@ static bool visit_process(struct tcps_owners *owners, const char *name,
 		return true;
 	if (fstatat(owners->proc_fd, name, &st, 0) != 0)
 		return true; /* exited */
-	if (uid_wanted(owners, st.st_uid) != narrow)
+	if (uid_wanted(owners, resolve, st.st_uid) != narrow)
 		return true;
-	if (out_of_time(owners)) {
+	if (out_of_time(resolve)) {
 		owners->resume_pid = pid;
 		owners->resume_fd = 0;
 		return false;
 	}
-	return scan_fds(owners, pid, true);
+	return scan_fds(owners, resolve, pid, true);
+}
+
+/* Visits the processes listed in dir from pid start on, then those
+ * below it. Returns false when time ran out. */
+static bool sweep(struct tcps_owners *owners, struct resolve *resolve, DIR *dir,
+		  pid_t start, bool narrow)
+{
+	struct dirent *entry;
+
+	for (int pass = 0; pass < 2 && resolve->remaining > 0; pass++) {
+		/* The duplicate shares its position with proc_fd. */
+		rewinddir(dir);
+		while (resolve->remaining > 0 && (entry = readdir(dir))) {
+			pid_t pid;
+
+			if (parse_pid(entry->d_name, &pid) != 0 ||
+			    (pass == 0) != (pid >= start))
+				continue;
+			if (!visit_process(owners, resolve, entry->d_name, pid,
+					   narrow))
+				return false;
+		}
+	}
+	return true;
 }
 
 /*
@@ -550,10 +599,9 @@ static bool visit_process(struct tcps_owners *owners, const char *name,
  * scan cut short by the budget makes progress from one resolve to the
  * next.
  */
-static int scan_processes(struct tcps_owners *owners, bool narrow)
+static int scan_processes(struct tcps_owners *owners, struct resolve *resolve,
+			  bool narrow)
 {
-	pid_t start = owners->resume_pid;
-	struct dirent *entry;
 	DIR *dir;
 	int fd = dup(owners->proc_fd);
 
@@ -564,50 +612,31 @@ static int scan_processes(struct tcps_owners *owners, bool narrow)
 		close(fd);
 		return -errno;
 	}
-	for (int sweep = 0; sweep < 2 && owners->remaining > 0; sweep++) {
-		/* The duplicate shares its position with proc_fd. */
-		rewinddir(dir);
-		while (owners->remaining > 0 && (entry = readdir(dir))) {
-			pid_t pid;
-
-			if (parse_pid(entry->d_name, &pid) != 0 ||
-			    (sweep == 0) != (pid >= start))
-				continue;
-			if (!visit_process(owners, entry->d_name, pid, narrow))
-				goto out;
-		}
+	if (sweep(owners, resolve, dir, owners->resume_pid, narrow)) {
+		owners->resume_pid = 0;
+		owners->resume_fd = 0;
 	}
-	owners->resume_pid = 0;
-	owners->resume_fd = 0;
-out:
 	closedir(dir);
 	return 0;
 }
 
-static void start_clock(struct tcps_owners *owners);
-
 /* The processes that held tracked sockets last time are the likeliest
  * owners of new ones (a leaking program keeps leaking): read them first,
- * with half the budget, so that a huge one cannot starve the scan. */
-static void scan_known_owners(struct tcps_owners *owners)
+ * on a budget of their own so that a huge one cannot starve the scan. */
+static void scan_known_owners(struct tcps_owners *owners,
+			      struct resolve *resolve)
 {
 	size_t known = owners->procs_num;
-	uint32_t budget_ms = owners->budget_ms;
 
-	owners->budget_ms = budget_ms / 2 + (budget_ms % 2);
-	start_clock(owners);
-	for (size_t i = 0; i < known && owners->remaining > 0; i++) {
+	for (size_t i = 0; i < known && resolve->remaining > 0; i++) {
 		struct pid_slot *slot = pid_slot(owners, owners->procs[i].pid);
 
 		if (owners->procs[i].start_time == 0 || slot->scanned)
 			continue;
-		if (!scan_fds(owners, owners->procs[i].pid, false))
+		if (!scan_fds(owners, resolve, owners->procs[i].pid, false))
 			break;
 		slot->scanned = true; /* read through: not again this time */
 	}
-	owners->budget_ms = budget_ms;
-	owners->stats->out_of_time = false;
-	start_clock(owners);
 }
 
 /* Tables for one resolve of count queries, grown or shrunk to fit. The
@@ -660,31 +689,38 @@ static struct missing_slot *missing_find(const struct missing_table *table,
 					inode_slot_stop, &inode)];
 }
 
+/* Whether query q is the one the query index holds for its socket (a
+ * socket listed twice is looked for once, under its first query). */
+static bool indexed(const struct tcps_owners *owners,
+		    const struct resolve *resolve, size_t q)
+{
+	return find_query(owners, resolve->queries[q].inode) == (int32_t)q;
+}
+
 /* Sockets a recent complete scan did not find, not due again yet, are
  * not looked for: they stay without an owner for now. */
-static void excuse_missing(struct tcps_owners *owners, size_t count)
+static void excuse_missing(struct tcps_owners *owners, struct resolve *resolve)
 {
-	for (size_t q = 0; q < count; q++) {
-		const struct tcps_owner_query *query = &owners->queries[q];
+	for (size_t q = 0; q < resolve->count; q++) {
+		const struct tcps_owner_query *query = &resolve->queries[q];
 		const struct missing_slot *miss;
 
 		if (query->inode == 0 || query->owner >= 0 ||
-		    find_query(owners, query->inode) != (int32_t)q)
+		    !indexed(owners, resolve, q))
 			continue;
 		miss = missing_find(&owners->missing, query->inode);
 		if (!miss || miss->inode == 0 ||
 		    miss->retry_round <= owners->round)
 			continue;
 		owners->query_flags[q] |= QUERY_EXCUSED;
-		owners->remaining--;
-		owners->stats->excused++;
+		resolve->remaining--;
+		resolve->stats->excused++;
 	}
 }
 
 static void remember_one_missing(struct tcps_owners *owners, size_t q,
-				 bool complete)
+				 uint32_t inode, bool complete)
 {
-	uint32_t inode = owners->queries[q].inode;
 	struct missing_slot *old = missing_find(&owners->missing, inode);
 	struct missing_slot *next = missing_find(&owners->next_missing, inode);
 	uint32_t misses;
@@ -709,50 +745,51 @@ static void remember_one_missing(struct tcps_owners *owners, size_t q,
 }
 
 /* Carries the missing sockets still present into the next resolve. */
-static int remember_missing(struct tcps_owners *owners, size_t count,
-			    bool complete)
+static int remember_missing(struct tcps_owners *owners,
+			    const struct resolve *resolve, bool complete)
 {
 	struct missing_table last;
 
 	if (reserve_table((void **)&owners->next_missing.slots,
-			  &owners->next_missing.cap, table_size_for(count),
+			  &owners->next_missing.cap,
+			  table_size_for(resolve->count),
 			  sizeof(struct missing_slot)) != 0)
 		return -ENOMEM;
-	for (size_t q = 0; q < count; q++)
-		if (owners->queries[q].inode != 0 &&
-		    owners->queries[q].owner < 0 &&
-		    find_query(owners, owners->queries[q].inode) == (int32_t)q)
-			remember_one_missing(owners, q, complete);
+	for (size_t q = 0; q < resolve->count; q++)
+		if (resolve->queries[q].inode != 0 &&
+		    resolve->queries[q].owner < 0 &&
+		    indexed(owners, resolve, q))
+			remember_one_missing(
+				owners, q, resolve->queries[q].inode, complete);
 	last = owners->missing;
 	owners->missing = owners->next_missing;
 	owners->next_missing = last;
 	return 0;
 }
 
-static void start_clock(struct tcps_owners *owners)
+static int search(struct tcps_owners *owners, struct resolve *resolve)
 {
-	owners->deadline_ms = tcps_monotonic_ms() + owners->budget_ms;
-}
-
-static int search(struct tcps_owners *owners, size_t count)
-{
+	uint32_t budget_ms = owners->budget_ms;
 	int ret = 0;
 
-	index_queries(owners, count);
-	confirm_remembered(owners);
-	excuse_missing(owners, count);
-	scan_known_owners(owners);
-	if (owners->remaining > 0 && !owners->stats->out_of_time) {
-		collect_uids(owners, count);
-		ret = scan_processes(owners, true);
+	index_queries(owners, resolve);
+	confirm_remembered(owners, resolve);
+	excuse_missing(owners, resolve);
+	/* Half the budget for the known owners, the whole of it after. */
+	start_clock(resolve, budget_ms / 2 + budget_ms % 2);
+	scan_known_owners(owners, resolve);
+	start_clock(resolve, budget_ms);
+	if (resolve->remaining > 0 && !resolve->out_of_time) {
+		collect_uids(owners, resolve);
+		ret = scan_processes(owners, resolve, true);
 	}
-	if (ret == 0 && owners->remaining > 0 && !owners->stats->out_of_time) {
-		owners->stats->full_scan = true;
-		ret = scan_processes(owners, false);
+	if (ret == 0 && resolve->remaining > 0 && !resolve->out_of_time) {
+		resolve->stats->full_scan = true;
+		ret = scan_processes(owners, resolve, false);
 	}
 	if (ret == 0)
-		ret = remember_missing(owners, count,
-				       !owners->stats->out_of_time);
+		ret = remember_missing(owners, resolve, !resolve->out_of_time);
+	resolve->stats->out_of_time = resolve->out_of_time;
 	return ret;
 }
 
@@ -760,6 +797,9 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 			struct tcps_owner_query *queries, size_t count,
 			struct tcps_owner_stats *stats)
 {
+	struct resolve resolve = { .queries = queries,
+				   .count = count,
+				   .stats = stats };
 	struct remembered_list last;
 	int ret = 0;
 
@@ -777,10 +817,8 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 		stats->unattributed = count;
 		return ret;
 	}
-	owners->queries = queries;
-	owners->stats = stats;
 	owners->round++;
-	ret = search(owners, count);
+	ret = search(owners, &resolve);
 	stats->unattributed = 0;
 	for (size_t q = 0; q < count; q++)
 		stats->unattributed +=
@@ -788,6 +826,5 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 	last = owners->cache;
 	owners->cache = owners->next_cache;
 	owners->next_cache = last;
-	owners->queries = NULL;
 	return ret;
 }
