@@ -12,14 +12,14 @@ static const char *clean(const char *text)
 	return out;
 }
 
-START_TEST(safe_names_unchanged)
+START_TEST(tcps_name_clean__keeps_safe_names)
 {
 	ck_assert_str_eq(clean("java"), "java");
 	ck_assert_str_eq(clean("nginx-worker_2"), "nginx-worker_2");
 }
 END_TEST
 
-START_TEST(separators_become_underscore)
+START_TEST(tcps_name_clean__separators_become_underscore)
 {
 	ck_assert_str_eq(clean("a.b"), "a_b");
 	ck_assert_str_eq(clean("usr/bin/x"), "usr_bin_x");
@@ -31,7 +31,7 @@ START_TEST(separators_become_underscore)
 }
 END_TEST
 
-START_TEST(dot_dot_and_empty)
+START_TEST(tcps_name_clean__dots_and_empty_are_unnamed)
 {
 	ck_assert_str_eq(clean(".."), TCPS_NAME_EMPTY);
 	ck_assert_str_eq(clean("../.."), TCPS_NAME_EMPTY);
@@ -42,7 +42,7 @@ START_TEST(dot_dot_and_empty)
 }
 END_TEST
 
-START_TEST(utf8_becomes_one_underscore)
+START_TEST(tcps_name_clean__utf8_becomes_one_underscore)
 {
 	/* "jåva" and a 4-byte emoji */
 	ck_assert_str_eq(clean("j\xc3\xa5va"), "j_va");
@@ -51,7 +51,7 @@ START_TEST(utf8_becomes_one_underscore)
 }
 END_TEST
 
-START_TEST(long_names_are_bounded)
+START_TEST(tcps_name_clean__bounds_long_names)
 {
 	char text[201], out[TCPS_NAME_MAX + 1];
 
@@ -64,7 +64,7 @@ START_TEST(long_names_are_bounded)
 }
 END_TEST
 
-START_TEST(stops_at_nul_and_len)
+START_TEST(tcps_name_clean__stops_at_nul_and_len)
 {
 	char out[TCPS_NAME_MAX + 1];
 
@@ -80,12 +80,12 @@ Suite *names_suite(void)
 	Suite *s = suite_create("names");
 	TCase *tc = tcase_create("cleaning");
 
-	tcase_add_test(tc, safe_names_unchanged);
-	tcase_add_test(tc, separators_become_underscore);
-	tcase_add_test(tc, dot_dot_and_empty);
-	tcase_add_test(tc, utf8_becomes_one_underscore);
-	tcase_add_test(tc, long_names_are_bounded);
-	tcase_add_test(tc, stops_at_nul_and_len);
+	tcase_add_test(tc, tcps_name_clean__keeps_safe_names);
+	tcase_add_test(tc, tcps_name_clean__separators_become_underscore);
+	tcase_add_test(tc, tcps_name_clean__dots_and_empty_are_unnamed);
+	tcase_add_test(tc, tcps_name_clean__utf8_becomes_one_underscore);
+	tcase_add_test(tc, tcps_name_clean__bounds_long_names);
+	tcase_add_test(tc, tcps_name_clean__stops_at_nul_and_len);
 	suite_add_tcase(s, tc);
 	return s;
 }
