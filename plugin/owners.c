@@ -3,7 +3,7 @@
  * the last interval is confirmed with one readlink per socket; /proc is
  * scanned only for sockets still unknown, processes of the sockets' uids
  * first, and the scan stops as soon as every socket has an owner. What
- * the files of /proc say is read by proc_parse.c.
+ * the files of /proc say is read by procfs.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 #include "tcpstates/owners.h"
-#include "tcpstates/proc_parse.h"
+#include "tcpstates/procfs.h"
 #include "tcpstates/util.h"
 
 #define LINK_MAX_TEXT 64

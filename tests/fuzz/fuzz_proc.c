@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the parsers of /proc text (proc_parse.h), which any
+ * libFuzzer target: the parsers of /proc text (procfs.h), which any
  * process can shape (its name, its cgroup, its exe link, a link in its fd
  * folder, its stat line). The first byte picks the parser; the rest is
  * the text, in a buffer of exactly its size and not NUL-terminated, as
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "tcpstates/names.h"
-#include "tcpstates/proc_parse.h"
+#include "tcpstates/procfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "tcpstates/proc_parse.h"
+#include "tcpstates/procfs.h"
 #include "tcpstates/util.h"
 
 #define SOCKET_PREFIX "socket:["

@@ -4,8 +4,8 @@
  * functions on len bytes, not NUL-terminated, as read() or readlink()
  * leaves them; any process can shape that text, so none trusts it.
  */
-#ifndef TCPSTATES_PROC_PARSE_H
-#define TCPSTATES_PROC_PARSE_H
+#ifndef TCPSTATES_PROCFS_H
+#define TCPSTATES_PROCFS_H
 
 #include <stdbool.h>
 #include <stddef.h>

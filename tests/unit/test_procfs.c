@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "suites.h"
-#include "tcpstates/proc_parse.h"
+#include "tcpstates/procfs.h"
 
 static int parse_link(const char *text, uint32_t *inode)
 {
@@ -200,9 +200,9 @@ START_TEST(tcps_unit_from_cgroup__no_path_is_unnamed)
 }
 END_TEST
 
-Suite *proc_parse_suite(void)
+Suite *procfs_suite(void)
 {
-	Suite *s = suite_create("proc_parse");
+	Suite *s = suite_create("procfs");
 	TCase *tc = tcase_create("fd links");
 
 	tcase_add_test(tc, tcps_parse_socket_link__reads_the_inode);
