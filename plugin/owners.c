@@ -2,9 +2,9 @@
  * Socket inode -> process, by the links in /proc/PID/fd. The answer of
  * the last interval is confirmed with one readlink per socket; /proc is
  * scanned only for sockets still unknown, processes of the sockets' uids
- * first, and the scan stops as soon as every socket has an owner.
+ * first, and the scan stops as soon as every socket has an owner. What
+ * the files of /proc say is read by procfs.c.
  */
-#define _GNU_SOURCE /* memmem, memrchr */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,21 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
 #include "tcpstates/owners.h"
+#include "tcpstates/procfs.h"
 #include "tcpstates/util.h"
 
-#define SOCKET_PREFIX "socket:["
 #define LINK_MAX_TEXT 64
 #define NAME_FILE_MAX 4096
 #define QUERY_EXCUSED 1u     /* not looked for in this resolve */
 #define QUERY_HELD_BEFORE 2u /* a remembered owner held it last time */
 
 struct inode_slot {
-	uint32_t inode; /* 0 = empty */
+	uint32_t inode; /* 0 = empty; first, as in missing_slot */
 	int32_t query;
 };
 
@@ -40,9 +39,14 @@ struct pid_slot {
  * 1, 2, 4 ... 64 resolves, so a socket no process holds (kept by the
  * kernel, or by a process out of sight) does not cost a scan each time. */
 struct missing_slot {
-	uint32_t inode; /* 0 = empty */
+	uint32_t inode; /* 0 = empty; first, as in inode_slot */
 	uint32_t misses;
 	uint64_t retry_round;
+};
+
+struct missing_table {
+	struct missing_slot *slots;
+	size_t cap;
 };
 
 struct remembered {
@@ -53,97 +57,50 @@ struct remembered {
 	uint64_t cookie; /* a new socket reusing the inode is not this one */
 };
 
+struct remembered_list {
+	struct remembered *items;
+	size_t num, cap;
+};
+
 struct tcps_owners {
 	char *proc_root;
 	enum tcps_group_by group_by;
-	int proc_fd;
-	struct tcps_owner_query *queries; /* of the resolve under way */
-	size_t remaining;
-	struct tcps_owner_stats *stats;
-	struct inode_slot *inodes;
-	size_t inodes_cap;
-	struct pid_slot *pids;
-	size_t pids_cap;
-	struct tcps_owner_proc *procs;
-	size_t procs_num, procs_cap;
-	struct remembered *cache, *next_cache;
-	size_t cache_num, next_num, cache_cap, next_cap;
-	uid_t *uids;
-	size_t uids_num, uids_cap;
-	uint64_t round; /* resolves so far: picks the sockets to confirm */
-	uint8_t *query_flags; /* per query: QUERY_* of this resolve */
-	size_t query_flags_cap;
-	struct missing_slot *missing, *next_missing;
-	size_t missing_cap, next_missing_cap;
 	uint32_t budget_ms; /* 0: no limit */
-	struct timespec deadline;
+	int proc_fd;
+	/* What crosses resolves. */
+	uint64_t round; /* resolves so far: picks the sockets to confirm */
+	struct remembered_list cache; /* the owners found last time */
+	struct missing_table missing;
 	pid_t resume_pid; /* where the last scan ran out of time: process */
 	int resume_fd;	  /* and the first fd not read yet */
+	/* The processes the last resolve met: its answer. */
+	struct tcps_owner_proc *procs;
+	size_t procs_num, procs_cap;
+	/* Memory each resolve works in, kept for the next one so that a
+	 * steady load allocates nothing; emptied as a resolve starts. */
+	struct remembered_list next_cache; /* the owners found now */
+	struct missing_table next_missing;
+	struct inode_slot *inodes; /* inode -> query */
+	size_t inodes_cap;
+	struct pid_slot *pids; /* pid -> procs */
+	size_t pids_cap;
+	uid_t *uids; /* distinct uids of the sockets still looked for */
+	size_t uids_cap;
+	uint8_t *query_flags; /* per query: QUERY_* */
+	size_t query_flags_cap;
 };
 
-int tcps_parse_socket_link(const char *text, size_t len, uint32_t *ret_inode)
-{
-	const size_t prefix = sizeof(SOCKET_PREFIX) - 1;
-	uint64_t inode = 0;
-
-	if (len < prefix + 2 || memcmp(text, SOCKET_PREFIX, prefix) != 0 ||
-	    text[len - 1] != ']')
-		return -EINVAL;
-	if (tcps_parse_decimal(text + prefix, text + len, UINT32_MAX, &inode) !=
-		    text + len - 1 ||
-	    inode == 0)
-		return -EINVAL;
-	*ret_inode = (uint32_t)inode;
-	return 0;
-}
-
-static size_t pick_cgroup_line(const char *text, size_t len, size_t *ret_len)
-{
-	size_t start = 0, fallback = len, fallback_len = 0;
-
-	while (start < len) {
-		const char *nl = memchr(text + start, '\n', len - start);
-		size_t line_len =
-			nl ? (size_t)(nl - text) - start : len - start;
-
-		if (line_len >= 3 && memcmp(text + start, "0::", 3) == 0) {
-			*ret_len = line_len;
-			return start;
-		}
-		if (fallback == len ||
-		    memmem(text + start, line_len, ":name=systemd:", 14)) {
-			fallback = start;
-			fallback_len = line_len;
-		}
-		start += line_len + 1;
-	}
-	*ret_len = fallback_len;
-	return fallback;
-}
-
-void tcps_unit_from_cgroup(const char *text, size_t len, char *out)
-{
-	size_t line_len, start = pick_cgroup_line(text, len, &line_len);
-	const char *line = text + start;
-	const char *path, *last;
-
-	path = start < len ? memchr(line, '/', line_len) : NULL;
-	if (!path) {
-		tcps_name_clean("", 0, out);
-		return;
-	}
-	/* Trailing slashes say nothing; "/" alone is the root cgroup. */
-	while (line + line_len - 1 > path && line[line_len - 1] == '/')
-		line_len--;
-	last = line + line_len;
-	while (last > path + 1 && last[-1] != '/')
-		last--;
-	if (line + line_len == path + 1) {
-		tcps_name_clean("root", 4, out);
-		return;
-	}
-	tcps_name_clean(last, (size_t)(line + line_len - last), out);
-}
+/* One call of tcps_owners_resolve(), on its stack: what it was asked,
+ * how much is left to find, and when it must stop. */
+struct resolve {
+	struct tcps_owner_query *queries;
+	size_t count;
+	struct tcps_owner_stats *stats;
+	size_t remaining;     /* distinct sockets still looked for */
+	size_t uids_num;      /* of owners->uids */
+	uint64_t deadline_ms; /* CLOCK_MONOTONIC; 0: no limit */
+	bool out_of_time;     /* the deadline has passed */
+};
 
 int tcps_owners_new(const char *proc_root, enum tcps_group_by group_by,
 		    struct tcps_owners **ret)
@@ -173,12 +130,12 @@ void tcps_owners_free(struct tcps_owners *owners)
 	free(owners->inodes);
 	free(owners->pids);
 	free(owners->procs);
-	free(owners->cache);
-	free(owners->next_cache);
+	free(owners->cache.items);
+	free(owners->next_cache.items);
 	free(owners->uids);
 	free(owners->query_flags);
-	free(owners->missing);
-	free(owners->next_missing);
+	free(owners->missing.slots);
+	free(owners->next_missing.slots);
 	free(owners);
 }
 
@@ -187,28 +144,30 @@ void tcps_owners_set_budget(struct tcps_owners *owners, uint32_t budget_ms)
 	owners->budget_ms = budget_ms;
 }
 
-size_t tcps_owners_memory(const struct tcps_owners *o)
+size_t tcps_owners_memory(const struct tcps_owners *owners)
 {
-	return o->inodes_cap * sizeof(*o->inodes) +
-	       o->pids_cap * sizeof(*o->pids) +
-	       o->procs_cap * sizeof(*o->procs) +
-	       o->uids_cap * sizeof(*o->uids) +
-	       o->query_flags_cap * sizeof(*o->query_flags) +
-	       (o->cache_cap + o->next_cap) * sizeof(*o->cache) +
-	       (o->missing_cap + o->next_missing_cap) * sizeof(*o->missing);
+	return owners->inodes_cap * sizeof(*owners->inodes) +
+	       owners->pids_cap * sizeof(*owners->pids) +
+	       owners->procs_cap * sizeof(*owners->procs) +
+	       owners->uids_cap * sizeof(*owners->uids) +
+	       owners->query_flags_cap * sizeof(*owners->query_flags) +
+	       (owners->cache.cap + owners->next_cache.cap) *
+		       sizeof(struct remembered) +
+	       (owners->missing.cap + owners->next_missing.cap) *
+		       sizeof(struct missing_slot);
 }
 
-size_t tcps_owners_procs_num(const struct tcps_owners *o)
+size_t tcps_owners_procs_num(const struct tcps_owners *owners)
 {
-	return o->procs_num;
+	return owners->procs_num;
 }
 
-const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *o,
+const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *owners,
 					       int32_t index)
 {
-	if (index < 0 || (size_t)index >= o->procs_num)
+	if (index < 0 || (size_t)index >= owners->procs_num)
 		return NULL;
-	return &o->procs[index];
+	return &owners->procs[index];
 }
 
 static size_t table_size_for(size_t count)
@@ -242,17 +201,11 @@ static int reserve_table(void **table, size_t *cap, size_t want,
 	return 0;
 }
 
-/* Probe stops (tcps_probe) of the tables keyed by inode or pid. */
+/* Probe stops (tcps_probe) of the tables keyed by inode (their slots
+ * start with it) or by pid. */
 static bool inode_slot_stop(const void *slot, const void *key)
 {
-	uint32_t inode = ((const struct inode_slot *)slot)->inode;
-
-	return inode == 0 || inode == *(const uint32_t *)key;
-}
-
-static bool missing_slot_stop(const void *slot, const void *key)
-{
-	uint32_t inode = ((const struct missing_slot *)slot)->inode;
+	uint32_t inode = *(const uint32_t *)slot;
 
 	return inode == 0 || inode == *(const uint32_t *)key;
 }
@@ -265,38 +218,38 @@ static bool pid_slot_stop(const void *slot, const void *key)
 }
 
 /* The inode's slot in the query index, or the empty one it would take. */
-static struct inode_slot *inode_slot(const struct tcps_owners *o,
+static struct inode_slot *inode_slot(const struct tcps_owners *owners,
 				     uint32_t inode)
 {
-	return &o->inodes[tcps_probe(o->inodes, sizeof(*o->inodes),
-				     o->inodes_cap, tcps_mix32(inode),
-				     inode_slot_stop, &inode)];
+	return &owners->inodes[tcps_probe(
+		owners->inodes, sizeof(*owners->inodes), owners->inodes_cap,
+		tcps_mix32(inode), inode_slot_stop, &inode)];
 }
 
-static int32_t find_query(const struct tcps_owners *o, uint32_t inode)
+static int32_t find_query(const struct tcps_owners *owners, uint32_t inode)
 {
-	const struct inode_slot *slot = inode_slot(o, inode);
+	const struct inode_slot *slot = inode_slot(owners, inode);
 
 	return slot->inode == inode ? slot->query : -1;
 }
 
-static void index_queries(struct tcps_owners *o, size_t count)
+static void index_queries(struct tcps_owners *owners, struct resolve *resolve)
 {
-	o->remaining = 0;
-	for (size_t q = 0; q < count; q++) {
-		uint32_t inode = o->queries[q].inode;
+	resolve->remaining = 0;
+	for (size_t q = 0; q < resolve->count; q++) {
+		uint32_t inode = resolve->queries[q].inode;
 		struct inode_slot *slot;
 
-		o->queries[q].owner = -1;
-		o->query_flags[q] = 0;
+		resolve->queries[q].owner = -1;
+		owners->query_flags[q] = 0;
 		if (inode == 0)
 			continue;
-		slot = inode_slot(o, inode);
+		slot = inode_slot(owners, inode);
 		if (slot->inode == inode)
 			continue; /* the same socket twice: counted once */
 		slot->inode = inode;
 		slot->query = (int32_t)q;
-		o->remaining++;
+		resolve->remaining++;
 	}
 }
 
@@ -317,21 +270,7 @@ static ssize_t read_proc_file(int proc_fd, const char *path, char *buf,
 	return n;
 }
 
-void tcps_exe_name(const char *target, size_t len, char *out)
-{
-	static const char deleted[] = " (deleted)";
-	const size_t suffix = sizeof(deleted) - 1;
-	const char *base;
-
-	/* A binary replaced on disk while running is still that program. */
-	if (len > suffix && memcmp(target + len - suffix, deleted, suffix) == 0)
-		len -= suffix;
-	base = memrchr(target, '/', len);
-	base = base ? base + 1 : target;
-	tcps_name_clean(base, (size_t)(target + len - base), out);
-}
-
-static void group_from_exe(int proc_fd, const char *pid_text, char *out)
+static void group_from_exe(int proc_fd, const char *pid_text, char *group)
 {
 	char path[32], target[PATH_MAX];
 	ssize_t n;
@@ -339,67 +278,34 @@ static void group_from_exe(int proc_fd, const char *pid_text, char *out)
 	snprintf(path, sizeof(path), "%s/exe", pid_text);
 	n = readlinkat(proc_fd, path, target, sizeof(target));
 	if (n <= 0) {
-		out[0] = '\0';
+		group[0] = '\0';
 		return;
 	}
-	tcps_exe_name(target, (size_t)n, out);
+	tcps_exe_name(target, (size_t)n, group);
 }
 
-static void read_group(const struct tcps_owners *o, pid_t pid, char *out)
+static void read_group(const struct tcps_owners *owners, pid_t pid, char *group)
 {
 	char path[32], pid_text[16], buf[NAME_FILE_MAX];
 	ssize_t n;
 
 	snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
-	if (o->group_by == TCPS_GROUP_EXE) {
-		group_from_exe(o->proc_fd, pid_text, out);
+	if (owners->group_by == TCPS_GROUP_EXE) {
+		group_from_exe(owners->proc_fd, pid_text, group);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%s", pid_text,
-		 o->group_by == TCPS_GROUP_UNIT ? "cgroup" : "comm");
-	n = read_proc_file(o->proc_fd, path, buf, sizeof(buf));
+		 owners->group_by == TCPS_GROUP_UNIT ? "cgroup" : "comm");
+	n = read_proc_file(owners->proc_fd, path, buf, sizeof(buf));
 	if (n <= 0) {
-		out[0] = '\0'; /* gone or unreadable: counted as unknown */
+		group[0] = '\0'; /* gone or unreadable: counted as unknown */
 		return;
 	}
-	if (o->group_by == TCPS_GROUP_UNIT) {
-		tcps_unit_from_cgroup(buf, (size_t)n, out);
+	if (owners->group_by == TCPS_GROUP_UNIT) {
+		tcps_unit_from_cgroup(buf, (size_t)n, group);
 		return;
 	}
-	if (buf[n - 1] == '\n')
-		n--;
-	tcps_name_clean(buf, (size_t)n, out);
-}
-
-uint64_t tcps_parse_start_time(const char *text, size_t len)
-{
-	/* The name in parentheses may hold anything: count from the last
-	 * ')'. Field 22 is the 20th after it. */
-	const char *p = NULL;
-	uint64_t value = 0;
-	int field = 0;
-
-	for (size_t i = 0; i < len; i++)
-		if (text[i] == ')')
-			p = text + i + 1;
-	if (!p)
-		return 0;
-	for (; p < text + len && field < 20; p++)
-		if (*p == ' ')
-			field++;
-	if (field != 20 ||
-	    !tcps_parse_decimal(p, text + len, UINT64_MAX, &value))
-		return 0;
-	return value;
-}
-
-/* Whether a /proc/PID/stat text is a zombie's: state 'Z' after the
- * last ')'. */
-static bool stat_is_zombie(const char *text, size_t len)
-{
-	const char *p = memrchr(text, ')', len);
-
-	return p && (size_t)(p - text) + 2 < len && p[2] == 'Z';
+	tcps_comm_name(buf, (size_t)n, group);
 }
 
 /* The start time of a living process; 0 when it is gone, unreadable or
@@ -412,49 +318,51 @@ static uint64_t read_start_time(int proc_fd, pid_t pid)
 
 	snprintf(path, sizeof(path), "%d/stat", (int)pid);
 	n = read_proc_file(proc_fd, path, buf, sizeof(buf));
-	if (n <= 0 || stat_is_zombie(buf, (size_t)n))
+	if (n <= 0 || tcps_stat_is_zombie(buf, (size_t)n))
 		return 0;
 	return tcps_parse_start_time(buf, (size_t)n);
 }
 
-static struct pid_slot *pid_slot(const struct tcps_owners *o, pid_t pid)
+static struct pid_slot *pid_slot(const struct tcps_owners *owners, pid_t pid)
 {
-	return &o->pids[tcps_probe(o->pids, sizeof(*o->pids), o->pids_cap,
-				   tcps_mix32((uint32_t)pid), pid_slot_stop,
-				   &pid)];
+	return &owners->pids[tcps_probe(
+		owners->pids, sizeof(*owners->pids), owners->pids_cap,
+		tcps_mix32((uint32_t)pid), pid_slot_stop, &pid)];
 }
 
 /* The proc entry of pid for this resolve, created on first use. */
-static int32_t proc_index(struct tcps_owners *o, pid_t pid)
+static int32_t proc_index(struct tcps_owners *owners, pid_t pid)
 {
-	struct pid_slot *slot = pid_slot(o, pid);
+	struct pid_slot *slot = pid_slot(owners, pid);
 	struct tcps_owner_proc *proc;
 
 	if (slot->pid == pid)
 		return slot->proc;
 	/* procs_cap >= 2 * queries, pids_cap >= 2 * procs_cap: never full. */
-	proc = &o->procs[o->procs_num];
+	proc = &owners->procs[owners->procs_num];
 	proc->pid = pid;
-	proc->start_time = read_start_time(o->proc_fd, pid);
-	read_group(o, pid, proc->group);
+	proc->start_time = read_start_time(owners->proc_fd, pid);
+	read_group(owners, pid, proc->group);
 	slot->pid = pid;
-	slot->proc = (int32_t)o->procs_num;
-	return (int32_t)o->procs_num++;
+	slot->proc = (int32_t)owners->procs_num;
+	return (int32_t)owners->procs_num++;
 }
 
-static void attribute(struct tcps_owners *o, int32_t query, uint32_t inode,
-		      pid_t pid, int fd)
+static void attribute(struct tcps_owners *owners, struct resolve *resolve,
+		      int32_t q, pid_t pid, int fd)
 {
-	struct remembered *next = &o->next_cache[o->next_num++];
+	struct tcps_owner_query *query = &resolve->queries[q];
+	struct remembered *found =
+		&owners->next_cache.items[owners->next_cache.num++];
 
-	o->queries[query].owner = proc_index(o, pid);
-	if (!(o->query_flags[query] & QUERY_EXCUSED))
-		o->remaining--;
-	next->inode = inode;
-	next->pid = pid;
-	next->fd = fd;
-	next->start_time = o->procs[o->queries[query].owner].start_time;
-	next->cookie = o->queries[query].cookie;
+	query->owner = proc_index(owners, pid);
+	if (!(owners->query_flags[q] & QUERY_EXCUSED))
+		resolve->remaining--;
+	found->inode = query->inode;
+	found->pid = pid;
+	found->fd = fd;
+	found->start_time = owners->procs[query->owner].start_time;
+	found->cookie = query->cookie;
 }
 
 /* The socket inode behind one fd link, or 0. */
@@ -474,38 +382,42 @@ static uint32_t link_inode(int dir_fd, const char *name,
 	return inode;
 }
 
-/* Whether a remembered owner still holds the socket. A process that
+/* Whether last time's owner still holds the socket. A process that
  * lives on (same start time: not a reused pid) is trusted; one socket in
  * TCPS_OWNERS_VERIFY_EVERY, rotating, is confirmed by its fd link. */
-static bool still_held(struct tcps_owners *o, const struct remembered *r)
+static bool still_held(struct tcps_owners *owners, struct resolve *resolve,
+		       const struct remembered *last)
 {
-	const struct tcps_owner_proc *proc = &o->procs[proc_index(o, r->pid)];
+	const struct tcps_owner_proc *proc =
+		&owners->procs[proc_index(owners, last->pid)];
 	char path[48];
 
-	if (proc->start_time == 0 || proc->start_time != r->start_time)
+	if (proc->start_time == 0 || proc->start_time != last->start_time)
 		return false;
-	if ((r->inode + o->round) % TCPS_OWNERS_VERIFY_EVERY != 0)
+	if ((last->inode + owners->round) % TCPS_OWNERS_VERIFY_EVERY != 0)
 		return true;
-	snprintf(path, sizeof(path), "%d/fd/%d", (int)r->pid, r->fd);
-	return link_inode(o->proc_fd, path, o->stats) == r->inode;
+	snprintf(path, sizeof(path), "%d/fd/%d", (int)last->pid, last->fd);
+	return link_inode(owners->proc_fd, path, resolve->stats) == last->inode;
 }
 
-static void confirm_remembered(struct tcps_owners *o)
+static void confirm_remembered(struct tcps_owners *owners,
+			       struct resolve *resolve)
 {
-	for (size_t i = 0; i < o->cache_num && o->remaining > 0; i++) {
-		const struct remembered *r = &o->cache[i];
-		int32_t q = find_query(o, r->inode);
+	for (size_t i = 0; i < owners->cache.num && resolve->remaining > 0;
+	     i++) {
+		const struct remembered *last = &owners->cache.items[i];
+		int32_t q = find_query(owners, last->inode);
 
 		/* A new socket that got the inode number was never held by
 		 * the remembered owner: it is searched for as any new one. */
-		if (q < 0 || o->queries[q].owner >= 0 ||
-		    o->queries[q].cookie != r->cookie)
+		if (q < 0 || resolve->queries[q].owner >= 0 ||
+		    resolve->queries[q].cookie != last->cookie)
 			continue;
-		o->query_flags[q] |= QUERY_HELD_BEFORE;
-		if (!still_held(o, r))
+		owners->query_flags[q] |= QUERY_HELD_BEFORE;
+		if (!still_held(owners, resolve, last))
 			continue;
-		o->stats->cache_hits++;
-		attribute(o, q, r->inode, r->pid, r->fd);
+		resolve->stats->cache_hits++;
+		attribute(owners, resolve, q, last->pid, last->fd);
 	}
 }
 
@@ -520,34 +432,36 @@ static int parse_pid(const char *name, pid_t *ret)
 	return 0;
 }
 
-/* The scan budget is spent: the rest waits for the next resolve. */
-static bool out_of_time(struct tcps_owners *o)
+/* Gives budget_ms (0: no limit) from now to what follows. */
+static void start_clock(struct resolve *resolve, uint32_t budget_ms)
 {
-	struct timespec now;
-
-	if (o->budget_ms == 0)
-		return false;
-	if (o->stats->out_of_time)
-		return true;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec > o->deadline.tv_sec ||
-	    (now.tv_sec == o->deadline.tv_sec &&
-	     now.tv_nsec >= o->deadline.tv_nsec))
-		o->stats->out_of_time = true;
-	return o->stats->out_of_time;
+	resolve->deadline_ms = budget_ms ? tcps_monotonic_ms() + budget_ms : 0;
+	resolve->out_of_time = false;
 }
 
-static DIR *open_fd_folder(struct tcps_owners *o, pid_t pid)
+/* The scan budget is spent: the rest waits for the next resolve. */
+static bool out_of_time(struct resolve *resolve)
+{
+	if (resolve->deadline_ms == 0)
+		return false;
+	if (!resolve->out_of_time &&
+	    tcps_monotonic_ms() >= resolve->deadline_ms)
+		resolve->out_of_time = true;
+	return resolve->out_of_time;
+}
+
+static DIR *open_fd_folder(const struct tcps_owners *owners,
+			   struct resolve *resolve, pid_t pid)
 {
 	char path[32];
 	DIR *dir;
 	int fd;
 
 	snprintf(path, sizeof(path), "%d/fd", (int)pid);
-	fd = openat(o->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(owners->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == EACCES || errno == EPERM)
-			o->stats->denied++;
+			resolve->stats->denied++;
 		return NULL; /* also: the process exited meanwhile */
 	}
 	dir = fdopendir(fd);
@@ -573,17 +487,19 @@ static int fd_number(const char *name)
  * resumable scan starts at the fd where the last one stopped in this
  * process and records where it stops (procfs lists fds in order).
  */
-static bool scan_fds(struct tcps_owners *o, pid_t pid, bool resumable)
+static bool scan_fds(struct tcps_owners *owners, struct resolve *resolve,
+		     pid_t pid, bool resumable)
 {
-	int first = resumable && pid == o->resume_pid ? o->resume_fd : 0;
+	int first =
+		resumable && pid == owners->resume_pid ? owners->resume_fd : 0;
 	struct dirent *entry;
 	unsigned int seen = 0;
-	DIR *dir = open_fd_folder(o, pid);
+	DIR *dir = open_fd_folder(owners, resolve, pid);
 
 	if (!dir)
 		return true;
-	o->stats->procs_scanned++;
-	while (o->remaining > 0 && (entry = readdir(dir))) {
+	resolve->stats->procs_scanned++;
+	while (resolve->remaining > 0 && (entry = readdir(dir))) {
 		int fd = fd_number(entry->d_name);
 		uint32_t inode;
 		int32_t q;
@@ -591,64 +507,89 @@ static bool scan_fds(struct tcps_owners *o, pid_t pid, bool resumable)
 		if (fd < 0 || fd < first)
 			continue;
 		/* Huge fd tables exist: look at the clock now and then. */
-		if (++seen % 256 == 0 && out_of_time(o)) {
+		if (++seen % 256 == 0 && out_of_time(resolve)) {
 			if (resumable) {
-				o->resume_pid = pid;
-				o->resume_fd = fd;
+				owners->resume_pid = pid;
+				owners->resume_fd = fd;
 			}
 			break;
 		}
-		inode = link_inode(dirfd(dir), entry->d_name, o->stats);
-		q = inode ? find_query(o, inode) : -1;
-		if (q >= 0 && o->queries[q].owner < 0)
-			attribute(o, q, inode, pid, fd);
+		inode = link_inode(dirfd(dir), entry->d_name, resolve->stats);
+		q = inode ? find_query(owners, inode) : -1;
+		if (q >= 0 && resolve->queries[q].owner < 0)
+			attribute(owners, resolve, q, pid, fd);
 	}
 	closedir(dir);
-	return !o->stats->out_of_time;
+	return !resolve->out_of_time;
 }
 
-static bool uid_wanted(const struct tcps_owners *o, uid_t uid)
+static bool uid_wanted(const struct tcps_owners *owners,
+		       const struct resolve *resolve, uid_t uid)
 {
-	for (size_t i = 0; i < o->uids_num; i++)
-		if (o->uids[i] == uid)
+	for (size_t i = 0; i < resolve->uids_num; i++)
+		if (owners->uids[i] == uid)
 			return true;
 	return false;
 }
 
 /* Distinct uids of the sockets still without an owner. */
-static void collect_uids(struct tcps_owners *o, size_t count)
+static void collect_uids(struct tcps_owners *owners, struct resolve *resolve)
 {
-	o->uids_num = 0;
-	for (size_t q = 0; q < count; q++) {
-		const struct tcps_owner_query *query = &o->queries[q];
+	resolve->uids_num = 0;
+	for (size_t q = 0; q < resolve->count; q++) {
+		const struct tcps_owner_query *query = &resolve->queries[q];
 
 		if (query->inode == 0 || query->owner >= 0 ||
-		    uid_wanted(o, query->uid))
+		    uid_wanted(owners, resolve, query->uid))
 			continue;
-		o->uids[o->uids_num++] = query->uid;
+		owners->uids[resolve->uids_num++] = query->uid;
 	}
 }
 
 /* Scans one process unless it was scanned already in this resolve or
  * is not the kind this pass wants. Returns false when time ran out. */
-static bool visit_process(struct tcps_owners *o, const char *name, pid_t pid,
-			  bool narrow)
+static bool visit_process(struct tcps_owners *owners, struct resolve *resolve,
+			  const char *name, pid_t pid, bool narrow)
 {
-	struct pid_slot *slot = pid_slot(o, pid);
+	struct pid_slot *slot = pid_slot(owners, pid);
 	struct stat st;
 
 	if (slot->pid == pid && slot->scanned)
 		return true;
-	if (fstatat(o->proc_fd, name, &st, 0) != 0)
+	if (fstatat(owners->proc_fd, name, &st, 0) != 0)
 		return true; /* exited */
-	if (uid_wanted(o, st.st_uid) != narrow)
+	if (uid_wanted(owners, resolve, st.st_uid) != narrow)
 		return true;
-	if (out_of_time(o)) {
-		o->resume_pid = pid;
-		o->resume_fd = 0;
+	if (out_of_time(resolve)) {
+		owners->resume_pid = pid;
+		owners->resume_fd = 0;
 		return false;
 	}
-	return scan_fds(o, pid, true);
+	return scan_fds(owners, resolve, pid, true);
+}
+
+/* Visits the processes listed in dir from pid start on, then those
+ * below it. Returns false when time ran out. */
+static bool sweep(struct tcps_owners *owners, struct resolve *resolve, DIR *dir,
+		  pid_t start, bool narrow)
+{
+	struct dirent *entry;
+
+	for (int pass = 0; pass < 2 && resolve->remaining > 0; pass++) {
+		/* The duplicate shares its position with proc_fd. */
+		rewinddir(dir);
+		while (resolve->remaining > 0 && (entry = readdir(dir))) {
+			pid_t pid;
+
+			if (parse_pid(entry->d_name, &pid) != 0 ||
+			    (pass == 0) != (pid >= start))
+				continue;
+			if (!visit_process(owners, resolve, entry->d_name, pid,
+					   narrow))
+				return false;
+		}
+	}
+	return true;
 }
 
 /*
@@ -658,12 +599,11 @@ static bool visit_process(struct tcps_owners *o, const char *name, pid_t pid,
  * scan cut short by the budget makes progress from one resolve to the
  * next.
  */
-static int scan_processes(struct tcps_owners *o, bool narrow)
+static int scan_processes(struct tcps_owners *owners, struct resolve *resolve,
+			  bool narrow)
 {
-	pid_t start = o->resume_pid;
-	struct dirent *entry;
 	DIR *dir;
-	int fd = dup(o->proc_fd);
+	int fd = dup(owners->proc_fd);
 
 	if (fd < 0)
 		return -errno;
@@ -672,138 +612,122 @@ static int scan_processes(struct tcps_owners *o, bool narrow)
 		close(fd);
 		return -errno;
 	}
-	for (int sweep = 0; sweep < 2 && o->remaining > 0; sweep++) {
-		/* The duplicate shares its position with proc_fd. */
-		rewinddir(dir);
-		while (o->remaining > 0 && (entry = readdir(dir))) {
-			pid_t pid;
-
-			if (parse_pid(entry->d_name, &pid) != 0 ||
-			    (sweep == 0) != (pid >= start))
-				continue;
-			if (!visit_process(o, entry->d_name, pid, narrow))
-				goto out;
-		}
+	if (sweep(owners, resolve, dir, owners->resume_pid, narrow)) {
+		owners->resume_pid = 0;
+		owners->resume_fd = 0;
 	}
-	o->resume_pid = 0;
-	o->resume_fd = 0;
-out:
 	closedir(dir);
 	return 0;
 }
 
-static void start_clock(struct tcps_owners *o);
-
 /* The processes that held tracked sockets last time are the likeliest
  * owners of new ones (a leaking program keeps leaking): read them first,
- * with half the budget, so that a huge one cannot starve the scan. */
-static void scan_known_owners(struct tcps_owners *o)
+ * on a budget of their own so that a huge one cannot starve the scan. */
+static void scan_known_owners(struct tcps_owners *owners,
+			      struct resolve *resolve)
 {
-	size_t known = o->procs_num;
-	uint32_t budget_ms = o->budget_ms;
+	size_t known = owners->procs_num;
 
-	o->budget_ms = budget_ms / 2 + (budget_ms % 2);
-	start_clock(o);
-	for (size_t i = 0; i < known && o->remaining > 0; i++) {
-		struct pid_slot *slot = pid_slot(o, o->procs[i].pid);
+	for (size_t i = 0; i < known && resolve->remaining > 0; i++) {
+		struct pid_slot *slot = pid_slot(owners, owners->procs[i].pid);
 
-		if (o->procs[i].start_time == 0 || slot->scanned)
+		if (owners->procs[i].start_time == 0 || slot->scanned)
 			continue;
-		if (!scan_fds(o, o->procs[i].pid, false))
+		if (!scan_fds(owners, resolve, owners->procs[i].pid, false))
 			break;
 		slot->scanned = true; /* read through: not again this time */
 	}
-	o->budget_ms = budget_ms;
-	o->stats->out_of_time = false;
-	start_clock(o);
 }
 
 /* Tables for one resolve of count queries, grown or shrunk to fit. The
- * remembered owners of the last resolve (cache_num) are kept. */
-static int reserve(struct tcps_owners *o, size_t count)
+ * remembered owners of the last resolve (cache.num) are kept. */
+static int reserve(struct tcps_owners *owners, size_t count)
 {
 	/* Every query meets at most one remembered pid and one found pid. */
 	size_t procs = count * 2;
-	size_t cached = o->cache_num > count ? o->cache_num : count;
+	size_t cached = owners->cache.num > count ? owners->cache.num : count;
 
-	if (reserve_table((void **)&o->inodes, &o->inodes_cap,
-			  table_size_for(count), sizeof(*o->inodes)) != 0 ||
-	    reserve_table((void **)&o->pids, &o->pids_cap,
-			  table_size_for(procs), sizeof(*o->pids)) != 0)
+	if (reserve_table((void **)&owners->inodes, &owners->inodes_cap,
+			  table_size_for(count),
+			  sizeof(*owners->inodes)) != 0 ||
+	    reserve_table((void **)&owners->pids, &owners->pids_cap,
+			  table_size_for(procs), sizeof(*owners->pids)) != 0)
 		return -ENOMEM;
-	if (tcps_fit((void **)&o->procs, &o->procs_cap, procs,
-		     sizeof(*o->procs)) != 0 ||
-	    tcps_fit((void **)&o->uids, &o->uids_cap, count,
-		     sizeof(*o->uids)) != 0)
+	if (tcps_fit((void **)&owners->procs, &owners->procs_cap, procs,
+		     sizeof(*owners->procs)) != 0 ||
+	    tcps_fit((void **)&owners->uids, &owners->uids_cap, count,
+		     sizeof(*owners->uids)) != 0)
 		return -ENOMEM;
-	if (tcps_fit((void **)&o->query_flags, &o->query_flags_cap, count,
-		     sizeof(*o->query_flags)) != 0)
+	if (tcps_fit((void **)&owners->query_flags, &owners->query_flags_cap,
+		     count, sizeof(*owners->query_flags)) != 0)
 		return -ENOMEM;
-	if (tcps_fit((void **)&o->cache, &o->cache_cap, cached,
-		     sizeof(*o->cache)) != 0 ||
-	    tcps_fit((void **)&o->next_cache, &o->next_cap, count,
-		     sizeof(*o->next_cache)) != 0)
+	if (tcps_fit((void **)&owners->cache.items, &owners->cache.cap, cached,
+		     sizeof(struct remembered)) != 0 ||
+	    tcps_fit((void **)&owners->next_cache.items,
+		     &owners->next_cache.cap, count,
+		     sizeof(struct remembered)) != 0)
 		return -ENOMEM;
 	return 0;
 }
 
-static void swap_sizes(size_t *a, size_t *b)
+static int open_proc(struct tcps_owners *owners)
 {
-	size_t t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
-static int open_proc(struct tcps_owners *o)
-{
-	if (o->proc_fd >= 0)
+	if (owners->proc_fd >= 0)
 		return 0;
-	o->proc_fd = open(o->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return o->proc_fd < 0 ? -errno : 0;
+	owners->proc_fd =
+		open(owners->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return owners->proc_fd < 0 ? -errno : 0;
 }
 
-static struct missing_slot *missing_find(struct missing_slot *table, size_t cap,
+static struct missing_slot *missing_find(const struct missing_table *table,
 					 uint32_t inode)
 {
-	if (cap == 0)
+	if (table->cap == 0)
 		return NULL;
-	return &table[tcps_probe(table, sizeof(*table), cap, tcps_mix32(inode),
-				 missing_slot_stop, &inode)];
+	return &table->slots[tcps_probe(table->slots, sizeof(*table->slots),
+					table->cap, tcps_mix32(inode),
+					inode_slot_stop, &inode)];
+}
+
+/* Whether query q is the one the query index holds for its socket (a
+ * socket listed twice is looked for once, under its first query). */
+static bool indexed(const struct tcps_owners *owners,
+		    const struct resolve *resolve, size_t q)
+{
+	return find_query(owners, resolve->queries[q].inode) == (int32_t)q;
 }
 
 /* Sockets a recent complete scan did not find, not due again yet, are
  * not looked for: they stay without an owner for now. */
-static void excuse_missing(struct tcps_owners *o, size_t count)
+static void excuse_missing(struct tcps_owners *owners, struct resolve *resolve)
 {
-	for (size_t q = 0; q < count; q++) {
-		const struct tcps_owner_query *query = &o->queries[q];
-		const struct missing_slot *m;
+	for (size_t q = 0; q < resolve->count; q++) {
+		const struct tcps_owner_query *query = &resolve->queries[q];
+		const struct missing_slot *miss;
 
 		if (query->inode == 0 || query->owner >= 0 ||
-		    find_query(o, query->inode) != (int32_t)q)
+		    !indexed(owners, resolve, q))
 			continue;
-		m = missing_find(o->missing, o->missing_cap, query->inode);
-		if (!m || m->inode == 0 || m->retry_round <= o->round)
+		miss = missing_find(&owners->missing, query->inode);
+		if (!miss || miss->inode == 0 ||
+		    miss->retry_round <= owners->round)
 			continue;
-		o->query_flags[q] |= QUERY_EXCUSED;
-		o->remaining--;
-		o->stats->excused++;
+		owners->query_flags[q] |= QUERY_EXCUSED;
+		resolve->remaining--;
+		resolve->stats->excused++;
 	}
 }
 
-static void remember_one_missing(struct tcps_owners *o, size_t q, bool complete)
+static void remember_one_missing(struct tcps_owners *owners, size_t q,
+				 uint32_t inode, bool complete)
 {
-	uint32_t inode = o->queries[q].inode;
-	struct missing_slot *old =
-		missing_find(o->missing, o->missing_cap, inode);
-	struct missing_slot *next =
-		missing_find(o->next_missing, o->next_missing_cap, inode);
+	struct missing_slot *old = missing_find(&owners->missing, inode);
+	struct missing_slot *next = missing_find(&owners->next_missing, inode);
 	uint32_t misses;
 
 	if (old && old->inode == 0)
 		old = NULL;
-	if ((o->query_flags[q] & QUERY_EXCUSED) || !complete) {
+	if ((owners->query_flags[q] & QUERY_EXCUSED) || !complete) {
 		if (old)
 			*next = *old; /* not searched this time: no new miss */
 		return;
@@ -814,63 +738,58 @@ static void remember_one_missing(struct tcps_owners *o, size_t q, bool complete)
 	if (old)
 		misses = old->misses + 1;
 	else
-		misses = (o->query_flags[q] & QUERY_HELD_BEFORE) ? 0 : 1;
+		misses = (owners->query_flags[q] & QUERY_HELD_BEFORE) ? 0 : 1;
 	next->inode = inode;
 	next->misses = misses;
-	next->retry_round = o->round + (1u << (misses < 6 ? misses : 6));
+	next->retry_round = owners->round + (1u << (misses < 6 ? misses : 6));
 }
 
 /* Carries the missing sockets still present into the next resolve. */
-static int remember_missing(struct tcps_owners *o, size_t count, bool complete)
+static int remember_missing(struct tcps_owners *owners,
+			    const struct resolve *resolve, bool complete)
 {
-	struct missing_slot *swap;
-	size_t cap_swap;
+	struct missing_table last;
 
-	if (reserve_table((void **)&o->next_missing, &o->next_missing_cap,
-			  table_size_for(count), sizeof(*o->next_missing)) != 0)
+	if (reserve_table((void **)&owners->next_missing.slots,
+			  &owners->next_missing.cap,
+			  table_size_for(resolve->count),
+			  sizeof(struct missing_slot)) != 0)
 		return -ENOMEM;
-	for (size_t q = 0; q < count; q++)
-		if (o->queries[q].inode != 0 && o->queries[q].owner < 0 &&
-		    find_query(o, o->queries[q].inode) == (int32_t)q)
-			remember_one_missing(o, q, complete);
-	swap = o->missing;
-	o->missing = o->next_missing;
-	o->next_missing = swap;
-	cap_swap = o->missing_cap;
-	o->missing_cap = o->next_missing_cap;
-	o->next_missing_cap = cap_swap;
+	for (size_t q = 0; q < resolve->count; q++)
+		if (resolve->queries[q].inode != 0 &&
+		    resolve->queries[q].owner < 0 &&
+		    indexed(owners, resolve, q))
+			remember_one_missing(
+				owners, q, resolve->queries[q].inode, complete);
+	last = owners->missing;
+	owners->missing = owners->next_missing;
+	owners->next_missing = last;
 	return 0;
 }
 
-static void start_clock(struct tcps_owners *o)
+static int search(struct tcps_owners *owners, struct resolve *resolve)
 {
-	clock_gettime(CLOCK_MONOTONIC, &o->deadline);
-	o->deadline.tv_sec += o->budget_ms / 1000;
-	o->deadline.tv_nsec += (long)(o->budget_ms % 1000) * 1000000L;
-	if (o->deadline.tv_nsec >= 1000000000L) {
-		o->deadline.tv_sec++;
-		o->deadline.tv_nsec -= 1000000000L;
-	}
-}
-
-static int search(struct tcps_owners *o, size_t count)
-{
+	uint32_t budget_ms = owners->budget_ms;
 	int ret = 0;
 
-	index_queries(o, count);
-	confirm_remembered(o);
-	excuse_missing(o, count);
-	scan_known_owners(o);
-	if (o->remaining > 0 && !o->stats->out_of_time) {
-		collect_uids(o, count);
-		ret = scan_processes(o, true);
+	index_queries(owners, resolve);
+	confirm_remembered(owners, resolve);
+	excuse_missing(owners, resolve);
+	/* Half the budget for the known owners, the whole of it after. */
+	start_clock(resolve, budget_ms / 2 + budget_ms % 2);
+	scan_known_owners(owners, resolve);
+	start_clock(resolve, budget_ms);
+	if (resolve->remaining > 0 && !resolve->out_of_time) {
+		collect_uids(owners, resolve);
+		ret = scan_processes(owners, resolve, true);
 	}
-	if (ret == 0 && o->remaining > 0 && !o->stats->out_of_time) {
-		o->stats->full_scan = true;
-		ret = scan_processes(o, false);
+	if (ret == 0 && resolve->remaining > 0 && !resolve->out_of_time) {
+		resolve->stats->full_scan = true;
+		ret = scan_processes(owners, resolve, false);
 	}
 	if (ret == 0)
-		ret = remember_missing(o, count, !o->stats->out_of_time);
+		ret = remember_missing(owners, resolve, !resolve->out_of_time);
+	resolve->stats->out_of_time = resolve->out_of_time;
 	return ret;
 }
 
@@ -878,36 +797,34 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 			struct tcps_owner_query *queries, size_t count,
 			struct tcps_owner_stats *stats)
 {
-	struct remembered *swap;
+	struct resolve resolve = { .queries = queries,
+				   .count = count,
+				   .stats = stats };
+	struct remembered_list last;
 	int ret = 0;
 
 	memset(stats, 0, sizeof(*stats));
 	owners->procs_num = 0;
-	owners->next_num = 0;
+	owners->next_cache.num = 0;
 	/* Even with nothing to find: the tables fall back after a burst. */
 	ret = reserve(owners, count);
 	if (ret == 0 && count > 0)
 		ret = open_proc(owners);
 	if (ret < 0) {
-		owners->cache_num = 0;
+		owners->cache.num = 0;
 		for (size_t q = 0; q < count; q++)
 			queries[q].owner = -1;
 		stats->unattributed = count;
 		return ret;
 	}
-	owners->queries = queries;
-	owners->stats = stats;
 	owners->round++;
-	ret = search(owners, count);
+	ret = search(owners, &resolve);
 	stats->unattributed = 0;
 	for (size_t q = 0; q < count; q++)
 		stats->unattributed +=
 			queries[q].inode != 0 && queries[q].owner < 0;
-	swap = owners->cache;
+	last = owners->cache;
 	owners->cache = owners->next_cache;
-	owners->next_cache = swap;
-	swap_sizes(&owners->cache_cap, &owners->next_cap);
-	owners->cache_num = owners->next_num;
-	owners->queries = NULL;
+	owners->next_cache = last;
 	return ret;
 }

@@ -81,34 +81,16 @@ int tcps_owners_resolve(struct tcps_owners *owners,
 
 /* Bytes held by the owner search's tables: they follow the last
  * resolves' needs, and fall back after a burst. */
-size_t tcps_owners_memory(const struct tcps_owners *o);
+size_t tcps_owners_memory(const struct tcps_owners *owners);
 
 /* How many processes the last resolve met: every owner index it wrote
  * is below this. A resolve can meet more processes than it has queries
  * (a remembered owner that no longer holds the socket, then the one that
  * does), so size anything indexed by owner with this, after the resolve. */
-size_t tcps_owners_procs_num(const struct tcps_owners *o);
+size_t tcps_owners_procs_num(const struct tcps_owners *owners);
 
 /* The process behind an owner index of the last resolve, or NULL. */
-const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *o,
+const struct tcps_owner_proc *tcps_owners_proc(const struct tcps_owners *owners,
 					       int32_t index);
-
-/* The start time (field 22) in a /proc/PID/stat text, or 0. */
-uint64_t tcps_parse_start_time(const char *text, size_t len);
-
-/*
- * Parses a /proc/PID/fd link text "socket:[12345]" of len bytes (not
- * NUL-terminated). Returns 0 and sets *ret_inode, or -EINVAL.
- */
-int tcps_parse_socket_link(const char *text, size_t len, uint32_t *ret_inode);
-
-/* The group name for a /proc/PID/exe link text of len bytes (not
- * NUL-terminated): its last component without " (deleted)", cleaned, to
- * out (TCPS_NAME_MAX + 1). */
-void tcps_exe_name(const char *target, size_t len, char *out);
-
-/* The group name for a cgroup file's contents (cgroup v2 "0::/path"
- * preferred). Writes a cleaned name to out (TCPS_NAME_MAX + 1). */
-void tcps_unit_from_cgroup(const char *text, size_t len, char *out);
 
 #endif

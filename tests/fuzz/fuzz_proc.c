@@ -1,16 +1,16 @@
 /*
- * libFuzzer target: the parsers of /proc text, which any process can
- * shape (its name, its cgroup, its exe link, a link in its fd folder).
- * The first byte
- * picks the parser; the rest is the text, in a buffer of exactly its
- * size and not NUL-terminated, as read() or readlink() leaves it.
+ * libFuzzer target: the parsers of /proc text (procfs.h), which any
+ * process can shape (its name, its cgroup, its exe link, a link in its fd
+ * folder, its stat line). The first byte picks the parser; the rest is
+ * the text, in a buffer of exactly its size and not NUL-terminated, as
+ * read() or readlink() leaves it.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tcpstates/names.h"
-#include "tcpstates/owners.h"
+#include "tcpstates/procfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,6 +46,8 @@ static void fuzz_name(const char *text, size_t len)
 	char out[TCPS_NAME_MAX + 1];
 
 	check_clean(out, tcps_name_clean(text, len, out));
+	tcps_comm_name(text, len, out);
+	check_clean(out, strlen(out));
 }
 
 static void fuzz_cgroup(const char *text, size_t len)
@@ -67,6 +69,7 @@ static void fuzz_exe(const char *text, size_t len)
 static void fuzz_stat(const char *text, size_t len)
 {
 	(void)tcps_parse_start_time(text, len);
+	(void)tcps_stat_is_zombie(text, len);
 }
 
 static void (*const parsers[])(const char *text, size_t len) = {

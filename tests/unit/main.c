@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(runner, stuck_suite());
 	srunner_add_suite(runner, ports_suite());
 	srunner_add_suite(runner, names_suite());
+	srunner_add_suite(runner, procfs_suite());
 	srunner_add_suite(runner, owners_suite());
 	srunner_add_suite(runner, leaks_suite());
 	srunner_add_suite(runner, ephemeral_suite());

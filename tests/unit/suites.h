@@ -12,6 +12,7 @@ Suite *listeners_suite(void);
 Suite *stuck_suite(void);
 Suite *ports_suite(void);
 Suite *names_suite(void);
+Suite *procfs_suite(void);
 Suite *owners_suite(void);
 Suite *leaks_suite(void);
 Suite *ephemeral_suite(void);

@@ -57,7 +57,7 @@ static int pid_of(const struct tcps_owner_query *q)
 	return p ? (int)p->pid : -1;
 }
 
-START_TEST(finds_owners_by_comm)
+START_TEST(tcps_owners_resolve__finds_owners_by_comm)
 {
 	struct tcps_owner_query q[] = {
 		{ .inode = 1001, .uid = getuid() },
@@ -81,7 +81,7 @@ START_TEST(finds_owners_by_comm)
 }
 END_TEST
 
-START_TEST(second_interval_uses_the_cache)
+START_TEST(tcps_owners_resolve__second_interval_uses_the_cache)
 {
 	struct tcps_owner_query q[] = {
 		{ .inode = 1001, .uid = getuid() },
@@ -101,7 +101,7 @@ START_TEST(second_interval_uses_the_cache)
 }
 END_TEST
 
-START_TEST(nothing_wanted_reads_nothing)
+START_TEST(tcps_owners_resolve__nothing_wanted_reads_nothing)
 {
 	struct tcps_owner_query q[] = { { .inode = 0 } };
 
@@ -114,7 +114,7 @@ START_TEST(nothing_wanted_reads_nothing)
 }
 END_TEST
 
-START_TEST(moved_socket_follows_its_new_owner)
+START_TEST(tcps_owners_resolve__moved_socket_follows_its_new_owner)
 {
 	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
 
@@ -136,7 +136,7 @@ START_TEST(moved_socket_follows_its_new_owner)
 }
 END_TEST
 
-START_TEST(resolve__reused_inode_is_another_socket)
+START_TEST(tcps_owners_resolve__reused_inode_is_another_socket)
 {
 	struct tcps_owner_query q[] = {
 		{ .inode = 1001, .uid = getuid(), .cookie = 1 },
@@ -156,7 +156,7 @@ START_TEST(resolve__reused_inode_is_another_socket)
 }
 END_TEST
 
-START_TEST(resolve__meets_more_processes_than_queries)
+START_TEST(tcps_owners_resolve__meets_more_processes_than_queries)
 {
 	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
 
@@ -177,7 +177,7 @@ START_TEST(resolve__meets_more_processes_than_queries)
 }
 END_TEST
 
-START_TEST(resolve__socket_on_the_move_is_looked_for_at_once)
+START_TEST(tcps_owners_resolve__handed_on_socket_skips_backoff)
 {
 	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
 
@@ -198,7 +198,7 @@ START_TEST(resolve__socket_on_the_move_is_looked_for_at_once)
 }
 END_TEST
 
-START_TEST(resolve__zombie_owner_is_not_trusted)
+START_TEST(tcps_owners_resolve__zombie_owner_is_not_trusted)
 {
 	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
 	char path[128], stat[512];
@@ -228,7 +228,7 @@ START_TEST(resolve__zombie_owner_is_not_trusted)
 }
 END_TEST
 
-START_TEST(exited_process_is_skipped)
+START_TEST(tcps_owners_resolve__exited_process_is_skipped)
 {
 	struct tcps_owner_query q[] = {
 		{ .inode = 2001, .uid = getuid() },
@@ -245,7 +245,7 @@ START_TEST(exited_process_is_skipped)
 }
 END_TEST
 
-START_TEST(pid_reused_by_another_program)
+START_TEST(tcps_owners_resolve__pid_reused_by_another_program)
 {
 	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
 
@@ -260,7 +260,7 @@ START_TEST(pid_reused_by_another_program)
 }
 END_TEST
 
-START_TEST(foreign_uid_forces_full_scan)
+START_TEST(tcps_owners_resolve__foreign_uid_forces_full_scan)
 {
 	struct tcps_owner_query q[] = { { .inode = 2001, .uid = 4242 } };
 
@@ -271,7 +271,7 @@ START_TEST(foreign_uid_forces_full_scan)
 }
 END_TEST
 
-START_TEST(group_by_exe_and_unit)
+START_TEST(tcps_owners_resolve__groups_by_exe_and_unit)
 {
 	struct tcps_owner_query q[] = {
 		{ .inode = 1001, .uid = getuid() },
@@ -290,7 +290,7 @@ START_TEST(group_by_exe_and_unit)
 }
 END_TEST
 
-START_TEST(hostile_comm_is_cleaned)
+START_TEST(tcps_owners_resolve__cleans_a_hostile_comm)
 {
 	struct tcps_owner_query q[] = { { .inode = 1001, .uid = getuid() } };
 
@@ -301,7 +301,7 @@ START_TEST(hostile_comm_is_cleaned)
 }
 END_TEST
 
-START_TEST(missing_proc_root)
+START_TEST(tcps_owners_resolve__missing_proc_root_fails)
 {
 	struct tcps_owner_query q[] = { { .inode = 1001, .uid = 0 } };
 
@@ -316,7 +316,7 @@ END_TEST
 
 /* Without the right to read other users' fd folders the owner stays
  * unknown and the refusal is counted (root drops to nobody here). */
-START_TEST(permission_denied_is_counted)
+START_TEST(tcps_owners_resolve__counts_permission_denied)
 {
 	struct tcps_owner_query q[] = { { .inode = 1001, .uid = 0 } };
 
@@ -332,7 +332,7 @@ START_TEST(permission_denied_is_counted)
 }
 END_TEST
 
-START_TEST(many_sockets_grow_the_tables)
+START_TEST(tcps_owners_resolve__many_sockets_grow_the_tables)
 {
 	enum { N = 3000 };
 	static struct tcps_owner_query q[N];
@@ -352,48 +352,7 @@ START_TEST(many_sockets_grow_the_tables)
 }
 END_TEST
 
-START_TEST(start_time_parsing)
-{
-	static const char plain[] = "42 (java) S 1 42 42 0 -1 4194560 1 0 0 0 "
-				    "1 2 0 0 20 0 30 0 987654 100 1";
-	static const char hostile[] =
-		"42 (a) b ) c 9 9) S 1 42 42 0 -1 4194560 "
-		"1 0 0 0 1 2 0 0 20 0 30 0 555 100 1";
-
-	ck_assert_uint_eq(tcps_parse_start_time(plain, sizeof(plain) - 1),
-			  987654);
-	ck_assert_uint_eq(tcps_parse_start_time(hostile, sizeof(hostile) - 1),
-			  555);
-	ck_assert_uint_eq(tcps_parse_start_time("42 (x) S 1", 10), 0);
-	ck_assert_uint_eq(tcps_parse_start_time("no parens", 9), 0);
-	ck_assert_uint_eq(tcps_parse_start_time("", 0), 0);
-}
-END_TEST
-
-START_TEST(exe_name_parsing)
-{
-	static const struct {
-		const char *link, *name;
-	} cases[] = {
-		{ "/usr/lib/jvm/bin/java", "java" },
-		{ "/usr/sbin/nginx (deleted)", "nginx" },
-		{ "/opt/app (deleted) (deleted)", "app_deleted_" },
-		{ " (deleted)", "_deleted_" }, /* nothing before it */
-		{ "/srv/a.out", "a_out" },
-		{ "/srv/dir/", "unnamed" },
-		{ "relative", "relative" },
-		{ "", "unnamed" },
-	};
-	char out[TCPS_NAME_MAX + 1];
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		tcps_exe_name(cases[i].link, strlen(cases[i].link), out);
-		ck_assert_str_eq(out, cases[i].name);
-	}
-}
-END_TEST
-
-START_TEST(remembered_owners_need_few_links)
+START_TEST(tcps_owners_resolve__remembered_owners_need_few_links)
 {
 	enum { N = 800 };
 	static struct tcps_owner_query q[N];
@@ -417,7 +376,7 @@ START_TEST(remembered_owners_need_few_links)
 }
 END_TEST
 
-START_TEST(unfindable_socket_is_not_searched_every_time)
+START_TEST(tcps_owners_resolve__backs_off_an_unfindable_socket)
 {
 	struct tcps_owner_query q[] = { { .inode = 7777, .uid = getuid() } };
 	int scans[12];
@@ -441,7 +400,7 @@ START_TEST(unfindable_socket_is_not_searched_every_time)
 }
 END_TEST
 
-START_TEST(known_owner_is_read_first)
+START_TEST(tcps_owners_resolve__known_owner_is_read_first)
 {
 	struct tcps_owner_query q[] = {
 		{ .inode = 1001, .uid = 4242 },
@@ -460,7 +419,7 @@ START_TEST(known_owner_is_read_first)
 }
 END_TEST
 
-START_TEST(budget_spreads_a_long_scan)
+START_TEST(tcps_owners_set_budget__spreads_a_long_scan)
 {
 	enum { FDS = 20000 };
 	struct tcps_owner_query q[] = { { .inode = 99999, .uid = getuid() } };
@@ -514,7 +473,7 @@ static const char *resolve_1001(enum tcps_group_by by)
 	return group_of(&q[0]);
 }
 
-START_TEST(hostile_comm_files)
+START_TEST(tcps_owners_resolve__cleans_hostile_comm_files)
 {
 	static const struct {
 		const char *comm, *group;
@@ -543,7 +502,7 @@ START_TEST(hostile_comm_files)
 END_TEST
 
 /* comm files far longer than the kernel's 16 bytes: 4096 and more. */
-START_TEST(huge_comm_files)
+START_TEST(tcps_owners_resolve__bounds_huge_comm_files)
 {
 	static char text[6001];
 
@@ -558,7 +517,7 @@ START_TEST(huge_comm_files)
 }
 END_TEST
 
-START_TEST(hostile_exe_links_and_cgroups)
+START_TEST(tcps_owners_resolve__cleans_hostile_exe_and_cgroup)
 {
 	static char cgroup[5001];
 
@@ -583,7 +542,7 @@ END_TEST
 
 /* A stat line we cannot parse loses the start time (no pid-reuse check,
  * so no trust across intervals), never the owner. */
-START_TEST(garbage_stat_lines)
+START_TEST(tcps_owners_resolve__garbage_stat_keeps_the_owner)
 {
 	static const char *const stats_text[] = {
 		"",
@@ -609,7 +568,7 @@ START_TEST(garbage_stat_lines)
 END_TEST
 
 /* fd entries that only look like socket 1001 never make an owner. */
-START_TEST(fd_entries_that_are_not_sockets)
+START_TEST(tcps_owners_resolve__skips_fds_not_sockets)
 {
 	static const char *const links[] = {
 		"anon_inode:[eventfd]",
@@ -643,7 +602,7 @@ END_TEST
 
 /* Root entries that are not pids are never read as processes, even with
  * an fd folder holding the socket. */
-START_TEST(entries_that_are_not_pids)
+START_TEST(tcps_owners_resolve__skips_entries_that_are_not_pids)
 {
 	static const char *const names[] = {
 		"0",   "-5", "12ab", "+7", "4294967396", "99999999999999999999",
@@ -668,37 +627,39 @@ Suite *owners_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	/* Thousands of fake links: slow on a loaded machine, not wrong. */
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, finds_owners_by_comm);
-	tcase_add_test(tc, second_interval_uses_the_cache);
-	tcase_add_test(tc, nothing_wanted_reads_nothing);
-	tcase_add_test(tc, moved_socket_follows_its_new_owner);
-	tcase_add_test(tc, exited_process_is_skipped);
-	tcase_add_test(tc, resolve__meets_more_processes_than_queries);
-	tcase_add_test(tc, resolve__socket_on_the_move_is_looked_for_at_once);
-	tcase_add_test(tc, resolve__zombie_owner_is_not_trusted);
-	tcase_add_test(tc, resolve__reused_inode_is_another_socket);
-	tcase_add_test(tc, pid_reused_by_another_program);
-	tcase_add_test(tc, foreign_uid_forces_full_scan);
-	tcase_add_test(tc, group_by_exe_and_unit);
-	tcase_add_test(tc, hostile_comm_is_cleaned);
-	tcase_add_test(tc, missing_proc_root);
-	tcase_add_test(tc, permission_denied_is_counted);
-	tcase_add_test(tc, many_sockets_grow_the_tables);
-	tcase_add_test(tc, start_time_parsing);
-	tcase_add_test(tc, exe_name_parsing);
-	tcase_add_test(tc, remembered_owners_need_few_links);
-	tcase_add_test(tc, unfindable_socket_is_not_searched_every_time);
-	tcase_add_test(tc, known_owner_is_read_first);
-	tcase_add_test(tc, budget_spreads_a_long_scan);
+	tcase_add_test(tc, tcps_owners_resolve__finds_owners_by_comm);
+	tcase_add_test(tc, tcps_owners_resolve__second_interval_uses_the_cache);
+	tcase_add_test(tc, tcps_owners_resolve__nothing_wanted_reads_nothing);
+	tcase_add_test(tc,
+		       tcps_owners_resolve__moved_socket_follows_its_new_owner);
+	tcase_add_test(tc, tcps_owners_resolve__exited_process_is_skipped);
+	tcase_add_test(tc,
+		       tcps_owners_resolve__meets_more_processes_than_queries);
+	tcase_add_test(tc, tcps_owners_resolve__handed_on_socket_skips_backoff);
+	tcase_add_test(tc, tcps_owners_resolve__zombie_owner_is_not_trusted);
+	tcase_add_test(tc, tcps_owners_resolve__reused_inode_is_another_socket);
+	tcase_add_test(tc, tcps_owners_resolve__pid_reused_by_another_program);
+	tcase_add_test(tc, tcps_owners_resolve__foreign_uid_forces_full_scan);
+	tcase_add_test(tc, tcps_owners_resolve__groups_by_exe_and_unit);
+	tcase_add_test(tc, tcps_owners_resolve__cleans_a_hostile_comm);
+	tcase_add_test(tc, tcps_owners_resolve__missing_proc_root_fails);
+	tcase_add_test(tc, tcps_owners_resolve__counts_permission_denied);
+	tcase_add_test(tc, tcps_owners_resolve__many_sockets_grow_the_tables);
+	tcase_add_test(tc,
+		       tcps_owners_resolve__remembered_owners_need_few_links);
+	tcase_add_test(tc, tcps_owners_resolve__backs_off_an_unfindable_socket);
+	tcase_add_test(tc, tcps_owners_resolve__known_owner_is_read_first);
+	tcase_add_test(tc, tcps_owners_set_budget__spreads_a_long_scan);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hostile proc");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, hostile_comm_files);
-	tcase_add_test(tc, huge_comm_files);
-	tcase_add_test(tc, hostile_exe_links_and_cgroups);
-	tcase_add_test(tc, garbage_stat_lines);
-	tcase_add_test(tc, fd_entries_that_are_not_sockets);
-	tcase_add_test(tc, entries_that_are_not_pids);
+	tcase_add_test(tc, tcps_owners_resolve__cleans_hostile_comm_files);
+	tcase_add_test(tc, tcps_owners_resolve__bounds_huge_comm_files);
+	tcase_add_test(tc, tcps_owners_resolve__cleans_hostile_exe_and_cgroup);
+	tcase_add_test(tc, tcps_owners_resolve__garbage_stat_keeps_the_owner);
+	tcase_add_test(tc, tcps_owners_resolve__skips_fds_not_sockets);
+	tcase_add_test(tc,
+		       tcps_owners_resolve__skips_entries_that_are_not_pids);
 	suite_add_tcase(s, tc);
 	return s;
 }
