@@ -17,11 +17,10 @@
 #include "tcpstates/record.h"
 #include "tcpstates/sink.h"
 
-/* TopListeners: how many ports get their own values. */
-#define TCPS_LISTENERS_DEFAULT_TOP_N 10u
-
 struct tcps_listeners_config {
-	uint32_t top_n; /* 0: only the "listen" totals are emitted */
+	/* TopListeners: how many ports get their own values; 0: only the
+	 * "listen" totals are emitted. */
+	uint32_t top_n;
 };
 
 struct tcps_listeners;

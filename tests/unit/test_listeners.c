@@ -5,6 +5,7 @@
 
 #include "suites.h"
 #include "tcpstates/listeners.h"
+#include "tcpstates/options.h"
 #include "tcpstates/tally.h"
 
 #define CAP 64
@@ -129,7 +130,11 @@ static void end(struct tcps_listeners *l)
 
 START_TEST(no_sockets)
 {
-	struct tcps_listeners *l = make(TCPS_LISTENERS_DEFAULT_TOP_N);
+	struct tcps_options defaults;
+	struct tcps_listeners *l;
+
+	tcps_options_init(&defaults);
+	l = make(defaults.top_listeners);
 
 	tcps_listeners_begin(l);
 	end(l);

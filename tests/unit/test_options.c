@@ -40,6 +40,9 @@ START_TEST(defaults)
 {
 	ck_assert(opts.ipv4);
 	ck_assert(opts.ipv6);
+	/* As README.md and conf/tcpstates.conf give them. */
+	ck_assert_uint_eq(opts.top_listeners, 10);
+	ck_assert_uint_eq(opts.retransmit_threshold, 3);
 	ck_assert_int_eq(tcps_options_check(&opts, err, sizeof(err)), 0);
 }
 END_TEST

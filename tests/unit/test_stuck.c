@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include "suites.h"
+#include "tcpstates/options.h"
 #include "tcpstates/stuck.h"
 #include "tcpstates/tally.h"
 
@@ -84,7 +85,11 @@ static void expect(struct tcps_stuck *s, double retransmitting,
 
 START_TEST(zeros_without_sockets)
 {
-	struct tcps_stuck *s = make(TCPS_STUCK_DEFAULT_RETRANSMIT_THRESHOLD);
+	struct tcps_options defaults;
+	struct tcps_stuck *s;
+
+	tcps_options_init(&defaults);
+	s = make(defaults.retransmit_threshold);
 
 	tcps_stuck_begin(s);
 	expect(s, 0, 0, 0);
