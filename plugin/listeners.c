@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tcpstates/listeners.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 struct port_stat {
 	uint64_t queue;	  /* accept queues of the port's LISTEN sockets */

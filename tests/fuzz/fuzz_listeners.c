@@ -30,7 +30,7 @@
 #include "reads.h"
 #include "script.h"
 #include "tcpstates/listeners.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,6 +7,7 @@
 
 #include "leaks_oracle.h"
 #include "tcpstates/owners.h"
+#include "tcpstates/tally.h"
 #include "tcpstates/util.h"
 
 #define OTHER "proc-other"

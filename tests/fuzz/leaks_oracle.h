@@ -32,7 +32,7 @@
 
 #include "leaks_world.h"
 #include "tcpstates/leaks.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 #define ORACLE_RECORDS (2 * WORLD_SOCKS)
 #define ORACLE_VIEWS 32

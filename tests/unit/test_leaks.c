@@ -8,7 +8,7 @@
 #include "fakeproc.h"
 #include "suites.h"
 #include "tcpstates/leaks.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 #define CW "CLOSE_WAIT"
 #define SECOND 1000ull

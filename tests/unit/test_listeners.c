@@ -6,7 +6,7 @@
 #include "suites.h"
 #include "tcpstates/listeners.h"
 #include "tcpstates/options.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 #define CAP 64
 

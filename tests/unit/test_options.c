@@ -4,7 +4,7 @@
 
 #include "suites.h"
 #include "tcpstates/options.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 static struct tcps_options opts;
 static char err[256];

@@ -4,8 +4,8 @@
 
 #include "suites.h"
 #include "tcpstates/options.h"
+#include "tcpstates/record.h"
 #include "tcpstates/stuck.h"
-#include "tcpstates/tally.h"
 
 #define CAP 8
 
