@@ -327,7 +327,7 @@ START_TEST(configured_remote_port_that_listens)
 	ck_assert_int_eq(instances(), 2);
 	ck_assert_str_eq(instance(0), "3306-local");
 	ck_assert_str_eq(instance(1), "3306-remote");
-	/* The slot existed from the start, so the first record counts. */
+	/* Its counts existed from the start, so the first record counts. */
 	ck_assert_double_eq(count("3306-local", TCPS_ESTABLISHED), 1);
 	ck_assert_double_eq(count("3306-local", TCPS_LISTEN), 1);
 	ck_assert_double_eq(count("3306-remote", TCPS_ESTABLISHED), 1);
@@ -448,7 +448,7 @@ static int count_value(void *data, const struct tcps_value *value)
 }
 
 /* Every port configured both ways and listening, then none listening:
- * the slots never outgrow 65536 and the index stays consistent. */
+ * the counts never outgrow 65536 ports and the index stays consistent. */
 START_TEST(every_port)
 {
 	const struct tcps_sink counter = { .value = count_value,
@@ -473,7 +473,7 @@ START_TEST(every_port)
 			counted,
 			11u * ((round == 0 ? 65536u : 32768u) + 21845u));
 	}
-	/* The freed slots can be taken again. */
+	/* The freed counts can be taken again. */
 	tcps_ports_begin(p);
 	observe(p, TCPS_LISTEN, 2, 0);
 	observe(p, TCPS_ESTABLISHED, 2, 1);
