@@ -77,13 +77,13 @@ struct oracle_view {
 
 struct oracle_note {
 	int severity;
-	int slot;
+	int state;
 	char instance[ORACLE_INSTANCE_MAX];
 };
 
 struct oracle_alarm {
 	char instance[ORACLE_INSTANCE_MAX];
-	int slot;
+	int state;
 };
 
 struct oracle {
