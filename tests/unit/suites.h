@@ -18,5 +18,6 @@ Suite *ephemeral_suite(void);
 Suite *privs_suite(void);
 Suite *faults_suite(void);
 Suite *sink_suite(void);
+Suite *util_suite(void);
 
 #endif
