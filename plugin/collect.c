@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tcpstates/collect.h"
 #include "tcpstates/netns.h"
@@ -147,6 +146,7 @@ static int enter_namespace(struct tcps_ctx *ctx, int *ret_saved)
 static int read_inside(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 		       struct tcps_read_report *report)
 {
+	struct tcps_observers_report observed;
 	int ret;
 
 	report->attempts = 1;
@@ -161,13 +161,11 @@ static int read_inside(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 		tcps_observers_abort(ctx->obs);
 		return ret;
 	}
-	report->sysctls_error = ctx->obs->sysctls_error;
-	report->leaks_error =
-		tcps_observers_end(ctx->obs, tcps_monotonic_ms(), sink);
-	report->leaks =
-		ctx->obs->leaks ? tcps_leaks_stats(ctx->obs->leaks) : NULL;
-	report->destinations_overflow =
-		tcps_ephemeral_overflow(ctx->obs->ephemeral);
+	tcps_observers_end(ctx->obs, tcps_monotonic_ms(), sink, &observed);
+	report->sysctls_error = observed.sysctls_error;
+	report->leaks_error = observed.leaks_error;
+	report->leaks = observed.leaks;
+	report->destinations_overflow = observed.destinations_overflow;
 	return 0;
 }
 
@@ -193,5 +191,5 @@ int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 
 const struct tcps_state_tally *tcps_ctx_states(const struct tcps_ctx *ctx)
 {
-	return &ctx->obs->states;
+	return tcps_observers_states(ctx->obs);
 }

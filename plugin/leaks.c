@@ -30,7 +30,7 @@ struct candidate {
 	uint64_t cookie;
 	uint64_t first_seen_ms;
 	uint32_t inode, uid, unread;
-	uint8_t slot, family;
+	uint8_t state, family;
 	bool settled; /* in this state at the last read too */
 	uint16_t local_port, remote_port;
 	uint8_t local_addr[16], remote_addr[16];
@@ -40,7 +40,7 @@ struct candidate {
 struct age_entry {
 	uint64_t cookie;
 	uint64_t first_seen_ms;
-	uint8_t slot;
+	uint8_t state;
 };
 
 struct age_table {
@@ -64,8 +64,8 @@ struct group {
 /* A (group, state) whose WARNING was sent and whose OKAY is due. */
 struct alarm {
 	char instance[INSTANCE_MAX];
-	uint8_t slot;
-	bool still;
+	uint8_t state;
+	bool still_leaking; /* at this read too: no OKAY due */
 };
 
 struct tcps_leaks {
@@ -82,10 +82,11 @@ struct tcps_leaks {
 	int32_t *group_of_proc;
 	size_t group_of_proc_cap;
 	struct group other, unknown;
-	struct group **out; /* what is emitted this interval */
-	size_t out_num;
-	char (*emitted)[INSTANCE_MAX]; /* instances emitted last interval */
-	size_t emitted_num;
+	struct group **emitting; /* the groups emitted this interval */
+	size_t emitting_num;
+	/* The instances emitted last interval. */
+	char (*emitted_last)[INSTANCE_MAX];
+	size_t emitted_last_num;
 	struct alarm *alarms;
 	size_t alarms_num, alarms_cap;
 	struct tcps_leaks_stats stats;
@@ -98,80 +99,83 @@ static size_t emit_capacity(const struct tcps_leaks_config *cfg)
 
 int tcps_leaks_new(const struct tcps_leaks_config *cfg, struct tcps_leaks **ret)
 {
-	struct tcps_leaks *l = calloc(1, sizeof(*l));
+	struct tcps_leaks *leaks = calloc(1, sizeof(*leaks));
 	int err;
 
-	if (!l)
+	if (!leaks)
 		return -ENOMEM;
-	l->cfg = *cfg;
-	l->cfg.proc_root = NULL; /* the owners keep their own copy */
-	l->alarms_cap = emit_capacity(cfg) * TCPS_STATE_COUNT;
-	l->out = calloc(emit_capacity(cfg), sizeof(*l->out));
-	l->emitted = calloc(emit_capacity(cfg), sizeof(*l->emitted));
-	l->alarms = calloc(l->alarms_cap, sizeof(*l->alarms));
-	err = tcps_owners_new(cfg->proc_root, cfg->group_by, &l->owners);
+	leaks->cfg = *cfg;
+	leaks->cfg.proc_root = NULL; /* the owners keep their own copy */
+	leaks->alarms_cap = emit_capacity(cfg) * TCPS_STATE_COUNT;
+	leaks->emitting = calloc(emit_capacity(cfg), sizeof(*leaks->emitting));
+	leaks->emitted_last =
+		calloc(emit_capacity(cfg), sizeof(*leaks->emitted_last));
+	leaks->alarms = calloc(leaks->alarms_cap, sizeof(*leaks->alarms));
+	err = tcps_owners_new(cfg->proc_root, cfg->group_by, &leaks->owners);
 	if (err == 0)
-		tcps_owners_set_budget(l->owners, cfg->scan_budget_ms);
-	if (err == 0 && (!l->out || !l->emitted || !l->alarms))
+		tcps_owners_set_budget(leaks->owners, cfg->scan_budget_ms);
+	if (err == 0 &&
+	    (!leaks->emitting || !leaks->emitted_last || !leaks->alarms))
 		err = -ENOMEM;
 	if (err < 0) {
-		tcps_leaks_free(l);
+		tcps_leaks_free(leaks);
 		return err;
 	}
-	*ret = l;
+	*ret = leaks;
 	return 0;
 }
 
-void tcps_leaks_free(struct tcps_leaks *l)
+void tcps_leaks_free(struct tcps_leaks *leaks)
 {
-	if (!l)
+	if (!leaks)
 		return;
-	tcps_owners_free(l->owners);
-	free(l->cands);
-	free(l->queries);
-	free(l->ages.slots);
-	free(l->next_ages.slots);
-	free(l->groups);
-	free(l->group_of_proc);
-	free(l->out);
-	free(l->emitted);
-	free(l->alarms);
-	free(l);
+	tcps_owners_free(leaks->owners);
+	free(leaks->cands);
+	free(leaks->queries);
+	free(leaks->ages.slots);
+	free(leaks->next_ages.slots);
+	free(leaks->groups);
+	free(leaks->group_of_proc);
+	free(leaks->emitting);
+	free(leaks->emitted_last);
+	free(leaks->alarms);
+	free(leaks);
 }
 
-const struct tcps_leaks_stats *tcps_leaks_stats(const struct tcps_leaks *l)
+const struct tcps_leaks_stats *tcps_leaks_stats(const struct tcps_leaks *leaks)
 {
-	return &l->stats;
+	return &leaks->stats;
 }
 
 /* The candidates of one read cost ~72 bytes per tracked socket; after a
  * burst the array shrinks back instead of keeping its peak forever. */
-static void shrink_candidates(struct tcps_leaks *l)
+static void shrink_candidates(struct tcps_leaks *leaks)
 {
-	size_t want = l->cands_num * 2;
+	size_t want = leaks->cands_num * 2;
 	struct candidate *smaller;
 
-	if (l->cands_cap <= SHRINK_ABOVE || l->cands_cap <= l->cands_num * 4)
+	if (leaks->cands_cap <= SHRINK_ABOVE ||
+	    leaks->cands_cap <= leaks->cands_num * 4)
 		return;
 	if (want < SHRINK_ABOVE)
 		want = SHRINK_ABOVE;
-	smaller = realloc(l->cands, want * sizeof(*l->cands));
+	smaller = realloc(leaks->cands, want * sizeof(*leaks->cands));
 	if (!smaller)
 		return;
-	l->cands = smaller;
-	l->cands_cap = want;
+	leaks->cands = smaller;
+	leaks->cands_cap = want;
 }
 
-void tcps_leaks_begin(struct tcps_leaks *l)
+void tcps_leaks_begin(struct tcps_leaks *leaks)
 {
-	shrink_candidates(l);
-	l->cands_num = 0;
-	memset(l->dropped, 0, sizeof(l->dropped));
+	shrink_candidates(leaks);
+	leaks->cands_num = 0;
+	memset(leaks->dropped, 0, sizeof(leaks->dropped));
 }
 
-void tcps_leaks_abort(struct tcps_leaks *l)
+void tcps_leaks_abort(struct tcps_leaks *leaks)
 {
-	tcps_leaks_begin(l);
+	tcps_leaks_begin(leaks);
 }
 
 /* Bytes the application has not read. In states after the peer's FIN the
@@ -187,26 +191,26 @@ static uint32_t unread_bytes(const struct tcps_record *rec)
 	return rec->rqueue;
 }
 
-void tcps_leaks_observe(struct tcps_leaks *l, const struct tcps_record *rec)
+void tcps_leaks_observe(struct tcps_leaks *leaks, const struct tcps_record *rec)
 {
 	struct candidate *c;
 
 	if (rec->state >= TCPS_STATE_UNKNOWN ||
-	    !(l->cfg.state_mask & (1u << rec->state)))
+	    !(leaks->cfg.state_mask & (1u << rec->state)))
 		return;
-	if (tcps_grow((void **)&l->cands, &l->cands_cap, l->cands_num + 1,
-		      sizeof(*l->cands)) != 0) {
-		l->dropped[rec->state]++;
+	if (tcps_grow((void **)&leaks->cands, &leaks->cands_cap,
+		      leaks->cands_num + 1, sizeof(*leaks->cands)) != 0) {
+		leaks->dropped[rec->state]++;
 		return;
 	}
-	c = &l->cands[l->cands_num++];
+	c = &leaks->cands[leaks->cands_num++];
 	c->cookie = rec->cookie;
 	c->first_seen_ms = 0;
 	c->settled = false;
 	c->inode = rec->inode;
 	c->uid = rec->uid;
 	c->unread = unread_bytes(rec);
-	c->slot = rec->state;
+	c->state = rec->state;
 	c->family = rec->family;
 	c->local_port = rec->local_port;
 	c->remote_port = rec->remote_port;
@@ -271,78 +275,78 @@ static bool age_insert(struct age_table *t, const struct candidate *c,
 		return true; /* the same socket twice in one dump */
 	entry->cookie = c->cookie;
 	entry->first_seen_ms = c->first_seen_ms;
-	entry->slot = c->slot;
+	entry->state = c->state;
 	t->used++;
 	return true;
 }
 
 /* Sockets already aged keep their place first; new ones take what room
  * is left, so past MaxTrackedSockets only the newest lose their age. */
-static void age_candidates(struct tcps_leaks *l, uint64_t now_ms)
+static void age_candidates(struct tcps_leaks *leaks, uint64_t now_ms)
 {
-	size_t max = l->cfg.max_tracked;
+	size_t max = leaks->cfg.max_tracked;
 	struct age_table swap;
 
-	l->stats.untracked = 0;
-	if (age_prepare(&l->next_ages,
-			l->cands_num < max ? l->cands_num : max) != 0)
+	leaks->stats.untracked = 0;
+	if (age_prepare(&leaks->next_ages,
+			leaks->cands_num < max ? leaks->cands_num : max) != 0)
 		max = 0;
-	for (size_t i = 0; i < l->cands_num; i++) {
-		struct candidate *c = &l->cands[i];
-		const struct age_entry *e = age_find(&l->ages, c->cookie);
+	for (size_t i = 0; i < leaks->cands_num; i++) {
+		struct candidate *c = &leaks->cands[i];
+		const struct age_entry *e = age_find(&leaks->ages, c->cookie);
 
 		c->first_seen_ms = now_ms;
-		if (e && e->slot == c->slot) {
+		if (e && e->state == c->state) {
 			c->first_seen_ms = e->first_seen_ms;
 			c->settled = true;
-			if (!age_insert(&l->next_ages, c, max))
-				l->stats.untracked++;
+			if (!age_insert(&leaks->next_ages, c, max))
+				leaks->stats.untracked++;
 		}
 	}
-	for (size_t i = 0; i < l->cands_num; i++) {
-		const struct candidate *c = &l->cands[i];
+	for (size_t i = 0; i < leaks->cands_num; i++) {
+		const struct candidate *c = &leaks->cands[i];
 
 		if (c->first_seen_ms == now_ms &&
-		    !age_insert(&l->next_ages, c, max))
-			l->stats.untracked++;
+		    !age_insert(&leaks->next_ages, c, max))
+			leaks->stats.untracked++;
 	}
-	swap = l->ages;
-	l->ages = l->next_ages;
-	l->next_ages = swap;
+	swap = leaks->ages;
+	leaks->ages = leaks->next_ages;
+	leaks->next_ages = swap;
 }
 
-static int find_owners(struct tcps_leaks *l)
+static int find_owners(struct tcps_leaks *leaks)
 {
 	int err;
 
-	err = tcps_fit((void **)&l->queries, &l->queries_cap, l->cands_num,
-		       sizeof(*l->queries));
+	err = tcps_fit((void **)&leaks->queries, &leaks->queries_cap,
+		       leaks->cands_num, sizeof(*leaks->queries));
 	if (err < 0) {
-		memset(&l->stats.owners, 0, sizeof(l->stats.owners));
-		l->stats.owners.unattributed = l->cands_num;
+		memset(&leaks->stats.owners, 0, sizeof(leaks->stats.owners));
+		leaks->stats.owners.unattributed = leaks->cands_num;
 		return err;
 	}
-	for (size_t i = 0; i < l->cands_num; i++) {
-		l->queries[i].inode = l->cands[i].inode;
-		l->queries[i].uid = l->cands[i].uid;
-		l->queries[i].cookie = l->cands[i].cookie;
-		l->queries[i].owner = -1;
+	for (size_t i = 0; i < leaks->cands_num; i++) {
+		leaks->queries[i].inode = leaks->cands[i].inode;
+		leaks->queries[i].uid = leaks->cands[i].uid;
+		leaks->queries[i].cookie = leaks->cands[i].cookie;
+		leaks->queries[i].owner = -1;
 	}
-	return tcps_owners_resolve(l->owners, l->queries, l->cands_num,
-				   &l->stats.owners);
+	return tcps_owners_resolve(leaks->owners, leaks->queries,
+				   leaks->cands_num, &leaks->stats.owners);
 }
 
 /* One entry per process the resolve met, none in a group yet. Returns
  * 0 or -ENOMEM. */
-static int prepare_group_of_proc(struct tcps_leaks *l)
+static int prepare_group_of_proc(struct tcps_leaks *leaks)
 {
-	size_t procs = tcps_owners_procs_num(l->owners);
+	size_t procs = tcps_owners_procs_num(leaks->owners);
 
-	if (tcps_fit((void **)&l->group_of_proc, &l->group_of_proc_cap, procs,
-		     sizeof(*l->group_of_proc)) != 0)
+	if (tcps_fit((void **)&leaks->group_of_proc, &leaks->group_of_proc_cap,
+		     procs, sizeof(*leaks->group_of_proc)) != 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < procs; i++)
-		l->group_of_proc[i] = NO_GROUP;
+		leaks->group_of_proc[i] = NO_GROUP;
 	return 0;
 }
 
@@ -350,16 +354,16 @@ static void group_reset(struct group *g, const char *instance)
 {
 	memset(g, 0, sizeof(*g));
 	snprintf(g->instance, sizeof(g->instance), "%s", instance);
-	for (int s = 0; s < TCPS_STATE_COUNT; s++) {
-		g->acc[s].oldest = -1;
-		g->acc[s].oldest_ms = UINT64_MAX;
+	for (int state = 0; state < TCPS_STATE_COUNT; state++) {
+		g->acc[state].oldest = -1;
+		g->acc[state].oldest_ms = UINT64_MAX;
 	}
 }
 
 static void group_add(struct group *g, const struct candidate *c, int64_t index,
 		      int pid)
 {
-	struct state_acc *acc = &g->acc[c->slot];
+	struct state_acc *acc = &g->acc[c->state];
 
 	acc->count++;
 	acc->settled += c->settled;
@@ -375,9 +379,9 @@ static void group_add(struct group *g, const struct candidate *c, int64_t index,
 
 static void group_merge(struct group *dst, const struct group *src)
 {
-	for (int s = 0; s < TCPS_STATE_COUNT; s++) {
-		struct state_acc *d = &dst->acc[s];
-		const struct state_acc *a = &src->acc[s];
+	for (int state = 0; state < TCPS_STATE_COUNT; state++) {
+		struct state_acc *d = &dst->acc[state];
+		const struct state_acc *a = &src->acc[state];
 
 		d->count += a->count;
 		d->settled += a->settled;
@@ -393,48 +397,48 @@ static void group_merge(struct group *dst, const struct group *src)
 }
 
 /* The named group of an owner, created on first use; NULL = unknown. */
-static struct group *group_of(struct tcps_leaks *l, int32_t proc)
+static struct group *group_of(struct tcps_leaks *leaks, int32_t proc)
 {
-	const struct tcps_owner_proc *p = tcps_owners_proc(l->owners, proc);
+	const struct tcps_owner_proc *p = tcps_owners_proc(leaks->owners, proc);
 	char instance[INSTANCE_MAX];
 
 	if (!p || p->group[0] == '\0')
 		return NULL;
-	if (l->group_of_proc[proc] != NO_GROUP)
-		return &l->groups[l->group_of_proc[proc]];
+	if (leaks->group_of_proc[proc] != NO_GROUP)
+		return &leaks->groups[leaks->group_of_proc[proc]];
 	snprintf(instance, sizeof(instance), INSTANCE_PREFIX "%s", p->group);
-	for (size_t i = 0; i < l->groups_num; i++) {
-		if (strcmp(l->groups[i].instance, instance) == 0) {
-			l->group_of_proc[proc] = (int32_t)i;
-			return &l->groups[i];
+	for (size_t i = 0; i < leaks->groups_num; i++) {
+		if (strcmp(leaks->groups[i].instance, instance) == 0) {
+			leaks->group_of_proc[proc] = (int32_t)i;
+			return &leaks->groups[i];
 		}
 	}
-	if (tcps_grow((void **)&l->groups, &l->groups_cap, l->groups_num + 1,
-		      sizeof(*l->groups)) != 0)
+	if (tcps_grow((void **)&leaks->groups, &leaks->groups_cap,
+		      leaks->groups_num + 1, sizeof(*leaks->groups)) != 0)
 		return NULL;
-	group_reset(&l->groups[l->groups_num], instance);
-	l->group_of_proc[proc] = (int32_t)l->groups_num;
-	return &l->groups[l->groups_num++];
+	group_reset(&leaks->groups[leaks->groups_num], instance);
+	leaks->group_of_proc[proc] = (int32_t)leaks->groups_num;
+	return &leaks->groups[leaks->groups_num++];
 }
 
 /* owners_known: the queries hold a resolve's answer (not after ENOMEM). */
-static void build_groups(struct tcps_leaks *l, bool owners_known)
+static void build_groups(struct tcps_leaks *leaks, bool owners_known)
 {
-	l->groups_num = 0;
-	group_reset(&l->other, INSTANCE_OTHER);
-	group_reset(&l->unknown, INSTANCE_UNKNOWN);
-	for (size_t i = 0; i < l->cands_num; i++) {
-		int32_t proc = owners_known ? l->queries[i].owner : -1;
-		struct group *g = proc >= 0 ? group_of(l, proc) : NULL;
+	leaks->groups_num = 0;
+	group_reset(&leaks->other, INSTANCE_OTHER);
+	group_reset(&leaks->unknown, INSTANCE_UNKNOWN);
+	for (size_t i = 0; i < leaks->cands_num; i++) {
+		int32_t proc = owners_known ? leaks->queries[i].owner : -1;
+		struct group *g = proc >= 0 ? group_of(leaks, proc) : NULL;
 		const struct tcps_owner_proc *p =
-			g ? tcps_owners_proc(l->owners, proc) : NULL;
+			g ? tcps_owners_proc(leaks->owners, proc) : NULL;
 
-		group_add(g ? g : &l->unknown, &l->cands[i], (int64_t)i,
+		group_add(g ? g : &leaks->unknown, &leaks->cands[i], (int64_t)i,
 			  p ? (int)p->pid : 0);
 	}
-	for (int s = 0; s < TCPS_STATE_COUNT; s++) {
-		l->unknown.acc[s].count += l->dropped[s];
-		l->unknown.total += l->dropped[s];
+	for (int state = 0; state < TCPS_STATE_COUNT; state++) {
+		leaks->unknown.acc[state].count += leaks->dropped[state];
+		leaks->unknown.total += leaks->dropped[state];
 	}
 }
 
@@ -448,22 +452,23 @@ static int by_total_then_name(const void *a, const void *b)
 }
 
 /* Top groups by socket count keep their name; the rest become "other". */
-static void rank_groups(struct tcps_leaks *l)
+static void rank_groups(struct tcps_leaks *leaks)
 {
-	if (l->groups_num > 1) /* groups is NULL before the first group */
-		qsort(l->groups, l->groups_num, sizeof(*l->groups),
+	if (leaks->groups_num > 1) /* groups is NULL before the first group */
+		qsort(leaks->groups, leaks->groups_num, sizeof(*leaks->groups),
 		      by_total_then_name);
-	l->out_num = 0;
-	for (size_t i = 0; i < l->groups_num; i++) {
-		if (i < l->cfg.top_n)
-			l->out[l->out_num++] = &l->groups[i];
+	leaks->emitting_num = 0;
+	for (size_t i = 0; i < leaks->groups_num; i++) {
+		if (i < leaks->cfg.top_n)
+			leaks->emitting[leaks->emitting_num++] =
+				&leaks->groups[i];
 		else
-			group_merge(&l->other, &l->groups[i]);
+			group_merge(&leaks->other, &leaks->groups[i]);
 	}
-	if (l->other.total > 0)
-		l->out[l->out_num++] = &l->other;
-	if (l->unknown.total > 0)
-		l->out[l->out_num++] = &l->unknown;
+	if (leaks->other.total > 0)
+		leaks->emitting[leaks->emitting_num++] = &leaks->other;
+	if (leaks->unknown.total > 0)
+		leaks->emitting[leaks->emitting_num++] = &leaks->unknown;
 }
 
 static double age_seconds(const struct state_acc *acc, uint64_t now_ms)
@@ -473,66 +478,70 @@ static double age_seconds(const struct state_acc *acc, uint64_t now_ms)
 	return (double)(now_ms - acc->oldest_ms) / 1000.0;
 }
 
-static bool tracked(const struct tcps_leaks *l, int slot)
+static bool tracked(const struct tcps_leaks *leaks, int state)
 {
-	return (l->cfg.state_mask >> slot) & 1;
+	return (leaks->cfg.state_mask >> state) & 1;
 }
 
-static void emit_group(const struct tcps_leaks *l, const struct group *g,
+static void emit_group(const struct tcps_leaks *leaks, const struct group *g,
 		       uint64_t now_ms, const struct tcps_sink *sink)
 {
-	for (int s = TCPS_STATE_FIRST; s < TCPS_STATE_UNKNOWN; s++) {
-		const struct state_acc *acc = &g->acc[s];
+	for (int state = TCPS_STATE_FIRST; state < TCPS_STATE_UNKNOWN;
+	     state++) {
+		const struct state_acc *acc = &g->acc[state];
 
-		if (!tracked(l, s))
+		if (!tracked(leaks, state))
 			continue;
 		tcps_sink_value(sink, g->instance, "tcp_connections",
-				tcps_state_name(s), (double)acc->count);
+				tcps_state_name(state), (double)acc->count);
 		tcps_sink_value(sink, g->instance, "duration",
-				tcps_state_name(s), age_seconds(acc, now_ms));
-		tcps_sink_value(sink, g->instance, "bytes", tcps_state_name(s),
-				(double)acc->unread);
+				tcps_state_name(state),
+				age_seconds(acc, now_ms));
+		tcps_sink_value(sink, g->instance, "bytes",
+				tcps_state_name(state), (double)acc->unread);
 	}
 }
 
-static bool emitted_now(const struct tcps_leaks *l, const char *instance)
+/* The group emitted this interval under instance, or NULL. */
+static const struct group *emitting_group(const struct tcps_leaks *leaks,
+					  const char *instance)
 {
-	for (size_t i = 0; i < l->out_num; i++)
-		if (strcmp(l->out[i]->instance, instance) == 0)
-			return true;
-	return false;
+	for (size_t i = 0; i < leaks->emitting_num; i++)
+		if (strcmp(leaks->emitting[i]->instance, instance) == 0)
+			return leaks->emitting[i];
+	return NULL;
 }
 
 /* Groups sent last interval and gone now get zeros once: graphs fall. */
-static void emit_all(struct tcps_leaks *l, uint64_t now_ms,
+static void emit_all(struct tcps_leaks *leaks, uint64_t now_ms,
 		     const struct tcps_sink *sink)
 {
 	struct group gone;
 
-	for (size_t i = 0; i < l->emitted_num; i++) {
-		if (emitted_now(l, l->emitted[i]))
+	for (size_t i = 0; i < leaks->emitted_last_num; i++) {
+		if (emitting_group(leaks, leaks->emitted_last[i]))
 			continue;
-		group_reset(&gone, l->emitted[i]);
-		emit_group(l, &gone, now_ms, sink);
+		group_reset(&gone, leaks->emitted_last[i]);
+		emit_group(leaks, &gone, now_ms, sink);
 	}
-	for (size_t i = 0; i < l->out_num; i++) {
-		emit_group(l, l->out[i], now_ms, sink);
-		snprintf(l->emitted[i], sizeof(l->emitted[i]), "%s",
-			 l->out[i]->instance);
+	for (size_t i = 0; i < leaks->emitting_num; i++) {
+		emit_group(leaks, leaks->emitting[i], now_ms, sink);
+		snprintf(leaks->emitted_last[i], sizeof(leaks->emitted_last[i]),
+			 "%s", leaks->emitting[i]->instance);
 	}
-	l->emitted_num = l->out_num;
+	leaks->emitted_last_num = leaks->emitting_num;
 }
 
 static void format_endpoint(uint8_t family, const uint8_t *addr, uint16_t port,
-			    char *out, size_t size)
+			    char *buf, size_t size)
 {
 	char text[INET6_ADDRSTRLEN] = "?";
 
 	inet_ntop(family, addr, text, sizeof(text));
 	if (family == AF_INET6)
-		snprintf(out, size, "[%s]:%u", text, port);
+		snprintf(buf, size, "[%s]:%u", text, port);
 	else
-		snprintf(out, size, "%s:%u", text, port);
+		snprintf(buf, size, "%s:%u", text, port);
 }
 
 /* The group's name as an operator reads it: "java", "other", ... */
@@ -543,39 +552,40 @@ static const char *display_name(const char *instance)
 	return instance + strlen("proc-");
 }
 
-static struct alarm *alarm_find(struct tcps_leaks *l, const char *instance,
-				int slot)
+static struct alarm *alarm_find(struct tcps_leaks *leaks, const char *instance,
+				int state)
 {
-	for (size_t i = 0; i < l->alarms_num; i++)
-		if (l->alarms[i].slot == slot &&
-		    strcmp(l->alarms[i].instance, instance) == 0)
-			return &l->alarms[i];
+	for (size_t i = 0; i < leaks->alarms_num; i++)
+		if (leaks->alarms[i].state == state &&
+		    strcmp(leaks->alarms[i].instance, instance) == 0)
+			return &leaks->alarms[i];
 	return NULL;
 }
 
 /* A socket closing normally passes through CLOSE_WAIT for milliseconds:
  * the count limit weighs only sockets seen in the state at two reads or
  * more, so many connections closing at once raise nothing. */
-static bool leaking(const struct tcps_leaks *l, const struct state_acc *acc,
+static bool leaking(const struct tcps_leaks *leaks, const struct state_acc *acc,
 		    uint64_t now_ms)
 {
 	if (acc->count == 0)
 		return false;
-	if (l->cfg.threshold > 0 && acc->settled >= l->cfg.threshold)
+	if (leaks->cfg.threshold > 0 && acc->settled >= leaks->cfg.threshold)
 		return true;
-	return l->cfg.max_age_s > 0 &&
-	       age_seconds(acc, now_ms) >= (double)l->cfg.max_age_s;
+	return leaks->cfg.max_age_s > 0 &&
+	       age_seconds(acc, now_ms) >= (double)leaks->cfg.max_age_s;
 }
 
-static void raise_alarm(struct tcps_leaks *l, const struct group *g, int slot,
-			uint64_t now_ms, const struct tcps_sink *sink)
+static void raise_alarm(struct tcps_leaks *leaks, const struct group *g,
+			int state, uint64_t now_ms,
+			const struct tcps_sink *sink)
 {
-	const struct state_acc *acc = &g->acc[slot];
-	const struct candidate *c = &l->cands[acc->oldest];
+	const struct state_acc *acc = &g->acc[state];
+	const struct candidate *c = &leaks->cands[acc->oldest];
 	char message[MESSAGE_MAX], pid[24] = "", local[64], remote[64];
 	struct alarm *a;
 
-	if (l->alarms_num >= l->alarms_cap)
+	if (leaks->alarms_num >= leaks->alarms_cap)
 		return; /* cannot remember it, so do not start it */
 	if (g->pid > 0)
 		snprintf(pid, sizeof(pid), " (pid %d)", g->pid);
@@ -586,78 +596,82 @@ static void raise_alarm(struct tcps_leaks *l, const struct group *g, int slot,
 	snprintf(message, sizeof(message),
 		 "%s leak: %s%s holds %llu %s sockets, oldest %.0f s, %llu "
 		 "bytes unread (limits %u sockets, %u s); e.g. %s -> %s",
-		 tcps_state_name(slot), display_name(g->instance), pid,
-		 (unsigned long long)acc->count, tcps_state_name(slot),
+		 tcps_state_name(state), display_name(g->instance), pid,
+		 (unsigned long long)acc->count, tcps_state_name(state),
 		 age_seconds(acc, now_ms), (unsigned long long)acc->unread,
-		 l->cfg.threshold, l->cfg.max_age_s, local, remote);
+		 leaks->cfg.threshold, leaks->cfg.max_age_s, local, remote);
 	tcps_sink_notify(sink, TCPS_SEVERITY_WARNING, g->instance,
-			 "tcp_connections", tcps_state_name(slot), message);
-	a = &l->alarms[l->alarms_num++];
+			 "tcp_connections", tcps_state_name(state), message);
+	a = &leaks->alarms[leaks->alarms_num++];
 	snprintf(a->instance, sizeof(a->instance), "%s", g->instance);
-	a->slot = (uint8_t)slot;
-	a->still = true;
+	a->state = (uint8_t)state;
+	a->still_leaking = true;
 }
 
-static uint64_t count_now(const struct tcps_leaks *l, const char *instance,
-			  int slot)
+static uint64_t count_now(const struct tcps_leaks *leaks, const char *instance,
+			  int state)
 {
-	for (size_t i = 0; i < l->out_num; i++)
-		if (strcmp(l->out[i]->instance, instance) == 0)
-			return l->out[i]->acc[slot].count;
-	return 0;
+	const struct group *g = emitting_group(leaks, instance);
+
+	return g ? g->acc[state].count : 0;
 }
 
-static void clear_alarm(struct tcps_leaks *l, size_t index,
+static void clear_alarm(struct tcps_leaks *leaks, size_t index,
 			const struct tcps_sink *sink)
 {
-	const struct alarm *a = &l->alarms[index];
+	const struct alarm *a = &leaks->alarms[index];
 	char message[MESSAGE_MAX];
 
 	snprintf(message, sizeof(message),
 		 "%s leak cleared: %s holds %llu %s sockets (limits %u "
 		 "sockets, %u s)",
-		 tcps_state_name(a->slot), display_name(a->instance),
-		 (unsigned long long)count_now(l, a->instance, a->slot),
-		 tcps_state_name(a->slot), l->cfg.threshold, l->cfg.max_age_s);
+		 tcps_state_name(a->state), display_name(a->instance),
+		 (unsigned long long)count_now(leaks, a->instance, a->state),
+		 tcps_state_name(a->state), leaks->cfg.threshold,
+		 leaks->cfg.max_age_s);
 	tcps_sink_notify(sink, TCPS_SEVERITY_OKAY, a->instance,
-			 "tcp_connections", tcps_state_name(a->slot), message);
-	l->alarms[index] = l->alarms[--l->alarms_num];
+			 "tcp_connections", tcps_state_name(a->state), message);
+	leaks->alarms[index] = leaks->alarms[--leaks->alarms_num];
 }
 
-static void raise_new_alarms(struct tcps_leaks *l, const struct group *g,
+static void raise_new_alarms(struct tcps_leaks *leaks, const struct group *g,
 			     uint64_t now_ms, const struct tcps_sink *sink)
 {
-	for (int s = TCPS_STATE_FIRST; s < TCPS_STATE_UNKNOWN; s++)
-		if (tracked(l, s) && leaking(l, &g->acc[s], now_ms) &&
-		    g->acc[s].oldest >= 0 && !alarm_find(l, g->instance, s))
-			raise_alarm(l, g, s, now_ms, sink);
+	for (int state = TCPS_STATE_FIRST; state < TCPS_STATE_UNKNOWN; state++)
+		if (tracked(leaks, state) &&
+		    leaking(leaks, &g->acc[state], now_ms) &&
+		    g->acc[state].oldest >= 0 &&
+		    !alarm_find(leaks, g->instance, state))
+			raise_alarm(leaks, g, state, now_ms, sink);
 }
 
 /* One WARNING when a group crosses a limit, one OKAY when it is back
  * under both or gone; nothing while it stays where it is. Alarms that
  * end are cleared before new ones are raised: the table has room for
  * the groups emitted, not for those and the ones that just went. */
-static void check_alarms(struct tcps_leaks *l, uint64_t now_ms,
+static void check_alarms(struct tcps_leaks *leaks, uint64_t now_ms,
 			 const struct tcps_sink *sink)
 {
-	for (size_t i = 0; i < l->alarms_num; i++)
-		l->alarms[i].still = false;
-	for (size_t i = 0; i < l->out_num; i++) {
-		const struct group *g = l->out[i];
+	for (size_t i = 0; i < leaks->alarms_num; i++)
+		leaks->alarms[i].still_leaking = false;
+	for (size_t i = 0; i < leaks->emitting_num; i++) {
+		const struct group *g = leaks->emitting[i];
 
-		for (int s = TCPS_STATE_FIRST; s < TCPS_STATE_UNKNOWN; s++) {
-			struct alarm *a = alarm_find(l, g->instance, s);
+		for (int state = TCPS_STATE_FIRST; state < TCPS_STATE_UNKNOWN;
+		     state++) {
+			struct alarm *a = alarm_find(leaks, g->instance, state);
 
 			if (a)
-				a->still = tracked(l, s) &&
-					   leaking(l, &g->acc[s], now_ms);
+				a->still_leaking =
+					tracked(leaks, state) &&
+					leaking(leaks, &g->acc[state], now_ms);
 		}
 	}
-	for (size_t i = l->alarms_num; i-- > 0;)
-		if (!l->alarms[i].still)
-			clear_alarm(l, i, sink);
-	for (size_t i = 0; i < l->out_num; i++)
-		raise_new_alarms(l, l->out[i], now_ms, sink);
+	for (size_t i = leaks->alarms_num; i-- > 0;)
+		if (!leaks->alarms[i].still_leaking)
+			clear_alarm(leaks, i, sink);
+	for (size_t i = 0; i < leaks->emitting_num; i++)
+		raise_new_alarms(leaks, leaks->emitting[i], now_ms, sink);
 }
 
 static uint64_t thread_cpu_ns(void)
@@ -669,34 +683,34 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-int tcps_leaks_end(struct tcps_leaks *l, uint64_t now_ms,
+int tcps_leaks_end(struct tcps_leaks *leaks, uint64_t now_ms,
 		   const struct tcps_sink *sink)
 {
 	uint64_t cpu_start = thread_cpu_ns();
 	bool owners_known = false;
 	int err = 0;
 
-	l->stats.candidates = l->cands_num;
-	l->stats.candidates_capacity = l->cands_cap;
-	l->stats.resolve_error = 0;
-	memset(&l->stats.owners, 0, sizeof(l->stats.owners));
-	if (l->cands_num > 0) {
-		age_candidates(l, now_ms);
+	leaks->stats.candidates = leaks->cands_num;
+	leaks->stats.candidates_capacity = leaks->cands_cap;
+	leaks->stats.resolve_error = 0;
+	memset(&leaks->stats.owners, 0, sizeof(leaks->stats.owners));
+	if (leaks->cands_num > 0) {
+		age_candidates(leaks, now_ms);
 	} else {
-		age_prepare(&l->ages, 0);
-		l->stats.untracked = 0;
+		age_prepare(&leaks->ages, 0);
+		leaks->stats.untracked = 0;
 	}
 	/* Nothing in a tracked state: no /proc scan, tables shrink. */
-	err = find_owners(l);
-	if (err != -ENOMEM && prepare_group_of_proc(l) != 0)
+	err = find_owners(leaks);
+	if (err != -ENOMEM && prepare_group_of_proc(leaks) != 0)
 		err = -ENOMEM;
-	l->stats.resolve_error = err;
+	leaks->stats.resolve_error = err;
 	owners_known = err != -ENOMEM;
-	build_groups(l, owners_known);
-	rank_groups(l);
-	emit_all(l, now_ms, sink);
-	check_alarms(l, now_ms, sink);
-	l->stats.owners_memory = tcps_owners_memory(l->owners);
-	l->stats.end_cpu_ns = thread_cpu_ns() - cpu_start;
+	build_groups(leaks, owners_known);
+	rank_groups(leaks);
+	emit_all(leaks, now_ms, sink);
+	check_alarms(leaks, now_ms, sink);
+	leaks->stats.owners_memory = tcps_owners_memory(leaks->owners);
+	leaks->stats.end_cpu_ns = thread_cpu_ns() - cpu_start;
 	return err == -ENOMEM ? err : 0;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tcpstates/listeners.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 struct port_stat {
 	uint64_t queue;	  /* accept queues of the port's LISTEN sockets */
@@ -35,88 +35,89 @@ struct tcps_listeners {
 int tcps_listeners_new(const struct tcps_listeners_config *cfg,
 		       struct tcps_listeners **ret)
 {
-	struct tcps_listeners *l = calloc(1, sizeof(*l));
+	struct tcps_listeners *listeners = calloc(1, sizeof(*listeners));
 
-	if (!l)
+	if (!listeners)
 		return -ENOMEM;
-	l->stats = calloc(TCPS_PORT_COUNT, sizeof(*l->stats));
-	l->touched = calloc(TCPS_PORT_COUNT, sizeof(*l->touched));
-	if (!l->stats || !l->touched) {
-		tcps_listeners_free(l);
+	listeners->stats = calloc(TCPS_PORT_COUNT, sizeof(*listeners->stats));
+	listeners->touched =
+		calloc(TCPS_PORT_COUNT, sizeof(*listeners->touched));
+	if (!listeners->stats || !listeners->touched) {
+		tcps_listeners_free(listeners);
 		return -ENOMEM;
 	}
-	l->top_n = cfg->top_n;
-	l->gen = 1;
-	*ret = l;
+	listeners->top_n = cfg->top_n;
+	listeners->gen = 1;
+	*ret = listeners;
 	return 0;
 }
 
-void tcps_listeners_free(struct tcps_listeners *l)
+void tcps_listeners_free(struct tcps_listeners *listeners)
 {
-	if (!l)
+	if (!listeners)
 		return;
-	free(l->stats);
-	free(l->touched);
-	free(l);
+	free(listeners->stats);
+	free(listeners->touched);
+	free(listeners);
 }
 
-static void forget_interval(struct tcps_listeners *l)
+static void forget_interval(struct tcps_listeners *listeners)
 {
-	l->touched_num = 0;
-	l->gen++;
-	if (l->gen == 0) {
+	listeners->touched_num = 0;
+	listeners->gen++;
+	if (listeners->gen == 0) {
 		/* After 2^32 intervals old entries could look current. */
 		for (uint32_t port = 0; port < TCPS_PORT_COUNT; port++)
-			l->stats[port].gen = 0;
-		l->gen = 1;
+			listeners->stats[port].gen = 0;
+		listeners->gen = 1;
 	}
-	tcps_port_set_clear(&l->listening);
-	tcps_port_set_clear(&l->full);
+	tcps_port_set_clear(&listeners->listening);
+	tcps_port_set_clear(&listeners->full);
 }
 
-void tcps_listeners_begin(struct tcps_listeners *l)
+void tcps_listeners_begin(struct tcps_listeners *listeners)
 {
-	forget_interval(l);
+	forget_interval(listeners);
 }
 
-void tcps_listeners_abort(struct tcps_listeners *l)
+void tcps_listeners_abort(struct tcps_listeners *listeners)
 {
-	forget_interval(l);
+	forget_interval(listeners);
 }
 
 /* Each port enters the touched list at most once per generation, so the
  * list never outgrows its TCPS_PORT_COUNT entries. */
-static struct port_stat *touch(struct tcps_listeners *l, uint16_t port)
+static struct port_stat *touch(struct tcps_listeners *listeners, uint16_t port)
 {
-	struct port_stat *st = &l->stats[port];
+	struct port_stat *st = &listeners->stats[port];
 
-	if (st->gen != l->gen) {
+	if (st->gen != listeners->gen) {
 		memset(st, 0, sizeof(*st));
-		st->gen = l->gen;
-		l->touched[l->touched_num++] = port;
+		st->gen = listeners->gen;
+		listeners->touched[listeners->touched_num++] = port;
 	}
 	return st;
 }
 
-void tcps_listeners_observe(struct tcps_listeners *l,
+void tcps_listeners_observe(struct tcps_listeners *listeners,
 			    const struct tcps_record *rec)
 {
 	struct port_stat *st;
 
 	/* A half-open handshake carries its listener's port as local port. */
 	if (rec->state == TCPS_SYN_RECV) {
-		touch(l, rec->local_port)->syn_recv++;
+		touch(listeners, rec->local_port)->syn_recv++;
 		return;
 	}
 	if (rec->state != TCPS_LISTEN)
 		return;
-	st = touch(l, rec->local_port);
+	st = touch(listeners, rec->local_port);
 	st->queue += rec->rqueue;
 	st->backlog += rec->wqueue;
-	tcps_port_set_add(&l->listening, rec->local_port);
+	tcps_port_set_add(&listeners->listening, rec->local_port);
 	/* The kernel drops SYNs once the queue is longer than the backlog. */
 	if (rec->rqueue > rec->wqueue)
-		tcps_port_set_add(&l->full, rec->local_port);
+		tcps_port_set_add(&listeners->full, rec->local_port);
 }
 
 /*
@@ -150,32 +151,34 @@ static bool is_busy(const struct port_stat *st)
 
 /* Moves the busy listening ports to the front of the touched list,
  * ranked. Returns how many there are. */
-static uint32_t rank_busy(struct tcps_listeners *l)
+static uint32_t rank_busy(struct tcps_listeners *listeners)
 {
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; i < l->touched_num; i++) {
-		uint16_t port = l->touched[i];
+	for (uint32_t i = 0; i < listeners->touched_num; i++) {
+		uint16_t port = listeners->touched[i];
 
-		if (tcps_port_set_has(&l->listening, port) &&
-		    is_busy(&l->stats[port]))
-			l->touched[n++] = port;
+		if (tcps_port_set_has(&listeners->listening, port) &&
+		    is_busy(&listeners->stats[port]))
+			listeners->touched[n++] = port;
 	}
-	qsort_r(l->touched, n, sizeof(*l->touched), rank_cmp, l->stats);
+	qsort_r(listeners->touched, n, sizeof(*listeners->touched), rank_cmp,
+		listeners->stats);
 	return n;
 }
 
 /* The port's values of this interval; zeros for a port that no longer
  * listens (its entry is from an older interval, or it has SYN_RECV
  * only). */
-static void emit_port(const struct tcps_listeners *l, uint16_t port,
+static void emit_port(const struct tcps_listeners *listeners, uint16_t port,
 		      const struct tcps_sink *sink)
 {
 	static const struct port_stat gone;
-	const struct port_stat *st = &l->stats[port];
+	const struct port_stat *st = &listeners->stats[port];
 	char instance[32];
 
-	if (st->gen != l->gen || !tcps_port_set_has(&l->listening, port))
+	if (st->gen != listeners->gen ||
+	    !tcps_port_set_has(&listeners->listening, port))
 		st = &gone;
 
 	snprintf(instance, sizeof(instance), "listen-%u", (unsigned int)port);
@@ -187,10 +190,10 @@ static void emit_port(const struct tcps_listeners *l, uint16_t port,
 			(double)st->syn_recv);
 }
 
-static void notify_port(const struct tcps_listeners *l, uint16_t port,
+static void notify_port(const struct tcps_listeners *listeners, uint16_t port,
 			bool full, const struct tcps_sink *sink)
 {
-	const struct port_stat *st = &l->stats[port];
+	const struct port_stat *st = &listeners->stats[port];
 	char instance[32], message[320];
 
 	snprintf(instance, sizeof(instance), "listen-%u", (unsigned int)port);
@@ -202,7 +205,7 @@ static void notify_port(const struct tcps_listeners *l, uint16_t port,
 			 "application is not calling accept() fast enough, "
 			 "or the backlog is too small (somaxconn)",
 			 (unsigned int)port, st->queue, st->backlog);
-	else if (tcps_port_set_has(&l->listening, port))
+	else if (tcps_port_set_has(&listeners->listening, port))
 		snprintf(message, sizeof(message),
 			 "listener on port %u: accept queue no longer full "
 			 "(%" PRIu64 " waiting, backlog %" PRIu64 ")",
@@ -218,53 +221,55 @@ static void notify_port(const struct tcps_listeners *l, uint16_t port,
 
 /* Ports whose full bit differs from what was last notified, in port
  * order: a WARNING when it became full, an OKAY when it cleared. */
-static void notify_changes(struct tcps_listeners *l,
+static void notify_changes(struct tcps_listeners *listeners,
 			   const struct tcps_sink *sink)
 {
 	struct tcps_port_set changed;
 
-	tcps_port_set_xor(&l->full, &l->warned, &changed);
+	tcps_port_set_xor(&listeners->full, &listeners->warned, &changed);
 	TCPS_PORT_SET_FOREACH(port, &changed)
-	notify_port(l, (uint16_t)port,
-		    tcps_port_set_has(&l->full, (uint16_t)port), sink);
-	l->warned = l->full;
+	notify_port(listeners, (uint16_t)port,
+		    tcps_port_set_has(&listeners->full, (uint16_t)port), sink);
+	listeners->warned = listeners->full;
 }
 
 /* Ports listed last time and not now are sent once more, with what they
  * hold now (zeros once idle or gone), so that no graph stays up on a
  * stale value; then they are left out. */
-static void emit_dropped(struct tcps_listeners *l,
+static void emit_dropped(struct tcps_listeners *listeners,
 			 const struct tcps_port_set *now,
 			 const struct tcps_sink *sink)
 {
 	struct tcps_port_set dropped;
 
-	tcps_port_set_minus(&l->listed, now, &dropped);
+	tcps_port_set_minus(&listeners->listed, now, &dropped);
 	TCPS_PORT_SET_FOREACH(port, &dropped)
-	emit_port(l, (uint16_t)port, sink);
-	l->listed = *now;
+	emit_port(listeners, (uint16_t)port, sink);
+	listeners->listed = *now;
 }
 
-void tcps_listeners_end(struct tcps_listeners *l, const struct tcps_sink *sink)
+void tcps_listeners_end(struct tcps_listeners *listeners,
+			const struct tcps_sink *sink)
 {
-	uint32_t busy = rank_busy(l);
-	uint32_t shown = busy < l->top_n ? busy : l->top_n;
+	uint32_t busy = rank_busy(listeners);
+	uint32_t shown = busy < listeners->top_n ? busy : listeners->top_n;
 	struct tcps_port_set now;
 
 	tcps_port_set_clear(&now);
 	for (uint32_t i = 0; i < shown; i++) {
-		emit_port(l, l->touched[i], sink);
-		tcps_port_set_add(&now, l->touched[i]);
+		emit_port(listeners, listeners->touched[i], sink);
+		tcps_port_set_add(&now, listeners->touched[i]);
 	}
-	emit_dropped(l, &now, sink);
+	emit_dropped(listeners, &now, sink);
 	tcps_sink_value(sink, "listen", "count", "full_queues",
-			(double)tcps_port_set_count(&l->full));
+			(double)tcps_port_set_count(&listeners->full));
 	tcps_sink_value(sink, "listen", "count", "listening_ports",
-			(double)tcps_port_set_count(&l->listening));
-	notify_changes(l, sink);
+			(double)tcps_port_set_count(&listeners->listening));
+	notify_changes(listeners, sink);
 }
 
-const struct tcps_port_set *tcps_listeners_ports(const struct tcps_listeners *l)
+const struct tcps_port_set *
+tcps_listeners_ports(const struct tcps_listeners *listeners)
 {
-	return &l->listening;
+	return &listeners->listening;
 }

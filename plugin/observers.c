@@ -3,7 +3,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpstates/ephemeral.h"
+#include "tcpstates/leaks.h"
+#include "tcpstates/listeners.h"
 #include "tcpstates/observers.h"
+#include "tcpstates/ports.h"
+#include "tcpstates/stuck.h"
+
+struct tcps_observers {
+	struct tcps_state_tally states;
+	struct tcps_listeners *listeners;
+	struct tcps_ephemeral *ephemeral;
+	struct tcps_stuck *stuck;
+	struct tcps_ports *ports; /* NULL: no per-port option given */
+	struct tcps_leaks *leaks; /* NULL: ProcessStates "none" */
+	struct tcps_sysctls sysctls;
+	int sysctls_error; /* -errno of this interval's sysctl read, or 0 */
+	const char *proc_root;
+};
 
 static int new_leaks(const struct tcps_options *o, struct tcps_leaks **ret)
 {
@@ -135,24 +152,37 @@ static void emit_states(const struct tcps_observers *obs,
 			const struct tcps_sink *sink)
 {
 	/* Every state, zeros included, so a graph falls to 0. */
-	for (int slot = TCPS_STATE_FIRST; slot <= TCPS_STATE_UNKNOWN; slot++)
+	for (int state = TCPS_STATE_FIRST; state <= TCPS_STATE_UNKNOWN; state++)
 		tcps_sink_value(sink, "", "tcp_connections",
-				tcps_state_name(slot),
-				(double)obs->states.count[slot]);
+				tcps_state_name(state),
+				(double)obs->states.count[state]);
 }
 
-int tcps_observers_end(struct tcps_observers *obs, uint64_t now_ms,
-		       const struct tcps_sink *sink)
+void tcps_observers_end(struct tcps_observers *obs, uint64_t now_ms,
+			const struct tcps_sink *sink,
+			struct tcps_observers_report *ret_report)
 {
+	memset(ret_report, 0, sizeof(*ret_report));
+	ret_report->sysctls_error = obs->sysctls_error;
 	emit_states(obs, sink);
 	/* Listeners first: the TIME_WAIT split needs the listening ports. */
 	tcps_listeners_end(obs->listeners, sink);
 	tcps_ephemeral_end(obs->ephemeral, tcps_listeners_ports(obs->listeners),
 			   sink);
+	ret_report->destinations_overflow =
+		tcps_ephemeral_overflow(obs->ephemeral);
 	tcps_stuck_end(obs->stuck, sink);
 	if (obs->ports)
 		tcps_ports_end(obs->ports, sink);
-	if (obs->leaks)
-		return tcps_leaks_end(obs->leaks, now_ms, sink);
-	return 0;
+	if (obs->leaks) {
+		ret_report->leaks_error =
+			tcps_leaks_end(obs->leaks, now_ms, sink);
+		ret_report->leaks = tcps_leaks_stats(obs->leaks);
+	}
+}
+
+const struct tcps_state_tally *
+tcps_observers_states(const struct tcps_observers *obs)
+{
+	return &obs->states;
 }

@@ -172,12 +172,12 @@ static int apply_states(struct tcps_options *opts,
 				      "state names, or \"none\" alone", err,
 				      err_size);
 	for (size_t i = 0; i < values_num; i++) {
-		int slot = values[i].type == TCPS_CFG_STRING
-				   ? tcps_state_from_name(values[i].string)
-				   : -ENOENT;
+		int state = values[i].type == TCPS_CFG_STRING
+				    ? tcps_state_from_name(values[i].string)
+				    : -ENOENT;
 
-		if (slot >= 0) {
-			mask |= 1u << slot;
+		if (state >= 0) {
+			mask |= 1u << state;
 		} else if (!is_none(&values[i])) {
 			return reject(desc->name, &values[i],
 				      "a TCP state name such as \"CLOSE_WAIT\" "

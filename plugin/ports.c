@@ -7,13 +7,14 @@
 #include "tcpstates/ports.h"
 #include "tcpstates/tally.h"
 
+/* Why a port has counts (struct port_counts flags). */
 enum {
-	SLOT_LOCAL = 1,	    /* LocalPort configured: kept for good */
-	SLOT_REMOTE = 2,    /* RemotePort configured: kept for good */
-	SLOT_LISTENING = 4, /* a LISTEN socket seen in this interval */
+	CONFIGURED_LOCAL = 1,  /* LocalPort: kept for good */
+	CONFIGURED_REMOTE = 2, /* RemotePort: kept for good */
+	LISTENED = 4,	       /* a LISTEN socket seen in this interval */
 };
 
-struct slot {
+struct port_counts {
 	uint16_t port;
 	uint8_t flags;
 	uint32_t local[TCPS_STATE_COUNT]; /* by state, 1..11 used */
@@ -26,11 +27,12 @@ struct tcps_ports {
 	/* 32 bits per count, as in tcpconns: 2^32 sockets would need
 	 * terabytes of kernel memory. */
 	uint32_t all[TCPS_STATE_COUNT];
-	/* Port -> slot in O(1): has_slot says whether slot_of is valid. */
-	struct tcps_port_set has_slot;
-	uint16_t slot_of[TCPS_PORT_COUNT];
-	struct slot *slots; /* compact: slots_num used of slots_cap */
-	uint32_t slots_num, slots_cap;
+	/* Port -> its counts in O(1): has_counts says whether counts_of is
+	 * valid. */
+	struct tcps_port_set has_counts;
+	uint16_t counts_of[TCPS_PORT_COUNT];
+	struct port_counts *counts; /* compact: counts_num used of counts_cap */
+	uint32_t counts_num, counts_cap;
 };
 
 static uint32_t count_configured(const struct tcps_ports_config *cfg)
@@ -48,22 +50,22 @@ bool tcps_ports_enabled(const struct tcps_ports_config *cfg)
 	return count_configured(cfg) > 0;
 }
 
-/* The caller guarantees room: slots_cap covers every port that can get a
- * slot, and a port gets at most one. */
-static struct slot *add_slot(struct tcps_ports *p, uint16_t port)
+/* The caller guarantees room: counts_cap covers every port that can get
+ * counts, and a port gets them at most once. */
+static struct port_counts *add_counts(struct tcps_ports *p, uint16_t port)
 {
-	struct slot *s;
+	struct port_counts *pc;
 
-	if (tcps_port_set_has(&p->has_slot, port))
-		return &p->slots[p->slot_of[port]];
-	if (p->slots_num >= p->slots_cap)
+	if (tcps_port_set_has(&p->has_counts, port))
+		return &p->counts[p->counts_of[port]];
+	if (p->counts_num >= p->counts_cap)
 		return NULL;
-	s = &p->slots[p->slots_num];
-	memset(s, 0, sizeof(*s));
-	s->port = port;
-	p->slot_of[port] = (uint16_t)p->slots_num++;
-	tcps_port_set_add(&p->has_slot, port);
-	return s;
+	pc = &p->counts[p->counts_num];
+	memset(pc, 0, sizeof(*pc));
+	pc->port = port;
+	p->counts_of[port] = (uint16_t)p->counts_num++;
+	tcps_port_set_add(&p->has_counts, port);
+	return pc;
 }
 
 static void add_configured(struct tcps_ports *p,
@@ -73,11 +75,11 @@ static void add_configured(struct tcps_ports *p,
 		uint8_t flags = 0;
 
 		if (tcps_port_set_has(&cfg->local, (uint16_t)port))
-			flags |= SLOT_LOCAL;
+			flags |= CONFIGURED_LOCAL;
 		if (tcps_port_set_has(&cfg->remote, (uint16_t)port))
-			flags |= SLOT_REMOTE;
+			flags |= CONFIGURED_REMOTE;
 		if (flags)
-			add_slot(p, (uint16_t)port)->flags = flags;
+			add_counts(p, (uint16_t)port)->flags = flags;
 	}
 }
 
@@ -93,11 +95,13 @@ int tcps_ports_new(const struct tcps_ports_config *cfg, struct tcps_ports **ret)
 		return -ENOMEM;
 	p->listening = cfg->listening;
 	p->all_summary = cfg->all_summary;
-	/* Configured and listening ports are distinct ports: TCPS_PORT_COUNT slots
-	 * hold any mix of them. */
-	p->slots_cap = cfg->listening ? TCPS_PORT_COUNT : count_configured(cfg);
-	p->slots = calloc(p->slots_cap ? p->slots_cap : 1, sizeof(*p->slots));
-	if (!p->slots) {
+	/* Configured and listening ports are distinct ports: TCPS_PORT_COUNT
+	 * entries hold any mix of them. */
+	p->counts_cap =
+		cfg->listening ? TCPS_PORT_COUNT : count_configured(cfg);
+	p->counts =
+		calloc(p->counts_cap ? p->counts_cap : 1, sizeof(*p->counts));
+	if (!p->counts) {
 		tcps_ports_free(p);
 		return -ENOMEM;
 	}
@@ -110,25 +114,25 @@ void tcps_ports_free(struct tcps_ports *p)
 {
 	if (!p)
 		return;
-	free(p->slots);
+	free(p->counts);
 	free(p);
 }
 
-static void remove_slot(struct tcps_ports *p, uint32_t i)
+static void remove_counts(struct tcps_ports *p, uint32_t i)
 {
-	struct slot *last = &p->slots[p->slots_num - 1];
-	uint16_t port = p->slots[i].port;
+	struct port_counts *last = &p->counts[p->counts_num - 1];
+	uint16_t port = p->counts[i].port;
 
-	p->has_slot.bits[port >> 6] &= ~((uint64_t)1 << (port & 63));
-	if (&p->slots[i] != last) {
-		p->slots[i] = *last;
-		p->slot_of[last->port] = (uint16_t)i;
+	tcps_port_set_remove(&p->has_counts, port);
+	if (&p->counts[i] != last) {
+		p->counts[i] = *last;
+		p->counts_of[last->port] = (uint16_t)i;
 	}
-	p->slots_num--;
+	p->counts_num--;
 }
 
 /*
- * A port that listened in the last interval keeps its slot through this
+ * A port that listened in the last interval keeps its counts through this
  * one, so sockets dumped before its LISTEN socket are still counted; it
  * is dropped at the next begin if it did not listen again (tcpconns keeps
  * its automatic entries the same way). The kernel dumps LISTEN sockets
@@ -139,16 +143,16 @@ static void start_interval(struct tcps_ports *p)
 	uint32_t i = 0;
 
 	memset(p->all, 0, sizeof(p->all));
-	while (i < p->slots_num) {
-		struct slot *s = &p->slots[i];
+	while (i < p->counts_num) {
+		struct port_counts *pc = &p->counts[i];
 
-		if (!s->flags) {
-			remove_slot(p, i);
+		if (!pc->flags) {
+			remove_counts(p, i);
 			continue;
 		}
-		s->flags &= (uint8_t)~SLOT_LISTENING;
-		memset(s->local, 0, sizeof(s->local));
-		memset(s->remote, 0, sizeof(s->remote));
+		pc->flags &= (uint8_t)~LISTENED;
+		memset(pc->local, 0, sizeof(pc->local));
+		memset(pc->remote, 0, sizeof(pc->remote));
 		i++;
 	}
 }
@@ -166,21 +170,21 @@ void tcps_ports_abort(struct tcps_ports *p)
 void tcps_ports_observe(struct tcps_ports *p, const struct tcps_record *rec)
 {
 	enum tcps_state state = tcps_state_of(rec->state);
-	struct slot *s;
+	struct port_counts *pc;
 
 	/* tcpconns skips unknown states entirely, "all" included. */
 	if (state == TCPS_STATE_UNKNOWN)
 		return;
 	p->all[state]++;
 	if (state == TCPS_LISTEN && p->listening) {
-		s = add_slot(p, rec->local_port);
-		if (s)
-			s->flags |= SLOT_LISTENING;
+		pc = add_counts(p, rec->local_port);
+		if (pc)
+			pc->flags |= LISTENED;
 	}
-	if (tcps_port_set_has(&p->has_slot, rec->local_port))
-		p->slots[p->slot_of[rec->local_port]].local[state]++;
-	if (tcps_port_set_has(&p->has_slot, rec->remote_port))
-		p->slots[p->slot_of[rec->remote_port]].remote[state]++;
+	if (tcps_port_set_has(&p->has_counts, rec->local_port))
+		p->counts[p->counts_of[rec->local_port]].local[state]++;
+	if (tcps_port_set_has(&p->has_counts, rec->remote_port))
+		p->counts[p->counts_of[rec->remote_port]].remote[state]++;
 }
 
 static void emit_states(const struct tcps_sink *sink, const char *instance,
@@ -192,19 +196,20 @@ static void emit_states(const struct tcps_sink *sink, const char *instance,
 				(double)by_state[state]);
 }
 
-static void emit_slot(const struct slot *s, const struct tcps_sink *sink)
+static void emit_counts(const struct port_counts *pc,
+			const struct tcps_sink *sink)
 {
 	char instance[32];
 
-	if (s->flags & (SLOT_LOCAL | SLOT_LISTENING)) {
+	if (pc->flags & (CONFIGURED_LOCAL | LISTENED)) {
 		snprintf(instance, sizeof(instance), "%u-local",
-			 (unsigned int)s->port);
-		emit_states(sink, instance, s->local);
+			 (unsigned int)pc->port);
+		emit_states(sink, instance, pc->local);
 	}
-	if (s->flags & SLOT_REMOTE) {
+	if (pc->flags & CONFIGURED_REMOTE) {
 		snprintf(instance, sizeof(instance), "%u-remote",
-			 (unsigned int)s->port);
-		emit_states(sink, instance, s->remote);
+			 (unsigned int)pc->port);
+		emit_states(sink, instance, pc->remote);
 	}
 }
 
@@ -212,7 +217,7 @@ void tcps_ports_end(struct tcps_ports *p, const struct tcps_sink *sink)
 {
 	if (p->all_summary)
 		emit_states(sink, "all", p->all);
-	/* Ascending port order, whatever order the slots are in. */
-	TCPS_PORT_SET_FOREACH(port, &p->has_slot)
-	emit_slot(&p->slots[p->slot_of[port]], sink);
+	/* Ascending port order, whatever order the counts are in. */
+	TCPS_PORT_SET_FOREACH(port, &p->has_counts)
+	emit_counts(&p->counts[p->counts_of[port]], sink);
 }

@@ -17,24 +17,24 @@ static size_t address_size(uint8_t family)
 	return 0;
 }
 
-static uint8_t read_u8(const void *base, size_t offset)
-{
-	return *((const uint8_t *)base + offset);
-}
+/* Where a field of the message starts. The payload may sit at any
+ * alignment inside the receive buffer: every field is read by offset,
+ * with memcpy. */
+#define FIELD(msg, name) ((msg) + offsetof(struct inet_diag_msg, name))
 
-static uint16_t read_u16(const void *base, size_t offset)
+static uint16_t read_u16(const uint8_t *at)
 {
 	uint16_t value;
 
-	memcpy(&value, (const uint8_t *)base + offset, sizeof(value));
+	memcpy(&value, at, sizeof(value));
 	return value;
 }
 
-static uint32_t read_u32(const void *base, size_t offset)
+static uint32_t read_u32(const uint8_t *at)
 {
 	uint32_t value;
 
-	memcpy(&value, (const uint8_t *)base + offset, sizeof(value));
+	memcpy(&value, at, sizeof(value));
 	return value;
 }
 
@@ -46,9 +46,7 @@ int tcps_record_decode(const void *payload, size_t len, struct tcps_record *ret)
 
 	if (len < sizeof(struct inet_diag_msg))
 		return -EBADMSG;
-	/* The payload may sit at any alignment inside the receive buffer:
-	 * every field is read by offset, with memcpy. */
-	family = read_u8(msg, offsetof(struct inet_diag_msg, idiag_family));
+	family = *FIELD(msg, idiag_family);
 	addr_size = address_size(family);
 	if (addr_size == 0)
 		return -EBADMSG;
@@ -56,34 +54,19 @@ int tcps_record_decode(const void *payload, size_t len, struct tcps_record *ret)
 	 * which spares a copy of the record per socket. */
 	memset(ret, 0, sizeof(*ret));
 	ret->family = family;
-	ret->state = read_u8(msg, offsetof(struct inet_diag_msg, idiag_state));
-	ret->timer = read_u8(msg, offsetof(struct inet_diag_msg, idiag_timer));
-	ret->retrans =
-		read_u8(msg, offsetof(struct inet_diag_msg, idiag_retrans));
-	ret->local_port = ntohs(
-		read_u16(msg, offsetof(struct inet_diag_msg, id.idiag_sport)));
-	ret->remote_port = ntohs(
-		read_u16(msg, offsetof(struct inet_diag_msg, id.idiag_dport)));
-	memcpy(ret->local_addr,
-	       (const uint8_t *)msg +
-		       offsetof(struct inet_diag_msg, id.idiag_src),
-	       addr_size);
-	memcpy(ret->remote_addr,
-	       (const uint8_t *)msg +
-		       offsetof(struct inet_diag_msg, id.idiag_dst),
-	       addr_size);
-	ret->expires_ms =
-		read_u32(msg, offsetof(struct inet_diag_msg, idiag_expires));
-	ret->rqueue =
-		read_u32(msg, offsetof(struct inet_diag_msg, idiag_rqueue));
-	ret->wqueue =
-		read_u32(msg, offsetof(struct inet_diag_msg, idiag_wqueue));
-	ret->uid = read_u32(msg, offsetof(struct inet_diag_msg, idiag_uid));
-	ret->inode = read_u32(msg, offsetof(struct inet_diag_msg, idiag_inode));
-	ret->cookie = (uint64_t)read_u32(msg, offsetof(struct inet_diag_msg,
-						       id.idiag_cookie[1]))
-			      << 32 |
-		      read_u32(msg, offsetof(struct inet_diag_msg,
-					     id.idiag_cookie[0]));
+	ret->state = *FIELD(msg, idiag_state);
+	ret->timer = *FIELD(msg, idiag_timer);
+	ret->retrans = *FIELD(msg, idiag_retrans);
+	ret->local_port = ntohs(read_u16(FIELD(msg, id.idiag_sport)));
+	ret->remote_port = ntohs(read_u16(FIELD(msg, id.idiag_dport)));
+	memcpy(ret->local_addr, FIELD(msg, id.idiag_src), addr_size);
+	memcpy(ret->remote_addr, FIELD(msg, id.idiag_dst), addr_size);
+	ret->expires_ms = read_u32(FIELD(msg, idiag_expires));
+	ret->rqueue = read_u32(FIELD(msg, idiag_rqueue));
+	ret->wqueue = read_u32(FIELD(msg, idiag_wqueue));
+	ret->uid = read_u32(FIELD(msg, idiag_uid));
+	ret->inode = read_u32(FIELD(msg, idiag_inode));
+	ret->cookie = (uint64_t)read_u32(FIELD(msg, id.idiag_cookie[1])) << 32 |
+		      read_u32(FIELD(msg, id.idiag_cookie[0]));
 	return 0;
 }

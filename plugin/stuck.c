@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "tcpstates/stuck.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 /* idiag_timer values, as the kernel's inet_diag fills them. */
 enum {

@@ -34,12 +34,13 @@ struct tcps_read_report {
 	int first_error; /* -errno of the failed first attempt, or 0 */
 	int error;	 /* -errno of the last attempt, or 0 */
 	struct tcps_dump_stats stats; /* of the attempt that counted */
-	int leaks_error;	      /* -errno of the leak finder, or 0 */
+	int netns_error;	      /* the namespace is gone or unusable */
+	bool leave_failed; /* the thread could not switch back (logged) */
+	/* As the observers reported them (struct tcps_observers_report). */
+	int leaks_error; /* -errno of the leak finder, or 0 */
 	const struct tcps_leaks_stats *leaks; /* NULL when it is off */
 	int sysctls_error;		/* the port sysctls could not be read */
 	uint64_t destinations_overflow; /* not counted: table full */
-	int netns_error;		/* the namespace is gone or unusable */
-	bool leave_failed; /* the thread could not switch back (logged) */
 };
 
 /*

@@ -12,7 +12,7 @@
 #include "tcpstates/sink.h"
 
 struct tcps_leaks_config {
-	uint32_t state_mask;  /* 1 << slot for every ProcessStates state */
+	uint32_t state_mask;  /* 1 << state for every ProcessStates state */
 	uint32_t top_n;	      /* TopProcesses: named groups; others "other" */
 	uint32_t max_tracked; /* MaxTrackedSockets: bound of the age table */
 	uint32_t threshold;   /* LeakThreshold, sockets; 0 = off */
@@ -55,6 +55,6 @@ void tcps_leaks_abort(struct tcps_leaks *leaks);
 int tcps_leaks_end(struct tcps_leaks *leaks, uint64_t now_ms,
 		   const struct tcps_sink *sink);
 
-const struct tcps_leaks_stats *tcps_leaks_stats(const struct tcps_leaks *l);
+const struct tcps_leaks_stats *tcps_leaks_stats(const struct tcps_leaks *leaks);
 
 #endif

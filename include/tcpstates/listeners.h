@@ -17,11 +17,10 @@
 #include "tcpstates/record.h"
 #include "tcpstates/sink.h"
 
-/* TopListeners: how many ports get their own values. */
-#define TCPS_LISTENERS_DEFAULT_TOP_N 10u
-
 struct tcps_listeners_config {
-	uint32_t top_n; /* 0: only the "listen" totals are emitted */
+	/* TopListeners: how many ports get their own values; 0: only the
+	 * "listen" totals are emitted. */
+	uint32_t top_n;
 };
 
 struct tcps_listeners;
@@ -35,13 +34,13 @@ int tcps_listeners_new(const struct tcps_listeners_config *cfg,
 		       struct tcps_listeners **ret);
 
 /* Frees the observer; accepts NULL. */
-void tcps_listeners_free(struct tcps_listeners *l);
+void tcps_listeners_free(struct tcps_listeners *listeners);
 
 /* Starts an interval, forgetting any unfinished one. */
-void tcps_listeners_begin(struct tcps_listeners *l);
+void tcps_listeners_begin(struct tcps_listeners *listeners);
 
 /* Counts one record: LISTEN sockets and SYN_RECV handshakes. */
-void tcps_listeners_observe(struct tcps_listeners *l,
+void tcps_listeners_observe(struct tcps_listeners *listeners,
 			    const struct tcps_record *rec);
 
 /*
@@ -53,11 +52,12 @@ void tcps_listeners_observe(struct tcps_listeners *l,
  * for each port whose queue became full, and one OKAY for each port that
  * was full and no longer is or no longer listens, whatever top_n is.
  */
-void tcps_listeners_end(struct tcps_listeners *l, const struct tcps_sink *sink);
+void tcps_listeners_end(struct tcps_listeners *listeners,
+			const struct tcps_sink *sink);
 
 /* Discards the interval after a failed dump: nothing emitted, the
  * notification state kept, the listening set emptied. */
-void tcps_listeners_abort(struct tcps_listeners *l);
+void tcps_listeners_abort(struct tcps_listeners *listeners);
 
 /*
  * Ports with a LISTEN socket in the interval being observed: complete once
@@ -65,6 +65,6 @@ void tcps_listeners_abort(struct tcps_listeners *l);
  * abort(), since a failed dump may have missed some.
  */
 const struct tcps_port_set *
-tcps_listeners_ports(const struct tcps_listeners *l);
+tcps_listeners_ports(const struct tcps_listeners *listeners);
 
 #endif

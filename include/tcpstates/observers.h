@@ -4,24 +4,21 @@
 
 #include <stdint.h>
 
-#include "tcpstates/ephemeral.h"
-#include "tcpstates/leaks.h"
-#include "tcpstates/listeners.h"
 #include "tcpstates/options.h"
-#include "tcpstates/ports.h"
-#include "tcpstates/stuck.h"
+#include "tcpstates/record.h"
+#include "tcpstates/sink.h"
 #include "tcpstates/tally.h"
 
-struct tcps_observers {
-	struct tcps_state_tally states;
-	struct tcps_listeners *listeners;
-	struct tcps_ephemeral *ephemeral;
-	struct tcps_stuck *stuck;
-	struct tcps_ports *ports; /* NULL: no per-port option given */
-	struct tcps_leaks *leaks; /* NULL: ProcessStates "none" */
-	struct tcps_sysctls sysctls;
+struct tcps_leaks_stats;
+struct tcps_observers;
+
+/* What the observers met in one interval besides the values they emit:
+ * what the caller logs. */
+struct tcps_observers_report {
 	int sysctls_error; /* -errno of this interval's sysctl read, or 0 */
-	const char *proc_root;
+	int leaks_error;   /* -errno of the leak finder, or 0 */
+	const struct tcps_leaks_stats *leaks; /* NULL when it is off */
+	uint64_t destinations_overflow;	      /* not counted: table full */
 };
 
 /* Returns 0 or -errno (-EINVAL for options an observer refuses). */
@@ -34,9 +31,14 @@ void tcps_observers_begin(struct tcps_observers *obs);
 void tcps_observers_observe(const struct tcps_record *rec, void *obs);
 void tcps_observers_abort(struct tcps_observers *obs);
 
-/* After a successful dump: every observer emits. Returns the leak
- * finder's -errno, or 0. */
-int tcps_observers_end(struct tcps_observers *obs, uint64_t now_ms,
-		       const struct tcps_sink *sink);
+/* After a successful dump: every observer emits, and *ret_report says
+ * what went wrong on the way (valid until the next interval ends). */
+void tcps_observers_end(struct tcps_observers *obs, uint64_t now_ms,
+			const struct tcps_sink *sink,
+			struct tcps_observers_report *ret_report);
+
+/* The state counts of the interval: zeros after begin() and abort(). */
+const struct tcps_state_tally *
+tcps_observers_states(const struct tcps_observers *obs);
 
 #endif

@@ -13,7 +13,7 @@ struct tcps_options {
 	bool ipv4;
 	bool ipv6;
 	/* The leak finder (per-process view). */
-	uint32_t process_states; /* 1 << state slot; 0 = off */
+	uint32_t process_states; /* 1 << state; 0 = off */
 	bool process_states_set; /* a first ProcessStates replaces the default */
 	uint32_t top_processes;
 	enum tcps_group_by group_by;

@@ -40,8 +40,8 @@ bool tcps_ports_enabled(const struct tcps_ports_config *cfg);
 /*
  * Creates an observer. Returns 0 and sets *ret, -EINVAL when port 0 is
  * configured (tcpconns refuses it; a remote port 0 would match every
- * LISTEN socket), or -ENOMEM. Memory is sized here, once: one slot per
- * configured port, or room for all 65536 ports when listening is on (its
+ * LISTEN socket), or -ENOMEM. Memory is sized here, once: one set of
+ * counts per configured port, or room for all 65536 ports when listening is on (its
  * pages are only touched as listening ports appear); observing never
  * allocates.
  */

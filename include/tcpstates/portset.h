@@ -24,6 +24,12 @@ static inline void tcps_port_set_add(struct tcps_port_set *set, uint16_t port)
 	set->bits[port >> 6] |= (uint64_t)1 << (port & 63);
 }
 
+static inline void tcps_port_set_remove(struct tcps_port_set *set,
+					uint16_t port)
+{
+	set->bits[port >> 6] &= ~((uint64_t)1 << (port & 63));
+}
+
 static inline bool tcps_port_set_has(const struct tcps_port_set *set,
 				     uint16_t port)
 {

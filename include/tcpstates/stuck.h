@@ -10,10 +10,8 @@
 #include "tcpstates/record.h"
 #include "tcpstates/sink.h"
 
-/* RetransmitThreshold: retransmits of one segment before it counts. */
-#define TCPS_STUCK_DEFAULT_RETRANSMIT_THRESHOLD 3u
-
 struct tcps_stuck_config {
+	/* RetransmitThreshold: retransmits of one segment before it counts. */
 	uint32_t retransmit_threshold;
 };
 

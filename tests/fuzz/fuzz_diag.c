@@ -234,6 +234,7 @@ static void interval(struct tcps_observers *obs, const uint8_t *stream,
 		     size_t len, const size_t *cuts, size_t cuts_num,
 		     uint64_t now_ms)
 {
+	struct tcps_observers_report report;
 	struct tcps_dump_stats stats = { 0 };
 	size_t start = 0;
 	int ret = 1;
@@ -246,7 +247,7 @@ static void interval(struct tcps_observers *obs, const uint8_t *stream,
 		start = end;
 	}
 	if (ret == 0)
-		tcps_observers_end(obs, now_ms, &sink);
+		tcps_observers_end(obs, now_ms, &sink, &report);
 	else
 		tcps_observers_abort(obs);
 }

@@ -50,7 +50,7 @@
 #include "leaks_world.h"
 #include "reads.h"
 #include "tcpstates/leaks.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 #define HEADER 7
 #define OP_SIZE 4

@@ -30,7 +30,7 @@
 #include "reads.h"
 #include "script.h"
 #include "tcpstates/listeners.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -78,7 +78,7 @@ static const uint8_t noise_states[] = {
 
 /* What the script has built; reset for each input. */
 static struct {
-	struct tcps_listeners *l;
+	struct tcps_listeners *listeners;
 	uint32_t top_n;
 	bool reverse;
 	struct sock socks[MAX_SOCKETS]; /* LISTEN, SYN_RECV and others */
@@ -390,7 +390,7 @@ static NO_COVERAGE void feed(uint8_t state, uint8_t family, uint16_t port,
 	rec.remote_port = state == TCPS_LISTEN ? 0 : 40000;
 	rec.rqueue = rqueue;
 	rec.wqueue = wqueue;
-	tcps_listeners_observe(s.l, &rec);
+	tcps_listeners_observe(s.listeners, &rec);
 	model_observe(state, port, rqueue, wqueue);
 }
 
@@ -446,7 +446,7 @@ static void begin(void)
 	m.values_wanted = m.values_seen = m.notes_wanted = m.notes_seen = 0;
 	m.totals_seen[0] = m.totals_seen[1] = false;
 	tcps_port_set_clear(&m.listening_set);
-	tcps_listeners_begin(s.l);
+	tcps_listeners_begin(s.listeners);
 }
 
 static void read_once(void)
@@ -454,11 +454,11 @@ static void read_once(void)
 	begin();
 	feed_all(SIZE_MAX);
 	model_end();
-	tcps_listeners_end(s.l, &sink);
+	tcps_listeners_end(s.listeners, &sink);
 	CHECK(m.values_seen == m.values_wanted);
 	CHECK(m.totals_seen[0] && m.totals_seen[1]);
 	CHECK(m.notes_seen == m.notes_wanted);
-	CHECK(memcmp(tcps_listeners_ports(s.l), &m.listening_set,
+	CHECK(memcmp(tcps_listeners_ports(s.listeners), &m.listening_set,
 		     sizeof(m.listening_set)) == 0);
 	model_commit();
 	if (s.burst_reads)
@@ -477,14 +477,15 @@ static void read_aborted(size_t after)
 
 	begin();
 	feed_all(after);
-	tcps_listeners_abort(s.l);
-	CHECK(memcmp(tcps_listeners_ports(s.l), &empty, sizeof(empty)) == 0);
+	tcps_listeners_abort(s.listeners);
+	CHECK(memcmp(tcps_listeners_ports(s.listeners), &empty,
+		     sizeof(empty)) == 0);
 	fuzz_reads_count();
 }
 
 /* ---- operations ---- */
 
-static struct sock *free_slot(void)
+static struct sock *free_sock(void)
 {
 	for (size_t i = 0; i < MAX_SOCKETS; i++)
 		if (!s.socks[i].used)
@@ -495,7 +496,7 @@ static struct sock *free_slot(void)
 static void add(uint8_t state, uint16_t port, uint32_t rqueue, uint32_t wqueue,
 		unsigned int copies)
 {
-	for (struct sock *k; copies > 0 && (k = free_slot()); copies--)
+	for (struct sock *k; copies > 0 && (k = free_sock()); copies--)
 		*k = (struct sock){ .used = true,
 				    .state = state,
 				    .family = copies % 2 ? AF_INET : AF_INET6,
@@ -587,7 +588,7 @@ static void start(uint8_t config)
 	if (!observers[which] &&
 	    tcps_listeners_new(&cfg, &observers[which]) != 0)
 		abort();
-	s.l = observers[which];
+	s.listeners = observers[which];
 }
 
 /* Every socket gone: the observer is left as a new one would be. */

@@ -7,6 +7,7 @@
 
 #include "leaks_oracle.h"
 #include "tcpstates/owners.h"
+#include "tcpstates/tally.h"
 #include "tcpstates/util.h"
 
 #define OTHER "proc-other"
@@ -21,20 +22,20 @@ enum { TYPE_COUNT, TYPE_AGE, TYPE_BYTES, TYPES };
 static const char *const type_names[TYPES] = { "tcp_connections", "duration",
 					       "bytes" };
 
-/* A set of pid slots. */
-typedef unsigned __int128 slot_set;
+/* A set of processes of the world, by their index in world.procs. */
+typedef unsigned __int128 proc_set;
 
-#define SLOT(slot) ((slot_set)1 << (slot))
+#define PROC_BIT(proc) ((proc_set)1 << (proc))
 
 /* What the world says about one read, worked out once. */
 struct facts {
-	/* Per record: bit per pid slot of the live processes with a
+	/* Per record: bit per process of the live processes with a
 	 * readable comm that ever held its (inode, cookie). */
-	slot_set holders[ORACLE_RECORDS];
+	proc_set holders[ORACLE_RECORDS];
 	bool must[ORACLE_RECORDS]; /* cannot be left to proc-unknown */
-	/* Per inode: bit per pid slot of the processes listing it in a
+	/* Per inode: bit per process of the processes listing it in a
 	 * readable fd folder. */
-	slot_set listers[WORLD_INODES + 1];
+	proc_set listers[WORLD_INODES + 1];
 	uint64_t sockets[TCPS_STATE_COUNT], unread[TCPS_STATE_COUNT];
 	uint64_t total;
 	uint32_t cookie_uses[WORLD_COOKIES];
@@ -57,14 +58,14 @@ static void broken(const char *fmt, ...)
 	abort();
 }
 
-static bool tracked(const struct oracle *o, int slot)
+static bool tracked(const struct oracle *o, int state)
 {
-	return slot >= TCPS_STATE_FIRST && slot < TCPS_STATE_UNKNOWN &&
-	       ((o->cfg.state_mask >> slot) & 1);
+	return state >= TCPS_STATE_FIRST && state < TCPS_STATE_UNKNOWN &&
+	       ((o->cfg.state_mask >> state) & 1);
 }
 
-/* The slot a record is counted in, or -1 if the leak finder skips it. */
-static int record_slot(const struct oracle *o, const struct oracle_record *r)
+/* The state a record is counted in, or -1 if the leak finder skips it. */
+static int record_state(const struct oracle *o, const struct oracle_record *r)
 {
 	return tracked(o, r->state) ? r->state : -1;
 }
@@ -90,20 +91,20 @@ static void check_instance(const char *instance)
 		broken("instance not a clean group name: %s", instance);
 }
 
-static int slot_named(const struct oracle *o, const char *type_instance)
+static int state_named(const struct oracle *o, const char *type_instance)
 {
-	int slot;
+	int state;
 
 	/* The leak finder passes tcps_state_name()'s own strings: a pointer
 	 * tells them, with no string compare per value. */
 	for (int s = TCPS_STATE_FIRST; s < TCPS_STATE_UNKNOWN; s++)
 		if (type_instance == o->state_names[s] && tracked(o, s))
 			return s;
-	slot = tcps_state_from_name(type_instance);
-	if (slot < 0 || !tracked(o, slot) ||
-	    strcmp(tcps_state_name(slot), type_instance) != 0)
+	state = tcps_state_from_name(type_instance);
+	if (state < 0 || !tracked(o, state) ||
+	    strcmp(tcps_state_name(state), type_instance) != 0)
 		broken("a state not tracked: %s", type_instance);
-	return slot;
+	return state;
 }
 
 static int view_index(const struct oracle_view *views, size_t num,
@@ -158,7 +159,7 @@ static int keep_value(void *data, const struct tcps_value *value)
 {
 	struct oracle *o = data;
 	int type = type_index(value->type);
-	int slot = slot_named(o, value->type_instance);
+	int state = state_named(o, value->type_instance);
 	struct oracle_view *v;
 	double *field;
 
@@ -170,14 +171,14 @@ static int keep_value(void *data, const struct tcps_value *value)
 		broken("%s %s-%s = %g", value->plugin_instance, value->type,
 		       value->type_instance, value->value);
 	v = view_of(o, value->plugin_instance);
-	if (v->have[slot] & (1u << type))
+	if (v->have[state] & (1u << type))
 		broken("%s %s-%s sent twice in one read", v->instance,
 		       value->type, value->type_instance);
-	v->have[slot] |= (uint8_t)(1u << type);
+	v->have[state] |= (uint8_t)(1u << type);
 	field = type == TYPE_COUNT ? v->count
 		: type == TYPE_AGE ? v->duration
 				   : v->bytes;
-	field[slot] = value->value;
+	field[state] = value->value;
 	return 0;
 }
 
@@ -202,7 +203,7 @@ static int keep_note(void *data, const struct tcps_notification *n)
 		broken("more than %d notifications in one read", ORACLE_NOTES);
 	note = &o->notes[o->notes_num++];
 	note->severity = n->severity;
-	note->slot = slot_named(o, n->type_instance);
+	note->state = state_named(o, n->type_instance);
 	snprintf(note->instance, sizeof(note->instance), "%s",
 		 n->plugin_instance);
 	return 0;
@@ -246,7 +247,7 @@ void oracle_aborted(struct oracle *o)
 	o->cands_left = 0; /* tcps_leaks_abort() begins anew */
 }
 
-static bool in_out(const struct oracle_view *v)
+static bool holds_sockets(const struct oracle_view *v)
 {
 	for (int s = 0; s < TCPS_STATE_COUNT; s++)
 		if (v->count[s] > 0)
@@ -254,50 +255,51 @@ static bool in_out(const struct oracle_view *v)
 	return false;
 }
 
-static bool name_in_out(const struct oracle *o, const char *comm)
+static bool name_has_group(const struct oracle *o, const char *comm)
 {
 	for (size_t i = 0; i < o->views_num; i++) {
 		const struct oracle_view *v = &o->views[i];
 
 		if (is_named(v->instance) &&
-		    strcmp(v->instance + PREFIX_LEN, comm) == 0 && in_out(v))
+		    strcmp(v->instance + PREFIX_LEN, comm) == 0 &&
+		    holds_sockets(v))
 			return true;
 	}
 	return false;
 }
 
-/* The pid slots whose processes view v's group may stand for: those of
+/* The processes view v's group may stand for: those of
  * its name, or for proc-other those of a name not sent as a group of its
  * own. (proc-unknown may stand for any.) */
-static slot_set group_slots(const struct oracle *o, const struct world *w,
+static proc_set group_procs(const struct oracle *o, const struct world *w,
 			    const struct oracle_view *v)
 {
 	bool other = strcmp(v->instance, OTHER) == 0;
-	slot_set set = 0;
+	proc_set set = 0;
 
-	for (unsigned slot = 0; slot < WORLD_PIDS; slot++) {
-		const struct world_proc *p = &w->procs[slot];
+	for (unsigned proc = 0; proc < WORLD_PIDS; proc++) {
+		const struct world_proc *p = &w->procs[proc];
 
 		if (!p->alive)
 			continue;
-		if (other ? !name_in_out(o, p->comm)
+		if (other ? !name_has_group(o, p->comm)
 			  : strcmp(v->instance + PREFIX_LEN, p->comm) == 0)
-			set |= SLOT(slot);
+			set |= PROC_BIT(proc);
 	}
 	return set;
 }
 
-static slot_set ever_holders(const struct world *w,
+static proc_set ever_holders(const struct world *w,
 			     const struct oracle_record *r)
 {
-	slot_set mask = 0;
+	proc_set mask = 0;
 
-	for (unsigned slot = 0; slot < WORLD_PIDS; slot++) {
-		const struct world_proc *p = &w->procs[slot];
+	for (unsigned proc = 0; proc < WORLD_PIDS; proc++) {
+		const struct world_proc *p = &w->procs[proc];
 
 		if (p->alive && !p->comm_gone &&
 		    world_ever_held(w, r->inode, r->cookie, p->serial))
-			mask |= SLOT(slot);
+			mask |= PROC_BIT(proc);
 	}
 	return mask;
 }
@@ -313,7 +315,7 @@ static slot_set ever_holders(const struct world *w,
 static bool must_name(const struct oracle *o, const struct world *w,
 		      const struct facts *f, const struct oracle_record *r)
 {
-	slot_set listers = f->listers[r->inode];
+	proc_set listers = f->listers[r->inode];
 
 	if (o->cfg.scan_budget_ms > 0 || !r->first || r->inode == 0 ||
 	    listers == 0)
@@ -321,13 +323,13 @@ static bool must_name(const struct oracle *o, const struct world *w,
 	if (o->unfindable[r->inode] >= (int64_t)o->run_start[r->inode] &&
 	    o->reads <= (uint64_t)o->unfindable[r->inode] + RETRY_ROUNDS)
 		return false;
-	for (unsigned slot = 0; slot < WORLD_PIDS; slot++) {
-		const struct world_proc *p = &w->procs[slot];
+	for (unsigned proc = 0; proc < WORLD_PIDS; proc++) {
+		const struct world_proc *p = &w->procs[proc];
 		bool trusted =
 			p->alive && p->stat == STAT_OK &&
 			world_ever_held(w, r->inode, r->cookie, p->serial);
 
-		if ((((listers >> slot) & 1) || trusted) && p->comm_gone)
+		if ((((listers >> proc) & 1) || trusted) && p->comm_gone)
 			return false;
 	}
 	return true;
@@ -335,15 +337,15 @@ static bool must_name(const struct oracle *o, const struct world *w,
 
 static void find_listers(const struct world *w, struct facts *f)
 {
-	for (unsigned slot = 0; slot < WORLD_PIDS; slot++) {
-		const struct world_proc *p = &w->procs[slot];
+	for (unsigned proc = 0; proc < WORLD_PIDS; proc++) {
+		const struct world_proc *p = &w->procs[proc];
 
 		if (!p->alive || p->fd_dir != FD_DIR_OK)
 			continue;
 		for (unsigned fd = 0; fd < WORLD_FDS; fd++)
 			if (p->fds[fd] >= 0)
 				f->listers[w->socks[p->fds[fd]].inode] |=
-					SLOT(slot);
+					PROC_BIT(proc);
 	}
 }
 
@@ -354,18 +356,18 @@ static void derive(struct oracle *o, const struct world *w,
 	find_listers(w, f);
 	for (size_t i = 0; i < in->recs_num; i++) {
 		const struct oracle_record *r = &in->recs[i];
-		int slot = record_slot(o, r);
+		int state = record_state(o, r);
 
-		if (slot < 0)
+		if (state < 0)
 			continue; /* not a candidate: never looked for */
 		if (r->first && r->inode != 0 && !o->inode_last[r->inode])
 			o->run_start[r->inode] = o->reads;
 		f->holders[i] = ever_holders(w, r);
 		f->must[i] = must_name(o, w, f, r);
-		f->sockets[slot]++;
-		f->unread[slot] += r->unread;
+		f->sockets[state]++;
+		f->unread[state] += r->unread;
 		f->cookie_uses[r->cookie]++;
-		f->seen[r->cookie][slot] = true;
+		f->seen[r->cookie][state] = true;
 	}
 	if (tracked(o, in->burst_state))
 		f->sockets[in->burst_state] += in->burst;
@@ -409,14 +411,14 @@ static void check_groups(const struct oracle *o)
 			if (tracked(o, s) && v->have[s] != (1u << TYPES) - 1)
 				broken("%s: %s values incomplete", v->instance,
 				       tcps_state_name(s));
-		if (!in_out(v) && (!last || !in_out(last)))
+		if (!holds_sockets(v) && (!last || !holds_sockets(last)))
 			broken("%s sent as zeros but not sent last read",
 			       v->instance);
 	}
 	for (size_t i = 0; i < o->last_views_num; i++) {
 		const struct oracle_view *last = &o->last_views[i];
 
-		if (in_out(last) &&
+		if (holds_sockets(last) &&
 		    !find_view(o->views, o->views_num, last->instance))
 			broken("%s gone without zeros", last->instance);
 	}
@@ -428,7 +430,7 @@ static void check_ranks(const struct oracle *o)
 	bool other = false;
 
 	for (size_t i = 0; i < o->views_num; i++) {
-		if (!in_out(&o->views[i]))
+		if (!holds_sockets(&o->views[i]))
 			continue;
 		named += is_named(o->views[i].instance);
 		other |= strcmp(o->views[i].instance, OTHER) == 0;
@@ -477,7 +479,7 @@ static void gather_members(struct oracle *o, const struct world *w,
 	for (size_t i = 0; i < o->views_num; i++) {
 		struct oracle_view *v = &o->views[i];
 		bool unknown = strcmp(v->instance, UNKNOWN) == 0;
-		slot_set slots = unknown ? 0 : group_slots(o, w, v);
+		proc_set procs = unknown ? 0 : group_procs(o, w, v);
 
 		for (int s = 0; s < TCPS_STATE_COUNT; s++) {
 			v->digest_ok[s] = true;
@@ -485,9 +487,9 @@ static void gather_members(struct oracle *o, const struct world *w,
 		}
 		for (size_t r = 0; r < in->recs_num; r++) {
 			const struct oracle_record *rec = &in->recs[r];
-			int s = record_slot(o, rec);
+			int s = record_state(o, rec);
 
-			if (s < 0 || (!unknown && !(f->holders[r] & slots)))
+			if (s < 0 || (!unknown && !(f->holders[r] & procs)))
 				continue;
 			add_member(v, s, rec->cookie,
 				   f->cookie_uses[rec->cookie] == 1,
@@ -516,7 +518,7 @@ static void check_attribution(const struct oracle *o,
 		if (!tracked(o, s))
 			continue;
 		for (size_t r = 0; r < in->recs_num; r++) {
-			if (record_slot(o, &in->recs[r]) != s)
+			if (record_state(o, &in->recs[r]) != s)
 				continue;
 			held += f->holders[r] != 0;
 			must += f->must[r];
@@ -607,10 +609,10 @@ static bool must_leak(const struct oracle *o, const struct oracle_view *v,
 	       v->duration[s] >= (double)o->cfg.max_age_s;
 }
 
-static int alarm_index(const struct oracle *o, const char *instance, int slot)
+static int alarm_index(const struct oracle *o, const char *instance, int state)
 {
 	for (size_t i = 0; i < o->alarms_num; i++)
-		if (o->alarms[i].slot == slot &&
+		if (o->alarms[i].state == state &&
 		    strcmp(o->alarms[i].instance, instance) == 0)
 			return (int)i;
 	return -1;
@@ -620,32 +622,33 @@ static void take_note(struct oracle *o, const struct oracle_note *n)
 {
 	const struct oracle_view *v =
 		find_view(o->views, o->views_num, n->instance);
-	int a = alarm_index(o, n->instance, n->slot);
-	const char *state = tcps_state_name(n->slot);
+	int a = alarm_index(o, n->instance, n->state);
+	const char *state_name = tcps_state_name(n->state);
 
 	if (n->severity == TCPS_SEVERITY_OKAY) {
 		if (a < 0)
 			broken("OKAY for %s %s without a WARNING before",
-			       n->instance, state);
-		if (must_leak(o, v, n->slot))
+			       n->instance, state_name);
+		if (must_leak(o, v, n->state))
 			broken("OKAY for %s %s, age %g s over the limit",
-			       n->instance, state, v->duration[n->slot]);
+			       n->instance, state_name, v->duration[n->state]);
 		o->alarms[a] = o->alarms[--o->alarms_num];
 		return;
 	}
 	if (a >= 0)
-		broken("two WARNINGs in a row for %s %s", n->instance, state);
-	if (!may_leak(o, v, n->slot))
+		broken("two WARNINGs in a row for %s %s", n->instance,
+		       state_name);
+	if (!may_leak(o, v, n->state))
 		broken("WARNING for %s %s: %g sockets (%llu may be settled), "
 		       "age %g s",
-		       n->instance, state, v ? v->count[n->slot] : 0,
-		       v ? (unsigned long long)v->settled[n->slot] : 0ull,
-		       v ? v->duration[n->slot] : 0);
+		       n->instance, state_name, v ? v->count[n->state] : 0,
+		       v ? (unsigned long long)v->settled[n->state] : 0ull,
+		       v ? v->duration[n->state] : 0);
 	if (o->alarms_num >= sizeof(o->alarms) / sizeof(o->alarms[0]))
 		broken("more alarms than groups and states");
 	snprintf(o->alarms[o->alarms_num].instance, ORACLE_INSTANCE_MAX, "%s",
 		 n->instance);
-	o->alarms[o->alarms_num++].slot = n->slot;
+	o->alarms[o->alarms_num++].state = n->state;
 }
 
 /* WARNING and OKAY alternate; what is outstanding after the read agrees
@@ -658,10 +661,10 @@ static void check_notes(struct oracle *o)
 		const struct oracle_alarm *a = &o->alarms[i];
 
 		if (!may_leak(o, find_view(o->views, o->views_num, a->instance),
-			      a->slot))
+			      a->state))
 			broken("WARNING for %s %s still out, no OKAY, but no "
 			       "limit is crossed",
-			       a->instance, tcps_state_name(a->slot));
+			       a->instance, tcps_state_name(a->state));
 	}
 	for (size_t i = 0; i < o->views_num; i++)
 		for (int s = TCPS_STATE_FIRST; s < TCPS_STATE_UNKNOWN; s++)
@@ -741,7 +744,7 @@ static void remember(struct oracle *o, const struct oracle_read *in,
 	for (size_t r = 0; r < in->recs_num; r++) {
 		const struct oracle_record *rec = &in->recs[r];
 
-		if (record_slot(o, rec) < 0 || !rec->first || rec->inode == 0)
+		if (record_state(o, rec) < 0 || !rec->first || rec->inode == 0)
 			continue;
 		listed[rec->inode] = true;
 		if (f->listers[rec->inode] == 0)

@@ -32,7 +32,7 @@
 
 #include "leaks_world.h"
 #include "tcpstates/leaks.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 #define ORACLE_RECORDS (2 * WORLD_SOCKS)
 #define ORACLE_VIEWS 32
@@ -77,13 +77,13 @@ struct oracle_view {
 
 struct oracle_note {
 	int severity;
-	int slot;
+	int state;
 	char instance[ORACLE_INSTANCE_MAX];
 };
 
 struct oracle_alarm {
 	char instance[ORACLE_INSTANCE_MAX];
-	int slot;
+	int state;
 };
 
 struct oracle {

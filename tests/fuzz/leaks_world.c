@@ -29,59 +29,57 @@ static void fail(const char *what, const char *path)
 	abort();
 }
 
-static int pid_of(unsigned slot)
+static int pid_of(unsigned proc)
 {
-	return PID_FIRST + (int)slot;
+	return PID_FIRST + (int)proc;
 }
 
 /* "PID" or "PID/rest", relative to the root folder. */
-static void rel_path(char *out, unsigned slot, const char *rest)
+static void rel_path(char *out, unsigned proc, const char *rest)
 {
 	if (rest[0])
-		snprintf(out, PATH_LEN, "%d/%s", pid_of(slot), rest);
+		snprintf(out, PATH_LEN, "%d/%s", pid_of(proc), rest);
 	else
-		snprintf(out, PATH_LEN, "%d", pid_of(slot));
+		snprintf(out, PATH_LEN, "%d", pid_of(proc));
 }
 
-static void disk_mkdir(const struct world *w, unsigned slot, const char *rest)
+static void disk_mkdir(const struct world *w, unsigned proc, const char *rest)
 {
 	char rel[PATH_LEN];
 
-	rel_path(rel, slot, rest);
+	rel_path(rel, proc, rest);
 	if (mkdirat(w->root_fd, rel, 0755) != 0)
 		fail("mkdir", rel);
 }
 
-static void disk_remove(const struct world *w, unsigned slot, const char *rest,
+static void disk_remove(const struct world *w, unsigned proc, const char *rest,
 			int flags)
 {
 	char rel[PATH_LEN];
 
-	rel_path(rel, slot, rest);
+	rel_path(rel, proc, rest);
 	if (unlinkat(w->root_fd, rel, flags) != 0)
 		fail("remove", rel);
 }
 
-static void disk_text(const struct world *w, unsigned slot, const char *rest,
+static void disk_text(const struct world *w, unsigned proc, const char *rest,
 		      const char *text)
 {
 	char rel[PATH_LEN];
 	size_t len = strlen(text);
 	int fd;
 
-	rel_path(rel, slot, rest);
+	rel_path(rel, proc, rest);
 	fd = openat(w->root_fd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		    0644);
 	if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd) != 0)
 		fail("write", rel);
 }
 
-static void fd_target(const struct world *w, const struct world_proc *p,
-		      unsigned fd, char *out, size_t size)
+/* What an FD_OTHER fd links to: anything the owner search passes over. */
+static void other_target(unsigned fd, char *out, size_t size)
 {
-	if (p->fds[fd] >= 0)
-		snprintf(out, size, "socket:[%u]", w->socks[p->fds[fd]].inode);
-	else if (fd % 3 == 0)
+	if (fd % 3 == 0)
 		snprintf(out, size, "pipe:[%u]", 900 + fd);
 	else if (fd % 3 == 1)
 		snprintf(out, size, "/dev/null");
@@ -89,70 +87,80 @@ static void fd_target(const struct world *w, const struct world_proc *p,
 		snprintf(out, size, "socket:[%u]", 4000000000u + fd);
 }
 
+/* The link target of an open fd (not FD_CLOSED). */
+static void fd_target(const struct world *w, const struct world_proc *p,
+		      unsigned fd, char *out, size_t size)
+{
+	if (p->fds[fd] == FD_OTHER)
+		other_target(fd, out, size);
+	else
+		snprintf(out, size, "socket:[%u]", w->socks[p->fds[fd]].inode);
+}
+
 /* The fd link on disk as the model has it; none while the fd folder is
  * not there to hold it. */
-static void disk_fd(const struct world *w, unsigned slot, unsigned fd,
+static void disk_fd(const struct world *w, unsigned proc, unsigned fd,
 		    bool existed)
 {
-	const struct world_proc *p = &w->procs[slot];
+	const struct world_proc *p = &w->procs[proc];
 	char rest[16], rel[PATH_LEN], target[32];
 
 	if (p->fd_dir != FD_DIR_OK)
 		return;
 	snprintf(rest, sizeof(rest), "fd/%u", fd + 3);
 	if (existed)
-		disk_remove(w, slot, rest, 0);
+		disk_remove(w, proc, rest, 0);
 	if (p->fds[fd] == FD_CLOSED)
 		return;
 	fd_target(w, p, fd, target, sizeof(target));
-	rel_path(rel, slot, rest);
+	rel_path(rel, proc, rest);
 	if (symlinkat(target, w->root_fd, rel) != 0)
 		fail("symlink", rel);
 }
 
-static void disk_fd_dir_add(const struct world *w, unsigned slot)
+static void disk_fd_dir_add(const struct world *w, unsigned proc)
 {
-	const struct world_proc *p = &w->procs[slot];
+	const struct world_proc *p = &w->procs[proc];
 
 	if (p->fd_dir == FD_DIR_FILE)
-		disk_text(w, slot, "fd", "not a folder\n");
+		disk_text(w, proc, "fd", "not a folder\n");
 	if (p->fd_dir != FD_DIR_OK)
 		return;
-	disk_mkdir(w, slot, "fd");
+	disk_mkdir(w, proc, "fd");
 	for (unsigned fd = 0; fd < WORLD_FDS; fd++)
-		disk_fd(w, slot, fd, false);
+		disk_fd(w, proc, fd, false);
 }
 
-static void disk_fd_dir_remove(const struct world *w, unsigned slot)
+static void disk_fd_dir_remove(const struct world *w, unsigned proc)
 {
-	const struct world_proc *p = &w->procs[slot];
+	const struct world_proc *p = &w->procs[proc];
 	char rest[16];
 
 	if (p->fd_dir == FD_DIR_FILE)
-		disk_remove(w, slot, "fd", 0);
+		disk_remove(w, proc, "fd", 0);
 	if (p->fd_dir != FD_DIR_OK)
 		return;
 	for (unsigned fd = 0; fd < WORLD_FDS; fd++) {
 		if (p->fds[fd] == FD_CLOSED)
 			continue;
 		snprintf(rest, sizeof(rest), "fd/%u", fd + 3);
-		disk_remove(w, slot, rest, 0);
+		disk_remove(w, proc, rest, 0);
 	}
-	disk_remove(w, slot, "fd", AT_REMOVEDIR);
+	disk_remove(w, proc, "fd", AT_REMOVEDIR);
 }
 
-static void disk_comm(const struct world *w, unsigned slot)
+static void disk_comm(const struct world *w, unsigned proc)
 {
 	char text[WORLD_COMM_MAX + 1];
 
-	snprintf(text, sizeof(text), "%s\n", w->procs[slot].comm);
-	disk_text(w, slot, "comm", text);
+	snprintf(text, sizeof(text), "%s\n", w->procs[proc].comm);
+	disk_text(w, proc, "comm", text);
 }
 
-static void disk_stat(const struct world *w, unsigned slot)
+static void disk_stat(const struct world *w, unsigned proc)
 {
-	const struct world_proc *p = &w->procs[slot];
-	int pid = pid_of(slot);
+	const struct world_proc *p = &w->procs[proc];
+	int pid = pid_of(proc);
 	char text[256];
 
 	if (p->stat == STAT_GARBAGE) /* cut short: no field 22 */
@@ -164,33 +172,33 @@ static void disk_stat(const struct world *w, unsigned slot)
 			 "20 0 1 0 %llu 1000000 100 18446744073709551615\n",
 			 pid, p->comm, pid, pid,
 			 (unsigned long long)p->start_time);
-	disk_text(w, slot, "stat", text);
+	disk_text(w, proc, "stat", text);
 }
 
-static void disk_proc_add(const struct world *w, unsigned slot)
+static void disk_proc_add(const struct world *w, unsigned proc)
 {
-	const struct world_proc *p = &w->procs[slot];
+	const struct world_proc *p = &w->procs[proc];
 	char rel[PATH_LEN];
 
-	disk_mkdir(w, slot, "");
-	rel_path(rel, slot, "");
+	disk_mkdir(w, proc, "");
+	rel_path(rel, proc, "");
 	if (p->uid != 0 && fchownat(w->root_fd, rel, p->uid, p->uid, 0) != 0)
 		fail("chown", rel);
-	disk_fd_dir_add(w, slot);
-	disk_comm(w, slot);
-	disk_stat(w, slot);
+	disk_fd_dir_add(w, proc);
+	disk_comm(w, proc);
+	disk_stat(w, proc);
 }
 
-static void disk_proc_remove(const struct world *w, unsigned slot)
+static void disk_proc_remove(const struct world *w, unsigned proc)
 {
-	const struct world_proc *p = &w->procs[slot];
+	const struct world_proc *p = &w->procs[proc];
 
-	disk_fd_dir_remove(w, slot);
+	disk_fd_dir_remove(w, proc);
 	if (!p->comm_gone)
-		disk_remove(w, slot, "comm", 0);
+		disk_remove(w, proc, "comm", 0);
 	if (p->stat != STAT_GONE)
-		disk_remove(w, slot, "stat", 0);
-	disk_remove(w, slot, "", AT_REMOVEDIR);
+		disk_remove(w, proc, "stat", 0);
+	disk_remove(w, proc, "", AT_REMOVEDIR);
 }
 
 /* TMPDIR (run.sh gives each target its own), else tmpfs: every change
@@ -264,9 +272,9 @@ void world_close(struct world *w)
 
 void world_reset(struct world *w)
 {
-	for (unsigned slot = 0; slot < WORLD_PIDS; slot++)
-		if (w->procs[slot].alive)
-			disk_proc_remove(w, slot);
+	for (unsigned proc = 0; proc < WORLD_PIDS; proc++)
+		if (w->procs[proc].alive)
+			disk_proc_remove(w, proc);
 	memset(w->procs, 0, sizeof(w->procs));
 	memset(w->socks, 0, sizeof(w->socks));
 	memset(w->held_by, 0, sizeof(w->held_by));
@@ -280,8 +288,8 @@ static unsigned holders(const struct world *w, int sock)
 {
 	unsigned n = w->socks[sock].hidden;
 
-	for (unsigned slot = 0; slot < WORLD_PIDS; slot++) {
-		const struct world_proc *p = &w->procs[slot];
+	for (unsigned proc = 0; proc < WORLD_PIDS; proc++) {
+		const struct world_proc *p = &w->procs[proc];
 
 		for (unsigned fd = 0; p->alive && fd < WORLD_FDS; fd++)
 			n += p->fds[fd] == sock;
@@ -310,16 +318,16 @@ static void mark_held(struct world *w, int sock, uint16_t serial)
 }
 
 /* Sets one fd of a live process, on disk too; a socket it held may go. */
-static void set_fd(struct world *w, unsigned slot, unsigned fd, int8_t value,
+static void set_fd(struct world *w, unsigned proc, unsigned fd, int8_t value,
 		   bool orphan)
 {
-	struct world_proc *p = &w->procs[slot];
+	struct world_proc *p = &w->procs[proc];
 	int8_t old = p->fds[fd];
 
 	p->fds[fd] = value;
 	if (value >= 0)
 		mark_held(w, value, p->serial);
-	disk_fd(w, slot, fd, old != FD_CLOSED);
+	disk_fd(w, proc, fd, old != FD_CLOSED);
 	if (old >= 0)
 		settle(w, old, orphan);
 }
@@ -332,13 +340,13 @@ static int free_fd(const struct world_proc *p)
 	return -1;
 }
 
-void world_exit(struct world *w, unsigned slot, bool orphan)
+void world_exit(struct world *w, unsigned proc, bool orphan)
 {
-	struct world_proc *p = &w->procs[slot % WORLD_PIDS];
+	struct world_proc *p = &w->procs[proc % WORLD_PIDS];
 
 	if (!p->alive)
 		return;
-	disk_proc_remove(w, slot % WORLD_PIDS);
+	disk_proc_remove(w, proc % WORLD_PIDS);
 	p->alive = false;
 	for (unsigned fd = 0; fd < WORLD_FDS; fd++)
 		if (p->fds[fd] >= 0)
@@ -355,16 +363,16 @@ static void pick_comm(struct world *w, struct world_proc *p, unsigned pick)
 		snprintf(p->comm, sizeof(p->comm), "u%u", w->unique_comms++);
 }
 
-/* A new process in slot (a pid freed by an exit is reused at once),
+/* A new process at procs[proc] (a pid freed by an exit is reused at once),
  * with all fds closed. Returns it, or NULL when the script used up its
  * processes. */
-static struct world_proc *start(struct world *w, unsigned slot, bool orphan)
+static struct world_proc *start(struct world *w, unsigned proc, bool orphan)
 {
-	struct world_proc *p = &w->procs[slot];
+	struct world_proc *p = &w->procs[proc];
 
 	if (w->serials >= WORLD_SERIALS)
 		return NULL;
-	world_exit(w, slot, orphan);
+	world_exit(w, proc, orphan);
 	memset(p, 0, sizeof(*p));
 	memset(p->fds, FD_CLOSED, sizeof(p->fds));
 	p->alive = true;
@@ -373,16 +381,16 @@ static struct world_proc *start(struct world *w, unsigned slot, bool orphan)
 	return p;
 }
 
-void world_spawn(struct world *w, unsigned slot, unsigned comm_pick,
+void world_spawn(struct world *w, unsigned proc, unsigned comm_pick,
 		 unsigned uid_pick)
 {
-	struct world_proc *p = start(w, slot % WORLD_PIDS, comm_pick & 0x80);
+	struct world_proc *p = start(w, proc % WORLD_PIDS, comm_pick & 0x80);
 
 	if (!p)
 		return;
 	pick_comm(w, p, comm_pick);
 	p->uid = uids[uid_pick % 3];
-	disk_proc_add(w, slot % WORLD_PIDS);
+	disk_proc_add(w, proc % WORLD_PIDS);
 }
 
 void world_fork(struct world *w, unsigned parent, unsigned child)
@@ -406,74 +414,74 @@ void world_fork(struct world *w, unsigned parent, unsigned child)
 	disk_proc_add(w, child);
 }
 
-void world_rename(struct world *w, unsigned slot, unsigned comm_pick)
+void world_rename(struct world *w, unsigned proc, unsigned comm_pick)
 {
-	struct world_proc *p = &w->procs[slot % WORLD_PIDS];
+	struct world_proc *p = &w->procs[proc % WORLD_PIDS];
 
 	if (!p->alive)
 		return;
 	pick_comm(w, p, comm_pick);
 	if (!p->comm_gone)
-		disk_comm(w, slot % WORLD_PIDS);
+		disk_comm(w, proc % WORLD_PIDS);
 }
 
-void world_set_uid(struct world *w, unsigned slot, unsigned uid_pick)
+void world_set_uid(struct world *w, unsigned proc, unsigned uid_pick)
 {
-	struct world_proc *p = &w->procs[slot % WORLD_PIDS];
+	struct world_proc *p = &w->procs[proc % WORLD_PIDS];
 	char rel[PATH_LEN];
 
 	if (!p->alive)
 		return;
 	p->uid = uids[uid_pick % 3];
-	rel_path(rel, slot % WORLD_PIDS, "");
+	rel_path(rel, proc % WORLD_PIDS, "");
 	if (fchownat(w->root_fd, rel, p->uid, p->uid, 0) != 0)
 		fail("chown", rel);
 }
 
-static void set_fd_dir(struct world *w, unsigned slot, enum world_fd_dir dir)
+static void set_fd_dir(struct world *w, unsigned proc, enum world_fd_dir dir)
 {
-	struct world_proc *p = &w->procs[slot];
+	struct world_proc *p = &w->procs[proc];
 
 	if (p->fd_dir == dir)
 		return;
-	disk_fd_dir_remove(w, slot);
+	disk_fd_dir_remove(w, proc);
 	p->fd_dir = dir;
-	disk_fd_dir_add(w, slot);
+	disk_fd_dir_add(w, proc);
 }
 
-static void set_stat(struct world *w, unsigned slot, enum world_stat stat)
+static void set_stat(struct world *w, unsigned proc, enum world_stat stat)
 {
-	struct world_proc *p = &w->procs[slot];
+	struct world_proc *p = &w->procs[proc];
 
 	if (p->stat != STAT_GONE)
-		disk_remove(w, slot, "stat", 0);
+		disk_remove(w, proc, "stat", 0);
 	p->stat = stat;
 	if (stat != STAT_GONE)
-		disk_stat(w, slot);
+		disk_stat(w, proc);
 }
 
-void world_files(struct world *w, unsigned slot, unsigned what)
+void world_files(struct world *w, unsigned proc, unsigned what)
 {
-	struct world_proc *p = &w->procs[slot % WORLD_PIDS];
+	struct world_proc *p = &w->procs[proc % WORLD_PIDS];
 
-	slot %= WORLD_PIDS;
+	proc %= WORLD_PIDS;
 	if (!p->alive)
 		return;
 	switch (what % 7) {
 	case 0:
 	case 1:
 	case 2:
-		set_fd_dir(w, slot, (enum world_fd_dir)(what % 7));
+		set_fd_dir(w, proc, (enum world_fd_dir)(what % 7));
 		break;
 	case 3:
 		p->comm_gone = !p->comm_gone;
 		if (p->comm_gone)
-			disk_remove(w, slot, "comm", 0);
+			disk_remove(w, proc, "comm", 0);
 		else
-			disk_comm(w, slot);
+			disk_comm(w, proc);
 		break;
 	default:
-		set_stat(w, slot, (enum world_stat)(what % 7 - 4));
+		set_stat(w, proc, (enum world_stat)(what % 7 - 4));
 	}
 }
 
@@ -496,7 +504,7 @@ static int free_sock(const struct world *w)
 void world_socket(struct world *w, unsigned holder_pick, unsigned inode_pick,
 		  unsigned cookie_pick, uint8_t state, uint32_t rqueue)
 {
-	unsigned slot = holder_pick % (WORLD_PIDS + WORLD_PIDS / 4);
+	unsigned proc = holder_pick % (WORLD_PIDS + WORLD_PIDS / 4);
 	int sock = free_sock(w);
 	struct world_sock *s;
 	uint32_t inode = inode_pick % WORLD_INODES + 1;
@@ -521,14 +529,14 @@ void world_socket(struct world *w, unsigned holder_pick, unsigned inode_pick,
 	}
 	s->rqueue = rqueue;
 	s->uid = 1000;
-	if (slot < WORLD_PIDS && w->procs[slot].alive)
-		fd = free_fd(&w->procs[slot]);
+	if (proc < WORLD_PIDS && w->procs[proc].alive)
+		fd = free_fd(&w->procs[proc]);
 	if (fd < 0) {
 		s->hidden = true; /* held out of sight */
 		return;
 	}
-	s->uid = w->procs[slot].uid;
-	set_fd(w, slot, (unsigned)fd, (int8_t)sock, false);
+	s->uid = w->procs[proc].uid;
+	set_fd(w, proc, (unsigned)fd, (int8_t)sock, false);
 }
 
 void world_set_state(struct world *w, unsigned sock, uint8_t state)
@@ -539,16 +547,16 @@ void world_set_state(struct world *w, unsigned sock, uint8_t state)
 		s->state = state;
 }
 
-/* The first process holding the socket: slot and fd, or -1. */
+/* The first process holding the socket: its index and fd, or -1. */
 static int find_holder(const struct world *w, int sock, unsigned *ret_fd)
 {
-	for (unsigned slot = 0; slot < WORLD_PIDS; slot++) {
-		const struct world_proc *p = &w->procs[slot];
+	for (unsigned proc = 0; proc < WORLD_PIDS; proc++) {
+		const struct world_proc *p = &w->procs[proc];
 
 		for (unsigned fd = 0; p->alive && fd < WORLD_FDS; fd++) {
 			if (p->fds[fd] == sock) {
 				*ret_fd = fd;
-				return (int)slot;
+				return (int)proc;
 			}
 		}
 	}
@@ -578,27 +586,27 @@ void world_hand_on(struct world *w, unsigned sock, unsigned to, bool keep)
 		set_fd(w, (unsigned)giver, giver_fd, FD_CLOSED, false);
 }
 
-void world_close_fd(struct world *w, unsigned slot, unsigned fd, bool orphan)
+void world_close_fd(struct world *w, unsigned proc, unsigned fd, bool orphan)
 {
-	slot %= WORLD_PIDS;
+	proc %= WORLD_PIDS;
 	fd %= WORLD_FDS;
-	if (w->procs[slot].alive && w->procs[slot].fds[fd] != FD_CLOSED)
-		set_fd(w, slot, fd, FD_CLOSED, orphan);
+	if (w->procs[proc].alive && w->procs[proc].fds[fd] != FD_CLOSED)
+		set_fd(w, proc, fd, FD_CLOSED, orphan);
 }
 
-void world_other_fd(struct world *w, unsigned slot, unsigned fd, bool orphan)
+void world_other_fd(struct world *w, unsigned proc, unsigned fd, bool orphan)
 {
-	slot %= WORLD_PIDS;
+	proc %= WORLD_PIDS;
 	fd %= WORLD_FDS;
-	if (w->procs[slot].alive)
-		set_fd(w, slot, fd, FD_OTHER, orphan);
+	if (w->procs[proc].alive)
+		set_fd(w, proc, fd, FD_OTHER, orphan);
 }
 
 void world_drop(struct world *w, unsigned sock, bool orphan)
 {
 	struct world_sock *s = &w->socks[sock % WORLD_SOCKS];
 	unsigned fd;
-	int slot;
+	int proc;
 
 	sock %= WORLD_SOCKS;
 	if (!s->live)
@@ -608,8 +616,8 @@ void world_drop(struct world *w, unsigned sock, bool orphan)
 		return;
 	}
 	s->hidden = false;
-	while ((slot = find_holder(w, (int)sock, &fd)) >= 0)
-		set_fd(w, (unsigned)slot, fd, FD_CLOSED, orphan);
+	while ((proc = find_holder(w, (int)sock, &fd)) >= 0)
+		set_fd(w, (unsigned)proc, fd, FD_CLOSED, orphan);
 	settle(w, (int)sock, orphan);
 }
 
@@ -641,8 +649,8 @@ void world_swap(struct world *w, unsigned a, unsigned b)
 	tmp = w->socks[a];
 	w->socks[a] = w->socks[b];
 	w->socks[b] = tmp;
-	for (unsigned slot = 0; slot < WORLD_PIDS; slot++) {
-		struct world_proc *p = &w->procs[slot];
+	for (unsigned proc = 0; proc < WORLD_PIDS; proc++) {
+		struct world_proc *p = &w->procs[proc];
 
 		for (unsigned fd = 0; fd < WORLD_FDS; fd++) {
 			if (p->fds[fd] == (int8_t)a)

@@ -19,7 +19,7 @@
 /* More than 64 processes and 32 sockets: a resolve can meet more than
  * 64 processes, past the first capacity of any table sized by sockets
  * (how the leak finder once wrote past its group index). */
-#define WORLD_PIDS 80	      /* pids 2..81: a slot per pid */
+#define WORLD_PIDS 80	      /* pids 2..81: procs[pid - 2] */
 #define WORLD_FDS 6	      /* fds 3..8 of each process */
 #define WORLD_SOCKS 40	      /* sockets in the dump at once */
 #define WORLD_INODES 64	      /* socket inodes 1..64; 0 is an orphan */
@@ -40,7 +40,7 @@ struct world_proc {
 	uint64_t start_time; /* /proc/PID/stat field 22, unique */
 	char comm[WORLD_COMM_MAX];
 	uint32_t uid;
-	int8_t fds[WORLD_FDS]; /* a socket slot, FD_CLOSED or FD_OTHER */
+	int8_t fds[WORLD_FDS]; /* index in socks, FD_CLOSED or FD_OTHER */
 	enum world_fd_dir fd_dir;
 	enum world_stat stat;
 	bool comm_gone;
@@ -77,20 +77,20 @@ void world_close(struct world *w);
 /* No process, no socket: an empty /proc (but for two non-pid entries). */
 void world_reset(struct world *w);
 
-/* Every pick is reduced to a valid choice; changes that make no sense
- * at the moment (a dead parent, no free fd) do nothing. A process started
- * on a live pid's slot takes the pid once its process exits (comm_pick
- * & 0x80: leaving its sockets orphaned). comm_pick % 8 < 4: one of four
+/* proc is an index in world.procs. Every pick is reduced to a valid
+ * choice; changes that make no sense at the moment (a dead parent, no free
+ * fd) do nothing. A process started on a live pid takes the pid once its
+ * process exits (comm_pick & 0x80: leaving its sockets orphaned). comm_pick % 8 < 4: one of four
  * shared names; else a name of its own. */
-void world_spawn(struct world *w, unsigned slot, unsigned comm_pick,
+void world_spawn(struct world *w, unsigned proc, unsigned comm_pick,
 		 unsigned uid_pick);
 void world_fork(struct world *w, unsigned parent, unsigned child);
-void world_exit(struct world *w, unsigned slot, bool orphan);
-void world_rename(struct world *w, unsigned slot, unsigned comm_pick);
-void world_set_uid(struct world *w, unsigned slot, unsigned uid_pick);
+void world_exit(struct world *w, unsigned proc, bool orphan);
+void world_rename(struct world *w, unsigned proc, unsigned comm_pick);
+void world_set_uid(struct world *w, unsigned proc, unsigned uid_pick);
 /* what % 7: 0-2 the fd folder fine, gone, a plain file; 3 comm gone or
  * back; 4-6 stat fine, gone, cut short (no start time). */
-void world_files(struct world *w, unsigned slot, unsigned what);
+void world_files(struct world *w, unsigned proc, unsigned what);
 /* A new socket held by the process in holder_pick (one in five picks: by
  * one out of sight), with a free inode near inode_pick. cookie_pick 0-11:
  * the next fresh cookie (they come round again after 48); 12-15: cookie
@@ -103,9 +103,9 @@ void world_set_state(struct world *w, unsigned sock, uint8_t state);
 void world_hand_on(struct world *w, unsigned sock, unsigned to, bool keep);
 /* orphan: a socket that loses its last holder stays in the dump with
  * inode 0, as one the kernel still closes; otherwise it is gone. */
-void world_close_fd(struct world *w, unsigned slot, unsigned fd, bool orphan);
+void world_close_fd(struct world *w, unsigned proc, unsigned fd, bool orphan);
 void world_drop(struct world *w, unsigned sock, bool orphan);
-void world_other_fd(struct world *w, unsigned slot, unsigned fd, bool orphan);
+void world_other_fd(struct world *w, unsigned proc, unsigned fd, bool orphan);
 void world_toggle_hidden(struct world *w, unsigned sock, bool orphan);
 void world_toggle_twice(struct world *w, unsigned sock);
 void world_swap(struct world *w, unsigned a, unsigned b);

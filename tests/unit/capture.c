@@ -30,6 +30,7 @@ static int keep_notification(void *data, const struct tcps_notification *n)
 	c = &cap->notes[cap->notes_num++];
 	c->severity = n->severity;
 	snprintf(c->instance, sizeof(c->instance), "%s", n->plugin_instance);
+	snprintf(c->type, sizeof(c->type), "%s", n->type);
 	snprintf(c->type_instance, sizeof(c->type_instance), "%s",
 		 n->type_instance);
 	snprintf(c->message, sizeof(c->message), "%s", n->message);
@@ -51,19 +52,32 @@ void capture_reset(struct capture *cap)
 	cap->notes_num = 0;
 }
 
+static bool same_name(const struct captured_value *v, const char *instance,
+		      const char *type, const char *type_instance)
+{
+	return strcmp(v->instance, instance) == 0 &&
+	       strcmp(v->type, type) == 0 &&
+	       strcmp(v->type_instance, type_instance) == 0;
+}
+
 static const struct captured_value *find(const struct capture *cap,
 					 const char *instance, const char *type,
 					 const char *type_instance)
 {
-	for (int i = 0; i < cap->values_num; i++) {
-		const struct captured_value *v = &cap->values[i];
-
-		if (strcmp(v->instance, instance) == 0 &&
-		    strcmp(v->type, type) == 0 &&
-		    strcmp(v->type_instance, type_instance) == 0)
-			return v;
-	}
+	for (int i = 0; i < cap->values_num; i++)
+		if (same_name(&cap->values[i], instance, type, type_instance))
+			return &cap->values[i];
 	return NULL;
+}
+
+int capture_count(const struct capture *cap, const char *instance,
+		  const char *type, const char *type_instance)
+{
+	int n = 0;
+
+	for (int i = 0; i < cap->values_num; i++)
+		n += same_name(&cap->values[i], instance, type, type_instance);
+	return n;
 }
 
 bool capture_has(const struct capture *cap, const char *instance,

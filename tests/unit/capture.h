@@ -15,7 +15,7 @@ struct captured_value {
 
 struct captured_notification {
 	enum tcps_severity severity;
-	char instance[160], type_instance[64], message[512];
+	char instance[160], type[64], type_instance[64], message[512];
 };
 
 struct capture {
@@ -33,6 +33,9 @@ double capture_get(const struct capture *cap, const char *instance,
 		   const char *type, const char *type_instance);
 bool capture_has(const struct capture *cap, const char *instance,
 		 const char *type, const char *type_instance);
+/* How many times that value was captured. */
+int capture_count(const struct capture *cap, const char *instance,
+		  const char *type, const char *type_instance);
 int capture_count_instance(const struct capture *cap, const char *instance);
 
 #endif

@@ -23,6 +23,7 @@ int main(void)
 	srunner_add_suite(runner, privs_suite());
 	srunner_add_suite(runner, faults_suite());
 	srunner_add_suite(runner, sink_suite());
+	srunner_add_suite(runner, util_suite());
 	srunner_set_fork_status(runner, CK_FORK);
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);

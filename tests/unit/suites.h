@@ -19,5 +19,6 @@ Suite *ephemeral_suite(void);
 Suite *privs_suite(void);
 Suite *faults_suite(void);
 Suite *sink_suite(void);
+Suite *util_suite(void);
 
 #endif

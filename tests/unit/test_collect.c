@@ -5,41 +5,41 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "capture.h"
 #include "fake_source.h"
 #include "suites.h"
 #include "tcpstates/collect.h"
 
-#define MAX_VALUES 32
+static struct capture cap;
+static struct tcps_sink sink;
 
-struct captured {
-	char type_instance[MAX_VALUES][32];
-	char type[MAX_VALUES][32];
-	double value[MAX_VALUES];
-	int n;
-};
-
-static int capture(void *data, const struct tcps_value *value)
+static void capture_setup(void)
 {
-	struct captured *c = data;
-
-	/* These tests are about the state counts; the observers behind
-	 * the other instances have suites of their own. */
-	if (value->plugin_instance[0] != '\0')
-		return 0;
-	ck_assert_int_lt(c->n, MAX_VALUES);
-	strncpy(c->type[c->n], value->type, sizeof(c->type[0]) - 1);
-	strncpy(c->type_instance[c->n], value->type_instance,
-		sizeof(c->type_instance[0]) - 1);
-	c->value[c->n++] = value->value;
-	return 0;
+	capture_reset(&cap);
+	sink = capture_sink(&cap);
 }
 
-static int refuse_notification(void *data,
-			       const struct tcps_notification *notif)
+/* Nothing here has a reason to notify. */
+static void no_notification(void)
 {
-	(void)data;
-	ck_abort_msg("unexpected notification: %s", notif->message);
-	return 0;
+	ck_assert_int_eq(cap.notes_num, 0);
+}
+
+/* The i-th value of the plugin's own instance (""): the state counts,
+ * in order. The observers behind the other instances have suites of
+ * their own. */
+static const struct captured_value *state_value(int i)
+{
+	for (int k = 0; k < cap.values_num; k++)
+		if (cap.values[k].instance[0] == '\0' && i-- == 0)
+			return &cap.values[k];
+	ck_abort_msg("fewer state values than asked for");
+	return NULL;
+}
+
+static int state_values(void)
+{
+	return capture_count_instance(&cap, "");
 }
 
 static int listen_loopback(void)
@@ -54,13 +54,9 @@ static int listen_loopback(void)
 	return fd;
 }
 
-START_TEST(emits_every_state_with_our_listener)
+START_TEST(tcps_ctx_read__emits_every_state_with_our_listener)
 {
 	struct tcps_options opts;
-	struct captured got = { .n = 0 };
-	struct tcps_sink sink = { .value = capture,
-				  .notify = refuse_notification,
-				  .data = &got };
 	struct tcps_read_report report;
 	struct tcps_ctx *ctx;
 	int fd = listen_loopback();
@@ -70,29 +66,25 @@ START_TEST(emits_every_state_with_our_listener)
 	ck_assert_int_eq(tcps_ctx_new(&opts, &ctx), 0);
 	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
 	ck_assert_int_eq(report.attempts, 1);
-	ck_assert_int_eq(got.n, 12);
-	for (int i = 0; i < got.n; i++) {
-		ck_assert_str_eq(got.type[i], "tcp_connections");
-		ck_assert_str_eq(got.type_instance[i],
+	ck_assert_int_eq(state_values(), 12);
+	for (int i = 0; i < state_values(); i++) {
+		ck_assert_str_eq(state_value(i)->type, "tcp_connections");
+		ck_assert_str_eq(state_value(i)->type_instance,
 				 tcps_state_name(TCPS_STATE_FIRST + i));
 	}
-	ck_assert_str_eq(got.type_instance[9], "LISTEN");
-	ck_assert(got.value[9] >= 1);
+	ck_assert_str_eq(state_value(9)->type_instance, "LISTEN");
+	ck_assert(state_value(9)->value >= 1);
 	ck_assert_uint_ge(report.stats.records, 1);
 	ck_assert_uint_eq(tcps_ctx_states(ctx)->count[TCPS_LISTEN],
-			  (uint64_t)got.value[9]);
+			  (uint64_t)state_value(9)->value);
 	tcps_ctx_free(ctx);
 	close(fd);
 }
 END_TEST
 
-START_TEST(one_family_only)
+START_TEST(tcps_ctx_read__one_family_only)
 {
 	struct tcps_options opts;
-	struct captured got = { .n = 0 };
-	struct tcps_sink sink = { .value = capture,
-				  .notify = refuse_notification,
-				  .data = &got };
 	struct tcps_read_report report;
 	struct tcps_ctx *ctx;
 	int fd = listen_loopback();
@@ -102,13 +94,13 @@ START_TEST(one_family_only)
 	opts.ipv6 = false;
 	ck_assert_int_eq(tcps_ctx_new(&opts, &ctx), 0);
 	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
-	ck_assert(got.value[9] >= 1);
+	ck_assert(state_value(9)->value >= 1);
 	tcps_ctx_free(ctx);
 	close(fd);
 }
 END_TEST
 
-START_TEST(free_accepts_null)
+START_TEST(tcps_ctx_free__accepts_null)
 {
 	tcps_ctx_free(NULL);
 	tcps_diag_close(NULL);
@@ -120,9 +112,10 @@ Suite *collect_suite(void)
 	Suite *s = suite_create("collect");
 	TCase *tc = tcase_create("kernel");
 
-	tcase_add_test(tc, emits_every_state_with_our_listener);
-	tcase_add_test(tc, one_family_only);
-	tcase_add_test(tc, free_accepts_null);
+	tcase_add_checked_fixture(tc, capture_setup, no_notification);
+	tcase_add_test(tc, tcps_ctx_read__emits_every_state_with_our_listener);
+	tcase_add_test(tc, tcps_ctx_read__one_family_only);
+	tcase_add_test(tc, tcps_ctx_free__accepts_null);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -130,15 +123,11 @@ Suite *collect_suite(void)
 /* Scripted failures: retry, nothing false emitted, socket reopened. */
 
 static struct fake_source fake;
-static struct captured got;
-static struct tcps_sink capture_sink = { .value = capture,
-					 .notify = refuse_notification,
-					 .data = &got };
 
 static void fake_setup(void)
 {
 	memset(&fake, 0, sizeof(fake));
-	memset(&got, 0, sizeof(got));
+	capture_setup();
 }
 
 static struct tcps_ctx *fake_ctx(bool ipv4, bool ipv6)
@@ -158,21 +147,21 @@ static struct tcps_ctx *fake_ctx(bool ipv4, bool ipv6)
 static const int five_established[] = { 1, 1, 1, 1, 1 };
 static const int three_listen[] = { 10, 10, 10 };
 
-START_TEST(retry_after_interrupted_dump)
+START_TEST(tcps_ctx_read__retries_an_interrupted_dump)
 {
 	struct tcps_read_report report;
 	struct tcps_ctx *ctx = fake_ctx(true, true);
 
 	fake_add_step(&fake, five_established, 5, -EINTR);
 	fake_add_step(&fake, three_listen, 3, 0);
-	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), 0);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
 	ck_assert_int_eq(report.attempts, 2);
 	ck_assert_int_eq(report.first_error, -EINTR);
 	ck_assert_int_eq(report.error, 0);
 	/* Only the second dump counts: no record of the first leaks in. */
-	ck_assert_int_eq(got.n, 12);
-	ck_assert_double_eq(got.value[0], 0);
-	ck_assert_double_eq(got.value[9], 3);
+	ck_assert_int_eq(state_values(), 12);
+	ck_assert_double_eq(state_value(0)->value, 0);
+	ck_assert_double_eq(state_value(9)->value, 3);
 	ck_assert_int_eq(fake.opens, 2);
 	ck_assert_int_eq(fake.closes, 1);
 	ck_assert_int_eq(fake.last_family, TCPS_DUMP_BOTH);
@@ -182,7 +171,7 @@ START_TEST(retry_after_interrupted_dump)
 }
 END_TEST
 
-START_TEST(two_failures_emit_nothing)
+START_TEST(tcps_ctx_read__two_failures_emit_nothing)
 {
 	struct tcps_read_report report;
 	struct tcps_ctx *ctx = fake_ctx(true, false);
@@ -190,24 +179,24 @@ START_TEST(two_failures_emit_nothing)
 	fake_add_step(&fake, five_established, 5, -ENOBUFS);
 	fake_add_step(&fake, five_established, 2, -EBADMSG);
 	fake_add_step(&fake, three_listen, 3, 0);
-	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), -EBADMSG);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), -EBADMSG);
 	ck_assert_int_eq(report.first_error, -ENOBUFS);
 	ck_assert_int_eq(report.error, -EBADMSG);
-	ck_assert_int_eq(got.n, 0);
+	ck_assert_int_eq(cap.values_num, 0);
 	ck_assert_uint_eq(tcps_ctx_states(ctx)->count[TCPS_ESTABLISHED], 0);
 	ck_assert_int_eq(fake.open_handles, 0);
 	/* The next interval opens a fresh socket and works. */
-	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), 0);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
 	ck_assert_int_eq(report.attempts, 1);
-	ck_assert_int_eq(got.n, 12);
-	ck_assert_double_eq(got.value[9], 3);
+	ck_assert_int_eq(state_values(), 12);
+	ck_assert_double_eq(state_value(9)->value, 3);
 	ck_assert_int_eq(fake.last_family, TCPS_DUMP_IPV4);
 	tcps_ctx_free(ctx);
 	ck_assert_int_eq(fake.open_handles, 0);
 }
 END_TEST
 
-START_TEST(reopen_failure_is_reported)
+START_TEST(tcps_ctx_read__reports_a_reopen_failure)
 {
 	struct tcps_read_report report;
 	struct tcps_ctx *ctx = fake_ctx(false, true);
@@ -216,12 +205,12 @@ START_TEST(reopen_failure_is_reported)
 	fake.open_results[2] = -EMFILE;
 	fake.open_results[3] = -EMFILE;
 	fake_add_step(&fake, five_established, 1, -EINTR);
-	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), -EMFILE);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), -EMFILE);
 	ck_assert_int_eq(report.attempts, 2);
-	ck_assert_int_eq(got.n, 0);
+	ck_assert_int_eq(cap.values_num, 0);
 	ck_assert_int_eq(fake.opens, 2);
-	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), -EMFILE);
-	ck_assert_int_eq(got.n, 0);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), -EMFILE);
+	ck_assert_int_eq(cap.values_num, 0);
 	ck_assert_int_eq(fake.opens, 4);
 	ck_assert_int_eq(fake.next_step, 1);
 	tcps_ctx_free(ctx);
@@ -229,7 +218,7 @@ START_TEST(reopen_failure_is_reported)
 }
 END_TEST
 
-START_TEST(open_failure_at_start)
+START_TEST(tcps_ctx_new_source__returns_the_open_failure)
 {
 	struct tcps_options opts;
 	struct tcps_ctx *ctx = NULL;
@@ -243,17 +232,17 @@ START_TEST(open_failure_at_start)
 }
 END_TEST
 
-START_TEST(unknown_states_are_emitted)
+START_TEST(tcps_ctx_read__emits_unknown_states)
 {
 	static const int odd[] = { 0, 12, 13, 200, 8 };
 	struct tcps_read_report report;
 	struct tcps_ctx *ctx = fake_ctx(true, true);
 
 	fake_add_step(&fake, odd, 5, 0);
-	ck_assert_int_eq(tcps_ctx_read(ctx, &capture_sink, &report), 0);
-	ck_assert_str_eq(got.type_instance[11], "UNKNOWN");
-	ck_assert_double_eq(got.value[11], 4);
-	ck_assert_double_eq(got.value[7], 1);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
+	ck_assert_str_eq(state_value(11)->type_instance, "UNKNOWN");
+	ck_assert_double_eq(state_value(11)->value, 4);
+	ck_assert_double_eq(state_value(7)->value, 1);
 	tcps_ctx_free(ctx);
 }
 END_TEST
@@ -263,12 +252,12 @@ Suite *collect_fake_suite(void)
 	Suite *s = suite_create("collect-failures");
 	TCase *tc = tcase_create("retry");
 
-	tcase_add_checked_fixture(tc, fake_setup, NULL);
-	tcase_add_test(tc, retry_after_interrupted_dump);
-	tcase_add_test(tc, two_failures_emit_nothing);
-	tcase_add_test(tc, reopen_failure_is_reported);
-	tcase_add_test(tc, open_failure_at_start);
-	tcase_add_test(tc, unknown_states_are_emitted);
+	tcase_add_checked_fixture(tc, fake_setup, no_notification);
+	tcase_add_test(tc, tcps_ctx_read__retries_an_interrupted_dump);
+	tcase_add_test(tc, tcps_ctx_read__two_failures_emit_nothing);
+	tcase_add_test(tc, tcps_ctx_read__reports_a_reopen_failure);
+	tcase_add_test(tc, tcps_ctx_new_source__returns_the_open_failure);
+	tcase_add_test(tc, tcps_ctx_read__emits_unknown_states);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,6 +10,7 @@
 #include "nlbuild.h"
 #include "suites.h"
 #include "tcpstates/diag.h"
+#include "tcpstates/record.h"
 #include "tcpstates/tally.h"
 
 #define MAX_SEEN 64
@@ -51,7 +52,7 @@ static void put_v4(uint8_t state)
 	nlb_put_sock(&buf, &s);
 }
 
-START_TEST(every_state_ipv4)
+START_TEST(tcps_diag_parse__every_state_ipv4)
 {
 	for (int state = 1; state <= 11; state++)
 		put_v4((uint8_t)state);
@@ -65,7 +66,7 @@ START_TEST(every_state_ipv4)
 }
 END_TEST
 
-START_TEST(fields_ipv4)
+START_TEST(tcps_diag_parse__fields_ipv4)
 {
 	struct nlb_sock s = { .family = AF_INET,
 			      .state = 8,
@@ -95,7 +96,7 @@ START_TEST(fields_ipv4)
 }
 END_TEST
 
-START_TEST(fields_ipv6)
+START_TEST(tcps_diag_parse__fields_ipv6)
 {
 	struct nlb_sock s = { .family = AF_INET6,
 			      .state = 1,
@@ -115,7 +116,52 @@ START_TEST(fields_ipv6)
 }
 END_TEST
 
-START_TEST(unknown_state_is_delivered)
+/* Every field, from a payload at an odd address inside the buffer, as
+ * a record can sit after a message of any length. */
+START_TEST(tcps_record_decode__every_field_at_any_alignment)
+{
+	struct inet_diag_msg msg = {
+		.idiag_family = AF_INET6,
+		.idiag_state = 9,
+		.idiag_timer = 4,
+		.idiag_retrans = 7,
+		.id.idiag_sport = htons(443),
+		.id.idiag_dport = htons(50001),
+		.id.idiag_src = { htonl(0x20010db8), 0, 0, htonl(1) },
+		.id.idiag_dst = { 0, 0, 0, htonl(2) },
+		.id.idiag_cookie = { 0x55667788, 0x11223344 },
+		.idiag_expires = 1500,
+		.idiag_rqueue = 10,
+		.idiag_wqueue = 20,
+		.idiag_uid = 1000,
+		.idiag_inode = 123456,
+	};
+	uint8_t bytes[sizeof(msg) + 1];
+	struct tcps_record rec;
+
+	memcpy(bytes + 1, &msg, sizeof(msg));
+	ck_assert_int_eq(tcps_record_decode(bytes + 1, sizeof(msg), &rec), 0);
+	ck_assert_uint_eq(rec.family, AF_INET6);
+	ck_assert_uint_eq(rec.state, 9);
+	ck_assert_uint_eq(rec.timer, 4);
+	ck_assert_uint_eq(rec.retrans, 7);
+	ck_assert_uint_eq(rec.local_port, 443);
+	ck_assert_uint_eq(rec.remote_port, 50001);
+	ck_assert_mem_eq(rec.local_addr, msg.id.idiag_src, 16);
+	ck_assert_mem_eq(rec.remote_addr, msg.id.idiag_dst, 16);
+	ck_assert_uint_eq(rec.expires_ms, 1500);
+	ck_assert_uint_eq(rec.rqueue, 10);
+	ck_assert_uint_eq(rec.wqueue, 20);
+	ck_assert_uint_eq(rec.uid, 1000);
+	ck_assert_uint_eq(rec.inode, 123456);
+	ck_assert_uint_eq(rec.cookie, 0x1122334455667788ull);
+	ck_assert_int_eq(tcps_record_decode(bytes + 1, sizeof(msg) - 1, &rec),
+			 -EBADMSG);
+	ck_assert_uint_eq(rec.inode, 123456);
+}
+END_TEST
+
+START_TEST(tcps_diag_parse__unknown_state_is_delivered)
 {
 	struct tcps_state_tally tally;
 
@@ -134,7 +180,7 @@ START_TEST(unknown_state_is_delivered)
 }
 END_TEST
 
-START_TEST(short_payload_is_skipped_and_counted)
+START_TEST(tcps_diag_parse__short_payload_is_skipped_and_counted)
 {
 	struct inet_diag_msg msg = { .idiag_family = AF_INET };
 
@@ -147,7 +193,7 @@ START_TEST(short_payload_is_skipped_and_counted)
 }
 END_TEST
 
-START_TEST(foreign_family_is_skipped_and_counted)
+START_TEST(tcps_diag_parse__foreign_family_is_skipped_and_counted)
 {
 	struct nlb_sock s = { .family = AF_UNIX, .state = 1 };
 
@@ -159,7 +205,7 @@ START_TEST(foreign_family_is_skipped_and_counted)
 }
 END_TEST
 
-START_TEST(unknown_type_is_skipped_and_counted)
+START_TEST(tcps_diag_parse__unknown_type_is_skipped_and_counted)
 {
 	uint32_t junk = 0xdeadbeef;
 
@@ -171,7 +217,7 @@ START_TEST(unknown_type_is_skipped_and_counted)
 }
 END_TEST
 
-START_TEST(truncated_buffer_is_an_error)
+START_TEST(tcps_diag_parse__truncated_buffer_is_an_error)
 {
 	put_v4(1);
 	put_v4(1);
@@ -180,7 +226,7 @@ START_TEST(truncated_buffer_is_an_error)
 }
 END_TEST
 
-START_TEST(length_beyond_buffer_is_an_error)
+START_TEST(tcps_diag_parse__length_beyond_buffer_is_an_error)
 {
 	struct nlmsghdr *nlh;
 
@@ -195,7 +241,7 @@ END_TEST
 /* libmnl's mnl_nlmsg_ok() compares the length as an int: from 2 GiB on
  * it is negative, passes, and mnl_nlmsg_next() jumps out of the buffer
  * (found by fuzz-diag). */
-START_TEST(length_beyond_2gib_is_an_error)
+START_TEST(tcps_diag_parse__length_beyond_2gib_is_an_error)
 {
 	struct nlmsghdr *nlh;
 
@@ -208,7 +254,7 @@ START_TEST(length_beyond_2gib_is_an_error)
 }
 END_TEST
 
-START_TEST(oversized_input_is_refused)
+START_TEST(tcps_diag_parse__oversized_input_is_refused)
 {
 	ck_assert_int_eq(tcps_diag_parse(buf.bytes, TCPS_DIAG_BUFFER_SIZE + 1,
 					 NLB_SEQ, NLB_PORTID, remember, &seen,
@@ -217,14 +263,14 @@ START_TEST(oversized_input_is_refused)
 }
 END_TEST
 
-START_TEST(nlmsg_error_is_returned)
+START_TEST(tcps_diag_parse__nlmsg_error_is_returned)
 {
 	nlb_put_error(&buf, -EACCES);
 	ck_assert_int_eq(parse(), -EACCES);
 }
 END_TEST
 
-START_TEST(nlmsg_error_garbage)
+START_TEST(tcps_diag_parse__nlmsg_error_garbage)
 {
 	nlb_put_error(&buf, 0);
 	ck_assert_int_eq(parse(), -EPROTO);
@@ -237,7 +283,7 @@ START_TEST(nlmsg_error_garbage)
 }
 END_TEST
 
-START_TEST(done_carries_error)
+START_TEST(tcps_diag_parse__done_carries_error)
 {
 	put_v4(1);
 	nlb_put_done(&buf, -ENOBUFS);
@@ -245,7 +291,7 @@ START_TEST(done_carries_error)
 }
 END_TEST
 
-START_TEST(done_without_payload_ends_dump)
+START_TEST(tcps_diag_parse__done_without_payload_ends_dump)
 {
 	put_v4(1);
 	nlb_put(&buf, NLMSG_DONE, 0, NULL, 0);
@@ -254,7 +300,7 @@ START_TEST(done_without_payload_ends_dump)
 }
 END_TEST
 
-START_TEST(interrupted_dump)
+START_TEST(tcps_diag_parse__interrupted_dump)
 {
 	struct nlmsghdr *nlh;
 
@@ -266,7 +312,7 @@ START_TEST(interrupted_dump)
 }
 END_TEST
 
-START_TEST(foreign_sequence)
+START_TEST(tcps_diag_parse__foreign_sequence)
 {
 	struct nlmsghdr *nlh;
 
@@ -277,7 +323,7 @@ START_TEST(foreign_sequence)
 }
 END_TEST
 
-START_TEST(foreign_portid)
+START_TEST(tcps_diag_parse__foreign_portid)
 {
 	struct nlmsghdr *nlh;
 
@@ -288,14 +334,14 @@ START_TEST(foreign_portid)
 }
 END_TEST
 
-START_TEST(overrun)
+START_TEST(tcps_diag_parse__overrun)
 {
 	nlb_put(&buf, NLMSG_OVERRUN, 0, NULL, 0);
 	ck_assert_int_eq(parse(), -ENOBUFS);
 }
 END_TEST
 
-START_TEST(noop_is_ignored)
+START_TEST(tcps_diag_parse__noop_is_ignored)
 {
 	nlb_put(&buf, NLMSG_NOOP, 0, NULL, 0);
 	nlb_put_done(&buf, 0);
@@ -304,7 +350,7 @@ START_TEST(noop_is_ignored)
 }
 END_TEST
 
-START_TEST(legacy_reply_type)
+START_TEST(tcps_diag_parse__legacy_reply_type)
 {
 	struct inet_diag_msg msg = { .idiag_family = AF_INET6,
 				     .idiag_state = 10 };
@@ -317,7 +363,7 @@ START_TEST(legacy_reply_type)
 }
 END_TEST
 
-START_TEST(empty_buffer_wants_more)
+START_TEST(tcps_diag_parse__empty_buffer_wants_more)
 {
 	ck_assert_int_eq(parse(), 1);
 }
@@ -331,30 +377,37 @@ Suite *diag_suite(void)
 	TCase *framing = tcase_create("framing");
 
 	tcase_add_checked_fixture(records, setup, NULL);
-	tcase_add_test(records, every_state_ipv4);
-	tcase_add_test(records, fields_ipv4);
-	tcase_add_test(records, fields_ipv6);
-	tcase_add_test(records, unknown_state_is_delivered);
-	tcase_add_test(records, short_payload_is_skipped_and_counted);
-	tcase_add_test(records, foreign_family_is_skipped_and_counted);
-	tcase_add_test(records, unknown_type_is_skipped_and_counted);
-	tcase_add_test(records, legacy_reply_type);
+	tcase_add_test(records, tcps_diag_parse__every_state_ipv4);
+	tcase_add_test(records, tcps_diag_parse__fields_ipv4);
+	tcase_add_test(records, tcps_diag_parse__fields_ipv6);
+	tcase_add_test(records,
+		       tcps_record_decode__every_field_at_any_alignment);
+	tcase_add_test(records, tcps_diag_parse__unknown_state_is_delivered);
+	tcase_add_test(records,
+		       tcps_diag_parse__short_payload_is_skipped_and_counted);
+	tcase_add_test(records,
+		       tcps_diag_parse__foreign_family_is_skipped_and_counted);
+	tcase_add_test(records,
+		       tcps_diag_parse__unknown_type_is_skipped_and_counted);
+	tcase_add_test(records, tcps_diag_parse__legacy_reply_type);
 	tcase_add_checked_fixture(errors, setup, NULL);
-	tcase_add_test(errors, nlmsg_error_is_returned);
-	tcase_add_test(errors, nlmsg_error_garbage);
-	tcase_add_test(errors, done_carries_error);
-	tcase_add_test(errors, done_without_payload_ends_dump);
-	tcase_add_test(errors, interrupted_dump);
-	tcase_add_test(errors, foreign_sequence);
-	tcase_add_test(errors, foreign_portid);
-	tcase_add_test(errors, overrun);
+	tcase_add_test(errors, tcps_diag_parse__nlmsg_error_is_returned);
+	tcase_add_test(errors, tcps_diag_parse__nlmsg_error_garbage);
+	tcase_add_test(errors, tcps_diag_parse__done_carries_error);
+	tcase_add_test(errors, tcps_diag_parse__done_without_payload_ends_dump);
+	tcase_add_test(errors, tcps_diag_parse__interrupted_dump);
+	tcase_add_test(errors, tcps_diag_parse__foreign_sequence);
+	tcase_add_test(errors, tcps_diag_parse__foreign_portid);
+	tcase_add_test(errors, tcps_diag_parse__overrun);
 	tcase_add_checked_fixture(framing, setup, NULL);
-	tcase_add_test(framing, truncated_buffer_is_an_error);
-	tcase_add_test(framing, length_beyond_buffer_is_an_error);
-	tcase_add_test(framing, length_beyond_2gib_is_an_error);
-	tcase_add_test(framing, oversized_input_is_refused);
-	tcase_add_test(framing, noop_is_ignored);
-	tcase_add_test(framing, empty_buffer_wants_more);
+	tcase_add_test(framing, tcps_diag_parse__truncated_buffer_is_an_error);
+	tcase_add_test(framing,
+		       tcps_diag_parse__length_beyond_buffer_is_an_error);
+	tcase_add_test(framing,
+		       tcps_diag_parse__length_beyond_2gib_is_an_error);
+	tcase_add_test(framing, tcps_diag_parse__oversized_input_is_refused);
+	tcase_add_test(framing, tcps_diag_parse__noop_is_ignored);
+	tcase_add_test(framing, tcps_diag_parse__empty_buffer_wants_more);
 	suite_add_tcase(s, records);
 	suite_add_tcase(s, errors);
 	suite_add_tcase(s, framing);

@@ -8,7 +8,7 @@
 #include "fakeproc.h"
 #include "suites.h"
 #include "tcpstates/leaks.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 #define CW "CLOSE_WAIT"
 #define SECOND 1000ull
@@ -98,7 +98,7 @@ static void five_three_one(void)
 	observe(TCPS_ESTABLISHED, 9999, 0); /* not tracked */
 }
 
-START_TEST(ranking_with_other_and_unknown)
+START_TEST(tcps_leaks_end__ranks_with_other_and_unknown)
 {
 	make_leaks(2, 0, 0, 100);
 	five_three_one();
@@ -118,7 +118,7 @@ START_TEST(ranking_with_other_and_unknown)
 }
 END_TEST
 
-START_TEST(gone_groups_fall_to_zero_once)
+START_TEST(tcps_leaks_end__gone_groups_fall_to_zero_once)
 {
 	make_leaks(10, 0, 0, 100);
 	five_three_one();
@@ -149,7 +149,7 @@ START_TEST(gone_groups_fall_to_zero_once)
 }
 END_TEST
 
-START_TEST(ages_follow_cookies)
+START_TEST(tcps_leaks_end__ages_follow_cookies)
 {
 	make_leaks(10, 0, 0, 100);
 	hold(100, 10, 1000);
@@ -171,7 +171,7 @@ START_TEST(ages_follow_cookies)
 }
 END_TEST
 
-START_TEST(a_socket_absent_once_starts_over)
+START_TEST(tcps_leaks_end__a_socket_absent_once_starts_over)
 {
 	make_leaks(10, 0, 0, 100);
 	hold(100, 10, 1000);
@@ -187,7 +187,7 @@ START_TEST(a_socket_absent_once_starts_over)
 }
 END_TEST
 
-START_TEST(state_change_restarts_age)
+START_TEST(tcps_leaks_end__state_change_restarts_age)
 {
 	struct tcps_leaks_config cfg = {
 		.state_mask = 1u << TCPS_CLOSE_WAIT | 1u << TCPS_ESTABLISHED,
@@ -217,7 +217,7 @@ START_TEST(state_change_restarts_age)
 }
 END_TEST
 
-START_TEST(unread_bytes_without_the_fin)
+START_TEST(tcps_leaks_end__unread_bytes_without_the_fin)
 {
 	make_leaks(10, 0, 0, 100);
 	hold(100, 10, 1000);
@@ -232,7 +232,7 @@ START_TEST(unread_bytes_without_the_fin)
 }
 END_TEST
 
-START_TEST(tracking_bound_keeps_counts_exact)
+START_TEST(tcps_leaks_end__tracking_bound_keeps_counts_exact)
 {
 	make_leaks(10, 0, 0, 2);
 	for (uint32_t i = 0; i < 4; i++)
@@ -262,7 +262,7 @@ static int notes_with(enum tcps_severity severity)
 	return n;
 }
 
-START_TEST(threshold_warns_once_then_okay)
+START_TEST(tcps_leaks_end__threshold_warns_once_then_okay)
 {
 	make_leaks(10, 4, 0, 100);
 	five_three_one();
@@ -294,7 +294,7 @@ START_TEST(threshold_warns_once_then_okay)
 }
 END_TEST
 
-START_TEST(leaking__transient_close_wait_raises_nothing)
+START_TEST(tcps_leaks_end__transient_close_wait_raises_nothing)
 {
 	make_leaks(10, 3, 0, 100);
 	/* Every read, 10 connections of java pass through CLOSE_WAIT and
@@ -323,7 +323,7 @@ START_TEST(leaking__transient_close_wait_raises_nothing)
 }
 END_TEST
 
-START_TEST(age_limit_warns_and_exit_clears)
+START_TEST(tcps_leaks_end__age_limit_warns_and_exit_clears)
 {
 	make_leaks(10, 0, 60, 100);
 	hold(300, 10, 3000);
@@ -345,7 +345,7 @@ START_TEST(age_limit_warns_and_exit_clears)
 }
 END_TEST
 
-START_TEST(pid_reuse_keeps_the_socket_age)
+START_TEST(tcps_leaks_end__exec_keeps_the_socket_age)
 {
 	make_leaks(10, 0, 0, 100);
 	hold(100, 10, 1000);
@@ -380,7 +380,7 @@ START_TEST(pid_reuse_keeps_the_socket_age)
 }
 END_TEST
 
-START_TEST(abort_keeps_ages_and_alarms)
+START_TEST(tcps_leaks_abort__keeps_ages_and_alarms)
 {
 	make_leaks(10, 1, 0, 100);
 	hold(100, 10, 1000);
@@ -401,7 +401,7 @@ START_TEST(abort_keeps_ages_and_alarms)
 }
 END_TEST
 
-START_TEST(first_interval_without_candidates)
+START_TEST(tcps_leaks_end__nothing_tracked_reads_no_proc)
 {
 	make_leaks(10, 1, 1, 100);
 	tcps_leaks_begin(leaks);
@@ -413,7 +413,7 @@ START_TEST(first_interval_without_candidates)
 }
 END_TEST
 
-START_TEST(memory_falls_after_a_burst)
+START_TEST(tcps_leaks_end__memory_falls_after_a_burst)
 {
 	make_leaks(10, 0, 0, 100);
 	tcps_leaks_begin(leaks);
@@ -493,7 +493,7 @@ static void handoff_read(uint64_t now_ms)
 	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.unattributed, 0);
 }
 
-START_TEST(leaks_end__owner_exits_and_its_child_holds)
+START_TEST(tcps_leaks_end__owner_exits_and_its_child_holds)
 {
 	make_leaks(100, 0, 0, 1000);
 	spawn_generation(0);
@@ -517,7 +517,7 @@ START_TEST(leaks_end__owner_exits_and_its_child_holds)
 }
 END_TEST
 
-START_TEST(leaks_end__owner_lives_on_while_another_holds)
+START_TEST(tcps_leaks_end__owner_lives_on_while_another_holds)
 {
 	make_leaks(100, 0, 0, 1000);
 	spawn_generation(0);
@@ -556,7 +556,7 @@ static void observe_cookie(uint32_t inode, uint64_t cookie)
 	tcps_leaks_observe(leaks, &rec);
 }
 
-START_TEST(leaks_end__new_socket_on_a_reused_inode)
+START_TEST(tcps_leaks_end__new_socket_on_a_reused_inode)
 {
 	make_leaks(10, 0, 0, 100);
 	hold(100, 10, 1000);
@@ -598,7 +598,7 @@ static void ten_states_read(uint64_t now_ms)
 	run_interval(now_ms);
 }
 
-START_TEST(leaks_end__alarms_of_a_group_gone_make_room)
+START_TEST(tcps_leaks_end__alarms_of_a_group_gone_make_room)
 {
 	struct tcps_leaks_config cfg = {
 		.top_n = 1,
@@ -640,24 +640,24 @@ Suite *leaks_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	/* Hundreds of fake processes: slow on a loaded machine, not wrong. */
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, first_interval_without_candidates);
-	tcase_add_test(tc, memory_falls_after_a_burst);
-	tcase_add_test(tc, ranking_with_other_and_unknown);
-	tcase_add_test(tc, gone_groups_fall_to_zero_once);
-	tcase_add_test(tc, ages_follow_cookies);
-	tcase_add_test(tc, a_socket_absent_once_starts_over);
-	tcase_add_test(tc, state_change_restarts_age);
-	tcase_add_test(tc, unread_bytes_without_the_fin);
-	tcase_add_test(tc, tracking_bound_keeps_counts_exact);
-	tcase_add_test(tc, threshold_warns_once_then_okay);
-	tcase_add_test(tc, leaking__transient_close_wait_raises_nothing);
-	tcase_add_test(tc, age_limit_warns_and_exit_clears);
-	tcase_add_test(tc, pid_reuse_keeps_the_socket_age);
-	tcase_add_test(tc, abort_keeps_ages_and_alarms);
-	tcase_add_test(tc, leaks_end__owner_exits_and_its_child_holds);
-	tcase_add_test(tc, leaks_end__owner_lives_on_while_another_holds);
-	tcase_add_test(tc, leaks_end__new_socket_on_a_reused_inode);
-	tcase_add_test(tc, leaks_end__alarms_of_a_group_gone_make_room);
+	tcase_add_test(tc, tcps_leaks_end__nothing_tracked_reads_no_proc);
+	tcase_add_test(tc, tcps_leaks_end__memory_falls_after_a_burst);
+	tcase_add_test(tc, tcps_leaks_end__ranks_with_other_and_unknown);
+	tcase_add_test(tc, tcps_leaks_end__gone_groups_fall_to_zero_once);
+	tcase_add_test(tc, tcps_leaks_end__ages_follow_cookies);
+	tcase_add_test(tc, tcps_leaks_end__a_socket_absent_once_starts_over);
+	tcase_add_test(tc, tcps_leaks_end__state_change_restarts_age);
+	tcase_add_test(tc, tcps_leaks_end__unread_bytes_without_the_fin);
+	tcase_add_test(tc, tcps_leaks_end__tracking_bound_keeps_counts_exact);
+	tcase_add_test(tc, tcps_leaks_end__threshold_warns_once_then_okay);
+	tcase_add_test(tc, tcps_leaks_end__transient_close_wait_raises_nothing);
+	tcase_add_test(tc, tcps_leaks_end__age_limit_warns_and_exit_clears);
+	tcase_add_test(tc, tcps_leaks_end__exec_keeps_the_socket_age);
+	tcase_add_test(tc, tcps_leaks_abort__keeps_ages_and_alarms);
+	tcase_add_test(tc, tcps_leaks_end__owner_exits_and_its_child_holds);
+	tcase_add_test(tc, tcps_leaks_end__owner_lives_on_while_another_holds);
+	tcase_add_test(tc, tcps_leaks_end__new_socket_on_a_reused_inode);
+	tcase_add_test(tc, tcps_leaks_end__alarms_of_a_group_gone_make_room);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,7 +4,7 @@
 
 #include "suites.h"
 #include "tcpstates/options.h"
-#include "tcpstates/tally.h"
+#include "tcpstates/record.h"
 
 static struct tcps_options opts;
 static char err[256];
@@ -36,15 +36,18 @@ static struct tcps_cfg_value number(double n)
 	return (struct tcps_cfg_value){ .type = TCPS_CFG_NUMBER, .number = n };
 }
 
-START_TEST(defaults)
+START_TEST(tcps_options_init__defaults)
 {
 	ck_assert(opts.ipv4);
 	ck_assert(opts.ipv6);
+	/* As README.md and conf/tcpstates.conf give them. */
+	ck_assert_uint_eq(opts.top_listeners, 10);
+	ck_assert_uint_eq(opts.retransmit_threshold, 3);
 	ck_assert_int_eq(tcps_options_check(&opts, err, sizeof(err)), 0);
 }
 END_TEST
 
-START_TEST(booleans)
+START_TEST(tcps_options_set__booleans_any_case_and_spelling)
 {
 	ck_assert_int_eq(set1("IPv4", boolean(false)), 0);
 	ck_assert(!opts.ipv4);
@@ -56,7 +59,7 @@ START_TEST(booleans)
 }
 END_TEST
 
-START_TEST(bad_boolean_string)
+START_TEST(tcps_options_set__bad_boolean_string)
 {
 	ck_assert_int_eq(set1("IPv4", string("maybe")), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "\"IPv4\""));
@@ -65,7 +68,7 @@ START_TEST(bad_boolean_string)
 }
 END_TEST
 
-START_TEST(number_for_boolean)
+START_TEST(tcps_options_set__number_for_boolean)
 {
 	ck_assert_int_eq(set1("IPv6", number(1)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "\"IPv6\""));
@@ -73,7 +76,7 @@ START_TEST(number_for_boolean)
 }
 END_TEST
 
-START_TEST(wrong_value_count)
+START_TEST(tcps_options_set__wrong_value_count)
 {
 	struct tcps_cfg_value two[] = { boolean(true), boolean(false) };
 
@@ -88,7 +91,7 @@ START_TEST(wrong_value_count)
 }
 END_TEST
 
-START_TEST(unknown_option)
+START_TEST(tcps_options_set__unknown_option)
 {
 	ck_assert_int_eq(set1("Bogus", number(42)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "unknown option \"Bogus\""));
@@ -96,7 +99,7 @@ START_TEST(unknown_option)
 }
 END_TEST
 
-START_TEST(known_names)
+START_TEST(tcps_options_known__names_any_case)
 {
 	ck_assert(tcps_options_known("TopProcesses"));
 	ck_assert(tcps_options_known("ipv4"));
@@ -108,7 +111,7 @@ START_TEST(known_names)
 }
 END_TEST
 
-START_TEST(nothing_to_count)
+START_TEST(tcps_options_check__nothing_to_count)
 {
 	ck_assert_int_eq(set1("IPv4", boolean(false)), 0);
 	ck_assert_int_eq(set1("IPv6", boolean(false)), 0);
@@ -117,7 +120,7 @@ START_TEST(nothing_to_count)
 }
 END_TEST
 
-START_TEST(long_value_is_cut_not_overflowed)
+START_TEST(tcps_options_set__long_value_is_cut_not_overflowed)
 {
 	char text[1000];
 
@@ -129,7 +132,7 @@ START_TEST(long_value_is_cut_not_overflowed)
 }
 END_TEST
 
-START_TEST(leak_finder_options)
+START_TEST(tcps_options_set__leak_finder_options)
 {
 	struct tcps_cfg_value two[] = { string("close_wait"),
 					string("ESTABLISHED") };
@@ -151,7 +154,7 @@ START_TEST(leak_finder_options)
 }
 END_TEST
 
-START_TEST(process_states_none)
+START_TEST(tcps_options_set__process_states_none)
 {
 	ck_assert_int_eq(set1("ProcessStates", string("none")), 0);
 	ck_assert_uint_eq(opts.process_states, 0);
@@ -163,7 +166,7 @@ START_TEST(process_states_none)
 }
 END_TEST
 
-START_TEST(port_options)
+START_TEST(tcps_options_set__port_options)
 {
 	struct tcps_cfg_value ports[] = { number(80), string("443") };
 
@@ -185,7 +188,7 @@ END_TEST
 
 /* A quoted port is decimal digits only: strtod would also take hex, an
  * exponent, blanks or "inf", which no one means by a port. */
-START_TEST(quoted_port_is_decimal_digits)
+START_TEST(tcps_options_set__quoted_port_is_decimal_digits)
 {
 	static const char *const bad[] = { "0x50", "8e1",  " 80", "80 ",
 					   "+80",  "80.0", "inf", "" };
@@ -203,7 +206,7 @@ END_TEST
 
 /* "none" switches the view off: with state names on the same line it
  * contradicts them, and silently dropping either would surprise. */
-START_TEST(process_states_none_stands_alone)
+START_TEST(tcps_options_set__process_states_none_stands_alone)
 {
 	struct tcps_cfg_value both[] = { string("none"), string("CLOSE_WAIT") };
 
@@ -219,7 +222,7 @@ END_TEST
 /* strtod() reads "nan": a NaN passed both range checks and was then
  * converted to uint16_t, which is undefined (found by fuzz-config; the
  * sanitizer build of this test aborts on it). */
-START_TEST(port_not_a_number)
+START_TEST(tcps_options_set__port_not_a_number)
 {
 	ck_assert_int_eq(set1("LocalPort", string("nan")), -EINVAL);
 	ck_assert_int_eq(set1("LocalPort", string("-nan")), -EINVAL);
@@ -229,7 +232,7 @@ START_TEST(port_not_a_number)
 }
 END_TEST
 
-START_TEST(pressure_options)
+START_TEST(tcps_options_set__pressure_options)
 {
 	ck_assert_double_eq(opts.port_exhaustion_warning, 80);
 	ck_assert_int_eq(set1("PortExhaustionWarning", number(99.5)), 0);
@@ -249,22 +252,22 @@ Suite *options_suite(void)
 	TCase *tc = tcase_create("validation");
 
 	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, defaults);
-	tcase_add_test(tc, booleans);
-	tcase_add_test(tc, bad_boolean_string);
-	tcase_add_test(tc, number_for_boolean);
-	tcase_add_test(tc, wrong_value_count);
-	tcase_add_test(tc, unknown_option);
-	tcase_add_test(tc, known_names);
-	tcase_add_test(tc, nothing_to_count);
-	tcase_add_test(tc, long_value_is_cut_not_overflowed);
-	tcase_add_test(tc, leak_finder_options);
-	tcase_add_test(tc, process_states_none);
-	tcase_add_test(tc, port_options);
-	tcase_add_test(tc, quoted_port_is_decimal_digits);
-	tcase_add_test(tc, process_states_none_stands_alone);
-	tcase_add_test(tc, port_not_a_number);
-	tcase_add_test(tc, pressure_options);
+	tcase_add_test(tc, tcps_options_init__defaults);
+	tcase_add_test(tc, tcps_options_set__booleans_any_case_and_spelling);
+	tcase_add_test(tc, tcps_options_set__bad_boolean_string);
+	tcase_add_test(tc, tcps_options_set__number_for_boolean);
+	tcase_add_test(tc, tcps_options_set__wrong_value_count);
+	tcase_add_test(tc, tcps_options_set__unknown_option);
+	tcase_add_test(tc, tcps_options_known__names_any_case);
+	tcase_add_test(tc, tcps_options_check__nothing_to_count);
+	tcase_add_test(tc, tcps_options_set__long_value_is_cut_not_overflowed);
+	tcase_add_test(tc, tcps_options_set__leak_finder_options);
+	tcase_add_test(tc, tcps_options_set__process_states_none);
+	tcase_add_test(tc, tcps_options_set__port_options);
+	tcase_add_test(tc, tcps_options_set__quoted_port_is_decimal_digits);
+	tcase_add_test(tc, tcps_options_set__process_states_none_stands_alone);
+	tcase_add_test(tc, tcps_options_set__port_not_a_number);
+	tcase_add_test(tc, tcps_options_set__pressure_options);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,83 +4,50 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "capture.h"
 #include "suites.h"
 #include "tcpstates/ports.h"
 #include "tcpstates/tally.h"
 
-#define CAP 256
-
-static struct {
-	char plugin_instance[CAP][32], type_instance[CAP][32];
-	double value[CAP];
-	int n;
-} got;
-
-static int capture(void *data, const struct tcps_value *value)
-{
-	(void)data;
-	ck_assert_int_lt(got.n, CAP);
-	ck_assert_str_eq(value->type, "tcp_connections");
-	ck_assert_uint_lt(strlen(value->plugin_instance), 32);
-	ck_assert_uint_lt(strlen(value->type_instance), 32);
-	strcpy(got.plugin_instance[got.n], value->plugin_instance);
-	strcpy(got.type_instance[got.n], value->type_instance);
-	got.value[got.n++] = value->value;
-	return 0;
-}
-
-static int refuse_notification(void *data,
-			       const struct tcps_notification *notif)
-{
-	(void)data;
-	ck_abort_msg("unexpected notification: %s", notif->message);
-	return 0;
-}
-
-static const struct tcps_sink sink = { .value = capture,
-				       .notify = refuse_notification };
+static struct capture cap;
+static struct tcps_sink sink;
 
 static void end(struct tcps_ports *p)
 {
-	memset(&got, 0, sizeof(got));
+	capture_reset(&cap);
 	tcps_ports_end(p, &sink);
+	ck_assert_int_eq(cap.notes_num, 0);
 }
 
 /* How many instances were emitted, checking each has the 11 states in
  * tcpconns' order. */
 static int instances(void)
 {
-	ck_assert_int_eq(got.n % 11, 0);
-	for (int i = 0; i < got.n; i++) {
-		ck_assert_str_eq(got.type_instance[i],
+	ck_assert_int_eq(cap.values_num % 11, 0);
+	for (int i = 0; i < cap.values_num; i++) {
+		ck_assert_str_eq(cap.values[i].type, "tcp_connections");
+		ck_assert_str_eq(cap.values[i].type_instance,
 				 tcps_state_name(TCPS_STATE_FIRST + i % 11));
-		ck_assert_str_eq(got.plugin_instance[i],
-				 got.plugin_instance[i - i % 11]);
+		ck_assert_str_eq(cap.values[i].instance,
+				 cap.values[i - i % 11].instance);
 	}
-	return got.n / 11;
+	return cap.values_num / 11;
 }
 
 static const char *instance(int i)
 {
-	ck_assert_int_lt(i * 11, got.n);
-	return got.plugin_instance[i * 11];
+	ck_assert_int_lt(i * 11, cap.values_num);
+	return cap.values[i * 11].instance;
 }
 
 static double count(const char *pi, int state)
 {
-	for (int i = 0; i < got.n; i += 11)
-		if (strcmp(got.plugin_instance[i], pi) == 0)
-			return got.value[i + state - TCPS_STATE_FIRST];
-	ck_abort_msg("instance %s missing", pi);
-	return -1;
+	return capture_get(&cap, pi, "tcp_connections", tcps_state_name(state));
 }
 
 static bool emitted(const char *pi)
 {
-	for (int i = 0; i < got.n; i += 11)
-		if (strcmp(got.plugin_instance[i], pi) == 0)
-			return true;
-	return false;
+	return capture_count_instance(&cap, pi) > 0;
 }
 
 static void observe(struct tcps_ports *p, int state, uint16_t lport,
@@ -110,10 +77,11 @@ static struct tcps_ports_config cfg;
 static void cfg_setup(void)
 {
 	memset(&cfg, 0, sizeof(cfg));
-	memset(&got, 0, sizeof(got));
+	capture_reset(&cap);
+	sink = capture_sink(&cap);
 }
 
-START_TEST(enabled_by_any_option)
+START_TEST(tcps_ports_enabled__by_any_option)
 {
 	ck_assert(!tcps_ports_enabled(&cfg));
 	cfg.listening = true;
@@ -130,7 +98,7 @@ START_TEST(enabled_by_any_option)
 }
 END_TEST
 
-START_TEST(port_zero_refused)
+START_TEST(tcps_ports_new__refuses_port_zero)
 {
 	struct tcps_ports *p = NULL;
 
@@ -144,7 +112,7 @@ START_TEST(port_zero_refused)
 }
 END_TEST
 
-START_TEST(nothing_configured_emits_nothing)
+START_TEST(tcps_ports_end__nothing_configured_emits_nothing)
 {
 	struct tcps_ports *p = make(&cfg);
 
@@ -152,13 +120,13 @@ START_TEST(nothing_configured_emits_nothing)
 	observe(p, TCPS_LISTEN, 22, 0);
 	observe(p, TCPS_ESTABLISHED, 22, 50000);
 	end(p);
-	ck_assert_int_eq(got.n, 0);
+	ck_assert_int_eq(cap.values_num, 0);
 	tcps_ports_free(p);
 	tcps_ports_free(NULL);
 }
 END_TEST
 
-START_TEST(zeros_without_sockets)
+START_TEST(tcps_ports_end__zeros_without_sockets)
 {
 	struct tcps_ports *p;
 
@@ -173,13 +141,13 @@ START_TEST(zeros_without_sockets)
 	ck_assert_str_eq(instance(0), "all");
 	ck_assert_str_eq(instance(1), "80-local");
 	ck_assert_str_eq(instance(2), "443-remote");
-	for (int i = 0; i < got.n; i++)
-		ck_assert_double_eq(got.value[i], 0);
+	for (int i = 0; i < cap.values_num; i++)
+		ck_assert_double_eq(cap.values[i].value, 0);
 	tcps_ports_free(p);
 }
 END_TEST
 
-START_TEST(local_and_remote_counts)
+START_TEST(tcps_ports_observe__local_and_remote_counts)
 {
 	struct tcps_ports *p;
 
@@ -212,7 +180,7 @@ START_TEST(local_and_remote_counts)
 }
 END_TEST
 
-START_TEST(port_both_local_and_remote)
+START_TEST(tcps_ports_observe__port_both_local_and_remote)
 {
 	struct tcps_ports *p;
 
@@ -233,7 +201,7 @@ START_TEST(port_both_local_and_remote)
 }
 END_TEST
 
-START_TEST(listening_ports_found_each_interval)
+START_TEST(tcps_ports_begin__listening_ports_found_each_interval)
 {
 	struct tcps_ports *p;
 
@@ -271,7 +239,7 @@ START_TEST(listening_ports_found_each_interval)
 }
 END_TEST
 
-START_TEST(listening_off_ignores_listeners)
+START_TEST(tcps_ports_observe__listening_off_ignores_listeners)
 {
 	struct tcps_ports *p;
 
@@ -287,7 +255,7 @@ START_TEST(listening_off_ignores_listeners)
 }
 END_TEST
 
-START_TEST(configured_local_port_that_listens)
+START_TEST(tcps_ports_end__configured_local_port_that_listens)
 {
 	struct tcps_ports *p;
 
@@ -312,7 +280,7 @@ START_TEST(configured_local_port_that_listens)
 }
 END_TEST
 
-START_TEST(configured_remote_port_that_listens)
+START_TEST(tcps_ports_observe__configured_remote_port_that_listens)
 {
 	struct tcps_ports *p;
 
@@ -327,7 +295,7 @@ START_TEST(configured_remote_port_that_listens)
 	ck_assert_int_eq(instances(), 2);
 	ck_assert_str_eq(instance(0), "3306-local");
 	ck_assert_str_eq(instance(1), "3306-remote");
-	/* The slot existed from the start, so the first record counts. */
+	/* Its counts existed from the start, so the first record counts. */
 	ck_assert_double_eq(count("3306-local", TCPS_ESTABLISHED), 1);
 	ck_assert_double_eq(count("3306-local", TCPS_LISTEN), 1);
 	ck_assert_double_eq(count("3306-remote", TCPS_ESTABLISHED), 1);
@@ -337,7 +305,7 @@ END_TEST
 
 /* tcpconns learns a listening port when it meets its LISTEN socket and
  * keeps it one more read; so do we. The kernel dumps listeners first. */
-START_TEST(listener_met_late_in_first_dump)
+START_TEST(tcps_ports_begin__listener_met_late_kept_a_read)
 {
 	struct tcps_ports *p;
 
@@ -360,7 +328,7 @@ START_TEST(listener_met_late_in_first_dump)
 }
 END_TEST
 
-START_TEST(all_sums_every_port)
+START_TEST(tcps_ports_observe__all_sums_every_port)
 {
 	struct tcps_ports *p;
 
@@ -383,7 +351,7 @@ START_TEST(all_sums_every_port)
 }
 END_TEST
 
-START_TEST(unknown_states_ignored)
+START_TEST(tcps_ports_observe__ignores_unknown_states)
 {
 	struct tcps_ports *p;
 	const int odd[] = { 0, 12, 13, 200, 255 };
@@ -400,14 +368,14 @@ START_TEST(unknown_states_ignored)
 	}
 	end(p);
 	ck_assert_int_eq(instances(), 3);
-	for (int i = 0; i < got.n; i++)
-		ck_assert_double_eq(got.value[i], 0);
+	for (int i = 0; i < cap.values_num; i++)
+		ck_assert_double_eq(cap.values[i].value, 0);
 	ck_assert(!emitted("9999-local"));
 	tcps_ports_free(p);
 }
 END_TEST
 
-START_TEST(abort_discards_interval)
+START_TEST(tcps_ports_abort__discards_the_interval)
 {
 	struct tcps_ports *p;
 
@@ -418,9 +386,9 @@ START_TEST(abort_discards_interval)
 	tcps_ports_begin(p);
 	observe(p, TCPS_LISTEN, 8080, 0);
 	observe(p, TCPS_ESTABLISHED, 80, 50000);
-	memset(&got, 0, sizeof(got));
+	capture_reset(&cap);
 	tcps_ports_abort(p);
-	ck_assert_int_eq(got.n, 0);
+	ck_assert_int_eq(cap.values_num, 0);
 
 	tcps_ports_begin(p);
 	observe(p, TCPS_ESTABLISHED, 80, 50001);
@@ -436,23 +404,24 @@ END_TEST
 
 static uint64_t counted;
 
-/* Counts every value, keeping only those of ports 1 and 2. */
+/* Counts every value, capturing only those of ports 1 and 2. */
 static int count_value(void *data, const struct tcps_value *value)
 {
 	(void)data;
 	counted++;
 	if (strcmp(value->plugin_instance, "2-local") == 0 ||
 	    strcmp(value->plugin_instance, "1-remote") == 0)
-		capture(NULL, value);
+		return sink.value(sink.data, value);
 	return 0;
 }
 
 /* Every port configured both ways and listening, then none listening:
- * the slots never outgrow 65536 and the index stays consistent. */
-START_TEST(every_port)
+ * the counts never outgrow 65536 ports and the index stays consistent. */
+START_TEST(tcps_ports_end__every_port_both_ways)
 {
 	const struct tcps_sink counter = { .value = count_value,
-					   .notify = refuse_notification };
+					   .notify = sink.notify,
+					   .data = sink.data };
 	struct tcps_ports *p;
 
 	cfg.listening = true;
@@ -473,11 +442,11 @@ START_TEST(every_port)
 			counted,
 			11u * ((round == 0 ? 65536u : 32768u) + 21845u));
 	}
-	/* The freed slots can be taken again. */
+	/* The freed counts can be taken again. */
 	tcps_ports_begin(p);
 	observe(p, TCPS_LISTEN, 2, 0);
 	observe(p, TCPS_ESTABLISHED, 2, 1);
-	memset(&got, 0, sizeof(got));
+	capture_reset(&cap);
 	tcps_ports_end(p, &counter);
 	ck_assert_int_eq(instances(), 2);
 	ck_assert(emitted("2-local"));
@@ -497,21 +466,27 @@ Suite *ports_suite(void)
 	tcase_add_checked_fixture(config, cfg_setup, NULL);
 	tcase_add_checked_fixture(counts, cfg_setup, NULL);
 	tcase_add_checked_fixture(listening, cfg_setup, NULL);
-	tcase_add_test(config, enabled_by_any_option);
-	tcase_add_test(config, port_zero_refused);
-	tcase_add_test(config, nothing_configured_emits_nothing);
-	tcase_add_test(counts, zeros_without_sockets);
-	tcase_add_test(counts, local_and_remote_counts);
-	tcase_add_test(counts, port_both_local_and_remote);
-	tcase_add_test(counts, all_sums_every_port);
-	tcase_add_test(counts, unknown_states_ignored);
-	tcase_add_test(counts, abort_discards_interval);
-	tcase_add_test(listening, listening_ports_found_each_interval);
-	tcase_add_test(listening, listening_off_ignores_listeners);
-	tcase_add_test(listening, configured_local_port_that_listens);
-	tcase_add_test(listening, configured_remote_port_that_listens);
-	tcase_add_test(listening, listener_met_late_in_first_dump);
-	tcase_add_test(listening, every_port);
+	tcase_add_test(config, tcps_ports_enabled__by_any_option);
+	tcase_add_test(config, tcps_ports_new__refuses_port_zero);
+	tcase_add_test(config,
+		       tcps_ports_end__nothing_configured_emits_nothing);
+	tcase_add_test(counts, tcps_ports_end__zeros_without_sockets);
+	tcase_add_test(counts, tcps_ports_observe__local_and_remote_counts);
+	tcase_add_test(counts, tcps_ports_observe__port_both_local_and_remote);
+	tcase_add_test(counts, tcps_ports_observe__all_sums_every_port);
+	tcase_add_test(counts, tcps_ports_observe__ignores_unknown_states);
+	tcase_add_test(counts, tcps_ports_abort__discards_the_interval);
+	tcase_add_test(listening,
+		       tcps_ports_begin__listening_ports_found_each_interval);
+	tcase_add_test(listening,
+		       tcps_ports_observe__listening_off_ignores_listeners);
+	tcase_add_test(listening,
+		       tcps_ports_end__configured_local_port_that_listens);
+	tcase_add_test(listening,
+		       tcps_ports_observe__configured_remote_port_that_listens);
+	tcase_add_test(listening,
+		       tcps_ports_begin__listener_met_late_kept_a_read);
+	tcase_add_test(listening, tcps_ports_end__every_port_both_ways);
 	suite_add_tcase(s, config);
 	suite_add_tcase(s, counts);
 	suite_add_tcase(s, listening);

@@ -2,41 +2,20 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "capture.h"
 #include "suites.h"
+#include "tcpstates/options.h"
+#include "tcpstates/record.h"
 #include "tcpstates/stuck.h"
-#include "tcpstates/tally.h"
 
-#define CAP 8
+static struct capture cap;
+static struct tcps_sink sink;
 
-static struct {
-	char type[CAP][32], type_instance[CAP][32];
-	double value[CAP];
-	int n;
-} got;
-
-static int capture(void *data, const struct tcps_value *value)
+static void setup(void)
 {
-	(void)data;
-	ck_assert_int_lt(got.n, CAP);
-	ck_assert_str_eq(value->plugin_instance, "stuck");
-	ck_assert_uint_lt(strlen(value->type), 32);
-	ck_assert_uint_lt(strlen(value->type_instance), 32);
-	strcpy(got.type[got.n], value->type);
-	strcpy(got.type_instance[got.n], value->type_instance);
-	got.value[got.n++] = value->value;
-	return 0;
+	capture_reset(&cap);
+	sink = capture_sink(&cap);
 }
-
-static int refuse_notification(void *data,
-			       const struct tcps_notification *notif)
-{
-	(void)data;
-	ck_abort_msg("unexpected notification: %s", notif->message);
-	return 0;
-}
-
-static const struct tcps_sink sink = { .value = capture,
-				       .notify = refuse_notification };
 
 static struct tcps_stuck *make(uint32_t threshold)
 {
@@ -64,27 +43,37 @@ static void observe(struct tcps_stuck *s, int state, int timer, int retrans,
 	tcps_stuck_observe(s, &r);
 }
 
-/* Ends the interval and checks the three values, in their order. */
+/* Ends the interval and checks the three values, in their order, all
+ * under "stuck"; the observer never notifies. */
 static void expect(struct tcps_stuck *s, double retransmitting,
 		   double zero_window, double unacknowledged)
 {
-	memset(&got, 0, sizeof(got));
+	static const char *const names[][2] = {
+		{ "tcp_connections", "retransmitting" },
+		{ "tcp_connections", "zero_window" },
+		{ "bytes", "unacknowledged" },
+	};
+	const double want[] = { retransmitting, zero_window, unacknowledged };
+
+	capture_reset(&cap);
 	tcps_stuck_end(s, &sink);
-	ck_assert_int_eq(got.n, 3);
-	ck_assert_str_eq(got.type[0], "tcp_connections");
-	ck_assert_str_eq(got.type_instance[0], "retransmitting");
-	ck_assert_str_eq(got.type[1], "tcp_connections");
-	ck_assert_str_eq(got.type_instance[1], "zero_window");
-	ck_assert_str_eq(got.type[2], "bytes");
-	ck_assert_str_eq(got.type_instance[2], "unacknowledged");
-	ck_assert_double_eq(got.value[0], retransmitting);
-	ck_assert_double_eq(got.value[1], zero_window);
-	ck_assert_double_eq(got.value[2], unacknowledged);
+	ck_assert_int_eq(cap.values_num, 3);
+	ck_assert_int_eq(cap.notes_num, 0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_str_eq(cap.values[i].instance, "stuck");
+		ck_assert_str_eq(cap.values[i].type, names[i][0]);
+		ck_assert_str_eq(cap.values[i].type_instance, names[i][1]);
+		ck_assert_double_eq(cap.values[i].value, want[i]);
+	}
 }
 
-START_TEST(zeros_without_sockets)
+START_TEST(tcps_stuck_end__zeros_without_sockets)
 {
-	struct tcps_stuck *s = make(TCPS_STUCK_DEFAULT_RETRANSMIT_THRESHOLD);
+	struct tcps_options defaults;
+	struct tcps_stuck *s;
+
+	tcps_options_init(&defaults);
+	s = make(defaults.retransmit_threshold);
 
 	tcps_stuck_begin(s);
 	expect(s, 0, 0, 0);
@@ -93,7 +82,7 @@ START_TEST(zeros_without_sockets)
 }
 END_TEST
 
-START_TEST(retransmitting_above_threshold_only)
+START_TEST(tcps_stuck_observe__retransmitting_above_threshold_only)
 {
 	struct tcps_stuck *s = make(3);
 
@@ -109,7 +98,7 @@ START_TEST(retransmitting_above_threshold_only)
 }
 END_TEST
 
-START_TEST(threshold_zero)
+START_TEST(tcps_stuck_observe__threshold_zero_counts_any_retransmit)
 {
 	struct tcps_stuck *s = make(0);
 
@@ -121,7 +110,7 @@ START_TEST(threshold_zero)
 }
 END_TEST
 
-START_TEST(zero_window_in_any_state)
+START_TEST(tcps_stuck_observe__zero_window_in_any_state)
 {
 	struct tcps_stuck *s = make(3);
 
@@ -137,7 +126,7 @@ START_TEST(zero_window_in_any_state)
 }
 END_TEST
 
-START_TEST(unacknowledged_bytes)
+START_TEST(tcps_stuck_observe__unacknowledged_bytes_are_data_only)
 {
 	struct tcps_stuck *s = make(3);
 
@@ -157,7 +146,7 @@ START_TEST(unacknowledged_bytes)
 }
 END_TEST
 
-START_TEST(sum_beyond_32_bits)
+START_TEST(tcps_stuck_end__sum_beyond_32_bits)
 {
 	struct tcps_stuck *s = make(3);
 
@@ -169,7 +158,7 @@ START_TEST(sum_beyond_32_bits)
 }
 END_TEST
 
-START_TEST(intervals_and_abort)
+START_TEST(tcps_stuck_abort__emits_nothing_next_interval_afresh)
 {
 	struct tcps_stuck *s = make(3);
 
@@ -179,9 +168,9 @@ START_TEST(intervals_and_abort)
 
 	tcps_stuck_begin(s);
 	observe(s, TCPS_ESTABLISHED, 4, 0, 10);
-	memset(&got, 0, sizeof(got));
+	capture_reset(&cap);
 	tcps_stuck_abort(s);
-	ck_assert_int_eq(got.n, 0);
+	ck_assert_int_eq(cap.values_num, 0);
 
 	tcps_stuck_begin(s);
 	observe(s, TCPS_ESTABLISHED, 0, 0, 3);
@@ -195,13 +184,18 @@ Suite *stuck_suite(void)
 	Suite *s = suite_create("stuck");
 	TCase *tc = tcase_create("values");
 
-	tcase_add_test(tc, zeros_without_sockets);
-	tcase_add_test(tc, retransmitting_above_threshold_only);
-	tcase_add_test(tc, threshold_zero);
-	tcase_add_test(tc, zero_window_in_any_state);
-	tcase_add_test(tc, unacknowledged_bytes);
-	tcase_add_test(tc, sum_beyond_32_bits);
-	tcase_add_test(tc, intervals_and_abort);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, tcps_stuck_end__zeros_without_sockets);
+	tcase_add_test(tc,
+		       tcps_stuck_observe__retransmitting_above_threshold_only);
+	tcase_add_test(
+		tc, tcps_stuck_observe__threshold_zero_counts_any_retransmit);
+	tcase_add_test(tc, tcps_stuck_observe__zero_window_in_any_state);
+	tcase_add_test(tc,
+		       tcps_stuck_observe__unacknowledged_bytes_are_data_only);
+	tcase_add_test(tc, tcps_stuck_end__sum_beyond_32_bits);
+	tcase_add_test(tc,
+		       tcps_stuck_abort__emits_nothing_next_interval_afresh);
 	suite_add_tcase(s, tc);
 	return s;
 }
