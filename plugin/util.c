@@ -64,7 +64,7 @@ const char *tcps_parse_decimal(const char *p, const char *end, uint64_t max,
 	for (; p < end && *p >= '0' && *p <= '9'; p++) {
 		uint64_t digit = (uint64_t)(*p - '0');
 
-		if (value > (max - digit) / 10)
+		if (digit > max || value > (max - digit) / 10)
 			return NULL;
 		value = value * 10 + digit;
 	}

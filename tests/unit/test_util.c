@@ -72,6 +72,11 @@ START_TEST(tcps_parse_decimal__takes_max_refuses_one_more)
 	ck_assert_uint_eq(value, 7);
 	ck_assert_int_eq(parse("0", 1, 0, &value), 1);
 	ck_assert_uint_eq(value, 0);
+	/* A single digit above a max below 9. */
+	value = 7;
+	ck_assert_int_eq(parse("5", 1, 3, &value), -1);
+	ck_assert_int_eq(parse("1", 1, 0, &value), -1);
+	ck_assert_uint_eq(value, 7);
 }
 END_TEST
 
