@@ -151,19 +151,15 @@ const struct tcps_leaks_stats *tcps_leaks_stats(const struct tcps_leaks *leaks)
  * burst the array shrinks back instead of keeping its peak forever. */
 static void shrink_candidates(struct tcps_leaks *leaks)
 {
-	size_t want = leaks->cands_num * 2;
-	struct candidate *smaller;
+	size_t want = leaks->cands_num;
 
-	if (leaks->cands_cap <= SHRINK_ABOVE ||
-	    leaks->cands_cap <= leaks->cands_num * 4)
+	/* Never below SHRINK_ABOVE: tcps_fit keeps twice want. */
+	if (leaks->cands_cap <= SHRINK_ABOVE)
 		return;
-	if (want < SHRINK_ABOVE)
-		want = SHRINK_ABOVE;
-	smaller = realloc(leaks->cands, want * sizeof(*leaks->cands));
-	if (!smaller)
-		return;
-	leaks->cands = smaller;
-	leaks->cands_cap = want;
+	if (want < SHRINK_ABOVE / 2)
+		want = SHRINK_ABOVE / 2;
+	(void)tcps_fit((void **)&leaks->cands, &leaks->cands_cap, want,
+		       sizeof(*leaks->cands));
 }
 
 void tcps_leaks_begin(struct tcps_leaks *leaks)

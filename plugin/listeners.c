@@ -170,6 +170,12 @@ static uint32_t rank_busy(struct tcps_listeners *listeners)
 /* The port's values of this interval; zeros for a port that no longer
  * listens (its entry is from an older interval, or it has SYN_RECV
  * only). */
+/* The plugin instance of a listening port's values and notifications. */
+static void port_instance(uint16_t port, char *buf, size_t size)
+{
+	snprintf(buf, size, "listen-%u", (unsigned int)port);
+}
+
 static void emit_port(const struct tcps_listeners *listeners, uint16_t port,
 		      const struct tcps_sink *sink)
 {
@@ -181,7 +187,7 @@ static void emit_port(const struct tcps_listeners *listeners, uint16_t port,
 	    !tcps_port_set_has(&listeners->listening, port))
 		st = &gone;
 
-	snprintf(instance, sizeof(instance), "listen-%u", (unsigned int)port);
+	port_instance(port, instance, sizeof(instance));
 	tcps_sink_value(sink, instance, "queue_length", "accept_queue",
 			(double)st->queue);
 	tcps_sink_value(sink, instance, "queue_length", "backlog",
@@ -196,7 +202,7 @@ static void notify_port(const struct tcps_listeners *listeners, uint16_t port,
 	const struct port_stat *st = &listeners->stats[port];
 	char instance[32], message[320];
 
-	snprintf(instance, sizeof(instance), "listen-%u", (unsigned int)port);
+	port_instance(port, instance, sizeof(instance));
 	if (full)
 		snprintf(message, sizeof(message),
 			 "listener on port %u: accept queue full (%" PRIu64
