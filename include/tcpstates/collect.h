@@ -60,7 +60,8 @@ void tcps_ctx_free(struct tcps_ctx *ctx);
 /*
  * Runs one interval. A failed or interrupted dump is retried once with a
  * fresh socket; if that fails too nothing is emitted. Returns 0 or the
- * last -errno.
+ * last -errno; -EBADFD when the thread could not switch back to its own
+ * namespace afterwards (report->leave_failed; what was read went out).
  */
 int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 		  struct tcps_read_report *report);
