@@ -2,7 +2,7 @@
 # Renders OUT.png, a graph of a CLOSE_WAIT leak growing and being fixed,
 # from a real collectd run: collectd (Interval 1) with the stock rrdtool
 # plugin and the built tcpstates plugin, in a private network namespace.
-# A program called "leaky-app" (copies of tests/sockmaker) gains
+# A program called "leaky-app" (copies of tests/tools/sockmaker) gains
 # CLOSE_WAIT sockets every second for LEAK_SECONDS; then it is "fixed"
 # (every copy exits) and its count falls to 0, while "steady-app" keeps a
 # few CLOSE_WAIT sockets all along. About 40 s, as root.
