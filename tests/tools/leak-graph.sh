@@ -49,18 +49,10 @@ fi
 
 # --- inside the network and PID namespaces -----------------------------
 work=$3
-cat >"$work/collectd.conf" <<CONF
-Hostname "$host"
+{
+	collectd_conf "$work" "$host" --no-csv
+	cat <<CONF
 FQDNLookup false
-BaseDir "$work"
-PIDFile "$work/collectd.pid"
-Interval 1
-PluginDir "/usr/lib/collectd"
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "$work/collectd.log"
-</Plugin>
 LoadPlugin rrdtool
 <Plugin rrdtool>
   DataDir "$work/rrd"
@@ -71,6 +63,7 @@ LoadPlugin rrdtool
 PluginDir "$BUILD"
 LoadPlugin tcpstates
 CONF
+} >"$work/collectd.conf"
 "${COLLECTD[@]}" -f -C "$work/collectd.conf" \
 	2>"$work/collectd.stderr" &
 collectd_pid=$!
