@@ -48,7 +48,7 @@ FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/fuzz_glue.c
 TOOL_SRCS := tests/tools/tcps-count.c tests/tools/sockmaker.c \
 	tests/tools/hostile-name.c tests/tools/handoff.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
-	$(GLUE_TEST_SRCS) $(wildcard tests/glue/*.h) \
+	$(wildcard tests/tools/*.h) $(GLUE_TEST_SRCS) $(wildcard tests/glue/*.h) \
 	$(FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
 	$(wildcard include/tcpstates/*.h) $(wildcard tests/bench/*.c)
 

@@ -59,6 +59,8 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include "../tools/diag_request.h"
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -604,19 +606,10 @@ static void read_status(int fd, size_t holders, long long deadline)
 
 static void diag_request(int fd, int family, uint32_t seq)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg;
+	struct diag_v2_request msg;
 
-	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = sizeof(msg);
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.nlh.nlmsg_seq = seq;
-	msg.req.sdiag_family = (uint8_t)family;
-	msg.req.sdiag_protocol = IPPROTO_TCP;
-	msg.req.idiag_states = 1U << TCP_TIME_WAIT;
+	diag_v2_request(&msg, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, seq,
+			(uint8_t)family, 1U << TCP_TIME_WAIT);
 	if (send(fd, &msg, sizeof(msg), 0) < 0)
 		fail("sock_diag send: %s", strerror(errno));
 }
@@ -716,10 +709,7 @@ static void drain(int fd)
 /* Destroys the doomed TIME_WAITs; one that is gone already is no loss. */
 static void tw_destroy(void)
 {
-	static struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg[DESTROY_BATCH];
+	static struct diag_v2_request msg[DESTROY_BATCH];
 	size_t i, k, n;
 	int fd;
 
@@ -731,14 +721,9 @@ static void tw_destroy(void)
 	for (i = 0; i < tw.ndoomed; i += n) {
 		n = tw.ndoomed - i < DESTROY_BATCH ? tw.ndoomed - i
 						   : DESTROY_BATCH;
-		memset(msg, 0, n * sizeof(msg[0]));
 		for (k = 0; k < n; k++) {
-			msg[k].nlh.nlmsg_len = sizeof(msg[k]);
-			msg[k].nlh.nlmsg_type = SOCK_DESTROY;
-			msg[k].nlh.nlmsg_flags = NLM_F_REQUEST;
-			msg[k].req.sdiag_family = tw.doomed[i + k].family;
-			msg[k].req.sdiag_protocol = IPPROTO_TCP;
-			msg[k].req.idiag_states = ~0U;
+			diag_v2_request(&msg[k], SOCK_DESTROY, 0, 0,
+					tw.doomed[i + k].family, ~0U);
 			msg[k].req.id = tw.doomed[i + k].id;
 		}
 		if (send(fd, msg, n * sizeof(msg[0]), 0) < 0)
