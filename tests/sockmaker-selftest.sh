@@ -39,7 +39,8 @@ bin=${SOCKMAKER:-}
 if [ -z "$bin" ]; then
 	bin=$tmp/sockmaker
 	gcc -std=gnu11 -O2 -Wall -Wextra -Wshadow -Wvla -Wformat=2 \
-		-Wstrict-prototypes -Werror -o "$bin" "$here/tools/sockmaker.c"
+		-Wstrict-prototypes -Werror -o "$bin" "$here/tools/sockmaker.c" \
+		"$here/tools/sockets.c"
 fi
 
 ip netns add "$ns"
