@@ -314,32 +314,43 @@ static void make_established(const struct config *cfg)
 }
 
 /*
- * Both ends stay open until the close handshake is over: TCP_CLOSE on
- * the client fd then means its connection moved to a TIME_WAIT socket,
- * and on the server fd that LAST_ACK got its ACK, so nothing else of
- * this connection survives.
+ * Closes a connection so that FIRST sends the first FIN: the TIME_WAIT
+ * lands on its side. Both ends stay open until the close handshake is
+ * over: TCP_CLOSE on FIRST then means its connection moved to a
+ * TIME_WAIT socket, and on SECOND that LAST_ACK got its ACK, so nothing
+ * else of this connection survives. Messages name the ends "KIND NAME".
  */
+static void close_first(const char *kind, int first, const char *first_name,
+			int second, const char *second_name)
+{
+	char what_first[64], what_second[64], eof[64], buf[16];
+
+	snprintf(what_first, sizeof(what_first), "%s %s", kind, first_name);
+	snprintf(what_second, sizeof(what_second), "%s %s", kind, second_name);
+	snprintf(eof, sizeof(eof), "%s: EOF on %s", kind, second_name);
+	if (shutdown(first, SHUT_WR) < 0)
+		fail("%s: shutdown %s: %s", kind, first_name, strerror(errno));
+	wait_readable(second, eof);
+	if (read(second, buf, sizeof(buf)) != 0)
+		fail("%s: %s read no EOF", kind, second_name);
+	if (shutdown(second, SHUT_WR) < 0)
+		fail("%s: shutdown %s: %s", kind, second_name, strerror(errno));
+	wait_state(first, TCP_CLOSE, what_first);
+	wait_state(second, TCP_CLOSE, what_second);
+	check_no_error(first, what_first);
+	check_no_error(second, what_second);
+	close(first);
+	close(second);
+}
+
+/* The client sends the first FIN, so TIME_WAIT lands on its side. */
 static void one_time_wait(const struct listeners *ls, enum fam f,
 			  const struct sk_addr *src)
 {
 	int c = connect_to(&ls->addr[f], src);
 	int s = accept_from(ls, f);
-	char buf[16];
 
-	/* The client sends the first FIN, so TIME_WAIT lands on its side. */
-	if (shutdown(c, SHUT_WR) < 0)
-		fail("time-wait: shutdown client: %s", strerror(errno));
-	wait_readable(s, "time-wait: EOF on server");
-	if (read(s, buf, sizeof(buf)) != 0)
-		fail("time-wait: server read no EOF");
-	if (shutdown(s, SHUT_WR) < 0)
-		fail("time-wait: shutdown server: %s", strerror(errno));
-	wait_state(c, TCP_CLOSE, "time-wait client");
-	wait_state(s, TCP_CLOSE, "time-wait server");
-	check_no_error(c, "time-wait client");
-	check_no_error(s, "time-wait server");
-	close(c);
-	close(s);
+	close_first("time-wait", c, "client", s, "server");
 }
 
 static void close_listeners(struct listeners *ls, size_t mark)
@@ -452,23 +463,10 @@ static void make_listen(const struct config *cfg)
  */
 static void one_server_time_wait(const struct listeners *ls, enum fam f)
 {
-	char buf[16];
 	int c, s;
 
 	connect_pair(ls, f, &c, &s);
-	if (shutdown(s, SHUT_WR) < 0)
-		fail("server-time-wait: shutdown server: %s", strerror(errno));
-	wait_readable(c, "server-time-wait: EOF on client");
-	if (read(c, buf, sizeof(buf)) != 0)
-		fail("server-time-wait: client read no EOF");
-	if (shutdown(c, SHUT_WR) < 0)
-		fail("server-time-wait: shutdown client: %s", strerror(errno));
-	wait_state(s, TCP_CLOSE, "server-time-wait server");
-	wait_state(c, TCP_CLOSE, "server-time-wait client");
-	check_no_error(s, "server-time-wait server");
-	check_no_error(c, "server-time-wait client");
-	close(c);
-	close(s);
+	close_first("server-time-wait", s, "server", c, "client");
 }
 
 /* The listeners stay open: the TIME_WAITs' port is a listening port. */
