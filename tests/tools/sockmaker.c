@@ -294,9 +294,14 @@ static enum fam kind_fam(const struct config *cfg, long i)
 	return use_v6(cfg, i) ? F6 : F4;
 }
 
-static void make_established(const struct config *cfg)
+/*
+ * The connections of kind K, to helper listeners of their families (held
+ * open); FINISH takes each one's client C and server S to its state.
+ */
+static void make_pairs(const struct config *cfg, enum kind k,
+		       void (*finish)(const struct config *cfg, int c, int s))
 {
-	long i, n = cfg->count[K_EST];
+	long i, n = cfg->count[k];
 	struct listeners ls;
 	int c, s;
 
@@ -305,12 +310,18 @@ static void make_established(const struct config *cfg)
 	open_listeners(cfg, n, false, &ls);
 	for (i = 0; i < n; i++) {
 		connect_pair(&ls, kind_fam(cfg, i), &c, &s);
-		hold_fd(c);
-		hold_fd(s);
-		wait_state(c, TCP_ESTABLISHED, "established client");
-		wait_state(s, TCP_ESTABLISHED, "established server");
+		finish(cfg, c, s);
 		check_stop();
 	}
+}
+
+static void hold_established(const struct config *cfg, int c, int s)
+{
+	(void)cfg;
+	hold_fd(c);
+	hold_fd(s);
+	wait_state(c, TCP_ESTABLISHED, "established client");
+	wait_state(s, TCP_ESTABLISHED, "established server");
 }
 
 /*
@@ -407,46 +418,25 @@ static void send_bytes(int fd, long n)
 	}
 }
 
-static void make_close_wait(const struct config *cfg)
+static void hold_close_wait(const struct config *cfg, int c, int s)
 {
-	long i, n = cfg->count[K_CW];
-	struct listeners ls;
-	int c, s;
-
-	if (n == 0)
-		return;
-	open_listeners(cfg, n, false, &ls);
-	for (i = 0; i < n; i++) {
-		connect_pair(&ls, kind_fam(cfg, i), &c, &s);
-		hold_fd(s);
-		send_bytes(c, cfg->cw_bytes);
-		/* The orphaned client drifts through FIN_WAIT2 on its own. */
-		close(c);
-		wait_state(s, TCP_CLOSE_WAIT, "close-wait server");
-		check_stop();
-	}
+	hold_fd(s);
+	send_bytes(c, cfg->cw_bytes);
+	/* The orphaned client drifts through FIN_WAIT2 on its own. */
+	close(c);
+	wait_state(s, TCP_CLOSE_WAIT, "close-wait server");
 }
 
-static void make_fin_wait2(const struct config *cfg)
+static void hold_fin_wait2(const struct config *cfg, int c, int s)
 {
-	long i, n = cfg->count[K_FW2];
-	struct listeners ls;
-	int c, s;
-
-	if (n == 0)
-		return;
-	open_listeners(cfg, n, false, &ls);
-	for (i = 0; i < n; i++) {
-		connect_pair(&ls, kind_fam(cfg, i), &c, &s);
-		hold_fd(c);
-		hold_fd(s);
-		/* Half-close with the fd kept: no fin_timeout applies then. */
-		if (shutdown(c, SHUT_WR) < 0)
-			fail("fin-wait2: shutdown: %s", strerror(errno));
-		wait_state(c, TCP_FIN_WAIT2, "fin-wait2 client");
-		wait_state(s, TCP_CLOSE_WAIT, "fin-wait2 server");
-		check_stop();
-	}
+	(void)cfg;
+	hold_fd(c);
+	hold_fd(s);
+	/* Half-close with the fd kept: no fin_timeout applies then. */
+	if (shutdown(c, SHUT_WR) < 0)
+		fail("fin-wait2: shutdown: %s", strerror(errno));
+	wait_state(c, TCP_FIN_WAIT2, "fin-wait2 client");
+	wait_state(s, TCP_CLOSE_WAIT, "fin-wait2 server");
 }
 
 static void make_listen(const struct config *cfg)
@@ -459,29 +449,13 @@ static void make_listen(const struct config *cfg)
 
 /*
  * The mirror of one_time_wait(): the server sends the first FIN, so the
- * TIME_WAIT socket is the server's, on the listener's port.
+ * TIME_WAIT socket is the server's, on the listener's port (the
+ * listeners stay open: the TIME_WAITs' port is a listening port).
  */
-static void one_server_time_wait(const struct listeners *ls, enum fam f)
+static void server_time_wait(const struct config *cfg, int c, int s)
 {
-	int c, s;
-
-	connect_pair(ls, f, &c, &s);
+	(void)cfg;
 	close_first("server-time-wait", s, "server", c, "client");
-}
-
-/* The listeners stay open: the TIME_WAITs' port is a listening port. */
-static void make_server_time_wait(const struct config *cfg)
-{
-	long i, n = cfg->count[K_STW];
-	struct listeners ls;
-
-	if (n == 0)
-		return;
-	open_listeners(cfg, n, false, &ls);
-	for (i = 0; i < n; i++) {
-		one_server_time_wait(&ls, kind_fam(cfg, i));
-		check_stop();
-	}
 }
 
 /* A listener's accept-queue length; TCP_INFO reports it in tcpi_unacked. */
@@ -1159,14 +1133,14 @@ int main(int argc, char **argv)
 	setup_signals();
 	reserve_fds(&cfg);
 	check_kernel_limits(&cfg);
-	make_close_wait(&cfg);
-	make_established(&cfg);
-	make_fin_wait2(&cfg);
+	make_pairs(&cfg, K_CW, hold_close_wait);
+	make_pairs(&cfg, K_EST, hold_established);
+	make_pairs(&cfg, K_FW2, hold_fin_wait2);
 	make_listen(&cfg);
 	make_syn_recv(&cfg);
 	make_queue(&cfg);
 	make_clients(&cfg);
-	make_server_time_wait(&cfg);
+	make_pairs(&cfg, K_STW, server_time_wait);
 	make_time_wait(&cfg);
 	if (cfg.report)
 		report(&cfg);
