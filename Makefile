@@ -45,10 +45,10 @@ GLUE_TEST_SRCS := $(wildcard tests/glue/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 # Fuzz sources that see collectd's headers, as the glue does.
 FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/fuzz_glue.c
-TOOL_SRCS := tests/tools/tcps-count.c tests/sockmaker.c \
-	tests/tools/hostile-name.c tests/tools/handoff.c
+TOOL_SRCS := tests/tools/tcps-count.c tests/tools/sockmaker.c \
+	tests/tools/hostile-name.c tests/tools/handoff.c tests/tools/sockets.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
-	$(GLUE_TEST_SRCS) $(wildcard tests/glue/*.h) \
+	$(wildcard tests/tools/*.h) $(GLUE_TEST_SRCS) $(wildcard tests/glue/*.h) \
 	$(FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
 	$(wildcard include/tcpstates/*.h) $(wildcard tests/bench/*.c)
 
@@ -108,10 +108,12 @@ $(GLUE_TESTS): $(GLUE_TEST_OBJS) $(GLUE_OBJS) $(CORE_LIB) \
 $(BUILD)/tcps-count: $(BUILD)/tests/tools/tcps-count.o $(CORE_LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
 
-$(BUILD)/sockmaker: $(BUILD)/tests/sockmaker.o
+# sockets.o: socket building shared with tests/bench/populate.c.
+$(BUILD)/sockmaker: $(BUILD)/tests/tools/sockmaker.o \
+		$(BUILD)/tests/tools/sockets.o
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/handoff: $(BUILD)/tests/tools/handoff.o
+$(BUILD)/handoff: $(BUILD)/tests/tools/handoff.o $(BUILD)/tests/tools/sockets.o
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 tools: $(TOOLS)
@@ -261,8 +263,8 @@ clean:
 
 -include $(patsubst %.o,%.d,$(CORE_OBJS) $(GLUE_OBJS) $(UNIT_OBJS) \
 	$(GLUE_TEST_OBJS) $(FUZZ_SRCS:%.c=$(BUILD)/%.o) \
-	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/sockmaker.o \
-	$(BUILD)/tests/tools/handoff.o)
+	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/tools/sockmaker.o \
+	$(BUILD)/tests/tools/handoff.o $(BUILD)/tests/tools/sockets.o)
 
 # Debian and RPM packages: make deb, make rpm, make packages-check.
 include packaging/packaging.mk

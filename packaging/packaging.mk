@@ -21,8 +21,8 @@ PKG_TREE = $(PKG_NAME)-$(PKG_VERSION)
 # not, and no build output (a new top-level source folder is added here).
 PKG_SOURCES = $(wildcard Makefile README.md CONTRIBUTING.md LICENSE \
 	.clang-format conf include plugin tests packaging)
-PKG_EXCLUDES := --exclude=tests/sockmaker --exclude='*.o' --exclude='*.so' \
-	--exclude='*.a'
+PKG_EXCLUDES := --exclude=tests/tools/sockmaker --exclude='*.o' \
+	--exclude='*.so' --exclude='*.a'
 LINTIAN_FLAGS ?= --fail-on error,warning --display-info --pedantic
 
 .PHONY: deb rpm packages-check deps-deb deps-rpm pkg-version

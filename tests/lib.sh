@@ -171,26 +171,50 @@ wait_until()
 	done
 }
 
-# collectd_conf DIR HOST: the start of a test config on stdout: Interval
-# 1, the stock logfile plugin (which also prints notifications) writing
-# DIR/collectd.log, the stock csv plugin writing DIR/csv. PluginDir is
-# the stock one: add stock plugins, then PluginDir "$BUILD" and ours.
+# collectd_conf DIR HOST [OPTION...]: the start of a test config on
+# stdout: Interval 1, the stock logfile plugin (which also prints
+# notifications) writing DIR/collectd.log, the stock csv plugin writing
+# DIR/csv. PluginDir is the stock one: add stock plugins, then PluginDir
+# "$BUILD" and ours. Options:
+#   --interval S    Interval S instead of 1
+#   --log-option L  one more line in <Plugin logfile>, e.g.
+#                   "PrintSeverity true"
+#   --no-csv        no csv plugin (the test reads another writer or the log)
 collectd_conf()
 {
+	local dir=$1 host=$2 interval=1 log_options="" csv=1
+	shift 2
+	while (($# > 0)); do
+		case $1 in
+		--interval)
+			interval=$2
+			shift
+			;;
+		--log-option)
+			log_options+="  $2"$'\n'
+			shift
+			;;
+		--no-csv) csv="" ;;
+		*) fail "collectd_conf: unknown option $1" ;;
+		esac
+		shift
+	done
 	cat <<CONF
-Hostname "$2"
-BaseDir "$1"
-PIDFile "$1/collectd.pid"
-Interval 1
+Hostname "$host"
+BaseDir "$dir"
+PIDFile "$dir/collectd.pid"
+Interval $interval
 PluginDir "/usr/lib/collectd"
 LoadPlugin logfile
 <Plugin logfile>
   LogLevel info
-  File "$1/collectd.log"
-</Plugin>
+  File "$dir/collectd.log"
+${log_options}</Plugin>
+CONF
+	[[ -z $csv ]] || cat <<CONF
 LoadPlugin csv
 <Plugin csv>
-  DataDir "$1/csv"
+  DataDir "$dir/csv"
   StoreRates false
 </Plugin>
 CONF

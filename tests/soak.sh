@@ -86,7 +86,7 @@ start_handoff live 3
 start_handoff pass 6
 
 {
-	collectd_conf "$work" "$host" | sed "s/^Interval 1$/Interval $interval/"
+	collectd_conf "$work" "$host" --interval "$interval"
 	cat <<CONF
 PluginDir "$BUILD"
 LoadPlugin tcpstates

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Manual check of tests/sockmaker (run as root): what ss(8) sees in a fresh
-# namespace must equal what sockmaker --report promises, state by state.
+# Manual check of tests/tools/sockmaker (run as root): what ss(8) sees in
+# a fresh namespace must equal what sockmaker --report promises, state by
+# state.
 # Usage: tests/sockmaker-selftest.sh [sockmaker options]
 # SOCKMAKER=path uses a prebuilt binary instead of compiling one.
 set -euo pipefail
@@ -38,7 +39,8 @@ bin=${SOCKMAKER:-}
 if [ -z "$bin" ]; then
 	bin=$tmp/sockmaker
 	gcc -std=gnu11 -O2 -Wall -Wextra -Wshadow -Wvla -Wformat=2 \
-		-Wstrict-prototypes -Werror -o "$bin" "$here/sockmaker.c"
+		-Wstrict-prototypes -Werror -o "$bin" "$here/tools/sockmaker.c" \
+		"$here/tools/sockets.c"
 fi
 
 ip netns add "$ns"

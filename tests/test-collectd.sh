@@ -15,25 +15,13 @@ start_sockmaker "$ns" "$work" --established 120 --time-wait 140 \
 	--close-wait 160 --fin-wait2 110 --listen 100 --syn-recv 130 \
 	--tw-sources 2 --v6-every 4 --hold 120
 
-cat >"$work/collectd.conf" <<CONF
-Hostname "$host"
-BaseDir "$work"
-PIDFile "$work/collectd.pid"
-Interval 1
-PluginDir "/usr/lib/collectd"
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "$work/collectd.log"
-</Plugin>
-LoadPlugin csv
-<Plugin csv>
-  DataDir "$work/csv"
-  StoreRates false
-</Plugin>
+{
+	collectd_conf "$work" "$host"
+	cat <<CONF
 PluginDir "$BUILD"
 LoadPlugin tcpstates
 CONF
+} >"$work/collectd.conf"
 
 ip netns exec "$ns" "${COLLECTD[@]}" -f -C "$work/collectd.conf" \
 	2>"$work/collectd.stderr" &

@@ -215,18 +215,10 @@ file_pid=$HOLDER_PID
 	fail "prctl did not rename the process: $(od -c /proc/$prctl_pid/comm)"
 
 # --- collectd ----------------------------------------------------------
-cat >"$work/collectd.conf" <<CONF
-Hostname "$host"
+{
+	collectd_conf "$work" "$host" --no-csv
+	cat <<CONF
 FQDNLookup false
-BaseDir "$work"
-PIDFile "$work/collectd.pid"
-Interval 1
-PluginDir "/usr/lib/collectd"
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "$work/collectd.log"
-</Plugin>
 <LoadPlugin write_graphite>
   FlushInterval 1
 </LoadPlugin>
@@ -250,6 +242,7 @@ LoadPlugin tcpstates
   ProcessScanBudget 0
 </Plugin>
 CONF
+} >"$work/collectd.conf"
 ip netns exec "$ns" "${COLLECTD[@]}" -f -C "$work/collectd.conf" \
 	2>"$work/collectd.stderr" &
 collectd_pid=$!

@@ -348,8 +348,7 @@ run_mode()
 	check_holders "$work/holders.before" "$(awk '$1 == "ready" { print $3 }' "$work/rounds")"
 
 	{
-		collectd_conf "$work" "$host" |
-			sed "s/^Interval 1$/Interval $INTERVAL/"
+		collectd_conf "$work" "$host" --interval "$INTERVAL"
 		cat <<CONF
 WriteThreads 1
 PluginDir "$BUILD"

@@ -97,18 +97,10 @@ note "core: leaky-app 37 (ss 37), proc-other 12, bytes 407, ages $age1 $age2 $ag
 
 # A real collectd: the logfile plugin receives the WARNING for leaky-app
 # (37 >= 30) but not for other-leaker (12), then OKAY when it exits.
-cat >"$work/collectd.conf" <<CONF
-Hostname "tcps-leaks"
-BaseDir "$work"
-PIDFile "$work/collectd.pid"
-Interval 1
-PluginDir "/usr/lib/collectd"
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "$work/collectd.log"
-  PrintSeverity true
-</Plugin>
+{
+	collectd_conf "$work" tcps-leaks --log-option "PrintSeverity true" \
+		--no-csv
+	cat <<CONF
 PluginDir "$BUILD"
 LoadPlugin tcpstates
 <Plugin tcpstates>
@@ -117,6 +109,7 @@ LoadPlugin tcpstates
   LeakAge 0
 </Plugin>
 CONF
+} >"$work/collectd.conf"
 ip netns exec "$ns" "${COLLECTD[@]}" -f -C "$work/collectd.conf" \
 	2>"$work/collectd.stderr" &
 track_pid $!

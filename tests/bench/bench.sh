@@ -110,10 +110,14 @@ trap 'die "broken pipe (populator gone?)"' PIPE
 build_helpers()
 {
 	local tool
+	local -a srcs
 	mkdir -p "$OUT"
 	for tool in populate floor cputime; do
+		srcs=("$SRC_DIR/$tool.c")
+		# populate makes its sockets as the test tools do.
+		[[ $tool != populate ]] || srcs+=("$SRC_DIR/../tools/sockets.c")
 		"$CC" -O2 -g -std=gnu11 -Wall -Wextra -Wvla \
-			-o "$OUT/$tool" "$SRC_DIR/$tool.c" ||
+			-o "$OUT/$tool" "${srcs[@]}" ||
 			die "cannot build $tool"
 	done
 }

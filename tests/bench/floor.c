@@ -25,6 +25,8 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include "../tools/diag_request.h"
+
 #define BUF_BYTES 32768
 #define STATE_MASK 0xfffU
 #define NSTATES 16
@@ -46,37 +48,19 @@ static void die(const char *what)
 
 static void send_legacy(int fd, uint32_t seq)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req req;
-	} msg;
+	struct diag_legacy_request msg;
 
-	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = sizeof(msg);
-	msg.nlh.nlmsg_type = TCPDIAG_GETSOCK;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.nlh.nlmsg_seq = seq;
-	msg.req.idiag_family = AF_INET; /* ignored for this request type */
-	msg.req.idiag_states = STATE_MASK;
+	diag_legacy_dump(&msg, seq, STATE_MASK);
 	if (send(fd, &msg, sizeof(msg), 0) < 0)
 		die("send");
 }
 
 static void send_v2(int fd, uint32_t seq, int family)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg;
+	struct diag_v2_request msg;
 
-	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = sizeof(msg);
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.nlh.nlmsg_seq = seq;
-	msg.req.sdiag_family = (uint8_t)family;
-	msg.req.sdiag_protocol = IPPROTO_TCP;
-	msg.req.idiag_states = STATE_MASK;
+	diag_v2_request(&msg, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, seq,
+			(uint8_t)family, STATE_MASK);
 	if (send(fd, &msg, sizeof(msg), 0) < 0)
 		die("send");
 }

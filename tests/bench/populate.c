@@ -59,6 +59,9 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include "../tools/diag_request.h"
+#include "../tools/sockets.h"
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -92,8 +95,6 @@
 /* Descriptors a holder keeps for itself: stdio, pipes, a batch margin. */
 #define HOLDER_SPARE_FDS 32
 
-enum fam { F4, F6, NFAM };
-
 struct config {
 	long pairs, time_wait, close_wait, syn_recv, listen;
 	long v6_every, tw_sources, fds_per_holder, max_seconds;
@@ -112,12 +113,6 @@ struct job {
 	size_t nlfd, next;
 };
 
-struct endpoint {
-	struct sockaddr_storage sa;
-	socklen_t len;
-	int fam;
-};
-
 /* A TIME_WAIT socket as sock_diag names it. */
 struct tw_id {
 	uint8_t family;
@@ -129,7 +124,7 @@ static struct {
 	struct tw_id *doomed;
 	size_t ndoomed, cap;
 	long tw_index;
-	struct endpoint dst[NFAM][TW_LISTENERS];
+	struct sk_addr dst[NFAM][TW_LISTENERS];
 	int lfd[NFAM][TW_LISTENERS];
 } tw;
 
@@ -149,14 +144,6 @@ fail(const char *fmt, ...)
 	exit(1);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void on_signal(int sig)
 {
 	stop_sig = sig;
@@ -168,128 +155,82 @@ static void check_stop(void)
 		fail("interrupted by signal %d", (int)stop_sig);
 }
 
-static void raise_nofile(void)
+/* Returns the open-files limit, raised to the hard one. */
+static long raise_nofile(void)
 {
-	struct rlimit rl;
+	rlim_t limit;
+	int err = sk_raise_nofile(&limit);
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		fail("getrlimit: %s", strerror(errno));
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		fail("setrlimit NOFILE %llu: %s",
-		     (unsigned long long)rl.rlim_max, strerror(errno));
-}
-
-static long nofile_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		fail("getrlimit: %s", strerror(errno));
-	return rl.rlim_max == RLIM_INFINITY ? MAX_COUNT : (long)rl.rlim_max;
-}
-
-static void set_loopback(int fam, uint32_t v4, struct endpoint *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	ep->fam = fam;
-	if (fam == F6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ep->sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_addr = in6addr_loopback;
-		ep->len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ep->sa;
-
-		s4->sin_family = AF_INET;
-		s4->sin_addr.s_addr = htonl(v4);
-		ep->len = sizeof(*s4);
-	}
+	if (err < 0)
+		fail("setrlimit NOFILE: %s", strerror(-err));
+	return limit == RLIM_INFINITY ? MAX_COUNT : (long)limit;
 }
 
 static int new_socket(int fam)
 {
-	int fd = socket(fam == F6 ? AF_INET6 : AF_INET,
-			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = sk_socket(fam, SOCK_NONBLOCK);
 
 	if (fd < 0)
-		fail("socket: %s", strerror(errno));
+		fail("socket: %s", strerror(-fd));
 	return fd;
 }
 
 /* Closing then sends a reset and leaves nothing behind. */
 static void set_abortive(int fd)
 {
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int err = sk_set_abortive(fd);
 
-	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
-		fail("setsockopt SO_LINGER: %s", strerror(errno));
+	if (err < 0)
+		fail("setsockopt SO_LINGER: %s", strerror(-err));
 }
 
-static void local_endpoint(int fd, int fam, struct endpoint *ret_ep)
+static void local_endpoint(int fd, struct sk_addr *ret_ep)
 {
-	ret_ep->fam = fam;
-	ret_ep->len = sizeof(ret_ep->sa);
-	if (getsockname(fd, (struct sockaddr *)&ret_ep->sa, &ret_ep->len) < 0)
-		fail("getsockname: %s", strerror(errno));
+	int err = sk_addr_local(fd, ret_ep);
+
+	if (err < 0)
+		fail("getsockname: %s", strerror(-err));
 }
 
-static void set_port(struct endpoint *ep, int port)
-{
-	if (ep->fam == F6)
-		((struct sockaddr_in6 *)&ep->sa)->sin6_port = htons(port);
-	else
-		((struct sockaddr_in *)&ep->sa)->sin_port = htons(port);
-}
-
-/* Binds to the next free port below the ephemeral range, like a server. */
-static void bind_service_port(int fd, struct endpoint *ep)
+/* A listener on the loopback address of FAM, on the next free port
+ * below the ephemeral range, like a server. */
+static int open_listener(int fam, bool defer, struct sk_addr *ret_ep)
 {
 	static int next_port = LISTEN_PORT_FIRST;
+	struct sk_addr ep;
+	int fd;
 
+	sk_addr_set(fam, INADDR_LOOPBACK, 0, &ep);
 	for (; next_port <= LISTEN_PORT_LAST; next_port++) {
-		set_port(ep, next_port);
-		if (bind(fd, (struct sockaddr *)&ep->sa, ep->len) == 0) {
-			next_port++;
-			return;
-		}
-		if (errno != EADDRINUSE)
-			fail("bind listener: %s", strerror(errno));
+		sk_addr_set_port(&ep, (uint16_t)next_port);
+		fd = sk_listener(&ep, SOCK_NONBLOCK, false, BACKLOG,
+				 defer ? DEFER_ACCEPT_S : 0);
+		if (fd == -EADDRINUSE)
+			continue;
+		if (fd < 0)
+			fail("listener on port %d: %s", next_port,
+			     strerror(-fd));
+		next_port++;
+		if (ret_ep)
+			local_endpoint(fd, ret_ep);
+		return fd;
 	}
 	fail("no free listener port from %d to %d", LISTEN_PORT_FIRST,
 	     LISTEN_PORT_LAST);
 }
 
-/* A listener on the loopback address of FAM. */
-static int open_listener(int fam, bool defer, struct endpoint *ret_ep)
-{
-	struct endpoint ep;
-	int fd = new_socket(fam), secs = DEFER_ACCEPT_S;
-
-	set_loopback(fam, INADDR_LOOPBACK, &ep);
-	bind_service_port(fd, &ep);
-	/* Set before listen() so no request can slip in undeferred. */
-	if (defer && setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
-				sizeof(secs)) < 0)
-		fail("setsockopt TCP_DEFER_ACCEPT: %s", strerror(errno));
-	if (listen(fd, BACKLOG) < 0)
-		fail("listen: %s", strerror(errno));
-	if (ret_ep)
-		local_endpoint(fd, fam, ret_ep);
-	return fd;
-}
-
 /* A nonblocking connect; on loopback the handshake runs right away. */
-static int connect_nb(const struct endpoint *dst, const struct endpoint *src)
+static int connect_nb(const struct sk_addr *dst, const struct sk_addr *src)
 {
-	int fd = new_socket(dst->fam), one = 1;
+	int fd = new_socket(sk_addr_fam(dst)), err = 0;
 
 	/* The port is then picked at connect() by the whole 4-tuple. */
-	if (src && (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
-			       sizeof(one)) < 0 ||
-		    bind(fd, (const struct sockaddr *)&src->sa, src->len) < 0))
-		fail("bind source address: %s", strerror(errno));
+	if (src)
+		err = sk_set_int(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+	if (src && err == 0)
+		err = sk_bind(fd, src);
+	if (err < 0)
+		fail("bind source address: %s", strerror(-err));
 	if (connect(fd, (const struct sockaddr *)&dst->sa, dst->len) < 0 &&
 	    errno != EINPROGRESS)
 		fail("connect: %s%s", strerror(errno),
@@ -301,22 +242,21 @@ static int connect_nb(const struct endpoint *dst, const struct endpoint *src)
 
 static void wait_fd(int fd, short events, long long deadline, const char *what)
 {
-	struct pollfd p = { .fd = fd, .events = events };
-	long long left = deadline - now_ms();
-	int r;
+	long long left = deadline - sk_now_ms();
+	int err;
 
 	if (left <= 0)
 		fail("%s: nothing after %d ms", what, WAIT_MS);
-	r = poll(&p, 1, (int)left);
-	if (r < 0 && errno != EINTR)
-		fail("%s: poll: %s", what, strerror(errno));
+	err = sk_wait_fd(fd, events, (int)left, &stop_sig);
+	if (err < 0 && err != -ETIMEDOUT && err != -EINTR)
+		fail("%s: poll: %s", what, strerror(-err));
 	check_stop();
 }
 
 /* Accepts N connections; their descriptors go to OUT, or are kept. */
 static void accept_n(int lfd, long n, int *out, bool abortive)
 {
-	long long deadline = now_ms() + WAIT_MS;
+	long long deadline = sk_now_ms() + WAIT_MS;
 	long got = 0;
 	int fd;
 
@@ -383,27 +323,27 @@ static void open_job_listeners(const struct config *cfg, struct job *job)
 }
 
 /* Holder: the next of its listeners, and where to connect to it. */
-static int next_listener(struct job *job, int fam, struct endpoint *ret_ep)
+static int next_listener(struct job *job, struct sk_addr *ret_ep)
 {
 	int fd;
 
 	if (job->next == job->nlfd)
 		fail("internal error: listeners used up");
 	fd = job->lfd[job->next++];
-	local_endpoint(fd, fam, ret_ep);
+	local_endpoint(fd, ret_ep);
 	return fd;
 }
 
-/* Holder: N established pairs to its own listener of family FAM. */
-static void make_pairs(struct job *job, int fam, long n)
+/* Holder: N established pairs to its next listener. */
+static void make_pairs(struct job *job, long n)
 {
-	struct endpoint dst;
+	struct sk_addr dst;
 	long done, i, b;
 	int lfd;
 
 	if (n == 0)
 		return;
-	lfd = next_listener(job, fam, &dst);
+	lfd = next_listener(job, &dst);
 	for (done = 0; done < n; done += b) {
 		b = n - done < BATCH ? n - done : BATCH;
 		for (i = 0; i < b; i++)
@@ -417,22 +357,22 @@ static void make_pairs(struct job *job, int fam, long n)
  * listener never accepts, so this is the only sign). */
 static void wait_connected(int fd)
 {
-	long long deadline = now_ms() + WAIT_MS;
+	long long deadline = sk_now_ms() + WAIT_MS;
 
 	while (poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1, 0) == 0)
 		wait_fd(fd, POLLOUT, deadline, "connect");
 }
 
 /* Holder: N requests left in SYN_RECV on deferred-accept listeners. */
-static void make_syn_recv(struct job *job, int fam, long n)
+static void make_syn_recv(struct job *job, long n)
 {
-	struct endpoint dst;
+	struct sk_addr dst;
 	long i;
 	int fd;
 
 	for (i = 0; i < n; i++) {
 		if (i % SYNR_PER_LISTENER == 0)
-			next_listener(job, fam, &dst);
+			next_listener(job, &dst);
 		fd = connect_nb(&dst, NULL);
 		set_abortive(fd);
 		wait_connected(fd);
@@ -445,15 +385,15 @@ static void make_syn_recv(struct job *job, int fam, long n)
  * The clients are kept too: a closed one would be an orphan in FIN_WAIT2,
  * whose timer may end it with a reset that takes the CLOSE_WAIT along.
  */
-static void make_close_wait(struct job *job, int fam, long n)
+static void make_close_wait(struct job *job, long n)
 {
-	struct endpoint dst;
+	struct sk_addr dst;
 	long done, i, b;
 	int lfd, fd;
 
 	if (n == 0)
 		return;
-	lfd = next_listener(job, fam, &dst);
+	lfd = next_listener(job, &dst);
 	for (done = 0; done < n; done += b) {
 		b = n - done < BATCH ? n - done : BATCH;
 		for (i = 0; i < b; i++) {
@@ -468,7 +408,8 @@ static void make_close_wait(struct job *job, int fam, long n)
 	}
 }
 
-/* Same order as open_job_listeners(). */
+/* Same order as open_job_listeners(): the listeners' order gives each
+ * kind its family. */
 static void run_job(const struct config *cfg, struct job *job)
 {
 	int f;
@@ -476,9 +417,9 @@ static void run_job(const struct config *cfg, struct job *job)
 	if (job->name && prctl(PR_SET_NAME, job->name) < 0)
 		fail("prctl PR_SET_NAME: %s", strerror(errno));
 	for (f = F4; f < NFAM; f++) {
-		make_pairs(job, f, per_fam(cfg, job->pairs, f));
-		make_syn_recv(job, f, per_fam(cfg, job->syn_recv, f));
-		make_close_wait(job, f, per_fam(cfg, job->close_wait, f));
+		make_pairs(job, per_fam(cfg, job->pairs, f));
+		make_syn_recv(job, per_fam(cfg, job->syn_recv, f));
+		make_close_wait(job, per_fam(cfg, job->close_wait, f));
 	}
 }
 
@@ -585,7 +526,7 @@ static void read_status(int fd, size_t holders, long long deadline)
 		if (waitpid(-1, &st, WNOHANG) > 0)
 			fail("a holder process failed (%zu of %zu ready)", ok,
 			     holders);
-		if (now_ms() > deadline)
+		if (sk_now_ms() > deadline)
 			fail("holders not ready by --max-seconds");
 		if (poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1,
 			 200) <= 0) {
@@ -604,19 +545,10 @@ static void read_status(int fd, size_t holders, long long deadline)
 
 static void diag_request(int fd, int family, uint32_t seq)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg;
+	struct diag_v2_request msg;
 
-	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = sizeof(msg);
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.nlh.nlmsg_seq = seq;
-	msg.req.sdiag_family = (uint8_t)family;
-	msg.req.sdiag_protocol = IPPROTO_TCP;
-	msg.req.idiag_states = 1U << TCP_TIME_WAIT;
+	diag_v2_request(&msg, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, seq,
+			(uint8_t)family, 1U << TCP_TIME_WAIT);
 	if (send(fd, &msg, sizeof(msg), 0) < 0)
 		fail("sock_diag send: %s", strerror(errno));
 }
@@ -716,10 +648,7 @@ static void drain(int fd)
 /* Destroys the doomed TIME_WAITs; one that is gone already is no loss. */
 static void tw_destroy(void)
 {
-	static struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg[DESTROY_BATCH];
+	static struct diag_v2_request msg[DESTROY_BATCH];
 	size_t i, k, n;
 	int fd;
 
@@ -731,14 +660,9 @@ static void tw_destroy(void)
 	for (i = 0; i < tw.ndoomed; i += n) {
 		n = tw.ndoomed - i < DESTROY_BATCH ? tw.ndoomed - i
 						   : DESTROY_BATCH;
-		memset(msg, 0, n * sizeof(msg[0]));
 		for (k = 0; k < n; k++) {
-			msg[k].nlh.nlmsg_len = sizeof(msg[k]);
-			msg[k].nlh.nlmsg_type = SOCK_DESTROY;
-			msg[k].nlh.nlmsg_flags = NLM_F_REQUEST;
-			msg[k].req.sdiag_family = tw.doomed[i + k].family;
-			msg[k].req.sdiag_protocol = IPPROTO_TCP;
-			msg[k].req.idiag_states = ~0U;
+			diag_v2_request(&msg[k], SOCK_DESTROY, 0, 0,
+					tw.doomed[i + k].family, ~0U);
 			msg[k].req.id = tw.doomed[i + k].id;
 		}
 		if (send(fd, msg, n * sizeof(msg[0]), 0) < 0)
@@ -752,7 +676,7 @@ static void tw_destroy(void)
  * the client, which closed first. */
 static void tw_close_servers(int *fds, long n)
 {
-	long long deadline = now_ms() + WAIT_MS;
+	long long deadline = sk_now_ms() + WAIT_MS;
 	long left = n, i;
 	char buf[16];
 	ssize_t r;
@@ -771,7 +695,7 @@ static void tw_close_servers(int *fds, long n)
 			fds[i] = -1;
 			left--;
 		}
-		if (left > 0 && now_ms() > deadline)
+		if (left > 0 && sk_now_ms() > deadline)
 			fail("time-wait: %ld servers saw no FIN", left);
 		if (left > 0)
 			poll(NULL, 0, 1);
@@ -782,13 +706,13 @@ static void tw_close_servers(int *fds, long n)
 static void tw_batch(const struct config *cfg, int f, int l, long b)
 {
 	int clients[BATCH], servers[BATCH];
-	struct endpoint src;
+	struct sk_addr src;
 	uint32_t a;
 	long i;
 
 	for (i = 0; i < b; i++) {
 		a = TW_SRC_BASE + (uint32_t)(tw.tw_index++ % cfg->tw_sources);
-		set_loopback(f, a, &src);
+		sk_addr_set(f, a, 0, &src);
 		clients[i] = connect_nb(&tw.dst[f][l], &src);
 	}
 	accept_n(tw.lfd[f][l], b, servers, false);
@@ -843,7 +767,7 @@ static void serve(const struct config *cfg, long long deadline)
 	double h;
 	int n;
 
-	while (!stop_sig && now_ms() < deadline) {
+	while (!stop_sig && sk_now_ms() < deadline) {
 		n = poll(&(struct pollfd){ .fd = STDIN_FILENO,
 					   .events = POLLIN },
 			 1, 1000);
@@ -962,9 +886,9 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 		fail("--listen wants at most %d", MAX_LISTEN);
 }
 
-static long holder_budget(const struct config *cfg)
+static long holder_budget(const struct config *cfg, long nofile)
 {
-	long limit = nofile_limit() - HOLDER_SPARE_FDS - BATCH;
+	long limit = nofile - HOLDER_SPARE_FDS - BATCH;
 	long budget = cfg->fds_per_holder;
 
 	if (budget > limit)
@@ -976,7 +900,7 @@ static long holder_budget(const struct config *cfg)
 
 static double secs_since(long long t0)
 {
-	return (double)(now_ms() - t0) / 1000.0;
+	return (double)(sk_now_ms() - t0) / 1000.0;
 }
 
 int main(int argc, char **argv)
@@ -984,16 +908,17 @@ int main(int argc, char **argv)
 	static struct job jobs[MAX_HOLDERS];
 	static pid_t pids[MAX_HOLDERS];
 	int status[2], control[2];
-	long long t0 = now_ms(), deadline;
+	long long t0 = sk_now_ms(), deadline;
 	struct config cfg;
 	size_t n, i;
+	long nofile;
 
 	parse_args(argc, argv, &cfg);
 	setup_signals();
-	raise_nofile();
+	nofile = raise_nofile();
 	deadline = t0 + cfg.max_seconds * 1000LL;
 	tw.diag_fd = -1;
-	n = plan_jobs(&cfg, jobs, holder_budget(&cfg));
+	n = plan_jobs(&cfg, jobs, holder_budget(&cfg, nofile));
 	/* Every listener first: see struct job. */
 	tw_open_listeners(&cfg);
 	for (i = 0; i < n; i++)

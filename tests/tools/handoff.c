@@ -50,6 +50,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "sockets.h"
+
 /* Every single wait (connect, accept, a state, a round) gives up here. */
 #define WAIT_MS 5000
 /* How long the processes get to go after SIGTERM before SIGKILL. */
@@ -121,14 +123,6 @@ struct run {
 static struct run run;
 static volatile sig_atomic_t stop_sig;
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wall-clock seconds with milliseconds, as collectd's csv plugin writes. */
 static void epoch_text(char *out, size_t size)
 {
@@ -137,14 +131,6 @@ static void epoch_text(char *out, size_t size)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(out, size, "%lld.%03ld", (long long)ts.tv_sec,
 		 ts.tv_nsec / 1000000);
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 static void end_all(void);
@@ -244,7 +230,7 @@ __attribute__((noreturn)) static void idle_loop(const struct holder *h)
 	struct pollfd p = { .fd = h->events, .events = 0 };
 
 	for (;;) {
-		long long left = h->deadline_ms - now_ms();
+		long long left = h->deadline_ms - sk_now_ms();
 
 		if (left <= 0)
 			_exit(0);
@@ -306,7 +292,7 @@ static char wait_trigger(const struct holder *h, int *ret_fd)
 	char byte = 0;
 
 	for (;;) {
-		long long left = h->deadline_ms - now_ms();
+		long long left = h->deadline_ms - sk_now_ms();
 		ssize_t n;
 
 		if (left <= 0)
@@ -346,15 +332,12 @@ static void fork_on(struct holder *h)
 
 static void wait_readable(const struct holder *h, int fd, const char *what)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int r;
+	int err = sk_wait_fd(fd, POLLIN, WAIT_MS, NULL);
 
-	do {
-		r = poll(&p, 1, WAIT_MS);
-	} while (r < 0 && errno == EINTR);
-	if (r <= 0)
+	if (err < 0)
 		holder_fail(h, "%s: %s", what,
-			    r == 0 ? "nothing in time" : strerror(errno));
+			    err == -ETIMEDOUT ? "nothing in time"
+					      : strerror(-err));
 }
 
 /* pass: the socket goes to the receiver over chan; once the receiver
@@ -534,7 +517,7 @@ static void drain_events(void)
  * every old holder let go); at most WAIT_MS. */
 static void wait_round(void)
 {
-	long long deadline = now_ms() + WAIT_MS;
+	long long deadline = sk_now_ms() + WAIT_MS;
 	long want_gave = run.round > 0 ? run.opt.sockets : 0;
 	struct pollfd p = { .fd = run.events_rd, .events = POLLIN };
 
@@ -543,7 +526,7 @@ static void wait_round(void)
 			end_all();
 			exit(0);
 		}
-		if (now_ms() > deadline)
+		if (sk_now_ms() > deadline)
 			fail("round %d: %ld new holders, %ld let go, of %ld "
 			     "after %d ms",
 			     run.round, run.got, run.gave, run.opt.sockets,
@@ -577,77 +560,45 @@ static void write_state(const char *phase)
 
 /* ---- making the sockets ---- */
 
-static int tcp_state(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-		fail("getsockopt TCP_INFO: %s", strerror(errno));
-	return ti.tcpi_state;
-}
-
-/* Loopback segments are handled before the sending call returns, but
- * nothing promises that: poll the state, with a bound. */
 static void wait_state(int fd, int want)
 {
-	long long deadline = now_ms() + WAIT_MS;
+	int err = sk_wait_state(fd, want, WAIT_MS, &stop_sig);
 
-	while (tcp_state(fd) != want) {
-		if (now_ms() > deadline || stop_sig)
-			fail("socket in TCP state %d, not %d, after %d ms",
-			     tcp_state(fd), want, WAIT_MS);
-		sleep_ms(1);
-	}
+	if (err == -ETIMEDOUT || err == -EINTR)
+		fail("socket in TCP state %d, not %d, after %d ms",
+		     sk_tcp_state(fd), want, WAIT_MS);
+	if (err < 0)
+		fail("getsockopt TCP_INFO: %s", strerror(-err));
 }
 
-/* A listener on 127.0.0.1 or ::1, any port; its address in *sa. */
-static int listen_on(bool v6, struct sockaddr_storage *sa, socklen_t *len)
+/* A listener on 127.0.0.1 or ::1, any port; its address in *ret_addr. */
+static int listen_on(enum fam f, struct sk_addr *ret_addr)
 {
-	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd, err;
 
-	memset(sa, 0, sizeof(*sa));
-	if (v6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_addr = in6addr_loopback;
-		*len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-
-		s4->sin_family = AF_INET;
-		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		*len = sizeof(*s4);
-	}
-	if (fd < 0 || bind(fd, (struct sockaddr *)sa, *len) < 0 ||
-	    listen(fd, (int)run.opt.sockets) < 0 ||
-	    getsockname(fd, (struct sockaddr *)sa, len) < 0)
-		fail("listener on %s: %s", v6 ? "::1" : "127.0.0.1",
-		     strerror(errno));
+	sk_addr_set(f, INADDR_LOOPBACK, 0, ret_addr);
+	fd = sk_listener(ret_addr, 0, false, (int)run.opt.sockets, 0);
+	err = fd < 0 ? fd : sk_addr_local(fd, ret_addr);
+	if (err < 0)
+		fail("listener on %s: %s", f == F6 ? "::1" : "127.0.0.1",
+		     strerror(-err));
 	return fd;
 }
 
-/* One CLOSE_WAIT socket: accepted, and its client closed. SO_SNDTIMEO
- * bounds the connect. */
-static int close_wait_socket(int listener, const struct sockaddr_storage *sa,
-			     socklen_t len)
+/* One CLOSE_WAIT socket: accepted, and its client closed. */
+static int close_wait_socket(int listener, const struct sk_addr *addr)
 {
-	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
-	struct pollfd p = { .fd = listener, .events = POLLIN };
-	int c = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int c = sk_socket(sk_addr_fam(addr), 0);
+	int err = c < 0 ? c : sk_connect(c, addr, WAIT_MS);
 	int s;
 
-	if (c < 0 ||
-	    setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
-	    connect(c, (const struct sockaddr *)sa, len) < 0)
-		fail("connect: %s", strerror(errno));
-	if (poll(&p, 1, WAIT_MS) != 1)
+	if (err < 0)
+		fail("connect: %s", strerror(-err));
+	s = sk_accept(listener, 0, WAIT_MS, &stop_sig);
+	if (s == -ETIMEDOUT)
 		fail("accept: nothing in %d ms", WAIT_MS);
-	s = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 	if (s < 0)
-		fail("accept: %s", strerror(errno));
+		fail("accept: %s", strerror(-s));
 	/* The orphaned client drifts through FIN_WAIT2 on its own. */
 	close(c);
 	wait_state(s, TCP_CLOSE_WAIT);
@@ -689,23 +640,28 @@ static void start_holder(int slot, int tcp)
 	proc_add(pid, slot, true);
 }
 
+/* --v6-every K: the K-th, 2K-th, ... socket goes to ::1. */
+static enum fam fam_of(long i)
+{
+	long k = run.opt.v6_every;
+
+	return k > 0 && i % k == k - 1 ? F6 : F4;
+}
+
 static void make_sockets(void)
 {
-	struct sockaddr_storage sa[2];
-	socklen_t len[2];
-	int listener[2] = { -1, -1 };
+	struct sk_addr addr[NFAM];
+	int listener[NFAM] = { -1, -1 };
 
 	for (long i = 0; i < run.opt.sockets; i++) {
-		bool v6 = run.opt.v6_every > 0 &&
-			  i % run.opt.v6_every == run.opt.v6_every - 1;
+		enum fam f = fam_of(i);
 
-		if (listener[v6] < 0)
-			listener[v6] = listen_on(v6, &sa[v6], &len[v6]);
-		start_holder((int)i,
-			     close_wait_socket(listener[v6], &sa[v6], len[v6]));
+		if (listener[f] < 0)
+			listener[f] = listen_on(f, &addr[f]);
+		start_holder((int)i, close_wait_socket(listener[f], &addr[f]));
 	}
 	/* The sockets outlive their listeners; only CLOSE_WAIT is left. */
-	for (int f = 0; f < 2; f++)
+	for (int f = F4; f < NFAM; f++)
 		if (listener[f] >= 0)
 			close(listener[f]);
 	wait_round();
@@ -825,19 +781,19 @@ static bool paused(void)
  * ends), until the deadline or a signal. */
 static void main_loop(void)
 {
-	long long due = now_ms();
+	long long due = sk_now_ms();
 	bool was_paused = true;
 	struct pollfd p = { .fd = run.events_rd, .events = POLLIN };
 
-	while (!stop_sig && now_ms() < run.deadline_ms) {
+	while (!stop_sig && sk_now_ms() < run.deadline_ms) {
 		bool pause = paused();
 
 		if (pause != was_paused)
 			write_state(pause ? "paused" : "running");
 		was_paused = pause;
 		if (pause)
-			due = now_ms();
-		if (pause || now_ms() < due) {
+			due = sk_now_ms();
+		if (pause || sk_now_ms() < due) {
 			poll(&p, 1, 10);
 			drain_events();
 			reap(true);
@@ -845,8 +801,8 @@ static void main_loop(void)
 		}
 		do_round();
 		due += run.opt.period_ms;
-		if (due < now_ms())
-			due = now_ms();
+		if (due < sk_now_ms())
+			due = sk_now_ms();
 	}
 }
 
@@ -863,7 +819,7 @@ static bool all_reaped(void)
 /* Reaps until no child is left, or ms pass; true if none is left. */
 static bool reap_all(long ms)
 {
-	long long deadline = now_ms() + ms;
+	long long deadline = sk_now_ms() + ms;
 
 	do {
 		int status;
@@ -873,8 +829,8 @@ static bool reap_all(long ms)
 			proc_add(pid, -1, false)->reaped = true;
 		if (pid < 0 && errno == ECHILD)
 			return true;
-		sleep_ms(10);
-	} while (now_ms() < deadline);
+		sk_sleep_ms(10);
+	} while (sk_now_ms() < deadline);
 	return all_reaped();
 }
 
@@ -1013,7 +969,7 @@ static void setup(int argc, char **argv)
 	int pipe_fds[2];
 
 	parse_options(argc, argv, &run.opt);
-	run.deadline_ms = now_ms() + run.opt.duration_s * 1000;
+	run.deadline_ms = sk_now_ms() + run.opt.duration_s * 1000;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

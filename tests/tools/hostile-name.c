@@ -4,7 +4,7 @@
  * keeps the first 15). exec() names a process after its file, and a file
  * name cannot hold '/'; prctl(PR_SET_NAME) takes any byte but NUL, so this
  * is how a test gets dots, slashes, spaces, quotes and a newline into
- * /proc/PID/comm of a program that holds sockets (tests/sockmaker).
+ * /proc/PID/comm of a program that holds sockets (tests/tools/sockmaker).
  *
  *   gcc -shared -fPIC -o hostile-name.so tests/tools/hostile-name.c
  *   TCPS_HOSTILE_COMM=$'a.b/c "d\'\ne' LD_PRELOAD=./hostile-name.so \

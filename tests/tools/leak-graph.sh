@@ -2,7 +2,7 @@
 # Renders OUT.png, a graph of a CLOSE_WAIT leak growing and being fixed,
 # from a real collectd run: collectd (Interval 1) with the stock rrdtool
 # plugin and the built tcpstates plugin, in a private network namespace.
-# A program called "leaky-app" (copies of tests/sockmaker) gains
+# A program called "leaky-app" (copies of tests/tools/sockmaker) gains
 # CLOSE_WAIT sockets every second for LEAK_SECONDS; then it is "fixed"
 # (every copy exits) and its count falls to 0, while "steady-app" keeps a
 # few CLOSE_WAIT sockets all along. About 40 s, as root.
@@ -49,18 +49,10 @@ fi
 
 # --- inside the network and PID namespaces -----------------------------
 work=$3
-cat >"$work/collectd.conf" <<CONF
-Hostname "$host"
+{
+	collectd_conf "$work" "$host" --no-csv
+	cat <<CONF
 FQDNLookup false
-BaseDir "$work"
-PIDFile "$work/collectd.pid"
-Interval 1
-PluginDir "/usr/lib/collectd"
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "$work/collectd.log"
-</Plugin>
 LoadPlugin rrdtool
 <Plugin rrdtool>
   DataDir "$work/rrd"
@@ -71,6 +63,7 @@ LoadPlugin rrdtool
 PluginDir "$BUILD"
 LoadPlugin tcpstates
 CONF
+} >"$work/collectd.conf"
 "${COLLECTD[@]}" -f -C "$work/collectd.conf" \
 	2>"$work/collectd.stderr" &
 collectd_pid=$!

@@ -9,9 +9,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <libmnl/libmnl.h>
-#include <linux/inet_diag.h>
-#include <linux/sock_diag.h>
 
+#include "../tools/diag_request.h"
 #include "suites.h"
 #include "tcpstates/diag.h"
 #include "tcpstates/privs.h"
@@ -52,20 +51,14 @@ static long plain_dump_bytes(void)
 {
 	static char buf[TCPS_DIAG_BUFFER_SIZE];
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_SOCK_DIAG);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct inet_diag_req *req;
+	struct diag_legacy_request req;
 	long total = 0;
 	ssize_t n;
 
 	ck_assert_ptr_nonnull(nl);
 	ck_assert_int_eq(mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID), 0);
-	nlh->nlmsg_type = TCPDIAG_GETSOCK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = 1;
-	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-	req->idiag_family = AF_INET;
-	req->idiag_states = TCPS_DIAG_STATES_ALL;
-	ck_assert_int_ge(mnl_socket_sendto(nl, nlh, nlh->nlmsg_len), 0);
+	diag_legacy_dump(&req, 1, TCPS_DIAG_STATES_ALL);
+	ck_assert_int_ge(mnl_socket_sendto(nl, &req, req.nlh.nlmsg_len), 0);
 	for (bool done = false; !done;) {
 		const struct nlmsghdr *msg = (const struct nlmsghdr *)buf;
 		int left;

@@ -24,6 +24,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "sockets.h"
+
 /* Every single wait (connect, accept, EOF, state change) gives up here. */
 #define WAIT_MS 5000
 /* Plenty for every helper listener; the kernel caps it at somaxconn. */
@@ -37,8 +39,6 @@
 /* --tw-sources walks up from 127.0.1.1 and must stay inside 127/8. */
 #define TW_SRC_BASE 0x7f000101U
 #define MAX_TW_SOURCES 60000L
-
-enum fam { F4, F6, NFAM };
 
 enum kind { K_EST, K_TW, K_CW, K_FW2, K_SYNR, K_STW, K_QUEUE, NKINDS };
 
@@ -69,8 +69,7 @@ struct config {
 
 struct listeners {
 	int fd[NFAM];
-	struct sockaddr_storage sa[NFAM];
-	socklen_t salen[NFAM];
+	struct sk_addr addr[NFAM];
 };
 
 /* Sockets kept until the end; aborted on exit so nothing lingers. */
@@ -88,7 +87,6 @@ static volatile sig_atomic_t stop_sig;
 
 static void abort_all(void)
 {
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	size_t i;
 
 	/*
@@ -96,7 +94,7 @@ static void abort_all(void)
 	 * namespace must not find TIME_WAITs from our teardown.
 	 */
 	for (i = 0; i < held.n; i++) {
-		setsockopt(held.fd[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		sk_set_abortive(held.fd[i]);
 		close(held.fd[i]);
 	}
 	held.n = 0;
@@ -130,22 +128,6 @@ static void check_stop(void)
 		fail("interrupted by signal %d before READY", (int)stop_sig);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* --v6-every K: the K-th, 2K-th, ... socket of a kind goes to ::1. */
 static bool use_v6(const struct config *cfg, long i)
 {
@@ -164,83 +146,43 @@ static const char *fam_name(enum fam f)
 	return f == F6 ? "::1" : "127.0.0.1";
 }
 
-static void set_addr(enum fam f, uint32_t v4, struct sockaddr_storage *ss,
-		     socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (f == F6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_addr = in6addr_loopback;
-		*len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_addr.s_addr = htonl(v4);
-		*len = sizeof(*s4);
-	}
-}
-
 static int new_socket(enum fam f)
 {
-	int fd = socket(f == F6 ? AF_INET6 : AF_INET,
-			SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = sk_socket(f, 0);
 
 	if (fd < 0)
-		fail("socket: %s", strerror(errno));
+		fail("socket: %s", strerror(-fd));
 	return fd;
 }
 
-static int tcp_state(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-		fail("getsockopt TCP_INFO: %s", strerror(errno));
-	return ti.tcpi_state;
-}
-
-/*
- * Loopback segments are normally handled before the sending syscall
- * returns, but nothing promises that, so poll the state with a bound.
- */
 static void wait_state(int fd, int want, const char *what)
 {
-	long long deadline = now_ms() + WAIT_MS;
-	int st;
+	int err = sk_wait_state(fd, want, WAIT_MS, &stop_sig);
 
-	while ((st = tcp_state(fd)) != want) {
-		if (now_ms() >= deadline)
-			fail("%s: socket stuck in TCP state %d, want %d after "
-			     "%d ms",
-			     what, st, want, WAIT_MS);
+	if (err == -EINTR)
 		check_stop();
-		sleep_ms(1);
-	}
+	if (err == -ETIMEDOUT)
+		fail("%s: socket stuck in TCP state %d, want %d after "
+		     "%d ms",
+		     what, sk_tcp_state(fd), want, WAIT_MS);
+	if (err < 0)
+		fail("getsockopt TCP_INFO: %s", strerror(-err));
 }
 
 static void wait_readable(int fd, const char *what)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int r;
+	int err = sk_wait_fd(fd, POLLIN, WAIT_MS, &stop_sig);
 
-	do {
-		r = poll(&p, 1, WAIT_MS);
-	} while (r < 0 && errno == EINTR && !stop_sig);
 	check_stop();
-	if (r < 0)
-		fail("%s: poll: %s", what, strerror(errno));
-	if (r == 0)
+	if (err == -ETIMEDOUT)
 		fail("%s: nothing after %d ms", what, WAIT_MS);
+	if (err < 0)
+		fail("%s: poll: %s", what, strerror(-err));
 }
 
-static const char *addr_str(const struct sockaddr_storage *ss, char *buf,
-			    size_t len)
+static const char *addr_str(const struct sk_addr *addr, char *buf, size_t len)
 {
+	const struct sockaddr_storage *ss = &addr->sa;
 	const void *a = &((const struct sockaddr_in *)ss)->sin_addr;
 
 	if (ss->ss_family == AF_INET6)
@@ -250,54 +192,34 @@ static const char *addr_str(const struct sockaddr_storage *ss, char *buf,
 	return buf;
 }
 
-static void set_port(struct sockaddr_storage *ss, long port)
-{
-	if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-}
-
-/*
- * A chosen port may still have TIME_WAITs from an earlier run in this
- * namespace; SO_REUSEADDR lets the listener take it anyway.
- */
-static void bind_at(int fd, enum fam f, uint32_t v4, long port)
-{
-	struct sockaddr_storage ss;
-	char buf[INET6_ADDRSTRLEN];
-	socklen_t len;
-	int one = 1;
-
-	set_addr(f, v4, &ss, &len);
-	set_port(&ss, port);
-	if (port &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-		fail("setsockopt SO_REUSEADDR: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-		fail("bind %s:%ld: %s", addr_str(&ss, buf, sizeof(buf)), port,
-		     strerror(errno));
-}
-
+/* Only a chosen port gets SO_REUSEADDR (see sk_listener). */
 static int open_listener_at(enum fam f, uint32_t v4, long port, int backlog,
 			    bool defer)
 {
-	int fd = new_socket(f);
-	int secs = DEFER_ACCEPT_S;
+	struct sk_addr at;
+	char buf[INET6_ADDRSTRLEN];
+	int fd;
 
-	bind_at(fd, f, v4, port);
-	/* Set before listen() so no request can slip in undeferred. */
-	if (defer && setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
-				sizeof(secs)) < 0)
-		fail("setsockopt TCP_DEFER_ACCEPT: %s", strerror(errno));
-	if (listen(fd, backlog) < 0)
-		fail("listen on %s: %s", fam_name(f), strerror(errno));
+	sk_addr_set(f, v4, (uint16_t)port, &at);
+	fd = sk_listener(&at, 0, port != 0, backlog,
+			 defer ? DEFER_ACCEPT_S : 0);
+	if (fd < 0)
+		fail("listen on %s:%ld: %s", addr_str(&at, buf, sizeof(buf)),
+		     port, strerror(-fd));
 	return fd;
 }
 
 static int open_listener(enum fam f, bool defer)
 {
 	return open_listener_at(f, INADDR_LOOPBACK, 0, BACKLOG, defer);
+}
+
+static void listener_addr(int fd, struct sk_addr *ret_addr)
+{
+	int err = sk_addr_local(fd, ret_addr);
+
+	if (err < 0)
+		fail("getsockname: %s", strerror(-err));
 }
 
 /* One listener per family that the kind actually uses, on --port. */
@@ -313,54 +235,45 @@ static void open_listeners(const struct config *cfg, long n, bool defer,
 		ls->fd[f] = open_listener_at(f, INADDR_LOOPBACK, cfg->port,
 					     BACKLOG, defer);
 		hold_fd(ls->fd[f]);
-		ls->salen[f] = sizeof(ls->sa[f]);
-		if (getsockname(ls->fd[f], (struct sockaddr *)&ls->sa[f],
-				&ls->salen[f]) < 0)
-			fail("getsockname: %s", strerror(errno));
+		listener_addr(ls->fd[f], &ls->addr[f]);
 	}
 }
 
-/*
- * SO_SNDTIMEO bounds a blocking connect(): a dropped SYN would otherwise
- * be retried for minutes.
- */
-static int connect_to(const struct listeners *ls, enum fam f,
-		      const struct sockaddr_storage *src, socklen_t srclen)
+/* From SRC, if given, to DST; gives up after WAIT_MS (see sk_connect). */
+static int connect_to(const struct sk_addr *dst, const struct sk_addr *src)
 {
-	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
-	const struct sockaddr *dst = (const struct sockaddr *)&ls->sa[f];
 	char buf[INET6_ADDRSTRLEN];
-	int fd = new_socket(f);
+	int fd = new_socket(sk_addr_fam(dst));
+	int err = src ? sk_bind(fd, src) : 0;
 
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		fail("setsockopt SO_SNDTIMEO: %s", strerror(errno));
-	if (src && bind(fd, (const struct sockaddr *)src, srclen) < 0)
+	if (err < 0)
 		fail("bind %s:0: %s (ephemeral ports of this source used up?)",
-		     addr_str(src, buf, sizeof(buf)), strerror(errno));
-	if (connect(fd, dst, ls->salen[f]) < 0) {
+		     addr_str(src, buf, sizeof(buf)), strerror(-err));
+	err = sk_connect(fd, dst, WAIT_MS);
+	if (err < 0) {
 		/* SIGTERM shows up here as EINTR; report it as such. */
 		check_stop();
-		fail("connect to %s: %s",
-		     addr_str(&ls->sa[f], buf, sizeof(buf)),
-		     errno == EINPROGRESS ? "timed out" : strerror(errno));
+		fail("connect to %s: %s", addr_str(dst, buf, sizeof(buf)),
+		     err == -EINPROGRESS ? "timed out" : strerror(-err));
 	}
 	return fd;
 }
 
 static int accept_from(const struct listeners *ls, enum fam f)
 {
-	int fd;
+	int fd = sk_accept(ls->fd[f], 0, WAIT_MS, &stop_sig);
 
-	wait_readable(ls->fd[f], "accept");
-	fd = accept4(ls->fd[f], NULL, NULL, SOCK_CLOEXEC);
+	check_stop();
+	if (fd == -ETIMEDOUT)
+		fail("accept: nothing after %d ms", WAIT_MS);
 	if (fd < 0)
-		fail("accept on %s: %s", fam_name(f), strerror(errno));
+		fail("accept on %s: %s", fam_name(f), strerror(-fd));
 	return fd;
 }
 
 static void connect_pair(const struct listeners *ls, enum fam f, int *c, int *s)
 {
-	*c = connect_to(ls, f, NULL, 0);
+	*c = connect_to(&ls->addr[f], NULL);
 	*s = accept_from(ls, f);
 }
 
@@ -381,9 +294,14 @@ static enum fam kind_fam(const struct config *cfg, long i)
 	return use_v6(cfg, i) ? F6 : F4;
 }
 
-static void make_established(const struct config *cfg)
+/*
+ * The connections of kind K, to helper listeners of their families (held
+ * open); FINISH takes each one's client C and server S to its state.
+ */
+static void make_pairs(const struct config *cfg, enum kind k,
+		       void (*finish)(const struct config *cfg, int c, int s))
 {
-	long i, n = cfg->count[K_EST];
+	long i, n = cfg->count[k];
 	struct listeners ls;
 	int c, s;
 
@@ -392,41 +310,58 @@ static void make_established(const struct config *cfg)
 	open_listeners(cfg, n, false, &ls);
 	for (i = 0; i < n; i++) {
 		connect_pair(&ls, kind_fam(cfg, i), &c, &s);
-		hold_fd(c);
-		hold_fd(s);
-		wait_state(c, TCP_ESTABLISHED, "established client");
-		wait_state(s, TCP_ESTABLISHED, "established server");
+		finish(cfg, c, s);
 		check_stop();
 	}
 }
 
-/*
- * Both ends stay open until the close handshake is over: TCP_CLOSE on
- * the client fd then means its connection moved to a TIME_WAIT socket,
- * and on the server fd that LAST_ACK got its ACK, so nothing else of
- * this connection survives.
- */
-static void one_time_wait(const struct listeners *ls, enum fam f,
-			  const struct sockaddr_storage *src, socklen_t srclen)
+static void hold_established(const struct config *cfg, int c, int s)
 {
-	int c = connect_to(ls, f, src, srclen);
-	int s = accept_from(ls, f);
-	char buf[16];
+	(void)cfg;
+	hold_fd(c);
+	hold_fd(s);
+	wait_state(c, TCP_ESTABLISHED, "established client");
+	wait_state(s, TCP_ESTABLISHED, "established server");
+}
 
-	/* The client sends the first FIN, so TIME_WAIT lands on its side. */
-	if (shutdown(c, SHUT_WR) < 0)
-		fail("time-wait: shutdown client: %s", strerror(errno));
-	wait_readable(s, "time-wait: EOF on server");
-	if (read(s, buf, sizeof(buf)) != 0)
-		fail("time-wait: server read no EOF");
-	if (shutdown(s, SHUT_WR) < 0)
-		fail("time-wait: shutdown server: %s", strerror(errno));
-	wait_state(c, TCP_CLOSE, "time-wait client");
-	wait_state(s, TCP_CLOSE, "time-wait server");
-	check_no_error(c, "time-wait client");
-	check_no_error(s, "time-wait server");
-	close(c);
-	close(s);
+/*
+ * Closes a connection so that FIRST sends the first FIN: the TIME_WAIT
+ * lands on its side. Both ends stay open until the close handshake is
+ * over: TCP_CLOSE on FIRST then means its connection moved to a
+ * TIME_WAIT socket, and on SECOND that LAST_ACK got its ACK, so nothing
+ * else of this connection survives. Messages name the ends "KIND NAME".
+ */
+static void close_first(const char *kind, int first, const char *first_name,
+			int second, const char *second_name)
+{
+	char what_first[64], what_second[64], eof[64], buf[16];
+
+	snprintf(what_first, sizeof(what_first), "%s %s", kind, first_name);
+	snprintf(what_second, sizeof(what_second), "%s %s", kind, second_name);
+	snprintf(eof, sizeof(eof), "%s: EOF on %s", kind, second_name);
+	if (shutdown(first, SHUT_WR) < 0)
+		fail("%s: shutdown %s: %s", kind, first_name, strerror(errno));
+	wait_readable(second, eof);
+	if (read(second, buf, sizeof(buf)) != 0)
+		fail("%s: %s read no EOF", kind, second_name);
+	if (shutdown(second, SHUT_WR) < 0)
+		fail("%s: shutdown %s: %s", kind, second_name, strerror(errno));
+	wait_state(first, TCP_CLOSE, what_first);
+	wait_state(second, TCP_CLOSE, what_second);
+	check_no_error(first, what_first);
+	check_no_error(second, what_second);
+	close(first);
+	close(second);
+}
+
+/* The client sends the first FIN, so TIME_WAIT lands on its side. */
+static void one_time_wait(const struct listeners *ls, enum fam f,
+			  const struct sk_addr *src)
+{
+	int c = connect_to(&ls->addr[f], src);
+	int s = accept_from(ls, f);
+
+	close_first("time-wait", c, "client", s, "server");
 }
 
 static void close_listeners(struct listeners *ls, size_t mark)
@@ -444,9 +379,8 @@ static void make_time_wait(const struct config *cfg)
 {
 	long i, v4 = 0, n = cfg->count[K_TW];
 	size_t mark = held.n;
-	struct sockaddr_storage src;
 	struct listeners ls;
-	socklen_t srclen;
+	struct sk_addr src;
 	uint32_t a;
 
 	if (n == 0)
@@ -459,8 +393,8 @@ static void make_time_wait(const struct config *cfg)
 		a = TW_SRC_BASE;
 		if (f == F4)
 			a += (uint32_t)(v4++ % cfg->tw_sources);
-		set_addr(f, a, &src, &srclen);
-		one_time_wait(&ls, f, &src, srclen);
+		sk_addr_set(f, a, 0, &src);
+		one_time_wait(&ls, f, &src);
 		check_stop();
 	}
 	/* TIME_WAITs outlive their listener; keep the LISTEN count small. */
@@ -484,46 +418,25 @@ static void send_bytes(int fd, long n)
 	}
 }
 
-static void make_close_wait(const struct config *cfg)
+static void hold_close_wait(const struct config *cfg, int c, int s)
 {
-	long i, n = cfg->count[K_CW];
-	struct listeners ls;
-	int c, s;
-
-	if (n == 0)
-		return;
-	open_listeners(cfg, n, false, &ls);
-	for (i = 0; i < n; i++) {
-		connect_pair(&ls, kind_fam(cfg, i), &c, &s);
-		hold_fd(s);
-		send_bytes(c, cfg->cw_bytes);
-		/* The orphaned client drifts through FIN_WAIT2 on its own. */
-		close(c);
-		wait_state(s, TCP_CLOSE_WAIT, "close-wait server");
-		check_stop();
-	}
+	hold_fd(s);
+	send_bytes(c, cfg->cw_bytes);
+	/* The orphaned client drifts through FIN_WAIT2 on its own. */
+	close(c);
+	wait_state(s, TCP_CLOSE_WAIT, "close-wait server");
 }
 
-static void make_fin_wait2(const struct config *cfg)
+static void hold_fin_wait2(const struct config *cfg, int c, int s)
 {
-	long i, n = cfg->count[K_FW2];
-	struct listeners ls;
-	int c, s;
-
-	if (n == 0)
-		return;
-	open_listeners(cfg, n, false, &ls);
-	for (i = 0; i < n; i++) {
-		connect_pair(&ls, kind_fam(cfg, i), &c, &s);
-		hold_fd(c);
-		hold_fd(s);
-		/* Half-close with the fd kept: no fin_timeout applies then. */
-		if (shutdown(c, SHUT_WR) < 0)
-			fail("fin-wait2: shutdown: %s", strerror(errno));
-		wait_state(c, TCP_FIN_WAIT2, "fin-wait2 client");
-		wait_state(s, TCP_CLOSE_WAIT, "fin-wait2 server");
-		check_stop();
-	}
+	(void)cfg;
+	hold_fd(c);
+	hold_fd(s);
+	/* Half-close with the fd kept: no fin_timeout applies then. */
+	if (shutdown(c, SHUT_WR) < 0)
+		fail("fin-wait2: shutdown: %s", strerror(errno));
+	wait_state(c, TCP_FIN_WAIT2, "fin-wait2 client");
+	wait_state(s, TCP_CLOSE_WAIT, "fin-wait2 server");
 }
 
 static void make_listen(const struct config *cfg)
@@ -536,82 +449,51 @@ static void make_listen(const struct config *cfg)
 
 /*
  * The mirror of one_time_wait(): the server sends the first FIN, so the
- * TIME_WAIT socket is the server's, on the listener's port.
+ * TIME_WAIT socket is the server's, on the listener's port (the
+ * listeners stay open: the TIME_WAITs' port is a listening port).
  */
-static void one_server_time_wait(const struct listeners *ls, enum fam f)
+static void server_time_wait(const struct config *cfg, int c, int s)
 {
-	char buf[16];
-	int c, s;
-
-	connect_pair(ls, f, &c, &s);
-	if (shutdown(s, SHUT_WR) < 0)
-		fail("server-time-wait: shutdown server: %s", strerror(errno));
-	wait_readable(c, "server-time-wait: EOF on client");
-	if (read(c, buf, sizeof(buf)) != 0)
-		fail("server-time-wait: client read no EOF");
-	if (shutdown(c, SHUT_WR) < 0)
-		fail("server-time-wait: shutdown client: %s", strerror(errno));
-	wait_state(s, TCP_CLOSE, "server-time-wait server");
-	wait_state(c, TCP_CLOSE, "server-time-wait client");
-	check_no_error(s, "server-time-wait server");
-	check_no_error(c, "server-time-wait client");
-	close(c);
-	close(s);
-}
-
-/* The listeners stay open: the TIME_WAITs' port is a listening port. */
-static void make_server_time_wait(const struct config *cfg)
-{
-	long i, n = cfg->count[K_STW];
-	struct listeners ls;
-
-	if (n == 0)
-		return;
-	open_listeners(cfg, n, false, &ls);
-	for (i = 0; i < n; i++) {
-		one_server_time_wait(&ls, kind_fam(cfg, i));
-		check_stop();
-	}
+	(void)cfg;
+	close_first("server-time-wait", s, "server", c, "client");
 }
 
 /* A listener's accept-queue length; TCP_INFO reports it in tcpi_unacked. */
 static unsigned int accept_queue(int fd)
 {
 	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
+	int err = sk_tcp_info(fd, &ti);
 
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-		fail("getsockopt TCP_INFO: %s", strerror(errno));
+	if (err < 0)
+		fail("getsockopt TCP_INFO: %s", strerror(-err));
 	return ti.tcpi_unacked;
 }
 
 /* Waits until the client's handshake has reached the accept queue. */
 static void wait_queue(int fd, unsigned int want)
 {
-	long long deadline = now_ms() + WAIT_MS;
+	long long deadline = sk_now_ms() + WAIT_MS;
 	unsigned int got;
 
 	while ((got = accept_queue(fd)) != want) {
-		if (now_ms() >= deadline)
+		if (sk_now_ms() >= deadline)
 			fail("queue: accept queue holds %u, want %u after %d "
 			     "ms",
 			     got, want, WAIT_MS);
 		check_stop();
-		sleep_ms(1);
+		sk_sleep_ms(1);
 	}
 }
 
 /* A connect() that does not wait: its SYN may be dropped for good. */
 static int connect_nowait(const struct listeners *ls, enum fam f)
 {
-	int fd = socket(f == F6 ? AF_INET6 : AF_INET,
-			SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	const struct sk_addr *dst = &ls->addr[f];
+	int fd = sk_socket(f, SOCK_NONBLOCK);
 
 	if (fd < 0)
-		fail("socket: %s", strerror(errno));
-	if (connect(fd, (const struct sockaddr *)&ls->sa[f], ls->salen[f]) ==
-		    0 ||
+		fail("socket: %s", strerror(-fd));
+	if (connect(fd, (const struct sockaddr *)&dst->sa, dst->len) == 0 ||
 	    errno != EINPROGRESS)
 		fail("queue: non-blocking connect: %s",
 		     errno ? strerror(errno) : "connected at once");
@@ -643,13 +525,10 @@ static void make_queue(const struct config *cfg)
 	ls.fd[F4] = open_listener_at(F4, cfg->bind_v4, cfg->port,
 				     (int)cfg->backlog, false);
 	hold_fd(ls.fd[F4]);
-	ls.salen[F4] = sizeof(ls.sa[F4]);
-	if (getsockname(ls.fd[F4], (struct sockaddr *)&ls.sa[F4],
-			&ls.salen[F4]) < 0)
-		fail("getsockname: %s", strerror(errno));
+	listener_addr(ls.fd[F4], &ls.addr[F4]);
 	for (i = 0; i < n; i++) {
 		if (i <= effective_backlog(cfg)) {
-			hold_fd(connect_to(&ls, F4, NULL, 0));
+			hold_fd(connect_to(&ls.addr[F4], NULL));
 			wait_queue(ls.fd[F4], (unsigned int)i + 1);
 		} else {
 			hold_fd(connect_nowait(&ls, F4));
@@ -661,17 +540,16 @@ static void make_queue(const struct config *cfg)
 /* Clients of a listener elsewhere (another namespace, over a veth). */
 static void make_clients(const struct config *cfg)
 {
-	struct listeners ls = { .fd = { -1, -1 } };
+	struct sk_addr peer;
 	long i;
 	int fd;
 
 	if (cfg->peer_port == 0)
 		return;
-	set_addr(F4, cfg->peer_v4, &ls.sa[F4], &ls.salen[F4]);
-	set_port(&ls.sa[F4], cfg->peer_port);
+	sk_addr_set(F4, cfg->peer_v4, (uint16_t)cfg->peer_port, &peer);
 	peers.first = held.n;
 	for (i = 0; i < cfg->clients; i++) {
-		fd = connect_to(&ls, F4, NULL, 0);
+		fd = connect_to(&peer, NULL);
 		hold_fd(fd);
 		wait_state(fd, TCP_ESTABLISHED, "--connect client");
 		check_stop();
@@ -733,7 +611,7 @@ static void make_syn_recv(const struct config *cfg)
 		return;
 	open_listeners(cfg, n, true, &ls);
 	for (i = 0; i < n; i++) {
-		c = connect_to(&ls, kind_fam(cfg, i), NULL, 0);
+		c = connect_to(&ls.addr[kind_fam(cfg, i)], NULL);
 		hold_fd(c);
 		wait_state(c, TCP_ESTABLISHED, "syn-recv client");
 		check_stop();
@@ -863,18 +741,15 @@ static long held_needed(const struct config *cfg)
 static void reserve_fds(const struct config *cfg)
 {
 	long need = held_needed(cfg) + SPARE_FDS;
-	struct rlimit rl;
+	rlim_t limit;
+	int err = sk_raise_nofile(&limit);
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		fail("getrlimit: %s", strerror(errno));
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		fail("raising RLIMIT_NOFILE to %llu: %s",
-		     (unsigned long long)rl.rlim_max, strerror(errno));
-	if ((unsigned long long)need > (unsigned long long)rl.rlim_cur)
+	if (err < 0)
+		fail("raising RLIMIT_NOFILE: %s", strerror(-err));
+	if ((unsigned long long)need > (unsigned long long)limit)
 		fail("need %ld file descriptors but RLIMIT_NOFILE allows only "
 		     "%llu",
-		     need, (unsigned long long)rl.rlim_cur);
+		     need, (unsigned long long)limit);
 	held.cap = (size_t)held_needed(cfg);
 	held.fd = calloc(held.cap, sizeof(*held.fd));
 	if (!held.fd)
@@ -1017,7 +892,7 @@ static bool stdin_done(const struct config *cfg, long long left_ms,
 
 static void hold_until_done(const struct config *cfg)
 {
-	long long deadline = now_ms() + cfg->hold * 1000LL;
+	long long deadline = sk_now_ms() + cfg->hold * 1000LL;
 	sigset_t block, orig;
 
 	/*
@@ -1028,8 +903,8 @@ static void hold_until_done(const struct config *cfg)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigprocmask(SIG_BLOCK, &block, &orig);
-	while (!stop_sig && now_ms() < deadline)
-		if (stdin_done(cfg, deadline - now_ms(), &orig))
+	while (!stop_sig && sk_now_ms() < deadline)
+		if (stdin_done(cfg, deadline - sk_now_ms(), &orig))
 			break;
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 }
@@ -1258,14 +1133,14 @@ int main(int argc, char **argv)
 	setup_signals();
 	reserve_fds(&cfg);
 	check_kernel_limits(&cfg);
-	make_close_wait(&cfg);
-	make_established(&cfg);
-	make_fin_wait2(&cfg);
+	make_pairs(&cfg, K_CW, hold_close_wait);
+	make_pairs(&cfg, K_EST, hold_established);
+	make_pairs(&cfg, K_FW2, hold_fin_wait2);
 	make_listen(&cfg);
 	make_syn_recv(&cfg);
 	make_queue(&cfg);
 	make_clients(&cfg);
-	make_server_time_wait(&cfg);
+	make_pairs(&cfg, K_STW, server_time_wait);
 	make_time_wait(&cfg);
 	if (cfg.report)
 		report(&cfg);
