@@ -1,24 +1,34 @@
+/* Every unit suite: the one list a new suite is added to. Each module
+ * of the core has a suite named after it (test_NAME.c, NAME_suite()),
+ * run in this order by main.c. */
 #ifndef TCPSTATES_TEST_SUITES_H
 #define TCPSTATES_TEST_SUITES_H
 
 #include <check.h>
 
-Suite *diag_suite(void);
-Suite *tally_suite(void);
-Suite *options_suite(void);
-Suite *collect_suite(void);
-Suite *collect_fake_suite(void);
-Suite *listeners_suite(void);
-Suite *stuck_suite(void);
-Suite *ports_suite(void);
-Suite *names_suite(void);
-Suite *procfs_suite(void);
-Suite *owners_suite(void);
-Suite *leaks_suite(void);
-Suite *ephemeral_suite(void);
-Suite *privs_suite(void);
-Suite *faults_suite(void);
-Suite *sink_suite(void);
-Suite *util_suite(void);
+#define UNIT_SUITES(X)                                                    \
+	X(record)                                                         \
+	X(diag)                                                           \
+	X(faults)                                                         \
+	X(privs)                                                          \
+	X(tally)                                                          \
+	X(options)                                                        \
+	X(collect)                                                        \
+	X(collect_failures)                                               \
+	X(netns)                                                          \
+	X(listeners)                                                      \
+	X(stuck)                                                          \
+	X(ports)                                                          \
+	X(names)                                                          \
+	X(procfs)                                                         \
+	X(owners)                                                         \
+	X(leaks)                                                          \
+	X(ephemeral)                                                      \
+	X(sink)                                                           \
+	X(util)
+
+#define DECLARE_SUITE(name) Suite *name##_suite(void);
+UNIT_SUITES(DECLARE_SUITE)
+#undef DECLARE_SUITE
 
 #endif

@@ -247,7 +247,7 @@ START_TEST(tcps_ctx_read__emits_unknown_states)
 }
 END_TEST
 
-Suite *collect_fake_suite(void)
+Suite *collect_failures_suite(void)
 {
 	Suite *s = suite_create("collect-failures");
 	TCase *tc = tcase_create("retry");

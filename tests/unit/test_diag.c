@@ -116,51 +116,6 @@ START_TEST(tcps_diag_parse__fields_ipv6)
 }
 END_TEST
 
-/* Every field, from a payload at an odd address inside the buffer, as
- * a record can sit after a message of any length. */
-START_TEST(tcps_record_decode__every_field_at_any_alignment)
-{
-	struct inet_diag_msg msg = {
-		.idiag_family = AF_INET6,
-		.idiag_state = 9,
-		.idiag_timer = 4,
-		.idiag_retrans = 7,
-		.id.idiag_sport = htons(443),
-		.id.idiag_dport = htons(50001),
-		.id.idiag_src = { htonl(0x20010db8), 0, 0, htonl(1) },
-		.id.idiag_dst = { 0, 0, 0, htonl(2) },
-		.id.idiag_cookie = { 0x55667788, 0x11223344 },
-		.idiag_expires = 1500,
-		.idiag_rqueue = 10,
-		.idiag_wqueue = 20,
-		.idiag_uid = 1000,
-		.idiag_inode = 123456,
-	};
-	uint8_t bytes[sizeof(msg) + 1];
-	struct tcps_record rec;
-
-	memcpy(bytes + 1, &msg, sizeof(msg));
-	ck_assert_int_eq(tcps_record_decode(bytes + 1, sizeof(msg), &rec), 0);
-	ck_assert_uint_eq(rec.family, AF_INET6);
-	ck_assert_uint_eq(rec.state, 9);
-	ck_assert_uint_eq(rec.timer, 4);
-	ck_assert_uint_eq(rec.retrans, 7);
-	ck_assert_uint_eq(rec.local_port, 443);
-	ck_assert_uint_eq(rec.remote_port, 50001);
-	ck_assert_mem_eq(rec.local_addr, msg.id.idiag_src, 16);
-	ck_assert_mem_eq(rec.remote_addr, msg.id.idiag_dst, 16);
-	ck_assert_uint_eq(rec.expires_ms, 1500);
-	ck_assert_uint_eq(rec.rqueue, 10);
-	ck_assert_uint_eq(rec.wqueue, 20);
-	ck_assert_uint_eq(rec.uid, 1000);
-	ck_assert_uint_eq(rec.inode, 123456);
-	ck_assert_uint_eq(rec.cookie, 0x1122334455667788ull);
-	ck_assert_int_eq(tcps_record_decode(bytes + 1, sizeof(msg) - 1, &rec),
-			 -EBADMSG);
-	ck_assert_uint_eq(rec.inode, 123456);
-}
-END_TEST
-
 START_TEST(tcps_diag_parse__unknown_state_is_delivered)
 {
 	struct tcps_state_tally tally;
@@ -380,8 +335,6 @@ Suite *diag_suite(void)
 	tcase_add_test(records, tcps_diag_parse__every_state_ipv4);
 	tcase_add_test(records, tcps_diag_parse__fields_ipv4);
 	tcase_add_test(records, tcps_diag_parse__fields_ipv6);
-	tcase_add_test(records,
-		       tcps_record_decode__every_field_at_any_alignment);
 	tcase_add_test(records, tcps_diag_parse__unknown_state_is_delivered);
 	tcase_add_test(records,
 		       tcps_diag_parse__short_payload_is_skipped_and_counted);
