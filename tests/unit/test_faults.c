@@ -190,7 +190,7 @@ static long elapsed_ms(const struct timespec *since)
 	       (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
-START_TEST(fault_twice_emits_nothing_then_recovers)
+START_TEST(tcps_ctx_read__fault_twice_emits_nothing_then_recovers)
 {
 	const struct fault *f = &faults[_i];
 	struct tcps_read_report report;
@@ -226,7 +226,7 @@ START_TEST(fault_twice_emits_nothing_then_recovers)
 }
 END_TEST
 
-START_TEST(fault_once_is_retried)
+START_TEST(tcps_ctx_read__fault_once_is_retried)
 {
 	const struct fault *f = &faults[_i];
 	struct tcps_read_report report;
@@ -252,7 +252,7 @@ END_TEST
 
 /* A signal that interrupts one recv costs nothing: the same dump goes
  * on, no record is lost or counted twice. */
-START_TEST(eintr_once_is_repeated_in_the_same_dump)
+START_TEST(tcps_ctx_read__eintr_once_is_repeated_in_the_same_dump)
 {
 	struct tcps_read_report report;
 	struct tcps_sink sink = capture_sink(&cap);
@@ -283,7 +283,7 @@ static void ignore_record(const struct tcps_record *rec, void *data)
 
 /* The deadline bounds the whole dump, not one recv: a dump that keeps
  * sending data ends after about the deadline, not never. */
-START_TEST(deadline_bounds_one_dump)
+START_TEST(tcps_diag_dump__deadline_bounds_one_dump)
 {
 	struct tcps_diag *diag;
 	struct tcps_dump_stats stats = { 0 };
@@ -305,7 +305,7 @@ START_TEST(deadline_bounds_one_dump)
 }
 END_TEST
 
-START_TEST(default_deadline_is_used)
+START_TEST(tcps_diag_open_config__default_deadline_is_used)
 {
 	struct tcps_diag *diag;
 
@@ -316,7 +316,7 @@ START_TEST(default_deadline_is_used)
 }
 END_TEST
 
-START_TEST(open_error_is_returned_untouched)
+START_TEST(tcps_diag_open_config__open_error_is_returned_untouched)
 {
 	struct tcps_diag *diag = (struct tcps_diag *)&fake;
 
@@ -334,15 +334,20 @@ Suite *faults_suite(void)
 	TCase *details = tcase_create("details");
 
 	tcase_add_checked_fixture(each, setup, NULL);
-	tcase_add_loop_test(each, fault_twice_emits_nothing_then_recovers, 0,
+	tcase_add_loop_test(
+		each, tcps_ctx_read__fault_twice_emits_nothing_then_recovers, 0,
+		FAULTS_NUM);
+	tcase_add_loop_test(each, tcps_ctx_read__fault_once_is_retried, 0,
 			    FAULTS_NUM);
-	tcase_add_loop_test(each, fault_once_is_retried, 0, FAULTS_NUM);
 	suite_add_tcase(s, each);
 	tcase_add_checked_fixture(details, setup, NULL);
-	tcase_add_test(details, eintr_once_is_repeated_in_the_same_dump);
-	tcase_add_test(details, deadline_bounds_one_dump);
-	tcase_add_test(details, default_deadline_is_used);
-	tcase_add_test(details, open_error_is_returned_untouched);
+	tcase_add_test(details,
+		       tcps_ctx_read__eintr_once_is_repeated_in_the_same_dump);
+	tcase_add_test(details, tcps_diag_dump__deadline_bounds_one_dump);
+	tcase_add_test(details,
+		       tcps_diag_open_config__default_deadline_is_used);
+	tcase_add_test(details,
+		       tcps_diag_open_config__open_error_is_returned_untouched);
 	suite_add_tcase(s, details);
 	return s;
 }

@@ -15,7 +15,7 @@
 #include "tcpstates/diag.h"
 #include "tcpstates/privs.h"
 
-START_TEST(drop_and_restore_round_trip)
+START_TEST(tcps_net_admin_drop__and_restore_round_trip)
 {
 	struct tcps_net_admin saved;
 	bool before = tcps_net_admin_effective();
@@ -28,7 +28,7 @@ START_TEST(drop_and_restore_round_trip)
 }
 END_TEST
 
-START_TEST(restore_without_drop_changes_nothing)
+START_TEST(tcps_net_admin_restore__without_drop_changes_nothing)
 {
 	struct tcps_net_admin saved = { .dropped = false };
 	bool before = tcps_net_admin_effective();
@@ -78,7 +78,7 @@ static long plain_dump_bytes(void)
 /* In a private namespace holding one listener (fork mode keeps the
  * namespace to this test): the mark attribute, 8 bytes, is the only
  * difference between our dump and a plain root one. */
-START_TEST(dump_leaves_out_the_marks)
+START_TEST(tcps_diag_open__dump_leaves_out_the_marks)
 {
 	struct sockaddr_in any = { .sin_family = AF_INET };
 	struct tcps_dump_stats stats = { 0 };
@@ -111,9 +111,10 @@ Suite *privs_suite(void)
 	Suite *s = suite_create("privs");
 	TCase *tc = tcase_create("net_admin");
 
-	tcase_add_test(tc, drop_and_restore_round_trip);
-	tcase_add_test(tc, restore_without_drop_changes_nothing);
-	tcase_add_test(tc, dump_leaves_out_the_marks);
+	tcase_add_test(tc, tcps_net_admin_drop__and_restore_round_trip);
+	tcase_add_test(tc,
+		       tcps_net_admin_restore__without_drop_changes_nothing);
+	tcase_add_test(tc, tcps_diag_open__dump_leaves_out_the_marks);
 	suite_add_tcase(s, tc);
 	return s;
 }
