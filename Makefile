@@ -166,12 +166,14 @@ bench: deps-check
 # against uthash on the destination table and the owner search's inode
 # index, the real ephemeral observer included; a report in
 # $(BUILD)/bench/hash-report.md, the decision in tests/bench/README.md.
-# Nothing asserts a timing.
+# Nothing asserts a timing. bench-hash-ab times the observer at two
+# revisions (HASHBENCH_REVS) with the same driver.
 HASHBENCH := $(BUILD)/hashbench
 HASHBENCH_RUNS ?= 5
 HASHBENCH_INTERVALS ?= 4
 HASHBENCH_SIZES ?= 10000 100000 1000000
-.PHONY: bench-hash deps-bench-hash
+HASHBENCH_REVS ?= 3876ad9^ 3876ad9
+.PHONY: bench-hash bench-hash-ab deps-bench-hash
 deps-bench-hash:
 	$(Q)tests/tools/deps.sh bench-hash
 
@@ -188,6 +190,12 @@ bench-hash: deps-bench-hash
 		>$(BUILD)/bench/hash-report.md.tmp
 	$(Q)mv $(BUILD)/bench/hash-report.md.tmp $(BUILD)/bench/hash-report.md
 	$(Q)cat $(BUILD)/bench/hash-report.md
+
+bench-hash-ab: deps-bench-hash
+	$(Q)BUILD=$(BUILD) HASHBENCH_RUNS=$(HASHBENCH_RUNS) \
+		HASHBENCH_INTERVALS=$(HASHBENCH_INTERVALS) \
+		HASHBENCH_SIZES="$(HASHBENCH_SIZES)" \
+		tests/bench/hashbench-ab.sh $(HASHBENCH_REVS)
 
 # The soak (root): a real collectd under valgrind memcheck reads at
 # Interval 0.1 while sockets, a leaking process and a watched namespace
