@@ -133,6 +133,23 @@ medians()
 		END { flush() }'
 }
 
+# instructions I: the instructions the core's code (built under $AB/I)
+# executes per observed socket, from one cachegrind run of N=CG_SIZE, two
+# intervals: exact and repeatable where the times are not.
+CG_SIZE=100000
+instructions()
+{
+	local i=$1 shapes
+	valgrind --tool=cachegrind --cache-sim=no \
+		--cachegrind-out-file="$AB/cg-$i.out" "$AB/hashbench-$i" -o -s \
+		-r 1 -i 2 -n "$CG_SIZE" >"$AB/cg-$i.samples" 2>"$AB/cg-$i.log"
+	shapes=$(grep -c '^dest' "$AB/cg-$i.samples")
+	cg_annotate --auto=no --threshold=0 "$AB/cg-$i.out" |
+		awk -v dir="$AB/$i/" -v n="$((shapes * CG_SIZE * 2))" '
+		index($0, dir) { gsub(/,/, "", $1); s += $1 }
+		END { printf "%.1f\n", s / n }'
+}
+
 # keyed SAMPLES: "N:D<tab>median<tab>spread", sorted for join.
 keyed()
 {
@@ -176,6 +193,13 @@ report()
 			split($1, nd, ":")
 			printf "| %s | %s | %s ±%s%% | %s ±%s%% | %.3f | %s |\n",
 				nd[1], nd[2], $2, $3, $4, $5, $4 / $2, $6 }'
+	echo
+	if command -v valgrind >/dev/null && command -v cg_annotate >/dev/null; then
+		say "counting instructions (cachegrind)"
+		echo "Instructions executed in the core per observed socket (cachegrind, N=$CG_SIZE, every D, 2 intervals): ${REVS[0]} $(instructions a), ${REVS[1]} $(instructions b)."
+	else
+		echo "(valgrind not installed: no instruction counts.)"
+	fi
 	echo
 	echo "plugin/ephemeral.o, instructions per function (objdump -d; -: no such symbol, inlined or not in that revision):"
 	echo
