@@ -181,6 +181,8 @@ $(HASHBENCH): $(BUILD)/tests/bench/hashbench.o $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
 
+-include $(BUILD)/tests/bench/hashbench.d
+
 bench-hash: deps-bench-hash
 	$(Q)$(MAKE) --no-print-directory $(HASHBENCH)
 	$(Q)mkdir -p $(BUILD)/bench
@@ -290,7 +292,7 @@ clean:
 -include $(patsubst %.o,%.d,$(CORE_OBJS) $(GLUE_OBJS) $(UNIT_OBJS) \
 	$(GLUE_TEST_OBJS) $(FUZZ_SRCS:%.c=$(BUILD)/%.o) \
 	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/sockmaker.o \
-	$(BUILD)/tests/tools/handoff.o $(BUILD)/tests/bench/hashbench.o)
+	$(BUILD)/tests/tools/handoff.o)
 
 # Debian and RPM packages: make deb, make rpm, make packages-check.
 include packaging/packaging.mk
