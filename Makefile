@@ -165,6 +165,43 @@ bench: deps-check
 	$(Q)$(MAKE) --no-print-directory all tools
 	$(Q)BUILD=$(BUILD) tests/bench/bench.sh
 
+# Hash tables (no root, a few minutes): the core's open addressing
+# against uthash on the destination table and the owner search's inode
+# index, the real ephemeral observer included; a report in
+# $(BUILD)/bench/hash-report.md, the decision in tests/bench/README.md.
+# Nothing asserts a timing. bench-hash-ab times the observer at two
+# revisions (HASHBENCH_REVS) with the same driver.
+HASHBENCH := $(BUILD)/hashbench
+HASHBENCH_RUNS ?= 5
+HASHBENCH_INTERVALS ?= 4
+HASHBENCH_SIZES ?= 10000 100000 1000000
+HASHBENCH_REVS ?= 3876ad9^ 3876ad9
+.PHONY: bench-hash bench-hash-ab deps-bench-hash
+deps-bench-hash:
+	$(Q)tests/tools/deps.sh bench-hash
+
+$(HASHBENCH): $(BUILD)/tests/bench/hashbench.o $(CORE_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
+
+-include $(BUILD)/tests/bench/hashbench.d
+
+bench-hash: deps-bench-hash
+	$(Q)$(MAKE) --no-print-directory $(HASHBENCH)
+	$(Q)mkdir -p $(BUILD)/bench
+	$(Q)$(HASHBENCH) -r $(HASHBENCH_RUNS) -i $(HASHBENCH_INTERVALS) \
+		-n "$(HASHBENCH_SIZES)" \
+		-l "$$(git describe --always --dirty 2>/dev/null || echo unknown)" \
+		>$(BUILD)/bench/hash-report.md.tmp
+	$(Q)mv $(BUILD)/bench/hash-report.md.tmp $(BUILD)/bench/hash-report.md
+	$(Q)cat $(BUILD)/bench/hash-report.md
+
+bench-hash-ab: deps-bench-hash
+	$(Q)BUILD=$(BUILD) HASHBENCH_RUNS=$(HASHBENCH_RUNS) \
+		HASHBENCH_INTERVALS=$(HASHBENCH_INTERVALS) \
+		HASHBENCH_SIZES="$(HASHBENCH_SIZES)" \
+		tests/bench/hashbench-ab.sh $(HASHBENCH_REVS)
+
 # The soak (root): a real collectd under valgrind memcheck reads at
 # Interval 0.1 while sockets, a leaking process and a watched namespace
 # churn; no error, nothing lost, memory and fds flat after warm-up. Then

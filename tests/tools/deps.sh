@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs the Debian packages a make target needs, only those missing.
-# Usage: deps.sh build|check|run|soak|downstream|graph|deb|rpm|fuzz
+# Usage: deps.sh build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash
 set -euo pipefail
 
 build=(gcc libc6-dev make pkg-config libmnl-dev collectd-core collectd-dev)
@@ -18,6 +18,8 @@ graph=("${build[@]}" iproute2 librrd8 rrdtool)
 # unit tests, so Check comes too.
 deb=("${build[@]}" check libsubunit-dev dpkg-dev debhelper fakeroot lintian)
 rpm=("${build[@]}" check libsubunit-dev rpm)
+# make bench-hash: uthash, measured against the core's own tables.
+bench_hash=("${build[@]}" uthash-dev)
 # make fuzz: clang with libFuzzer; its runtime comes after (see below).
 fuzz=("${build[@]}" clang)
 
@@ -31,8 +33,9 @@ graph) wanted=("${graph[@]}") ;;
 deb) wanted=("${deb[@]}") ;;
 rpm) wanted=("${rpm[@]}") ;;
 fuzz) wanted=("${fuzz[@]}") ;;
+bench-hash) wanted=("${bench_hash[@]}") ;;
 *)
-	echo "usage: $0 build|check|run|soak|downstream|graph|deb|rpm|fuzz" >&2
+	echo "usage: $0 build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash" >&2
 	exit 2
 	;;
 esac
