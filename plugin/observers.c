@@ -9,6 +9,7 @@
 #include "tcpstates/observers.h"
 #include "tcpstates/ports.h"
 #include "tcpstates/stuck.h"
+#include "tcpstates/sysctls.h"
 
 struct tcps_observers {
 	struct tcps_state_tally states;

@@ -1,6 +1,6 @@
 /*
  * Ephemeral ports and TIME_WAIT: how close each destination is to running
- * out of local ports, and what the kernel's port sysctls say.
+ * out of local ports, with the port sysctls (sysctls.h) that bound them.
  *
  * The kernel picks a local port for connect() so that the 4-tuple is
  * unique: the pool runs dry per (local address, remote address, remote
@@ -15,44 +15,7 @@
 #include "tcpstates/portset.h"
 #include "tcpstates/record.h"
 #include "tcpstates/sink.h"
-
-struct tcps_sysctls {
-	uint16_t port_low, port_high; /* net.ipv4.ip_local_port_range */
-	uint32_t ephemeral_ports; /* range size minus reserved ports inside */
-	int tw_reuse;		  /* net.ipv4.tcp_tw_reuse, -1 if unreadable */
-	int64_t max_tw_buckets;	  /* tcp_max_tw_buckets, -1 if unreadable */
-	int64_t fin_timeout;	  /* tcp_fin_timeout (s), -1 if unreadable */
-	struct tcps_port_set reserved; /* net.ipv4.ip_local_reserved_ports */
-};
-
-/*
- * Reads ip_local_port_range, ip_local_reserved_ports, tcp_tw_reuse,
- * tcp_max_tw_buckets and tcp_fin_timeout under <proc_root>/sys/net/ipv4/.
- * Returns 0, or -errno when the port range cannot be read or parsed
- * (-EINVAL for bad text, -ENAMETOOLONG for a long proc_root); *ret is then
- * untouched. The three numbers are -1 when unreadable or out of range; an
- * unreadable or unparsable reserved-ports file counts as none reserved.
- * /proc/sys/net shows the network namespace of the reading thread: read
- * while inside the wanted namespace.
- */
-int tcps_sysctls_read(const char *proc_root, struct tcps_sysctls *ret);
-
-/*
- * Parses ip_local_port_range ("32768\t60999\n"). Returns 0, or -EINVAL
- * unless both are in 1..65535 with low <= high; outputs untouched then.
- */
-int tcps_parse_port_range(const char *text, uint16_t *ret_low,
-			  uint16_t *ret_high);
-
-/*
- * Parses ip_local_reserved_ports: "" or "\n" is none, else a comma list of
- * ports and low-high ranges ("1000-1010,2000\n"), blanks allowed between
- * tokens. Returns 0 and replaces *ret, or -EINVAL (*ret untouched).
- */
-int tcps_parse_reserved_ports(const char *text, struct tcps_port_set *ret);
-
-/* True when connect() may pick this port: in range and not reserved. */
-bool tcps_port_is_ephemeral(const struct tcps_sysctls *sys, uint16_t port);
+#include "tcpstates/sysctls.h"
 
 /* Largest MaxDestinations accepted: 2^20 destinations, about 100 MiB. */
 #define TCPS_EPHEMERAL_MAX_DESTINATIONS 1048576u

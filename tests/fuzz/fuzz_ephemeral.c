@@ -30,6 +30,7 @@
 #include "reads.h"
 #include "script.h"
 #include "tcpstates/ephemeral.h"
+#include "tcpstates/sysctls.h"
 #include "tcpstates/tally.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

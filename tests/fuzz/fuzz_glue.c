@@ -43,8 +43,8 @@
 #include "reads.h"
 #include "script.h"
 #include "tcpstates/collect.h"
-#include "tcpstates/ephemeral.h"
 #include "tcpstates/netns.h"
+#include "tcpstates/sysctls.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,6 +11,7 @@
 
 #include "suites.h"
 #include "tcpstates/ephemeral.h"
+#include "tcpstates/sysctls.h"
 #include "tcpstates/tally.h"
 
 /* ---- a sink that keeps what it was given ---- */
