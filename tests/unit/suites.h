@@ -24,6 +24,7 @@
 	X(owners)                                                         \
 	X(leaks)                                                          \
 	X(ephemeral)                                                      \
+	X(sysctls)                                                        \
 	X(sink)                                                           \
 	X(util)
 
