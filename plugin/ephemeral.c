@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tcpstates/dest_table.h"
 #include "tcpstates/ephemeral.h"
 #include "tcpstates/util.h"
 #include "tcpstates/tally.h"
@@ -17,206 +18,12 @@
 
 #define NOTIFY_MESSAGE_SIZE 512
 
-/* ---- the destination table ---- */
-
-/* No padding anywhere, so that keys hash and compare as plain bytes. */
-struct dest_key {
-	uint8_t local_addr[16]; /* IPv4 in the first 4 bytes, rest zero */
-	uint8_t remote_addr[16];
-	uint16_t remote_port;
-	uint8_t family;
-	uint8_t zero;
-};
-
-_Static_assert(sizeof(struct dest_key) == 36,
-	       "key_hash reads four words and a 4-byte tail");
-
-struct dest_slot {
-	struct dest_key key;
-	uint32_t generation; /* the slot is empty unless it is the table's */
-	uint32_t count;
-	bool warned; /* in the remembered WARNING set; set during end() */
-};
-
-/*
- * Open addressing with linear probing. A new interval bumps the
- * generation instead of clearing the slots, so it costs O(1) however big
- * the table is; the capacity keeps the load at most 2/3.
- */
-struct dest_table {
-	struct dest_slot *slots;
-	uint32_t mask;	/* capacity - 1, the capacity a power of two */
-	uint32_t used;	/* slots of the current generation */
-	uint32_t limit; /* MaxDestinations */
-	uint32_t generation;
-	uint32_t max_capacity; /* what keeps the load at 2/3 with limit used */
-};
-
-/* Small at first: a table sized for MaxDestinations, sparsely used, costs
- * a cache miss per socket; it doubles when a read needs more room, keeps
- * that size while reads need it, and shrinks after a burst. */
-#define TABLE_FIRST_CAPACITY 1024u
-
-static int table_init(struct dest_table *t, uint32_t limit)
-{
-	uint64_t capacity = 2;
-
-	while (capacity < (uint64_t)limit + limit / 2 + 1)
-		capacity *= 2;
-	t->max_capacity = (uint32_t)capacity;
-	if (capacity > TABLE_FIRST_CAPACITY)
-		capacity = TABLE_FIRST_CAPACITY;
-	t->slots = calloc(capacity, sizeof(*t->slots));
-	if (!t->slots)
-		return -ENOMEM;
-	t->mask = (uint32_t)(capacity - 1);
-	t->limit = limit;
-	t->used = 0;
-	t->generation = 1; /* calloc left every slot at 0: empty */
-	return 0;
-}
-
-/* Whether one more key would load the table beyond 2/3. */
-static bool table_full_after_one_more(const struct dest_table *t)
-{
-	return ((uint64_t)t->used + 1) * 3 > ((uint64_t)t->mask + 1) * 2;
-}
-
-/* Whether the table should grow before one more key: it would be too
- * full, and it may still grow. */
-static bool table_wants_room(const struct dest_table *t)
-{
-	return (uint64_t)t->mask + 1 < t->max_capacity &&
-	       table_full_after_one_more(t);
-}
-
-/* The size a read of n destinations grows the first table to. */
-static uint64_t table_capacity_for(const struct dest_table *t, uint32_t n)
-{
-	uint64_t capacity = t->max_capacity < TABLE_FIRST_CAPACITY
-				    ? t->max_capacity
-				    : TABLE_FIRST_CAPACITY;
-
-	while (capacity < t->max_capacity &&
-	       ((uint64_t)n + 1) * 3 > capacity * 2)
-		capacity *= 2;
-	return capacity;
-}
-
-/* A table four times what the interval ending needed goes back to that
- * size, so a burst is not held until shutdown (as tcps_fit does); a need
- * that stays or moves less than that is not reallocated. True when the
- * slots were replaced (all empty, generation 1). */
-static bool table_shrink(struct dest_table *t)
-{
-	uint64_t capacity = table_capacity_for(t, t->used);
-	struct dest_slot *slots;
-
-	if (capacity * 4 > (uint64_t)t->mask + 1)
-		return false;
-	slots = calloc(capacity, sizeof(*slots));
-	if (!slots)
-		return false;
-	free(t->slots);
-	t->slots = slots;
-	t->mask = (uint32_t)(capacity - 1);
-	t->generation = 1;
-	return true;
-}
-
-static void table_reset(struct dest_table *t)
-{
-	bool fresh = table_shrink(t);
-
-	t->used = 0;
-	if (fresh)
-		return;
-	if (++t->generation != 0)
-		return;
-	/* After 2^32 intervals old slots could look current again. */
-	memset(t->slots, 0, ((size_t)t->mask + 1) * sizeof(*t->slots));
-	t->generation = 1;
-}
-
-/* Every socket on an ephemeral port is hashed: words, not bytes. The
- * key has no padding (36 bytes); each word is mixed in with a multiply
- * and the result finalised so the low bits used as index see them all. */
-static uint32_t key_hash(const struct dest_key *key)
-{
-	const uint8_t *bytes = (const uint8_t *)key;
-	uint64_t hash = 0x9e3779b97f4a7c15ull;
-	uint64_t word;
-	uint32_t tail;
-
-	for (size_t i = 0; i + sizeof(word) <= sizeof(*key);
-	     i += sizeof(word)) {
-		memcpy(&word, bytes + i, sizeof(word));
-		hash = (hash ^ word) * 0xff51afd7ed558ccdull;
-	}
-	memcpy(&tail, bytes + sizeof(*key) - sizeof(tail), sizeof(tail));
-	hash = (hash ^ tail) * 0xc4ceb9fe1a85ec53ull;
-	return (uint32_t)tcps_mix64(hash);
-}
-
-/* The slot holding key, or the empty slot where it would go. The load
- * limit guarantees an empty slot, so the probe ends. */
-struct dest_probe {
-	const struct dest_key *key;
-	uint32_t generation;
-};
-
-static bool dest_slot_stop(const void *slot, const void *probe)
-{
-	const struct dest_slot *s = slot;
-	const struct dest_probe *p = probe;
-
-	return s->generation != p->generation ||
-	       memcmp(&s->key, p->key, sizeof(*p->key)) == 0;
-}
-
-static struct dest_slot *table_probe(const struct dest_table *t,
-				     const struct dest_key *key, uint32_t hash)
-{
-	struct dest_probe probe = { key, t->generation };
-
-	return &t->slots[tcps_probe(t->slots, sizeof(*t->slots),
-				    (size_t)t->mask + 1, hash, dest_slot_stop,
-				    &probe)];
-}
-
-static struct dest_slot *table_find(const struct dest_table *t,
-				    const struct dest_key *key)
-{
-	struct dest_slot *slot = table_probe(t, key, key_hash(key));
-
-	return slot->generation == t->generation ? slot : NULL;
-}
-
-/* The key's slot, inserted if new; NULL when the table is full. The
- * caller grows the table first when table_wants_room() says so. */
-static struct dest_slot *table_get(struct dest_table *t,
-				   const struct dest_key *key, uint32_t hash)
-{
-	struct dest_slot *slot = table_probe(t, key, hash);
-
-	if (slot->generation == t->generation)
-		return slot;
-	if (t->used >= t->limit || table_full_after_one_more(t))
-		return NULL;
-	t->used++;
-	slot->key = *key;
-	slot->generation = t->generation;
-	slot->count = 0;
-	slot->warned = false;
-	return slot;
-}
-
 /* ---- the observer ---- */
 
 #define PENDING_DEPTH 8
 
 struct pending_key {
-	struct dest_key key;
+	struct tcps_dest_key key;
 	uint32_t hash;
 };
 
@@ -227,13 +34,13 @@ struct tcps_ephemeral {
 	/* Sockets at which a destination reaches warning_percent; 0 when
 	 * there is no level this interval (no sysctls, empty range). */
 	uint32_t warn_count;
-	struct dest_table table;
+	struct tcps_dest_table table;
 	/* Keys hashed and their slots prefetched, counted PENDING_DEPTH
 	 * sockets later: on a large table each lookup is a cache miss, and
 	 * the dump's order gives no locality to wait for. */
 	struct pending_key pending[PENDING_DEPTH];
 	uint32_t pending_head, pending_num;
-	const struct dest_slot *busiest;
+	const struct tcps_dest_slot *busiest;
 	uint32_t *over; /* slots that reached warn_count, limit entries */
 	uint32_t over_num;
 	uint64_t in_use;
@@ -242,7 +49,7 @@ struct tcps_ephemeral {
 	uint64_t warn_overflow;
 	struct tcps_port_set tw_ports; /* ports with a count below */
 	uint32_t tw_by_port[65536];
-	struct dest_key warned[TCPS_EPHEMERAL_MAX_WARNED];
+	struct tcps_dest_key warned[TCPS_EPHEMERAL_MAX_WARNED];
 	uint32_t warned_num;
 };
 
@@ -284,7 +91,8 @@ int tcps_ephemeral_new(const struct tcps_ephemeral_config *cfg,
 		return -ENOMEM;
 	e->warning_percent = cfg->warning_percent;
 	e->over = calloc(cfg->max_destinations, sizeof(*e->over));
-	if (!e->over || table_init(&e->table, cfg->max_destinations) < 0) {
+	if (!e->over ||
+	    tcps_dest_table_init(&e->table, cfg->max_destinations) < 0) {
 		tcps_ephemeral_free(e);
 		return -ENOMEM;
 	}
@@ -296,7 +104,7 @@ void tcps_ephemeral_free(struct tcps_ephemeral *e)
 {
 	if (!e)
 		return;
-	free(e->table.slots);
+	tcps_dest_table_release(&e->table);
 	free(e->over);
 	free(e);
 }
@@ -322,7 +130,7 @@ static void reset_interval(struct tcps_ephemeral *e)
 {
 	uint64_t ignored = 0;
 
-	table_reset(&e->table);
+	tcps_dest_table_reset(&e->table);
 	e->pending_head = 0;
 	e->pending_num = 0;
 	drain_timewait(e, NULL, &ignored, &ignored);
@@ -360,7 +168,7 @@ uint64_t tcps_ephemeral_overflow(const struct tcps_ephemeral *e)
 
 uint32_t tcps_ephemeral_slots(const struct tcps_ephemeral *e)
 {
-	return e->table.mask + 1;
+	return tcps_dest_table_capacity(&e->table);
 }
 
 static bool is_v4_mapped(const uint8_t *addr)
@@ -372,7 +180,7 @@ static bool is_v4_mapped(const uint8_t *addr)
 
 /* A v4-mapped IPv6 connection draws from the same ports toward the same
  * IPv4 peer as a plain IPv4 one, so both land on one IPv4 key. */
-static void make_key(const struct tcps_record *rec, struct dest_key *key)
+static void make_key(const struct tcps_record *rec, struct tcps_dest_key *key)
 {
 	size_t offset = 0;
 
@@ -392,52 +200,39 @@ static void make_key(const struct tcps_record *rec, struct dest_key *key)
 	memcpy(key->remote_addr, rec->remote_addr + offset, 4);
 }
 
-/* Moves this interval's entries into a table twice the size; the slots
- * that passed the warning level and the busiest one are found again by
- * key. Returns -ENOMEM and leaves everything as it was if there is no
- * memory. */
+/* Doubles the table; the slots that passed the warning level and the
+ * busiest one are found again by key. Returns -ENOMEM and leaves
+ * everything as it was if there is no memory. */
 static int grow_table(struct tcps_ephemeral *e)
 {
-	struct dest_table *t = &e->table, old = *t;
-	uint64_t capacity = ((uint64_t)old.mask + 1) * 2;
-	struct dest_slot *slots = calloc(capacity, sizeof(*slots));
+	struct tcps_dest_table *t = &e->table;
+	struct tcps_dest_slot *old;
+	int err = tcps_dest_table_grow(t, &old);
 
-	if (!slots)
-		return -ENOMEM;
-	t->slots = slots;
-	t->mask = (uint32_t)(capacity - 1);
-	t->generation = 1;
-	for (uint64_t i = 0; i <= old.mask; i++) {
-		const struct dest_slot *from = &old.slots[i];
-		struct dest_slot *to;
-
-		if (from->generation != old.generation)
-			continue;
-		to = table_probe(t, &from->key, key_hash(&from->key));
-		*to = *from;
-		to->generation = t->generation;
-	}
+	if (err < 0)
+		return err;
 	for (uint32_t i = 0; i < e->over_num; i++) {
-		const struct dest_key *key = &old.slots[e->over[i]].key;
+		const struct tcps_dest_key *key = &old[e->over[i]].key;
 
-		e->over[i] = (uint32_t)(table_find(t, key) - t->slots);
+		e->over[i] =
+			(uint32_t)(tcps_dest_table_find(t, key) - t->slots);
 	}
 	if (e->busiest)
-		e->busiest = table_find(t, &e->busiest->key);
-	free(old.slots);
+		e->busiest = tcps_dest_table_find(t, &e->busiest->key);
+	free(old);
 	return 0;
 }
 
 static void count_destination(struct tcps_ephemeral *e,
 			      const struct pending_key *p)
 {
-	struct dest_slot *slot;
+	struct tcps_dest_slot *slot;
 
 	/* Without memory to grow, the table fills at 2/3 of what it has and
 	 * the rest is counted as overflow, as beyond MaxDestinations. */
-	if (table_wants_room(&e->table))
+	if (tcps_dest_table_wants_room(&e->table))
 		(void)grow_table(e);
-	slot = table_get(&e->table, &p->key, p->hash);
+	slot = tcps_dest_table_get(&e->table, &p->key, p->hash);
 
 	if (!slot) {
 		e->dest_overflow++;
@@ -468,8 +263,8 @@ static void queue_destination(struct tcps_ephemeral *e,
 	}
 	p = &e->pending[(e->pending_head + e->pending_num) % PENDING_DEPTH];
 	make_key(rec, &p->key);
-	p->hash = key_hash(&p->key);
-	__builtin_prefetch(&e->table.slots[p->hash & e->table.mask], 1);
+	p->hash = tcps_dest_key_hash(&p->key);
+	tcps_dest_table_prefetch(&e->table, p->hash);
 	e->pending_num++;
 }
 
@@ -572,7 +367,7 @@ static void emit_sysctls(const struct tcps_ephemeral *e,
 /* ---- notifications ---- */
 
 /* "10.0.0.5:5432 from 10.0.0.1", "[2001:db8::5]:5432 from 2001:db8::1" */
-static void format_destination(const struct dest_key *key, char *buf,
+static void format_destination(const struct tcps_dest_key *key, char *buf,
 			       size_t size)
 {
 	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
@@ -599,7 +394,7 @@ static const char *sysctl_text(int64_t number, char *buf, size_t size)
 
 /* The destination and the numbers first: collectd keeps 256 bytes. */
 static void send_warning(const struct tcps_ephemeral *e,
-			 const struct dest_slot *slot,
+			 const struct tcps_dest_slot *slot,
 			 const struct tcps_sink *sink)
 {
 	const struct tcps_sysctls *sys = &e->sys;
@@ -625,7 +420,7 @@ static void send_warning(const struct tcps_ephemeral *e,
 }
 
 static void send_okay(const struct tcps_ephemeral *e,
-		      const struct dest_key *key, uint32_t count,
+		      const struct tcps_dest_key *key, uint32_t count,
 		      const struct tcps_sink *sink)
 {
 	char message[NOTIFY_MESSAGE_SIZE], dest[128];
@@ -647,7 +442,8 @@ static void recheck_warned(struct tcps_ephemeral *e,
 	uint32_t i = 0;
 
 	while (i < e->warned_num) {
-		struct dest_slot *slot = table_find(&e->table, &e->warned[i]);
+		struct tcps_dest_slot *slot =
+			tcps_dest_table_find(&e->table, &e->warned[i]);
 
 		if (slot && slot->count >= e->warn_count) {
 			slot->warned = true;
@@ -668,7 +464,7 @@ static void recheck_warned(struct tcps_ephemeral *e,
 static void warn_new(struct tcps_ephemeral *e, const struct tcps_sink *sink)
 {
 	for (uint32_t i = 0; i < e->over_num; i++) {
-		struct dest_slot *slot = &e->table.slots[e->over[i]];
+		struct tcps_dest_slot *slot = &e->table.slots[e->over[i]];
 
 		if (slot->warned)
 			continue;
