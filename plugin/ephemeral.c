@@ -41,8 +41,10 @@ struct tcps_ephemeral {
 	struct pending_key pending[PENDING_DEPTH];
 	uint32_t pending_head, pending_num;
 	const struct tcps_dest_slot *busiest;
-	uint32_t *over; /* slots that reached warn_count, limit entries */
-	uint32_t over_num;
+	/* Slot indexes of the destinations that reached warn_count this
+	 * interval, in that order; room for limit entries. */
+	uint32_t *over_warning;
+	uint32_t over_warning_num;
 	uint64_t in_use;
 	uint64_t tw_minisockets; /* what tcp_max_tw_buckets limits */
 	uint64_t dest_overflow;
@@ -90,8 +92,9 @@ int tcps_ephemeral_new(const struct tcps_ephemeral_config *cfg,
 	if (!e)
 		return -ENOMEM;
 	e->warning_percent = cfg->warning_percent;
-	e->over = calloc(cfg->max_destinations, sizeof(*e->over));
-	if (!e->over ||
+	e->over_warning =
+		calloc(cfg->max_destinations, sizeof(*e->over_warning));
+	if (!e->over_warning ||
 	    tcps_dest_table_init(&e->table, cfg->max_destinations) < 0) {
 		tcps_ephemeral_free(e);
 		return -ENOMEM;
@@ -105,7 +108,7 @@ void tcps_ephemeral_free(struct tcps_ephemeral *e)
 	if (!e)
 		return;
 	tcps_dest_table_release(&e->table);
-	free(e->over);
+	free(e->over_warning);
 	free(e);
 }
 
@@ -135,7 +138,7 @@ static void reset_interval(struct tcps_ephemeral *e)
 	e->pending_num = 0;
 	drain_timewait(e, NULL, &ignored, &ignored);
 	e->busiest = NULL;
-	e->over_num = 0;
+	e->over_warning_num = 0;
 	e->in_use = 0;
 	e->tw_minisockets = 0;
 	e->dest_overflow = 0;
@@ -211,10 +214,10 @@ static int grow_table(struct tcps_ephemeral *e)
 
 	if (err < 0)
 		return err;
-	for (uint32_t i = 0; i < e->over_num; i++) {
-		const struct tcps_dest_key *key = &old[e->over[i]].key;
+	for (uint32_t i = 0; i < e->over_warning_num; i++) {
+		const struct tcps_dest_key *key = &old[e->over_warning[i]].key;
 
-		e->over[i] =
+		e->over_warning[i] =
 			(uint32_t)(tcps_dest_table_find(t, key) - t->slots);
 	}
 	if (e->busiest)
@@ -245,8 +248,9 @@ static void count_destination(struct tcps_ephemeral *e,
 	/* Counts only grow, so a slot passes the level once an interval and
 	 * the list never holds more than the table. */
 	if (e->warn_count && slot->count == e->warn_count &&
-	    e->over_num < e->table.limit)
-		e->over[e->over_num++] = (uint32_t)(slot - e->table.slots);
+	    e->over_warning_num < e->table.limit)
+		e->over_warning[e->over_warning_num++] =
+			(uint32_t)(slot - e->table.slots);
 }
 
 /* Counts the oldest pending key when the queue is full, then queues
@@ -317,7 +321,7 @@ static void emit_ephemeral(const struct tcps_ephemeral *e,
 	tcps_sink_value(sink, "ephemeral", "percent", "busiest_destination",
 			percent_of(busiest, e->sys.ephemeral_ports));
 	tcps_sink_value(sink, "ephemeral", "count", "destinations_over_warning",
-			e->over_num);
+			e->over_warning_num);
 }
 
 static void emit_timewait(const struct tcps_ephemeral *e, bool split_known,
@@ -463,8 +467,9 @@ static void recheck_warned(struct tcps_ephemeral *e,
 
 static void warn_new(struct tcps_ephemeral *e, const struct tcps_sink *sink)
 {
-	for (uint32_t i = 0; i < e->over_num; i++) {
-		struct tcps_dest_slot *slot = &e->table.slots[e->over[i]];
+	for (uint32_t i = 0; i < e->over_warning_num; i++) {
+		struct tcps_dest_slot *slot =
+			&e->table.slots[e->over_warning[i]];
 
 		if (slot->warned)
 			continue;
