@@ -8,10 +8,7 @@
 
 #include "tcpstates/dest_table.h"
 #include "tcpstates/ephemeral.h"
-#include "tcpstates/util.h"
-#include "tcpstates/tally.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "tcpstates/record.h"
 
 /* idiag_timer of a timewait minisocket (TIME_WAIT or orphaned FIN_WAIT2). */
 #define TIMER_TIMEWAIT 3

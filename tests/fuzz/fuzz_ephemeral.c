@@ -30,8 +30,8 @@
 #include "reads.h"
 #include "script.h"
 #include "tcpstates/ephemeral.h"
+#include "tcpstates/record.h"
 #include "tcpstates/sysctls.h"
-#include "tcpstates/tally.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,8 +8,8 @@
 
 #include "suites.h"
 #include "tcpstates/ephemeral.h"
+#include "tcpstates/record.h"
 #include "tcpstates/sysctls.h"
-#include "tcpstates/tally.h"
 
 /* ---- a sink that keeps what it was given ---- */
 
