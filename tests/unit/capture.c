@@ -25,7 +25,7 @@ static int keep_notification(void *data, const struct tcps_notification *n)
 	struct capture *cap = data;
 	struct captured_notification *c;
 
-	ck_assert_int_lt(cap->notes_num, CAPTURE_MAX);
+	ck_assert_int_lt(cap->notes_num, CAPTURE_NOTES_MAX);
 	ck_assert_ptr_null(strchr(n->message, '\n'));
 	c = &cap->notes[cap->notes_num++];
 	c->severity = n->severity;

@@ -7,6 +7,9 @@
 #include "tcpstates/sink.h"
 
 #define CAPTURE_MAX 512
+/* Notifications: room for every WARNING the ephemeral observer may send
+ * in one interval (TCPS_EPHEMERAL_MAX_WARNED, 1024). */
+#define CAPTURE_NOTES_MAX 1100
 
 struct captured_value {
 	char instance[160], type[64], type_instance[64];
@@ -21,7 +24,7 @@ struct captured_notification {
 struct capture {
 	struct captured_value values[CAPTURE_MAX];
 	int values_num;
-	struct captured_notification notes[CAPTURE_MAX];
+	struct captured_notification notes[CAPTURE_NOTES_MAX];
 	int notes_num;
 };
 

@@ -6,117 +6,17 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "capture.h"
 #include "suites.h"
 #include "tcpstates/ephemeral.h"
 #include "tcpstates/record.h"
 #include "tcpstates/sysctls.h"
 
-/* ---- a sink that keeps what it was given ---- */
+static struct capture cap;
+static struct tcps_sink sink;
 
-#define MAX_VALUES 64
-#define MAX_NOTIFS 1100
-
-struct got_value {
-	char plugin_instance[32];
-	char type[32];
-	char type_instance[48];
-	double value;
-};
-
-struct got_notif {
-	enum tcps_severity severity;
-	char plugin_instance[32];
-	char type[32];
-	char type_instance[48];
-	char message[512];
-};
-
-static struct got_value values[MAX_VALUES];
-static int values_num;
-static struct got_notif notifs[MAX_NOTIFS];
-static int notifs_num;
-
-static void copy(char *dst, size_t size, const char *src)
-{
-	ck_assert_uint_lt(strlen(src), size);
-	strcpy(dst, src);
-}
-
-static int capture_value(void *data, const struct tcps_value *value)
-{
-	struct got_value *v = &values[values_num];
-
-	(void)data;
-	ck_assert_int_lt(values_num, MAX_VALUES);
-	copy(v->plugin_instance, sizeof(v->plugin_instance),
-	     value->plugin_instance);
-	copy(v->type, sizeof(v->type), value->type);
-	copy(v->type_instance, sizeof(v->type_instance), value->type_instance);
-	v->value = value->value;
-	values_num++;
-	return 0;
-}
-
-static int capture_notif(void *data, const struct tcps_notification *notif)
-{
-	struct got_notif *n = &notifs[notifs_num];
-
-	(void)data;
-	ck_assert_int_lt(notifs_num, MAX_NOTIFS);
-	n->severity = notif->severity;
-	copy(n->plugin_instance, sizeof(n->plugin_instance),
-	     notif->plugin_instance);
-	copy(n->type, sizeof(n->type), notif->type);
-	copy(n->type_instance, sizeof(n->type_instance), notif->type_instance);
-	copy(n->message, sizeof(n->message), notif->message);
-	ck_assert_ptr_null(strchr(notif->message, '\n'));
-	notifs_num++;
-	return 0;
-}
-
-static const struct tcps_sink sink = {
-	.value = capture_value,
-	.notify = capture_notif,
-	.data = NULL,
-};
-
-static void forget_captured(void)
-{
-	values_num = 0;
-	notifs_num = 0;
-}
-
-static const struct got_value *find_value(const char *plugin_instance,
-					  const char *type,
-					  const char *type_instance)
-{
-	for (int i = 0; i < values_num; i++) {
-		const struct got_value *v = &values[i];
-
-		if (strcmp(v->plugin_instance, plugin_instance) == 0 &&
-		    strcmp(v->type, type) == 0 &&
-		    strcmp(v->type_instance, type_instance) == 0)
-			return v;
-	}
-	return NULL;
-}
-
-static double value_of(const char *plugin_instance, const char *type,
-		       const char *type_instance)
-{
-	const struct got_value *v =
-		find_value(plugin_instance, type, type_instance);
-
-	ck_assert_msg(v, "missing %s/%s-%s", plugin_instance, type,
-		      type_instance);
-	return v->value;
-}
-
-static bool has_value(const char *plugin_instance, const char *type,
-		      const char *type_instance)
-{
-	return find_value(plugin_instance, type, type_instance) != NULL;
-}
+_Static_assert(CAPTURE_NOTES_MAX > TCPS_EPHEMERAL_MAX_WARNED,
+	       "one interval's WARNINGs all fit in the capture");
 
 /* ---- records and sysctls made up for the tests ---- */
 
@@ -183,7 +83,7 @@ static void interval_toward_db(struct tcps_ephemeral *e,
 	struct tcps_port_set listening;
 
 	tcps_port_set_clear(&listening);
-	forget_captured();
+	capture_reset(&cap);
 	tcps_ephemeral_begin(e, sys);
 	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
 		     "10.0.0.5", 5432, n);
@@ -192,7 +92,8 @@ static void interval_toward_db(struct tcps_ephemeral *e,
 
 static void setup(void)
 {
-	forget_captured();
+	capture_reset(&cap);
+	sink = capture_sink(&cap);
 }
 
 /* ---- observer configuration ---- */
@@ -253,18 +154,22 @@ START_TEST(groups_by_destination)
 		     "10.0.0.5", 5432, 1);
 	tcps_ephemeral_end(e, &listening, &sink);
 
-	ck_assert_double_eq(value_of("ephemeral", "count", "ports_available"),
-			    199);
-	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"),
-			    10 + 5 + 7 + 6 + 12);
 	ck_assert_double_eq(
-		value_of("ephemeral", "count", "busiest_destination"), 15);
+		capture_get(&cap, "ephemeral", "count", "ports_available"),
+		199);
 	ck_assert_double_eq(
-		value_of("ephemeral", "percent", "busiest_destination"),
-		100.0 * 15 / 199);
+		capture_get(&cap, "ephemeral", "count", "ports_in_use"),
+		10 + 5 + 7 + 6 + 12);
 	ck_assert_double_eq(
-		value_of("ephemeral", "count", "destinations_over_warning"), 0);
-	ck_assert_int_eq(notifs_num, 0);
+		capture_get(&cap, "ephemeral", "count", "busiest_destination"),
+		15);
+	ck_assert_double_eq(capture_get(&cap, "ephemeral", "percent",
+					"busiest_destination"),
+			    100.0 * 15 / 199);
+	ck_assert_double_eq(capture_get(&cap, "ephemeral", "count",
+					"destinations_over_warning"),
+			    0);
+	ck_assert_int_eq(cap.notes_num, 0);
 	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
 	tcps_ephemeral_free(e);
 }
@@ -284,8 +189,10 @@ START_TEST(ipv6_can_be_busiest)
 		     "2001:db8::6", 443, 2);
 	tcps_ephemeral_end(e, NULL, &sink);
 	ck_assert_double_eq(
-		value_of("ephemeral", "count", "busiest_destination"), 4);
-	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"), 9);
+		capture_get(&cap, "ephemeral", "count", "busiest_destination"),
+		4);
+	ck_assert_double_eq(
+		capture_get(&cap, "ephemeral", "count", "ports_in_use"), 9);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -302,7 +209,8 @@ START_TEST(v4_mapped_joins_ipv4)
 		     "::ffff:10.0.0.5", 5432, 2);
 	tcps_ephemeral_end(e, NULL, &sink);
 	ck_assert_double_eq(
-		value_of("ephemeral", "count", "busiest_destination"), 5);
+		capture_get(&cap, "ephemeral", "count", "busiest_destination"),
+		5);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -313,12 +221,15 @@ START_TEST(exact_percent)
 	struct tcps_sysctls sys = sys200();
 
 	interval_toward_db(e, &sys, 190);
+	ck_assert_double_eq(capture_get(&cap, "ephemeral", "percent",
+					"busiest_destination"),
+			    95.0);
 	ck_assert_double_eq(
-		value_of("ephemeral", "percent", "busiest_destination"), 95.0);
-	ck_assert_double_eq(
-		value_of("ephemeral", "count", "busiest_destination"), 190);
-	ck_assert_double_eq(
-		value_of("ephemeral", "count", "destinations_over_warning"), 1);
+		capture_get(&cap, "ephemeral", "count", "busiest_destination"),
+		190);
+	ck_assert_double_eq(capture_get(&cap, "ephemeral", "count",
+					"destinations_over_warning"),
+			    1);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -333,38 +244,47 @@ START_TEST(all_values_named)
 	tcps_port_set_clear(&listening);
 	tcps_ephemeral_begin(e, &sys);
 	tcps_ephemeral_end(e, &listening, &sink);
-	ck_assert_int_eq(values_num, 13);
-	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"), 0);
+	ck_assert_int_eq(cap.values_num, 13);
 	ck_assert_double_eq(
-		value_of("ephemeral", "count", "busiest_destination"), 0);
+		capture_get(&cap, "ephemeral", "count", "ports_in_use"), 0);
 	ck_assert_double_eq(
-		value_of("ephemeral", "percent", "busiest_destination"), 0);
-	ck_assert_double_eq(value_of("timewait", "tcp_connections", "server"),
+		capture_get(&cap, "ephemeral", "count", "busiest_destination"),
+		0);
+	ck_assert_double_eq(capture_get(&cap, "ephemeral", "percent",
+					"busiest_destination"),
 			    0);
-	ck_assert_double_eq(value_of("timewait", "tcp_connections", "client"),
-			    0);
 	ck_assert_double_eq(
-		value_of("timewait", "percent", "of_max_tw_buckets"), 0);
-	ck_assert_double_eq(value_of("sysctl", "gauge", "tcp_tw_reuse"), 2);
-	ck_assert_double_eq(value_of("sysctl", "count", "tcp_max_tw_buckets"),
-			    262144);
-	ck_assert_double_eq(value_of("sysctl", "duration", "tcp_fin_timeout"),
-			    60);
+		capture_get(&cap, "timewait", "tcp_connections", "server"), 0);
 	ck_assert_double_eq(
-		value_of("sysctl", "gauge", "ip_local_port_range_low"), 32768);
+		capture_get(&cap, "timewait", "tcp_connections", "client"), 0);
 	ck_assert_double_eq(
-		value_of("sysctl", "gauge", "ip_local_port_range_high"), 32967);
+		capture_get(&cap, "timewait", "percent", "of_max_tw_buckets"),
+		0);
+	ck_assert_double_eq(
+		capture_get(&cap, "sysctl", "gauge", "tcp_tw_reuse"), 2);
+	ck_assert_double_eq(
+		capture_get(&cap, "sysctl", "count", "tcp_max_tw_buckets"),
+		262144);
+	ck_assert_double_eq(
+		capture_get(&cap, "sysctl", "duration", "tcp_fin_timeout"), 60);
+	ck_assert_double_eq(
+		capture_get(&cap, "sysctl", "gauge", "ip_local_port_range_low"),
+		32768);
+	ck_assert_double_eq(capture_get(&cap, "sysctl", "gauge",
+					"ip_local_port_range_high"),
+			    32967);
 
 	/* An unreadable sysctl is left out, never sent as 0. */
-	forget_captured();
+	capture_reset(&cap);
 	sys.tw_reuse = -1;
 	sys.max_tw_buckets = -1;
 	tcps_ephemeral_begin(e, &sys);
 	tcps_ephemeral_end(e, &listening, &sink);
-	ck_assert_int_eq(values_num, 10);
-	ck_assert(!has_value("sysctl", "gauge", "tcp_tw_reuse"));
-	ck_assert(!has_value("sysctl", "count", "tcp_max_tw_buckets"));
-	ck_assert(!has_value("timewait", "percent", "of_max_tw_buckets"));
+	ck_assert_int_eq(cap.values_num, 10);
+	ck_assert(!capture_has(&cap, "sysctl", "gauge", "tcp_tw_reuse"));
+	ck_assert(!capture_has(&cap, "sysctl", "count", "tcp_max_tw_buckets"));
+	ck_assert(
+		!capture_has(&cap, "timewait", "percent", "of_max_tw_buckets"));
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -383,14 +303,16 @@ START_TEST(emit_timewait__over_the_bucket_limit_reads_100)
 		     5432, 15);
 	tcps_ephemeral_end(e, &listening, &sink);
 	ck_assert_double_eq(
-		value_of("timewait", "percent", "of_max_tw_buckets"), 100);
-	forget_captured();
+		capture_get(&cap, "timewait", "percent", "of_max_tw_buckets"),
+		100);
+	capture_reset(&cap);
 	tcps_ephemeral_begin(e, &sys);
 	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 32768, "10.0.0.5",
 		     5432, 5);
 	tcps_ephemeral_end(e, &listening, &sink);
 	ck_assert_double_eq(
-		value_of("timewait", "percent", "of_max_tw_buckets"), 50);
+		capture_get(&cap, "timewait", "percent", "of_max_tw_buckets"),
+		50);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -405,12 +327,13 @@ START_TEST(without_sysctls_no_percentages)
 	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 32768, "10.0.0.5",
 		     5432, 190);
 	tcps_ephemeral_end(e, &listening, &sink);
-	ck_assert_int_eq(values_num, 2);
-	ck_assert_double_eq(value_of("timewait", "tcp_connections", "client"),
-			    190);
-	ck_assert_double_eq(value_of("timewait", "tcp_connections", "server"),
-			    0);
-	ck_assert_int_eq(notifs_num, 0);
+	ck_assert_int_eq(cap.values_num, 2);
+	ck_assert_double_eq(
+		capture_get(&cap, "timewait", "tcp_connections", "client"),
+		190);
+	ck_assert_double_eq(
+		capture_get(&cap, "timewait", "tcp_connections", "server"), 0);
+	ck_assert_int_eq(cap.notes_num, 0);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -423,12 +346,12 @@ START_TEST(warning_once_then_okay)
 	struct tcps_sysctls sys = sys200();
 
 	interval_toward_db(e, &sys, 190);
-	ck_assert_int_eq(notifs_num, 1);
-	ck_assert_int_eq(notifs[0].severity, TCPS_SEVERITY_WARNING);
-	ck_assert_str_eq(notifs[0].plugin_instance, "ephemeral");
-	ck_assert_str_eq(notifs[0].type, "percent");
-	ck_assert_str_eq(notifs[0].type_instance, "busiest_destination");
-	ck_assert_str_eq(notifs[0].message,
+	ck_assert_int_eq(cap.notes_num, 1);
+	ck_assert_int_eq(cap.notes[0].severity, TCPS_SEVERITY_WARNING);
+	ck_assert_str_eq(cap.notes[0].instance, "ephemeral");
+	ck_assert_str_eq(cap.notes[0].type, "percent");
+	ck_assert_str_eq(cap.notes[0].type_instance, "busiest_destination");
+	ck_assert_str_eq(cap.notes[0].message,
 			 "ephemeral ports toward 10.0.0.5:5432 from 10.0.0.1: "
 			 "190 of 200 in use (95.0%, warning at 80%); "
 			 "ip_local_port_range 32768-32967, 0 reserved, "
@@ -436,16 +359,16 @@ START_TEST(warning_once_then_okay)
 			 "tcp_fin_timeout 60");
 
 	interval_toward_db(e, &sys, 170); /* still above: no repeat */
-	ck_assert_int_eq(notifs_num, 0);
+	ck_assert_int_eq(cap.notes_num, 0);
 	interval_toward_db(e, &sys, 100);
-	ck_assert_int_eq(notifs_num, 1);
-	ck_assert_int_eq(notifs[0].severity, TCPS_SEVERITY_OKAY);
-	ck_assert_str_eq(notifs[0].message,
+	ck_assert_int_eq(cap.notes_num, 1);
+	ck_assert_int_eq(cap.notes[0].severity, TCPS_SEVERITY_OKAY);
+	ck_assert_str_eq(cap.notes[0].message,
 			 "ephemeral ports toward 10.0.0.5:5432 from 10.0.0.1: "
 			 "100 of 200 in use (50.0%), back below warning at "
 			 "80%");
 	interval_toward_db(e, &sys, 100);
-	ck_assert_int_eq(notifs_num, 0);
+	ck_assert_int_eq(cap.notes_num, 0);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -456,17 +379,17 @@ START_TEST(okay_when_destination_disappears)
 	struct tcps_sysctls sys = sys200();
 
 	interval_toward_db(e, &sys, 190);
-	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_int_eq(cap.notes_num, 1);
 	interval_toward_db(e, &sys, 0);
-	ck_assert_int_eq(notifs_num, 1);
-	ck_assert_int_eq(notifs[0].severity, TCPS_SEVERITY_OKAY);
-	ck_assert_ptr_nonnull(strstr(notifs[0].message,
+	ck_assert_int_eq(cap.notes_num, 1);
+	ck_assert_int_eq(cap.notes[0].severity, TCPS_SEVERITY_OKAY);
+	ck_assert_ptr_nonnull(strstr(cap.notes[0].message,
 				     "10.0.0.5:5432 from 10.0.0.1: 0 of 200"));
 	interval_toward_db(e, &sys, 0);
-	ck_assert_int_eq(notifs_num, 0);
+	ck_assert_int_eq(cap.notes_num, 0);
 	interval_toward_db(e, &sys, 190); /* a new episode warns again */
-	ck_assert_int_eq(notifs_num, 1);
-	ck_assert_int_eq(notifs[0].severity, TCPS_SEVERITY_WARNING);
+	ck_assert_int_eq(cap.notes_num, 1);
+	ck_assert_int_eq(cap.notes[0].severity, TCPS_SEVERITY_WARNING);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -475,28 +398,29 @@ END_TEST
  * every value still arrives. */
 START_TEST(sink_without_notify_gets_values)
 {
-	const struct tcps_sink values_only = { .value = capture_value };
+	struct tcps_sink values_only = capture_sink(&cap);
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
 	struct tcps_port_set listening;
 	const int counts[] = { 190, 100 }; /* over the warning, back under */
 
+	values_only.notify = NULL;
 	tcps_port_set_clear(&listening);
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		forget_captured();
+		capture_reset(&cap);
 		tcps_ephemeral_begin(e, &sys);
 		observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
 			     "10.0.0.5", 5432, counts[i]);
 		tcps_ephemeral_end(e, &listening, &values_only);
-		ck_assert_int_eq(notifs_num, 0);
+		ck_assert_int_eq(cap.notes_num, 0);
 		ck_assert_double_eq(
-			value_of("ephemeral", "count", "ports_in_use"),
+			capture_get(&cap, "ephemeral", "count", "ports_in_use"),
 			counts[i]);
-		ck_assert_double_eq(
-			value_of("ephemeral", "percent", "busiest_destination"),
-			counts[i] / 2.0);
-		ck_assert_double_eq(value_of("ephemeral", "count",
-					     "destinations_over_warning"),
+		ck_assert_double_eq(capture_get(&cap, "ephemeral", "percent",
+						"busiest_destination"),
+				    counts[i] / 2.0);
+		ck_assert_double_eq(capture_get(&cap, "ephemeral", "count",
+						"destinations_over_warning"),
 				    i == 0 ? 1 : 0);
 	}
 	tcps_ephemeral_free(e);
@@ -509,13 +433,15 @@ START_TEST(warning_level_is_inclusive)
 	struct tcps_sysctls sys = sys200();
 
 	interval_toward_db(e, &sys, 159);
-	ck_assert_int_eq(notifs_num, 0);
-	ck_assert_double_eq(
-		value_of("ephemeral", "count", "destinations_over_warning"), 0);
+	ck_assert_int_eq(cap.notes_num, 0);
+	ck_assert_double_eq(capture_get(&cap, "ephemeral", "count",
+					"destinations_over_warning"),
+			    0);
 	interval_toward_db(e, &sys, 160); /* exactly 80.0% */
-	ck_assert_int_eq(notifs_num, 1);
-	ck_assert_double_eq(
-		value_of("ephemeral", "count", "destinations_over_warning"), 1);
+	ck_assert_int_eq(cap.notes_num, 1);
+	ck_assert_double_eq(capture_get(&cap, "ephemeral", "count",
+					"destinations_over_warning"),
+			    1);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -530,8 +456,8 @@ START_TEST(ipv6_message)
 	observe_many(e, AF_INET6, TCPS_SYN_SENT, "2001:db8::1", 32768,
 		     "2001:db8::5", 443, 100);
 	tcps_ephemeral_end(e, NULL, &sink);
-	ck_assert_int_eq(notifs_num, 1);
-	ck_assert_str_eq(notifs[0].message,
+	ck_assert_int_eq(cap.notes_num, 1);
+	ck_assert_str_eq(cap.notes[0].message,
 			 "ephemeral ports toward [2001:db8::5]:443 from "
 			 "2001:db8::1: 100 of 200 in use (50.0%, warning at "
 			 "50%); ip_local_port_range 32768-32967, 0 reserved, "
@@ -549,31 +475,31 @@ START_TEST(abort_keeps_state_emits_nothing)
 
 	tcps_port_set_clear(&listening);
 	interval_toward_db(e, &sys, 190);
-	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_int_eq(cap.notes_num, 1);
 
 	/* A failed dump that saw the destination vanish, then one that saw
 	 * only TIME_WAITs: both discarded. */
-	forget_captured();
+	capture_reset(&cap);
 	tcps_ephemeral_begin(e, &sys);
 	tcps_ephemeral_abort(e);
 	tcps_ephemeral_begin(e, &sys);
 	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 40000, "10.0.0.5",
 		     5432, 7);
 	tcps_ephemeral_abort(e);
-	ck_assert_int_eq(values_num, 0);
-	ck_assert_int_eq(notifs_num, 0);
+	ck_assert_int_eq(cap.values_num, 0);
+	ck_assert_int_eq(cap.notes_num, 0);
 
 	/* Still in warning: no repeat; the aborted TIME_WAITs are gone. */
 	tcps_ephemeral_begin(e, &sys);
 	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
 		     "10.0.0.5", 5432, 180);
 	tcps_ephemeral_end(e, &listening, &sink);
-	ck_assert_int_eq(notifs_num, 0);
-	ck_assert_double_eq(value_of("timewait", "tcp_connections", "client"),
-			    0);
+	ck_assert_int_eq(cap.notes_num, 0);
+	ck_assert_double_eq(
+		capture_get(&cap, "timewait", "tcp_connections", "client"), 0);
 	interval_toward_db(e, &sys, 10);
-	ck_assert_int_eq(notifs_num, 1);
-	ck_assert_int_eq(notifs[0].severity, TCPS_SEVERITY_OKAY);
+	ck_assert_int_eq(cap.notes_num, 1);
+	ck_assert_int_eq(cap.notes[0].severity, TCPS_SEVERITY_OKAY);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -584,13 +510,14 @@ START_TEST(without_sysctls_state_kept)
 	struct tcps_sysctls sys = sys200();
 
 	interval_toward_db(e, &sys, 190);
-	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_int_eq(cap.notes_num, 1);
 	interval_toward_db(e, NULL, 0); /* no level: no OKAY on a guess */
-	ck_assert_int_eq(notifs_num, 0);
-	ck_assert(!has_value("ephemeral", "percent", "busiest_destination"));
-	ck_assert(!has_value("ephemeral", "count", "ports_in_use"));
+	ck_assert_int_eq(cap.notes_num, 0);
+	ck_assert(!capture_has(&cap, "ephemeral", "percent",
+			       "busiest_destination"));
+	ck_assert(!capture_has(&cap, "ephemeral", "count", "ports_in_use"));
 	interval_toward_db(e, &sys, 190);
-	ck_assert_int_eq(notifs_num, 0);
+	ck_assert_int_eq(cap.notes_num, 0);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -612,10 +539,11 @@ START_TEST(remembered_warnings_bounded)
 			     raddr, 80, 1);
 	}
 	tcps_ephemeral_end(e, NULL, &sink);
-	ck_assert_int_eq(notifs_num, TCPS_EPHEMERAL_MAX_WARNED);
+	ck_assert_int_eq(cap.notes_num, TCPS_EPHEMERAL_MAX_WARNED);
 	ck_assert_uint_eq(tcps_ephemeral_overflow(e), extra);
-	ck_assert_double_eq(
-		value_of("ephemeral", "count", "destinations_over_warning"), n);
+	ck_assert_double_eq(capture_get(&cap, "ephemeral", "count",
+					"destinations_over_warning"),
+			    n);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -649,28 +577,28 @@ START_TEST(timewait_split_by_listener)
 	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 80, "10.0.0.7",
 		     50000, 9);
 	tcps_ephemeral_end(e, &listening, &sink);
-	ck_assert_double_eq(value_of("timewait", "tcp_connections", "server"),
-			    5);
-	ck_assert_double_eq(value_of("timewait", "tcp_connections", "client"),
-			    6);
+	ck_assert_double_eq(
+		capture_get(&cap, "timewait", "tcp_connections", "server"), 5);
+	ck_assert_double_eq(
+		capture_get(&cap, "timewait", "tcp_connections", "client"), 6);
 
 	/* The next interval starts from zero on every port. */
-	forget_captured();
+	capture_reset(&cap);
 	tcps_ephemeral_begin(e, &sys);
 	observe_many(e, AF_INET, TCPS_TIME_WAIT, "10.0.0.1", 80, "10.0.0.7",
 		     50000, 1);
 	tcps_ephemeral_end(e, &listening, &sink);
-	ck_assert_double_eq(value_of("timewait", "tcp_connections", "server"),
-			    1);
-	ck_assert_double_eq(value_of("timewait", "tcp_connections", "client"),
-			    0);
+	ck_assert_double_eq(
+		capture_get(&cap, "timewait", "tcp_connections", "server"), 1);
+	ck_assert_double_eq(
+		capture_get(&cap, "timewait", "tcp_connections", "client"), 0);
 
 	/* Listeners unknown: no split rather than a wrong one. */
-	forget_captured();
+	capture_reset(&cap);
 	tcps_ephemeral_begin(e, &sys);
 	tcps_ephemeral_end(e, NULL, &sink);
-	ck_assert(!has_value("timewait", "tcp_connections", "server"));
-	ck_assert(!has_value("timewait", "tcp_connections", "client"));
+	ck_assert(!capture_has(&cap, "timewait", "tcp_connections", "server"));
+	ck_assert(!capture_has(&cap, "timewait", "tcp_connections", "client"));
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -693,13 +621,15 @@ START_TEST(tw_buckets_include_orphaned_fin_wait2)
 	}
 	tcps_ephemeral_end(e, NULL, &sink);
 	ck_assert_double_eq(
-		value_of("timewait", "percent", "of_max_tw_buckets"), 1.0);
+		capture_get(&cap, "timewait", "percent", "of_max_tw_buckets"),
+		1.0);
 
-	forget_captured();
+	capture_reset(&cap);
 	sys.max_tw_buckets = 0; /* no division by zero, no value */
 	tcps_ephemeral_begin(e, &sys);
 	tcps_ephemeral_end(e, NULL, &sink);
-	ck_assert(!has_value("timewait", "percent", "of_max_tw_buckets"));
+	ck_assert(
+		!capture_has(&cap, "timewait", "percent", "of_max_tw_buckets"));
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -723,12 +653,14 @@ START_TEST(overflow_when_table_full)
 		     "10.0.1.0", 80, 9);
 	tcps_ephemeral_end(e, NULL, &sink);
 	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 2);
-	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"), 15);
 	ck_assert_double_eq(
-		value_of("ephemeral", "count", "busiest_destination"), 10);
+		capture_get(&cap, "ephemeral", "count", "ports_in_use"), 15);
+	ck_assert_double_eq(
+		capture_get(&cap, "ephemeral", "count", "busiest_destination"),
+		10);
 
 	/* A new interval has room again. */
-	forget_captured();
+	capture_reset(&cap);
 	tcps_ephemeral_begin(e, &sys);
 	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
 	tcps_ephemeral_free(e);
@@ -741,10 +673,10 @@ START_TEST(no_okay_guessed_from_full_table)
 	struct tcps_sysctls sys = sys200();
 
 	interval_toward_db(e, &sys, 190);
-	ck_assert_int_eq(notifs_num, 1);
+	ck_assert_int_eq(cap.notes_num, 1);
 
 	/* The table fills before the warned destination shows up. */
-	forget_captured();
+	capture_reset(&cap);
 	tcps_ephemeral_begin(e, &sys);
 	observe_many(e, AF_INET, TCPS_ESTABLISHED, "10.0.0.1", 32768,
 		     "10.0.2.1", 80, 1);
@@ -754,7 +686,7 @@ START_TEST(no_okay_guessed_from_full_table)
 		     "10.0.0.5", 5432, 190);
 	tcps_ephemeral_end(e, NULL, &sink);
 	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 190);
-	ck_assert_int_eq(notifs_num, 0);
+	ck_assert_int_eq(cap.notes_num, 0);
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -767,7 +699,7 @@ START_TEST(many_intervals_reuse_the_table)
 
 	/* Eight fresh destinations every interval, never more than fit. */
 	for (int round = 0; round < 50; round++) {
-		forget_captured();
+		capture_reset(&cap);
 		tcps_ephemeral_begin(e, &sys);
 		for (int i = 0; i < 8; i++) {
 			snprintf(raddr, sizeof(raddr), "10.%d.0.%d", round, i);
@@ -776,9 +708,9 @@ START_TEST(many_intervals_reuse_the_table)
 		}
 		tcps_ephemeral_end(e, NULL, &sink);
 		ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
-		ck_assert_double_eq(
-			value_of("ephemeral", "count", "busiest_destination"),
-			8);
+		ck_assert_double_eq(capture_get(&cap, "ephemeral", "count",
+						"busiest_destination"),
+				    8);
 	}
 	tcps_ephemeral_free(e);
 }
@@ -805,17 +737,20 @@ START_TEST(table_grows_within_an_interval)
 		     "10.0.0.6", 5432, 5);
 	tcps_ephemeral_end(e, NULL, &sink);
 	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
-	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"),
-			    170 + 3000 + 5);
 	ck_assert_double_eq(
-		value_of("ephemeral", "count", "busiest_destination"), 170);
+		capture_get(&cap, "ephemeral", "count", "ports_in_use"),
+		170 + 3000 + 5);
 	ck_assert_double_eq(
-		value_of("ephemeral", "count", "destinations_over_warning"), 1);
-	ck_assert_int_eq(notifs_num, 1);
-	ck_assert_ptr_nonnull(strstr(notifs[0].message, "10.0.0.5:5432"));
+		capture_get(&cap, "ephemeral", "count", "busiest_destination"),
+		170);
+	ck_assert_double_eq(capture_get(&cap, "ephemeral", "count",
+					"destinations_over_warning"),
+			    1);
+	ck_assert_int_eq(cap.notes_num, 1);
+	ck_assert_ptr_nonnull(strstr(cap.notes[0].message, "10.0.0.5:5432"));
 
 	/* The next interval starts in the grown table, same answers. */
-	forget_captured();
+	capture_reset(&cap);
 	tcps_ephemeral_begin(e, &sys);
 	for (int i = 0; i < 3000; i++) {
 		snprintf(raddr, sizeof(raddr), "10.2.%d.%d", i / 200, i % 200);
@@ -827,8 +762,9 @@ START_TEST(table_grows_within_an_interval)
 	tcps_ephemeral_end(e, NULL, &sink);
 	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
 	ck_assert_double_eq(
-		value_of("ephemeral", "count", "busiest_destination"), 175);
-	ck_assert_int_eq(notifs_num, 0); /* still warned: nothing new */
+		capture_get(&cap, "ephemeral", "count", "busiest_destination"),
+		175);
+	ck_assert_int_eq(cap.notes_num, 0); /* still warned: nothing new */
 	tcps_ephemeral_free(e);
 }
 END_TEST
@@ -839,7 +775,7 @@ static void interval_of_destinations(struct tcps_ephemeral *e,
 {
 	char raddr[32];
 
-	forget_captured();
+	capture_reset(&cap);
 	tcps_ephemeral_begin(e, sys);
 	for (int i = 0; i < n; i++) {
 		snprintf(raddr, sizeof(raddr), "10.3.%d.%d", i / 200, i % 200);
@@ -862,11 +798,13 @@ START_TEST(table_shrinks_after_a_burst)
 	ck_assert_uint_ge(tcps_ephemeral_slots(e), 4096);
 	interval_of_destinations(e, &sys, 5);
 	ck_assert_double_eq(
-		value_of("ephemeral", "count", "busiest_destination"), 1);
+		capture_get(&cap, "ephemeral", "count", "busiest_destination"),
+		1);
 	interval_of_destinations(e, &sys, 5);
 	ck_assert_uint_eq(tcps_ephemeral_slots(e), first);
 	ck_assert_uint_eq(tcps_ephemeral_overflow(e), 0);
-	ck_assert_double_eq(value_of("ephemeral", "count", "ports_in_use"), 5);
+	ck_assert_double_eq(
+		capture_get(&cap, "ephemeral", "count", "ports_in_use"), 5);
 
 	/* 700 destinations need 2048 slots, read after read. */
 	for (int i = 0; i < 3; i++) {
