@@ -98,7 +98,7 @@ static void setup(void)
 
 /* ---- observer configuration ---- */
 
-START_TEST(config_checked)
+START_TEST(tcps_ephemeral_new__rejects_config_out_of_range)
 {
 	static const struct tcps_ephemeral_config bad[] = {
 		{ .warning_percent = 0, .max_destinations = 10 },
@@ -123,7 +123,7 @@ END_TEST
 
 /* ---- grouping ---- */
 
-START_TEST(groups_by_destination)
+START_TEST(tcps_ephemeral_observe__groups_by_destination)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -175,7 +175,7 @@ START_TEST(groups_by_destination)
 }
 END_TEST
 
-START_TEST(ipv6_can_be_busiest)
+START_TEST(tcps_ephemeral_observe__ipv6_can_be_busiest)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -197,7 +197,7 @@ START_TEST(ipv6_can_be_busiest)
 }
 END_TEST
 
-START_TEST(v4_mapped_joins_ipv4)
+START_TEST(tcps_ephemeral_observe__v4_mapped_joins_ipv4)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -215,7 +215,7 @@ START_TEST(v4_mapped_joins_ipv4)
 }
 END_TEST
 
-START_TEST(exact_percent)
+START_TEST(tcps_ephemeral_end__percent_is_exact)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -234,7 +234,7 @@ START_TEST(exact_percent)
 }
 END_TEST
 
-START_TEST(all_values_named)
+START_TEST(tcps_ephemeral_end__names_every_value)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -289,7 +289,7 @@ START_TEST(all_values_named)
 }
 END_TEST
 
-START_TEST(emit_timewait__over_the_bucket_limit_reads_100)
+START_TEST(tcps_ephemeral_end__over_the_bucket_limit_reads_100)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -317,7 +317,7 @@ START_TEST(emit_timewait__over_the_bucket_limit_reads_100)
 }
 END_TEST
 
-START_TEST(without_sysctls_no_percentages)
+START_TEST(tcps_ephemeral_begin__without_sysctls_no_percentages)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_port_set listening;
@@ -340,7 +340,7 @@ END_TEST
 
 /* ---- notifications ---- */
 
-START_TEST(warning_once_then_okay)
+START_TEST(tcps_ephemeral_end__warns_once_then_okay)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -373,7 +373,7 @@ START_TEST(warning_once_then_okay)
 }
 END_TEST
 
-START_TEST(okay_when_destination_disappears)
+START_TEST(tcps_ephemeral_end__okay_when_destination_disappears)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -396,7 +396,7 @@ END_TEST
 
 /* A sink that takes values only: the WARNING and the OKAY are dropped,
  * every value still arrives. */
-START_TEST(sink_without_notify_gets_values)
+START_TEST(tcps_ephemeral_end__sink_without_notify_gets_values)
 {
 	struct tcps_sink values_only = capture_sink(&cap);
 	struct tcps_ephemeral *e = new_observer(80, 64);
@@ -427,7 +427,7 @@ START_TEST(sink_without_notify_gets_values)
 }
 END_TEST
 
-START_TEST(warning_level_is_inclusive)
+START_TEST(tcps_ephemeral_end__warning_level_is_inclusive)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -446,7 +446,7 @@ START_TEST(warning_level_is_inclusive)
 }
 END_TEST
 
-START_TEST(ipv6_message)
+START_TEST(tcps_ephemeral_end__ipv6_warning_message)
 {
 	struct tcps_ephemeral *e = new_observer(50, 64);
 	struct tcps_sysctls sys = sys200();
@@ -467,7 +467,7 @@ START_TEST(ipv6_message)
 }
 END_TEST
 
-START_TEST(abort_keeps_state_emits_nothing)
+START_TEST(tcps_ephemeral_abort__keeps_state_emits_nothing)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -504,7 +504,7 @@ START_TEST(abort_keeps_state_emits_nothing)
 }
 END_TEST
 
-START_TEST(without_sysctls_state_kept)
+START_TEST(tcps_ephemeral_begin__without_sysctls_state_kept)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -522,7 +522,7 @@ START_TEST(without_sysctls_state_kept)
 }
 END_TEST
 
-START_TEST(remembered_warnings_bounded)
+START_TEST(tcps_ephemeral_end__remembered_warnings_bounded)
 {
 	/* One ephemeral port: every destination with a socket is at 100%. */
 	const int extra = 6, n = TCPS_EPHEMERAL_MAX_WARNED + extra;
@@ -550,7 +550,7 @@ END_TEST
 
 /* ---- TIME_WAIT ---- */
 
-START_TEST(timewait_split_by_listener)
+START_TEST(tcps_ephemeral_end__timewait_split_by_listener)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -603,7 +603,7 @@ START_TEST(timewait_split_by_listener)
 }
 END_TEST
 
-START_TEST(tw_buckets_include_orphaned_fin_wait2)
+START_TEST(tcps_ephemeral_observe__tw_buckets_include_orphaned_fin_wait2)
 {
 	struct tcps_ephemeral *e = new_observer(80, 64);
 	struct tcps_sysctls sys = sys200();
@@ -636,7 +636,7 @@ END_TEST
 
 /* ---- bounds ---- */
 
-START_TEST(overflow_when_table_full)
+START_TEST(tcps_ephemeral_overflow__counts_sockets_a_full_table_refused)
 {
 	struct tcps_ephemeral *e = new_observer(80, 4);
 	struct tcps_sysctls sys = sys200();
@@ -667,7 +667,7 @@ START_TEST(overflow_when_table_full)
 }
 END_TEST
 
-START_TEST(no_okay_guessed_from_full_table)
+START_TEST(tcps_ephemeral_end__no_okay_guessed_from_full_table)
 {
 	struct tcps_ephemeral *e = new_observer(80, 2);
 	struct tcps_sysctls sys = sys200();
@@ -691,7 +691,7 @@ START_TEST(no_okay_guessed_from_full_table)
 }
 END_TEST
 
-START_TEST(many_intervals_reuse_the_table)
+START_TEST(tcps_ephemeral_begin__intervals_reuse_the_table)
 {
 	struct tcps_ephemeral *e = new_observer(80, 8);
 	struct tcps_sysctls sys = sys200();
@@ -716,7 +716,7 @@ START_TEST(many_intervals_reuse_the_table)
 }
 END_TEST
 
-START_TEST(table_grows_within_an_interval)
+START_TEST(tcps_ephemeral_observe__table_grows_within_an_interval)
 {
 	struct tcps_ephemeral *e = new_observer(80, 5000);
 	struct tcps_sysctls sys = sys200();
@@ -788,7 +788,7 @@ static void interval_of_destinations(struct tcps_ephemeral *e,
 /* A burst grows the table to 8192 slots (384 KiB); once a read needs a
  * quarter of that or less it goes back to what that read needed, so one
  * burst is not held until shutdown. A need that stays is not thrashed. */
-START_TEST(table_shrinks_after_a_burst)
+START_TEST(tcps_ephemeral_slots__shrink_after_a_burst)
 {
 	struct tcps_ephemeral *e = new_observer(80, 5000);
 	struct tcps_sysctls sys = sys200();
@@ -824,38 +824,50 @@ Suite *ephemeral_suite(void)
 	TCase *bounds = tcase_create("bounds");
 
 	tcase_add_checked_fixture(groups, setup, NULL);
-	tcase_add_test(groups, config_checked);
-	tcase_add_test(groups, groups_by_destination);
-	tcase_add_test(groups, table_grows_within_an_interval);
-	tcase_add_test(groups, ipv6_can_be_busiest);
-	tcase_add_test(groups, v4_mapped_joins_ipv4);
-	tcase_add_test(groups, exact_percent);
-	tcase_add_test(groups, all_values_named);
-	tcase_add_test(groups, emit_timewait__over_the_bucket_limit_reads_100);
-	tcase_add_test(groups, without_sysctls_no_percentages);
+	tcase_add_test(groups, tcps_ephemeral_new__rejects_config_out_of_range);
+	tcase_add_test(groups, tcps_ephemeral_observe__groups_by_destination);
+	tcase_add_test(groups,
+		       tcps_ephemeral_observe__table_grows_within_an_interval);
+	tcase_add_test(groups, tcps_ephemeral_observe__ipv6_can_be_busiest);
+	tcase_add_test(groups, tcps_ephemeral_observe__v4_mapped_joins_ipv4);
+	tcase_add_test(groups, tcps_ephemeral_end__percent_is_exact);
+	tcase_add_test(groups, tcps_ephemeral_end__names_every_value);
+	tcase_add_test(groups,
+		       tcps_ephemeral_end__over_the_bucket_limit_reads_100);
+	tcase_add_test(groups,
+		       tcps_ephemeral_begin__without_sysctls_no_percentages);
 	suite_add_tcase(s, groups);
 
 	tcase_add_checked_fixture(notify, setup, NULL);
-	tcase_add_test(notify, warning_once_then_okay);
-	tcase_add_test(notify, okay_when_destination_disappears);
-	tcase_add_test(notify, sink_without_notify_gets_values);
-	tcase_add_test(notify, warning_level_is_inclusive);
-	tcase_add_test(notify, ipv6_message);
-	tcase_add_test(notify, abort_keeps_state_emits_nothing);
-	tcase_add_test(notify, without_sysctls_state_kept);
-	tcase_add_test(notify, remembered_warnings_bounded);
+	tcase_add_test(notify, tcps_ephemeral_end__warns_once_then_okay);
+	tcase_add_test(notify,
+		       tcps_ephemeral_end__okay_when_destination_disappears);
+	tcase_add_test(notify,
+		       tcps_ephemeral_end__sink_without_notify_gets_values);
+	tcase_add_test(notify, tcps_ephemeral_end__warning_level_is_inclusive);
+	tcase_add_test(notify, tcps_ephemeral_end__ipv6_warning_message);
+	tcase_add_test(notify, tcps_ephemeral_abort__keeps_state_emits_nothing);
+	tcase_add_test(notify,
+		       tcps_ephemeral_begin__without_sysctls_state_kept);
+	tcase_add_test(notify, tcps_ephemeral_end__remembered_warnings_bounded);
 	suite_add_tcase(s, notify);
 
 	tcase_add_checked_fixture(timewait, setup, NULL);
-	tcase_add_test(timewait, timewait_split_by_listener);
-	tcase_add_test(timewait, tw_buckets_include_orphaned_fin_wait2);
+	tcase_add_test(timewait,
+		       tcps_ephemeral_end__timewait_split_by_listener);
+	tcase_add_test(
+		timewait,
+		tcps_ephemeral_observe__tw_buckets_include_orphaned_fin_wait2);
 	suite_add_tcase(s, timewait);
 
 	tcase_add_checked_fixture(bounds, setup, NULL);
-	tcase_add_test(bounds, overflow_when_table_full);
-	tcase_add_test(bounds, no_okay_guessed_from_full_table);
-	tcase_add_test(bounds, many_intervals_reuse_the_table);
-	tcase_add_test(bounds, table_shrinks_after_a_burst);
+	tcase_add_test(
+		bounds,
+		tcps_ephemeral_overflow__counts_sockets_a_full_table_refused);
+	tcase_add_test(bounds,
+		       tcps_ephemeral_end__no_okay_guessed_from_full_table);
+	tcase_add_test(bounds, tcps_ephemeral_begin__intervals_reuse_the_table);
+	tcase_add_test(bounds, tcps_ephemeral_slots__shrink_after_a_burst);
 	suite_add_tcase(s, bounds);
 	return s;
 }
