@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tcpstates/ephemeral.h"
 #include "tcpstates/options.h"
 #include "tcpstates/tally.h"
 
@@ -278,7 +279,8 @@ static const struct option_desc option_table[] = {
 	  60000 },
 	{ "PortExhaustionWarning", apply_percent,
 	  FIELD(port_exhaustion_warning), 0, 0 },
-	{ "MaxDestinations", apply_uint, FIELD(max_destinations), 1, 1048576 },
+	{ "MaxDestinations", apply_uint, FIELD(max_destinations), 1,
+	  TCPS_EPHEMERAL_MAX_DESTINATIONS },
 	{ "TopListeners", apply_uint, FIELD(top_listeners), 0, 1000 },
 	{ "RetransmitThreshold", apply_uint, FIELD(retransmit_threshold), 0,
 	  255 },

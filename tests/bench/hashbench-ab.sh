@@ -32,7 +32,8 @@ REVS=("$1" "$2")
 # The functions of the destination table and its callers; those inlined
 # away at one revision show as "inlined".
 FUNCTIONS=(tcps_ephemeral_observe count_destination table_find table_probe
-	dest_slot_stop key_hash)
+	dest_slot_stop key_hash tcps_dest_table_probe tcps_dest_slot_stop
+	tcps_dest_key_hash)
 
 say()
 {

@@ -140,8 +140,9 @@ struct model {
 	uint32_t read_gen;
 	uint32_t gen[MAX_IDS]; /* == read_gen: stored this read */
 	uint32_t count[MAX_IDS];
-	uint32_t over[MAX_IDS]; /* ids in the order they reached the level */
-	uint32_t over_num, stored, busiest, warn_count;
+	uint32_t over_warning
+		[MAX_IDS]; /* ids in the order they reached the level */
+	uint32_t over_warning_num, stored, busiest, warn_count;
 	uint64_t in_use, tw_server, tw_client, tw_mini, overflow;
 };
 static struct model m;
@@ -357,7 +358,7 @@ static uint32_t model_warn_count(void)
 static void model_begin(void)
 {
 	m.read_gen++;
-	m.over_num = m.stored = m.busiest = 0;
+	m.over_warning_num = m.stored = m.busiest = 0;
 	m.in_use = m.tw_server = m.tw_client = m.tw_mini = m.overflow = 0;
 	m.warn_count = s.sys_readable ? model_warn_count() : 0;
 }
@@ -392,7 +393,7 @@ static NO_COVERAGE void model_observe(const struct sock *k, uint32_t id)
 	if (m.count[id] > m.busiest)
 		m.busiest = m.count[id];
 	if (m.warn_count && m.count[id] == m.warn_count)
-		m.over[m.over_num++] = id;
+		m.over_warning[m.over_warning_num++] = id;
 }
 
 /* ---- the sink ---- */
@@ -563,7 +564,8 @@ static NO_COVERAGE void model_values(void)
 				     "busiest_destination",
 				     percent(m.busiest, sys->ephemeral_ports));
 			expect_value("ephemeral", "count",
-				     "destinations_over_warning", m.over_num);
+				     "destinations_over_warning",
+				     m.over_warning_num);
 		}
 	}
 	if (s.listening_known) {
@@ -640,8 +642,8 @@ static NO_COVERAGE uint64_t model_notifications(void)
 		s.warned[id] = false;
 		s.warned_list[i] = s.warned_list[--s.warned_num];
 	}
-	for (uint32_t i = 0; i < m.over_num; i++) {
-		uint32_t id = m.over[i];
+	for (uint32_t i = 0; i < m.over_warning_num; i++) {
+		uint32_t id = m.over_warning[i];
 
 		if (s.warned[id])
 			continue;
