@@ -27,10 +27,6 @@ struct tcps_ephemeral_config {
 	uint32_t max_destinations; /* MaxDestinations: 1..2^20 */
 };
 
-/* Only tests/bench/hashbench.c still uses it: the plugin's defaults are
- * tcps_options_init's (options.c), the one place they are set. */
-#define TCPS_EPHEMERAL_DEFAULT_WARNING_PERCENT 80.0
-
 struct tcps_ephemeral;
 
 /*

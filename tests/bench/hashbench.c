@@ -47,7 +47,9 @@
 
 #include <uthash.h>
 
+#include "tcpstates/dest_table.h"
 #include "tcpstates/ephemeral.h"
+#include "tcpstates/options.h"
 #include "tcpstates/record.h"
 #include "tcpstates/util.h"
 
@@ -144,34 +146,9 @@ static void *xcalloc(size_t n, size_t size)
 
 /* ---- the destination workload ---- */
 
-/* plugin/ephemeral.c's key: no padding, 36 bytes. */
-struct dest_key {
-	uint8_t local_addr[16];
-	uint8_t remote_addr[16];
-	uint16_t remote_port;
-	uint8_t family;
-	uint8_t zero;
-};
-
-_Static_assert(sizeof(struct dest_key) == 36, "shaped as ephemeral.c's");
-
-/* ephemeral.c's key_hash, word by word. */
-static uint32_t dest_hash(const struct dest_key *key)
-{
-	const uint8_t *bytes = (const uint8_t *)key;
-	uint64_t hash = 0x9e3779b97f4a7c15ull;
-	uint64_t word;
-	uint32_t tail;
-
-	for (size_t i = 0; i + sizeof(word) <= sizeof(*key);
-	     i += sizeof(word)) {
-		memcpy(&word, bytes + i, sizeof(word));
-		hash = (hash ^ word) * 0xff51afd7ed558ccdull;
-	}
-	memcpy(&tail, bytes + sizeof(*key) - sizeof(tail), sizeof(tail));
-	hash = (hash ^ tail) * 0xc4ceb9fe1a85ec53ull;
-	return (uint32_t)tcps_mix64(hash);
-}
+/* The destination table's own key and hash (dest_table.h, inline). */
+#define dest_key tcps_dest_key
+#define dest_hash tcps_dest_key_hash
 
 /* Destination d as a client host's outbound sockets look: four local
  * addresses, eight service ports, many peers; one in eight over IPv6. */
@@ -289,12 +266,14 @@ static int observer_value(void *data, const struct tcps_value *v)
 static void *observer_create(uint32_t destinations)
 {
 	struct tcps_ephemeral_config cfg = {
-		.warning_percent = TCPS_EPHEMERAL_DEFAULT_WARNING_PERCENT,
 		.max_destinations = TCPS_EPHEMERAL_MAX_DESTINATIONS,
 	};
 	struct observer *o = xcalloc(1, sizeof(*o));
+	struct tcps_options defaults;
 
 	(void)destinations;
+	tcps_options_init(&defaults);
+	cfg.warning_percent = defaults.port_exhaustion_warning;
 	if (tcps_ephemeral_new(&cfg, &o->e) != 0) {
 		fprintf(stderr, "hashbench: tcps_ephemeral_new failed\n");
 		exit(2);
@@ -346,102 +325,63 @@ static void observer_destroy(void *table)
 	free(o);
 }
 
-/* ---- the observer's table alone: open addressing, tcps_probe ---- */
-
-struct oa_dest_slot {
-	struct dest_key key;
-	uint32_t generation; /* empty unless it is the table's */
-	uint32_t count;
-	bool warned;
-};
-
-_Static_assert(sizeof(struct oa_dest_slot) == 48, "ephemeral.c's slot");
+/* ---- the observer's table alone: open addressing, tcps_probe ----
+ *
+ * The slot, key, hash and per-socket lookup are dest_table.h's own
+ * (inline); creating and growing are written here, as dest_table.c does
+ * them, so that this driver also links with cores from before that file
+ * (make bench-hash-ab). */
 
 #define OA_FIRST_CAPACITY 1024u
 
-struct oa_dest {
-	struct oa_dest_slot *slots;
-	uint32_t mask, used, generation;
-};
-
-struct oa_dest_probe {
-	const struct dest_key *key;
-	uint32_t generation;
-};
-
-static bool oa_dest_stop(const void *slot, const void *probe)
-{
-	const struct oa_dest_slot *s = slot;
-	const struct oa_dest_probe *p = probe;
-
-	return s->generation != p->generation ||
-	       memcmp(&s->key, p->key, sizeof(*p->key)) == 0;
-}
-
-static struct oa_dest_slot *oa_dest_probe(const struct oa_dest *t,
-					  const struct dest_key *key,
-					  uint32_t hash)
-{
-	struct oa_dest_probe probe = { key, t->generation };
-
-	return &t->slots[tcps_probe(t->slots, sizeof(*t->slots),
-				    (size_t)t->mask + 1, hash, oa_dest_stop,
-				    &probe)];
-}
+_Static_assert(sizeof(struct tcps_dest_slot) == 48, "the core's slot");
 
 static void *oa_dest_create(uint32_t destinations)
 {
-	struct oa_dest *t = xcalloc(1, sizeof(*t));
+	struct tcps_dest_table *t = xcalloc(1, sizeof(*t));
 
-	(void)destinations;
 	t->slots = xcalloc(OA_FIRST_CAPACITY, sizeof(*t->slots));
 	t->mask = OA_FIRST_CAPACITY - 1;
 	t->generation = 1;
+	(void)destinations; /* grown as the sockets come, as the core does */
+	t->limit = UINT32_MAX;
+	t->max_capacity = UINT32_MAX;
 	return t;
 }
 
-/* Twice the slots, this interval's entries moved over (ephemeral.c's
- * grow_table without its bookkeeping). */
-static void oa_dest_grow(struct oa_dest *t)
+/* Twice the slots, this interval's entries moved over. */
+static void oa_dest_grow(struct tcps_dest_table *t)
 {
-	struct oa_dest old = *t;
+	struct tcps_dest_table old = *t;
 
 	t->slots = xcalloc(((size_t)old.mask + 1) * 2, sizeof(*t->slots));
 	t->mask = old.mask * 2 + 1;
 	t->generation = 1;
 	for (size_t i = 0; i <= old.mask; i++) {
-		struct oa_dest_slot *to;
+		struct tcps_dest_slot *to;
 
 		if (old.slots[i].generation != old.generation)
 			continue;
-		to = oa_dest_probe(t, &old.slots[i].key,
-				   dest_hash(&old.slots[i].key));
+		to = tcps_dest_table_probe(
+			t, &old.slots[i].key,
+			tcps_dest_key_hash(&old.slots[i].key));
 		*to = old.slots[i];
 		to->generation = t->generation;
 	}
 	free(old.slots);
 }
 
-static void oa_dest_count(struct oa_dest *t, const struct dest_key *key)
+static void oa_dest_count(struct tcps_dest_table *t,
+			  const struct tcps_dest_key *key)
 {
-	struct oa_dest_slot *slot;
-
-	if (((uint64_t)t->used + 1) * 3 > ((uint64_t)t->mask + 1) * 2)
+	if (tcps_dest_table_wants_room(t))
 		oa_dest_grow(t);
-	slot = oa_dest_probe(t, key, dest_hash(key));
-	if (slot->generation != t->generation) {
-		t->used++;
-		slot->key = *key;
-		slot->generation = t->generation;
-		slot->count = 0;
-		slot->warned = false;
-	}
-	slot->count++;
+	tcps_dest_table_get(t, key, tcps_dest_key_hash(key))->count++;
 }
 
 static void oa_dest_interval(void *table, const struct dest_work *w)
 {
-	struct oa_dest *t = table;
+	struct tcps_dest_table *t = table;
 
 	/* 2^32 intervals are not reached here: no wrap-around clearing. */
 	t->generation++;
@@ -452,11 +392,11 @@ static void oa_dest_interval(void *table, const struct dest_work *w)
 
 static struct dest_tally oa_dest_tally(void *table)
 {
-	const struct oa_dest *t = table;
+	const struct tcps_dest_table *t = table;
 	struct dest_tally tally = { 0, 0, 0 };
 
 	for (size_t i = 0; i <= t->mask; i++) {
-		const struct oa_dest_slot *s = &t->slots[i];
+		const struct tcps_dest_slot *s = &t->slots[i];
 
 		if (s->generation != t->generation)
 			continue;
@@ -470,14 +410,14 @@ static struct dest_tally oa_dest_tally(void *table)
 
 static size_t oa_dest_bytes(const void *table)
 {
-	const struct oa_dest *t = table;
+	const struct tcps_dest_table *t = table;
 
 	return chunk_bytes(t->slots);
 }
 
 static void oa_dest_destroy(void *table)
 {
-	struct oa_dest *t = table;
+	struct tcps_dest_table *t = table;
 
 	free(t->slots);
 	free(t);
