@@ -15,6 +15,7 @@
 	X(options)                                                        \
 	X(collect)                                                        \
 	X(collect_failures)                                               \
+	X(observers)                                                      \
 	X(netns)                                                          \
 	X(listeners)                                                      \
 	X(stuck)                                                          \
@@ -23,6 +24,7 @@
 	X(procfs)                                                         \
 	X(owners)                                                         \
 	X(leaks)                                                          \
+	X(dest_table)                                                     \
 	X(ephemeral)                                                      \
 	X(sysctls)                                                        \
 	X(sink)                                                           \
