@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include "tcpstates/ages.h"
 #include "tcpstates/leaks.h"
 #include "tcpstates/tally.h"
 #include "tcpstates/util.h"
@@ -21,8 +22,7 @@
 #define INSTANCE_OTHER "proc-other"
 #define INSTANCE_UNKNOWN "proc-unknown"
 #define INSTANCE_MAX (TCPS_NAME_MAX + sizeof(INSTANCE_PREFIX))
-#define MESSAGE_MAX 256 /* collectd's notification message size */
-#define FIRST_CAPACITY 64
+#define MESSAGE_MAX 256	  /* collectd's notification message size */
 #define SHRINK_ABOVE 4096 /* candidates kept however few are tracked */
 #define NO_GROUP (-1)	  /* group_of_proc: the process has no group yet */
 
@@ -34,18 +34,6 @@ struct candidate {
 	bool settled; /* in this state at the last read too */
 	uint16_t local_port, remote_port;
 	uint8_t local_addr[16], remote_addr[16];
-};
-
-/* cookie -> first interval seen in this state; cookie 0 = empty slot. */
-struct age_entry {
-	uint64_t cookie;
-	uint64_t first_seen_ms;
-	uint8_t state;
-};
-
-struct age_table {
-	struct age_entry *slots;
-	size_t cap, used;
 };
 
 struct state_acc {
@@ -76,7 +64,7 @@ struct tcps_leaks {
 	uint64_t dropped[TCPS_STATE_COUNT]; /* no memory for a candidate */
 	struct tcps_owner_query *queries;
 	size_t queries_cap;
-	struct age_table ages, next_ages;
+	struct tcps_ages ages;
 	struct group *groups; /* named groups of this interval */
 	size_t groups_num, groups_cap;
 	int32_t *group_of_proc;
@@ -132,8 +120,7 @@ void tcps_leaks_free(struct tcps_leaks *leaks)
 	tcps_owners_free(leaks->owners);
 	free(leaks->cands);
 	free(leaks->queries);
-	free(leaks->ages.slots);
-	free(leaks->next_ages.slots);
+	tcps_ages_release(&leaks->ages);
 	free(leaks->groups);
 	free(leaks->group_of_proc);
 	free(leaks->emitting);
@@ -214,88 +201,28 @@ void tcps_leaks_observe(struct tcps_leaks *leaks, const struct tcps_record *rec)
 	memcpy(c->remote_addr, rec->remote_addr, sizeof(c->remote_addr));
 }
 
-static bool age_entry_stop(const void *entry, const void *key)
-{
-	uint64_t cookie = ((const struct age_entry *)entry)->cookie;
-
-	return cookie == 0 || cookie == *(const uint64_t *)key;
-}
-
-/* The cookie's entry, or the empty one it would take (cookie not 0). */
-static struct age_entry *age_probe(const struct age_table *t, uint64_t cookie)
-{
-	return &t->slots[tcps_probe(t->slots, sizeof(*t->slots), t->cap,
-				    tcps_mix64(cookie), age_entry_stop,
-				    &cookie)];
-}
-
-static const struct age_entry *age_find(const struct age_table *t,
-					uint64_t cookie)
-{
-	const struct age_entry *entry;
-
-	if (t->cap == 0 || cookie == 0)
-		return NULL;
-	entry = age_probe(t, cookie);
-	return entry->cookie == cookie ? entry : NULL;
-}
-
-/* Empties the table and sizes it for entries (at most half full). The
- * table shrinks again when far fewer sockets are tracked than before. */
-static int age_prepare(struct age_table *t, size_t entries)
-{
-	size_t cap = FIRST_CAPACITY;
-
-	while (cap < entries * 2)
-		cap *= 2;
-	t->used = 0;
-	if (t->cap >= cap && t->cap <= cap * 4) {
-		memset(t->slots, 0, t->cap * sizeof(*t->slots));
-		return 0;
-	}
-	free(t->slots);
-	t->slots = calloc(cap, sizeof(*t->slots));
-	t->cap = t->slots ? cap : 0;
-	return t->slots ? 0 : -ENOMEM;
-}
-
-static bool age_insert(struct age_table *t, const struct candidate *c,
-		       size_t max_entries)
-{
-	struct age_entry *entry;
-
-	if (c->cookie == 0 || t->used >= max_entries || t->cap == 0)
-		return false;
-	entry = age_probe(t, c->cookie);
-	if (entry->cookie == c->cookie)
-		return true; /* the same socket twice in one dump */
-	entry->cookie = c->cookie;
-	entry->first_seen_ms = c->first_seen_ms;
-	entry->state = c->state;
-	t->used++;
-	return true;
-}
-
 /* Sockets already aged keep their place first; new ones take what room
  * is left, so past MaxTrackedSockets only the newest lose their age. */
 static void age_candidates(struct tcps_leaks *leaks, uint64_t now_ms)
 {
 	size_t max = leaks->cfg.max_tracked;
-	struct age_table swap;
 
 	leaks->stats.untracked = 0;
-	if (age_prepare(&leaks->next_ages,
-			leaks->cands_num < max ? leaks->cands_num : max) != 0)
+	if (tcps_ages_begin(&leaks->ages,
+			    leaks->cands_num < max ? leaks->cands_num : max) !=
+	    0)
 		max = 0;
 	for (size_t i = 0; i < leaks->cands_num; i++) {
 		struct candidate *c = &leaks->cands[i];
-		const struct age_entry *e = age_find(&leaks->ages, c->cookie);
+		const struct tcps_age *age =
+			tcps_ages_last(&leaks->ages, c->cookie);
 
 		c->first_seen_ms = now_ms;
-		if (e && e->state == c->state) {
-			c->first_seen_ms = e->first_seen_ms;
+		if (age && age->state == c->state) {
+			c->first_seen_ms = age->first_seen_ms;
 			c->settled = true;
-			if (!age_insert(&leaks->next_ages, c, max))
+			if (!tcps_ages_keep(&leaks->ages, c->cookie,
+					    c->first_seen_ms, c->state, max))
 				leaks->stats.untracked++;
 		}
 	}
@@ -303,12 +230,11 @@ static void age_candidates(struct tcps_leaks *leaks, uint64_t now_ms)
 		const struct candidate *c = &leaks->cands[i];
 
 		if (c->first_seen_ms == now_ms &&
-		    !age_insert(&leaks->next_ages, c, max))
+		    !tcps_ages_keep(&leaks->ages, c->cookie, now_ms, c->state,
+				    max))
 			leaks->stats.untracked++;
 	}
-	swap = leaks->ages;
-	leaks->ages = leaks->next_ages;
-	leaks->next_ages = swap;
+	tcps_ages_end(&leaks->ages);
 }
 
 static int find_owners(struct tcps_leaks *leaks)
@@ -693,7 +619,7 @@ int tcps_leaks_end(struct tcps_leaks *leaks, uint64_t now_ms,
 	if (leaks->cands_num > 0) {
 		age_candidates(leaks, now_ms);
 	} else {
-		age_prepare(&leaks->ages, 0);
+		tcps_ages_forget(&leaks->ages);
 		leaks->stats.untracked = 0;
 	}
 	/* Nothing in a tracked state: no /proc scan, tables shrink. */

@@ -23,6 +23,7 @@
 	X(names)                                                          \
 	X(procfs)                                                         \
 	X(owners)                                                         \
+	X(ages)                                                           \
 	X(leaks)                                                          \
 	X(dest_table)                                                     \
 	X(ephemeral)                                                      \
