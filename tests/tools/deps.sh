@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs the Debian packages a make target needs, only those missing.
-# Usage: deps.sh build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash
+# Usage: deps.sh build|check|run|soak|downstream|containers|graph|deb|rpm|fuzz|bench-hash
 set -euo pipefail
 
 build=(gcc libc6-dev make pkg-config libmnl-dev collectd-core collectd-dev)
@@ -20,6 +20,11 @@ deb=("${build[@]}" check libsubunit-dev dpkg-dev debhelper fakeroot lintian)
 rpm=("${build[@]}" check libsubunit-dev rpm)
 # make bench-hash: uthash, measured against the core's own tables.
 bench_hash=("${build[@]}" uthash-dev)
+# tests/test-containers.sh: rootful Podman with runc (crun refuses hybrid
+# cgroups), netavark for the bridge network (podman only recommends it),
+# catatonit for --init and the pods' pause image, and Debian's static
+# busybox for the test image (tools/container-image.sh).
+containers=("${check[@]}" podman runc uidmap netavark catatonit busybox-static)
 # make fuzz: clang with libFuzzer; its runtime comes after (see below).
 fuzz=("${build[@]}" clang)
 
@@ -29,13 +34,14 @@ check) wanted=("${check[@]}") ;;
 run) wanted=("${run[@]}") ;;
 soak) wanted=("${soak[@]}") ;;
 downstream) wanted=("${downstream[@]}") ;;
+containers) wanted=("${containers[@]}") ;;
 graph) wanted=("${graph[@]}") ;;
 deb) wanted=("${deb[@]}") ;;
 rpm) wanted=("${rpm[@]}") ;;
 fuzz) wanted=("${fuzz[@]}") ;;
 bench-hash) wanted=("${bench_hash[@]}") ;;
 *)
-	echo "usage: $0 build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash" >&2
+	echo "usage: $0 build|check|run|soak|downstream|containers|graph|deb|rpm|fuzz|bench-hash" >&2
 	exit 2
 	;;
 esac
