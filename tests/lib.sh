@@ -6,6 +6,8 @@ TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NETNS_LIST=()
 PID_LIST=()
 WORK_LIST=()
+CONTAINER_LIST=()
+POD_LIST=()
 
 fail()
 {
@@ -37,6 +39,7 @@ cleanup()
 		done
 		kill -KILL "$pid" 2>/dev/null || true
 	done
+	remove_containers
 	for ns in "${NETNS_LIST[@]}"; do
 		ip netns delete "$ns" 2>/dev/null || true
 	done
@@ -280,7 +283,13 @@ num_eq()
 # NS, states named as collectd names them (tcp_connections-<STATE>).
 ss_states_by_port()
 {
-	ip netns exec "$1" ss -tanH | awk '
+	ip netns exec "$1" ss -tanH | ss_name_states
+}
+
+# ss_name_states: `ss -tanH` on stdin, "local-port peer-port STATE" out.
+ss_name_states()
+{
+	awk '
 		BEGIN {
 			split("ESTAB SYN-SENT SYN-RECV FIN-WAIT-1 FIN-WAIT-2 " \
 				"TIME-WAIT UNCONN CLOSE-WAIT LAST-ACK LISTEN " \
@@ -301,8 +310,14 @@ ss_states_by_port()
 # while another namespace holds many sockets.
 ss_all_once()
 {
+	ss_states_by_port "$1" | count_states
+}
+
+# count_states: what ss_all prints, from ss_name_states lines on stdin.
+count_states()
+{
 	local state dump
-	dump=$(ss_states_by_port "$1")
+	dump=$(cat)
 	for state in "${STATE_NAMES[@]}"; do
 		echo "$state $(awk -v s="$state" '$3 == s { c++ }
 			END { print c + 0 }' <<<"$dump")"
@@ -336,4 +351,165 @@ netns_kill_all()
 valgrind_errors()
 {
 	grep -sE '^==[0-9]+== (Invalid|Conditional jump|Use of uninitialised|Syscall param|Mismatched|Source and destination|Argument|Process terminating|Jump to)' "$1"
+}
+
+# ---- helpers for the container tests (rootful Podman) ----
+
+# PODMAN: how Podman runs on a Debian 12 host with hybrid cgroups and no
+# systemd manager: runc (crun refuses hybrid cgroups) and cgroupfs; the
+# default ulimits of tools/containers.conf (for the pods' infra).
+PODMAN=(env "CONTAINERS_CONF=$TESTS_DIR/tools/containers.conf"
+	podman --runtime runc --cgroup-manager cgroupfs)
+# Podman's default ulimits exceed the hard limits a test host may have
+# (no CAP_SYS_RESOURCE): asking for more than that fails the start.
+CONTAINER_LIMITS=(--ulimit nofile=4096:4096 --ulimit nproc=1024:1024)
+# A container outlives its test by this much at most if cleanup fails.
+CONTAINER_LIFE=${CONTAINER_LIFE:-900}
+
+# container_image: builds the test image if its inputs changed
+# (tools/container-image.sh) and sets CONTAINER_IMAGE.
+container_image()
+{
+	CONTAINER_IMAGE=$("$TESTS_DIR/tools/container-image.sh") ||
+		fail "cannot build the container image"
+}
+
+# start_container NAME [--pod POD]: a container of CONTAINER_IMAGE that
+# sleeps CONTAINER_LIFE seconds under Podman's init (so that a stop needs
+# no timeout), on Podman's bridge network: a network namespace of its
+# own, or POD's. Removed on exit.
+start_container()
+{
+	local name=$1
+	local -a where=(--network bridge)
+	[[ ${2:-} != --pod ]] || where=(--pod "$3")
+	CONTAINER_LIST+=("$name")
+	"${PODMAN[@]}" run -d --name "$name" --init "${CONTAINER_LIMITS[@]}" \
+		"${where[@]}" "$CONTAINER_IMAGE" sleep "$CONTAINER_LIFE" \
+		>/dev/null || fail "cannot start container $name"
+}
+
+# start_pod POD NAME...: a pod and a container NAME in it for each NAME;
+# they share the pod's network namespace (its infra container holds it).
+start_pod()
+{
+	local pod=$1 name
+	shift
+	POD_LIST+=("$pod")
+	"${PODMAN[@]}" pod create --name "$pod" >/dev/null ||
+		fail "cannot create pod $pod"
+	for name in "$@"; do
+		start_container "$name" --pod "$pod"
+	done
+}
+
+# stop_container NAME: stops it (its network namespace goes with it).
+stop_container()
+{
+	"${PODMAN[@]}" stop -t 2 "$1" >/dev/null ||
+		fail "cannot stop container $1"
+}
+
+# remove_containers: every container and pod started here, forced.
+remove_containers()
+{
+	local name
+	for name in "${CONTAINER_LIST[@]}"; do
+		"${PODMAN[@]}" rm -f -i -t 0 "$name" >/dev/null 2>&1 || true
+	done
+	for name in "${POD_LIST[@]}"; do
+		"${PODMAN[@]}" pod rm -f -i -t 0 "$name" >/dev/null 2>&1 || true
+	done
+}
+
+# container_exec NAME CMD...: CMD inside container NAME.
+container_exec()
+{
+	local name=$1
+	shift
+	"${PODMAN[@]}" exec "$name" "$@"
+}
+
+# container_pid NAME: the host pid of NAME's first process.
+container_pid()
+{
+	local pid
+	pid=$("${PODMAN[@]}" inspect -f '{{.State.Pid}}' "$1") || pid=0
+	[[ $pid =~ ^[1-9][0-9]*$ ]] || fail "container $1 has no process"
+	echo "$pid"
+}
+
+# container_netns NAME: the inode of NAME's network namespace.
+container_netns()
+{
+	stat -L -c %i "/proc/$(container_pid "$1")/ns/net"
+}
+
+# container_ss NAME ARGS...: ss ARGS inside NAME's network namespace
+# (host tools, so -p names the processes as the host sees them).
+container_ss()
+{
+	local pid
+	pid=$(container_pid "$1")
+	shift
+	nsenter -t "$pid" -n ss "$@"
+}
+
+# container_ss_all NAME: what ss_all_once prints, for NAME's namespace.
+container_ss_all()
+{
+	container_ss "$1" -tanH | ss_name_states | count_states
+}
+
+# container_sockmaker NAME TAG [--as PROG] ARGS...: starts the image's
+# sockmaker inside NAME with ARGS and --report, as a copy named PROG (its
+# process name, which the leak finder reports) if given; its output goes
+# to /tmp/TAG.out and /tmp/TAG.err in the container. Its stdin is a pipe
+# from sleep, so it holds its sockets until the container ends. Waits
+# for READY.
+container_sockmaker()
+{
+	local name=$1 tag=$2 prog=/bin/sockmaker
+	shift 2
+	if [[ ${1:-} == --as ]]; then
+		prog=/tmp/$2
+		shift 2
+		container_exec "$name" cp /bin/sockmaker "$prog"
+	fi
+	# shellcheck disable=SC2016 # expanded by the container's shell
+	"${PODMAN[@]}" exec -d "$name" sh -c \
+		'life=$1 prog=$2 tag=$3; shift 3
+		sleep "$life" | "$prog" --report "$@" >"/tmp/$tag.out" \
+			2>"/tmp/$tag.err"' \
+		sh "$CONTAINER_LIFE" "$prog" "$tag" "$@" >/dev/null
+	for _ in $(seq 100); do
+		container_exec "$name" cat "/tmp/$tag.out" 2>/dev/null |
+			grep -q READY && return 0
+		sleep 0.2
+	done
+	container_exec "$name" cat "/tmp/$tag.err" >&2 || true
+	fail "sockmaker $tag in $name did not get ready"
+}
+
+# container_expected NAME TAG...: "STATE count" for every state, summed
+# over what the sockmakers TAG... in NAME promised (--report).
+container_expected()
+{
+	local name=$1 tag
+	shift
+	for tag in "$@"; do
+		container_exec "$name" cat "/tmp/$tag.err"
+	done | awk '
+		BEGIN {
+			split("established syn-recv time-wait close-wait " \
+				"fin-wait-2 listening syn-sent", from, " ")
+			split("ESTABLISHED SYN_RECV TIME_WAIT CLOSE_WAIT " \
+				"FIN_WAIT2 LISTEN SYN_SENT", to, " ")
+			for (i in from) name[from[i]] = to[i]
+			split("ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 " \
+				"FIN_WAIT2 TIME_WAIT CLOSED CLOSE_WAIT " \
+				"LAST_ACK LISTEN CLOSING", order, " ")
+		}
+		$2 == "expect" && ($3 in name) { n[name[$3]] += $4 }
+		END { for (i = 1; i <= 11; i++) print order[i], n[order[i]] + 0 }'
 }
