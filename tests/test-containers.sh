@@ -131,7 +131,8 @@ fi
 
 # ---- a collectd that discovers them ----
 
-# write_conf DIR [OPTION...]: a config reading the host and discovering.
+# write_conf DIR [OPTION...]: a config in DIR reading the host and
+# discovering, with more plugin options.
 write_conf()
 {
 	local dir=$1 opt
@@ -152,15 +153,19 @@ CONF
 		echo "</Plugin>"
 	} >"$dir/collectd.conf"
 }
-write_conf "$work"
-start_collectd "" "$work"
+
+# The daemon the checks read: its folder.
+# shellcheck disable=SC2154 # new_workdir sets work
+daemon=$work/discover
+write_conf "$daemon"
+start_collectd "" "$daemon"
 
 # states NAME: "STATE count" as collectd last wrote them for NAME.
 states()
 {
 	local state
 	for state in "${STATE_NAMES[@]}"; do
-		echo "$state $(csv_value "$work" "$host" "tcpstates-$1" \
+		echo "$state $(csv_value "$daemon" "$host" "tcpstates-$1" \
 			"tcp_connections-$state" | sed 's/\.0*$//')"
 	done
 }
@@ -168,7 +173,8 @@ states()
 # newest INSTANCE: the time of the newest ESTABLISHED row of INSTANCE.
 newest()
 {
-	csv_row "$work" "$host" "$1" tcp_connections-ESTABLISHED | cut -d, -f1
+	csv_row "$daemon" "$host" "$1" tcp_connections-ESTABLISHED |
+		cut -d, -f1
 }
 
 # later T1 T0: true if time T1 is after T0.
@@ -180,15 +186,15 @@ later()
 has_values()
 {
 	local name
-	collectd_alive "$work"
+	collectd_alive "$daemon"
 	for name in tcpstates "tcpstates-$id-web" "tcpstates-$id-db" \
 		"tcpstates-$id-cache" "tcpstates-$pod"; do
 		[[ -n $(newest "$name") ]] || return 1
 	done
 }
 wait_until $((3 * period + 10)) has_values || {
-	cat "$work/collectd.log"
-	ls "$work/csv/$host" >&2 || true
+	cat "$daemon/collectd.log"
+	ls "$daemon/csv/$host" >&2 || true
 	fail "no values for every container and the pod"
 }
 host_first=$(newest tcpstates)
@@ -217,7 +223,7 @@ equal_ss()
 # leak_value NAME PROG: PROG's CLOSE_WAIT count under namespace NAME.
 leak_value()
 {
-	csv_value "$work" "$host" "tcpstates-$1-proc_$2" \
+	csv_value "$daemon" "$host" "tcpstates-$1-proc_$2" \
 		tcp_connections-CLOSE_WAIT | sed 's/\.0*$//'
 }
 
@@ -234,7 +240,7 @@ done
 for name in "$id-web" "$id-db" "$id-cache" "$pod"; do
 	for prog in leaky-web leaky-db leaky-cache pod-leaker; do
 		[[ $prog == "${leaker[$name]:-pod-leaker}" ]] && continue
-		[[ ! -d $work/csv/$host/tcpstates-$name-proc_$prog ]] ||
+		[[ ! -d $daemon/csv/$host/tcpstates-$name-proc_$prog ]] ||
 			fail "$prog filed under $name"
 	done
 done
@@ -246,7 +252,8 @@ equal_ss "$pod" "$pod-a"
 [[ $(leak_value "$pod" pod-leaker) == 5 ]] ||
 	fail "pod: pod-leaker holds $(leak_value "$pod" pod-leaker), not 5"
 for name in "$pod-a" "$pod-b"; do
-	[[ -z $(ls -d "$work/csv/$host/tcpstates-$name"* 2>/dev/null) ]] ||
+	[[ -z $(find "$daemon/csv/$host" -maxdepth 1 \
+		-name "tcpstates-$name*") ]] ||
 		fail "values under the pod's container $name"
 done
 note "pod: one set of values under $pod; tcpstates-$pod-proc_pod-leaker 5"
@@ -257,17 +264,24 @@ before_stop=$(newest "$gone")
 stop_container "$id-cache"
 stopped_at=$SECONDS
 start_container "$id-new"
+started_at=$(date +%s.%N)
 container_sockmaker "$id-new" main --established 4 --listen 1 --v6-every 0
 container_sockmaker "$id-new" leak --as leaky-new --fin-wait2 2 \
 	--v6-every 0
-ready_at=$(date +%s.%N)
 
-# zero_row INSTANCE: the ESTABLISHED row with a zero, after the stop.
-zero_row()
+# zero_reads INSTANCE: the times of the reads at which every state of
+# INSTANCE was 0. (A read while the container's processes were dying
+# still sees their TIME_WAIT sockets; only the farewell is all zeros.)
+zero_reads()
 {
-	local row
-	row=$(csv_row "$work" "$host" "$1" tcp_connections-ESTABLISHED)
-	later "${row%,*}" "$before_stop" && num_eq "${row#*,}" 0
+	cat "$daemon/csv/$host/$1"/tcp_connections-* 2>/dev/null |
+		awk -F, '$1 ~ /^[0-9]/ { n[$1]++; s[$1] += ($2 < 0 ? -$2 : $2) }
+			END { for (t in n) if (n[t] >= 11 && s[t] == 0) print t }' |
+		sort -n
+}
+has_zeros()
+{
+	[[ -n $(zero_reads "$gone") ]]
 }
 new_seen()
 {
@@ -275,84 +289,86 @@ new_seen()
 }
 wait_until $((3 * period + 5)) new_seen ||
 	fail "the new container has no values after $((3 * period + 5)) s"
-seen_after=$(awk -v a="$(date +%s.%N)" -v b="$ready_at" \
+seen_after=$(awk -v a="$(date +%s.%N)" -v b="$started_at" \
 	'BEGIN { printf "%.1f", a - b }')
 # Within one discovery period, plus the read under way and the writer.
 awk -v s="$seen_after" -v p="$period" -v i="$interval" \
 	'BEGIN { exit !(s <= p + 2 * i + 1) }' ||
 	fail "the new container took $seen_after s (discovery period $period s)"
-note "new container: values $seen_after s after its sockets were ready"
-wait_until $((3 * period + 5)) zero_row "$gone" || {
-	tail -n 3 "$work/csv/$host/$gone/tcp_connections-ESTABLISHED"-* >&2
-	fail "no zeros for the stopped container"
+note "new container: values $seen_after s after it started"
+wait_until $((3 * period + 5)) has_zeros || {
+	tail -n 3 "$daemon/csv/$host/$gone/tcp_connections-"* >&2
+	fail "no read of all zeros for the stopped container"
 }
-zero_time=$(newest "$gone")
 note "stopped container: zeros $((SECONDS - stopped_at)) s after the stop"
 equal_ss "$id-new" "$id-new"
 [[ $(leak_value "$id-new" leaky-new) == 2 ]] || fail "leaky-new not found"
-# Never again: no row of any of its values after the zeros, nor a
-# second zero row.
+# Never again: one read of zeros, no row of any of its values after it.
 sleep $((3 * period))
-collectd_alive "$work"
-for file in "$work/csv/$host/$gone"*/*; do
-	awk -F, -v z="$zero_time" 'NR > 1 && $1 + 0 > z + 0 { bad = 1 }
+collectd_alive "$daemon"
+zeros=$(zero_reads "$gone")
+[[ $(wc -l <<<"$zeros") -eq 1 ]] ||
+	fail "the stopped container's zeros were sent $(wc -l <<<"$zeros") times"
+later "$zeros" "$before_stop" || fail "zeros before the stop"
+for file in "$daemon/csv/$host/$gone"*/*; do
+	awk -F, -v z="$zeros" '$1 ~ /^[0-9]/ && $1 + 0 > z + 0 { bad = 1 }
 		END { exit bad }' "$file" ||
 		fail "values after the zeros in $file"
 done
-[[ $(awk -F, 'NR > 1 && $2 + 0 == 0' \
-	"$work/csv/$host/$gone/tcp_connections-ESTABLISHED"-*) ]] &&
-	[[ $(awk -F, 'NR > 1 && $2 + 0 == 0 { n++ } END { print n + 0 }' \
-		"$work/csv/$host/$gone/tcp_connections-ESTABLISHED"-*) -eq 1 ]] ||
-	fail "the stopped container's zeros were sent more than once"
-proc_zero=$(csv_value "$work" "$host" "$gone-proc_leaky-cache" \
+proc_zero=$(csv_row "$daemon" "$host" "$gone-proc_leaky-cache" \
 	tcp_connections-CLOSE_WAIT)
-num_eq "$proc_zero" 0 || fail "its leak group was left at $proc_zero, not zero"
+num_eq "${proc_zero#*,}" 0 ||
+	fail "its leak group was left at ${proc_zero#*,}, not zero"
 note "stopped container: zeros once (its leak group too), nothing after"
 
 # 4. The host's own values went on.
 later "$(newest tcpstates)" "$host_first" || fail "no new host values"
-later "$(newest tcpstates)" "$zero_time" || fail "host values stopped"
+later "$(newest tcpstates)" "$zeros" || fail "host values stopped"
 note "host values under tcpstates/ throughout"
 
-if grep -E '\[(warning|error)\]' "$work/collectd.log" | grep -F tcpstates; then
+# No warning or error at all; the stop at INFO at most.
+if grep -E '\[(warning|error)\]' "$daemon/collectd.log" | grep -F tcpstates; then
 	fail "the plugin logged a warning or an error"
 fi
-if [[ -n $(grep -F "$id-cache" "$work/collectd.log" |
-	grep -vF '[info]' | grep -vF '[notice]' | grep -vF '[debug]') ]]; then
+if grep -F "$id-cache" "$daemon/collectd.log" |
+	grep -vE '\[(info|debug)\]'; then
 	fail "the stop was logged above INFO"
 fi
-note "log: $(grep -cF "$id-cache" "$work/collectd.log") lines about the stopped container, none above INFO"
-stop_collectd "$work"
+note "log: $(grep -cF "$id-cache" "$daemon/collectd.log" || true) lines about the stopped container, none above INFO"
+stop_collectd "$daemon"
 
-# 5. MaxNamespaces below the count: one warning, at most that many.
+# 5. MaxNamespaces below the count: one warning, at most that many read.
 max=2
-work2=$work/max
-write_conf "$work2" "MaxNamespaces $max"
-sed -i "s|BaseDir \"$work\"|BaseDir \"$work2\"|" "$work2/collectd.conf"
-work=$work2
-start_collectd "" "$work2"
-ours=4 # web, db, new, the pod
-wait_until $((3 * period + 10)) grep -qiE '\[warning\].*tcpstates.*MaxNamespaces' \
-	"$work2/collectd.log" || {
-	cat "$work2/collectd.log"
-	fail "no warning about MaxNamespaces $max"
+ours=4 # web, db, new and the pod, besides any other on the host
+daemon=$work/max
+write_conf "$daemon" "MaxNamespaces $max"
+start_collectd "" "$daemon"
+max_warning()
+{
+	collectd_alive "$daemon"
+	grep -qE '\[warning\] tcpstates plugin:' "$daemon/collectd.log"
+}
+wait_until $((3 * period + 10)) max_warning || {
+	cat "$daemon/collectd.log"
+	fail "no warning with MaxNamespaces $max"
 }
 sleep $((3 * period))
-collectd_alive "$work2"
-warnings=$(grep -E '\[warning\].*tcpstates.*MaxNamespaces' "$work2/collectd.log")
+collectd_alive "$daemon"
+warnings=$(grep -E '\[warning\] tcpstates plugin:' "$daemon/collectd.log")
 [[ $(wc -l <<<"$warnings") -eq 1 ]] ||
-	fail "more than one MaxNamespaces warning: $warnings"
+	fail "more than one warning: $warnings"
+# The number it names, other than MaxNamespaces itself.
 left_out=$(grep -oE '[0-9]+' <<<"${warnings#*tcpstates plugin:}" |
-	grep -vx "$max" | head -n 1)
+	grep -vx "$max" | head -n 1 || true)
 [[ -n $left_out && $left_out -ge $((ours - max)) ]] ||
 	fail "the warning does not say how many were left out: $warnings"
-# Namespaces with values: folders with per-state values, except the
-# host's and the process groups'.
-read_ns=$(find "$work2/csv/$host" -name 'tcp_connections-ESTABLISHED-*' |
+# Namespaces with values: folders with per-state values, but the host's
+# and the process groups'.
+read_ns=$(find "$daemon/csv/$host" -name 'tcp_connections-ESTABLISHED-*' |
 	awk -F/ '{ print $(NF - 1) }' | sort -u |
-	grep -vxE 'tcpstates|.*-proc(_.*|-other|-unknown)' | wc -l)
+	grep -cvxE 'tcpstates|.*-proc(_.*|-other|-unknown)' || true)
 ((read_ns <= max)) || fail "$read_ns namespaces reported, MaxNamespaces $max"
-[[ -n $(newest tcpstates) ]] || fail "no host values with MaxNamespaces"
-note "MaxNamespaces $max: $read_ns namespaces reported; warning: ${warnings#*tcpstates plugin: }"
-stop_collectd "$work2"
+later "$(newest tcpstates)" 0 || fail "no host values with MaxNamespaces"
+note "MaxNamespaces $max: $read_ns namespaces reported, one warning: ${warnings#*tcpstates plugin: }"
+stop_collectd "$daemon"
 echo "containers: ok"
