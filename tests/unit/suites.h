@@ -17,6 +17,7 @@
 	X(collect_failures)                                               \
 	X(observers)                                                      \
 	X(netns)                                                          \
+	X(namespaces)                                                     \
 	X(listeners)                                                      \
 	X(stuck)                                                          \
 	X(ports)                                                          \
