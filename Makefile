@@ -24,12 +24,18 @@ endif
 
 MNL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libmnl)
 MNL_LIBS = $(shell $(PKG_CONFIG) --libs libmnl)
+# json-c: the container runtimes' state files (plugin/containers.c).
+JSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags json-c)
+JSON_LIBS = $(shell $(PKG_CONFIG) --libs json-c)
+# What everything linked with the core needs.
+CORE_LIBS = $(MNL_LIBS) $(JSON_LIBS)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 
 REQUIRED_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -Iinclude \
 	$(WARNINGS) -MMD -MP
-ALL_CFLAGS = $(REQUIRED_CFLAGS) $(MNL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(REQUIRED_CFLAGS) $(MNL_CFLAGS) $(JSON_CFLAGS) $(CPPFLAGS) \
+	$(CFLAGS)
 GLUE_CFLAGS = -DHAVE_CONFIG_H -I$(COLLECTD_INCLUDE)
 
 ifeq ($(V),1)
@@ -84,7 +90,7 @@ $(BUILD)/%.o: %.c
 $(PLUGIN): $(CORE_OBJS) $(GLUE_OBJS) plugin/tcpstates.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,--version-script=plugin/tcpstates.map \
-		$(CFLAGS) $(LDFLAGS) -o $@ $(CORE_OBJS) $(GLUE_OBJS) $(MNL_LIBS)
+		$(CFLAGS) $(LDFLAGS) -o $@ $(CORE_OBJS) $(GLUE_OBJS) $(CORE_LIBS)
 
 $(CORE_LIB): $(CORE_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -93,7 +99,7 @@ $(CORE_LIB): $(CORE_OBJS)
 $(UNIT_TESTS): $(UNIT_OBJS) $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(CORE_LIB) \
-		$(CHECK_LIBS) $(MNL_LIBS)
+		$(CHECK_LIBS) $(CORE_LIBS)
 
 $(GLUE_TESTS): $(GLUE_TEST_OBJS) $(GLUE_OBJS) $(CORE_LIB) \
 		$(BUILD)/tests/unit/fake_socket.o $(BUILD)/tests/unit/nlbuild.o
@@ -103,10 +109,10 @@ $(GLUE_TESTS): $(GLUE_TEST_OBJS) $(GLUE_OBJS) $(CORE_LIB) \
 		-Wl,--wrap=tcps_netns_leave -o $@ \
 		$(GLUE_TEST_OBJS) $(GLUE_OBJS) $(BUILD)/tests/unit/fake_socket.o \
 		$(BUILD)/tests/unit/nlbuild.o $(CORE_LIB) $(CHECK_LIBS) \
-		$(MNL_LIBS)
+		$(CORE_LIBS)
 
 $(BUILD)/tcps-count: $(BUILD)/tests/tools/tcps-count.o $(CORE_LIB)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 # sockets.o: socket building shared with tests/bench/populate.c.
 $(BUILD)/sockmaker: $(BUILD)/tests/tools/sockmaker.o \
@@ -182,7 +188,7 @@ deps-bench-hash:
 
 $(HASHBENCH): $(BUILD)/tests/bench/hashbench.o $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 -include $(BUILD)/tests/bench/hashbench.d
 
@@ -249,7 +255,7 @@ fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
 $(BUILD)/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(FUZZ_WRAP) -o $@ $(filter %.o,$^) \
-		$(CORE_LIB) $(MNL_LIBS)
+		$(CORE_LIB) $(CORE_LIBS)
 
 $(BUILD)/fuzz-config: $(BUILD)/tests/glue/collectd_stub.o $(GLUE_OBJS)
 # fuzz-leaks scripts many reads in a changing fake /proc; its scan budget

@@ -3,7 +3,8 @@
 # Usage: deps.sh build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash
 set -euo pipefail
 
-build=(gcc libc6-dev make pkg-config libmnl-dev collectd-core collectd-dev)
+build=(gcc libc6-dev make pkg-config libmnl-dev libjson-c-dev collectd-core
+	collectd-dev)
 check=("${build[@]}" check libsubunit-dev iproute2 procps clang-format)
 run=("${build[@]}" libyajl2)
 # make soak: collectd under valgrind memcheck (vgdb comes with it).
