@@ -22,6 +22,7 @@
 	X(ports)                                                          \
 	X(names)                                                          \
 	X(procfs)                                                         \
+	X(containers)                                                     \
 	X(owners)                                                         \
 	X(ages)                                                           \
 	X(leaks)                                                          \
