@@ -23,6 +23,7 @@
 	X(names)                                                          \
 	X(procfs)                                                         \
 	X(containers)                                                     \
+	X(discover)                                                       \
 	X(owners)                                                         \
 	X(ages)                                                           \
 	X(leaks)                                                          \
