@@ -52,7 +52,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 # Fuzz sources that see collectd's headers, as the glue does.
 FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/fuzz_glue.c
 TOOL_SRCS := tests/tools/tcps-count.c tests/tools/sockmaker.c \
-	tests/tools/hostile-name.c tests/tools/handoff.c tests/tools/sockets.c
+	tests/tools/hostile-name.c tests/tools/handoff.c tests/tools/sockets.c \
+	tests/tools/tcps-discover.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
 	$(wildcard tests/tools/*.h) $(GLUE_TEST_SRCS) $(wildcard tests/glue/*.h) \
 	$(FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
@@ -72,7 +73,10 @@ UNIT_TESTS := $(BUILD)/unit-tests
 # into and out of a namespace (no CAP_SYS_ADMIN needed).
 GLUE_TESTS := $(BUILD)/glue-tests
 # handoff: CLOSE_WAIT sockets moving between processes (test-handoff.sh).
-TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker $(BUILD)/handoff
+# tcps-discover: the host's namespaces and their names
+# (test-discover-podman.sh).
+TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker $(BUILD)/handoff \
+	$(BUILD)/tcps-discover
 
 .PHONY: all check unit run asan format format-check install uninstall \
 	clean deps-build deps-check deps-run tools
@@ -112,6 +116,9 @@ $(GLUE_TESTS): $(GLUE_TEST_OBJS) $(GLUE_OBJS) $(CORE_LIB) \
 		$(CORE_LIBS)
 
 $(BUILD)/tcps-count: $(BUILD)/tests/tools/tcps-count.o $(CORE_LIB)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
+
+$(BUILD)/tcps-discover: $(BUILD)/tests/tools/tcps-discover.o $(CORE_LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 # sockets.o: socket building shared with tests/bench/populate.c.
@@ -307,7 +314,8 @@ clean:
 -include $(patsubst %.o,%.d,$(CORE_OBJS) $(GLUE_OBJS) $(UNIT_OBJS) \
 	$(GLUE_TEST_OBJS) $(FUZZ_SRCS:%.c=$(BUILD)/%.o) \
 	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/tools/sockmaker.o \
-	$(BUILD)/tests/tools/handoff.o $(BUILD)/tests/tools/sockets.o)
+	$(BUILD)/tests/tools/handoff.o $(BUILD)/tests/tools/sockets.o \
+	$(BUILD)/tests/tools/tcps-discover.o)
 
 # Debian and RPM packages: make deb, make rpm, make packages-check.
 include packaging/packaging.mk
