@@ -23,6 +23,8 @@
 	X(ports)                                                          \
 	X(names)                                                          \
 	X(procfs)                                                         \
+	X(containers)                                                     \
+	X(discover)                                                       \
 	X(owners)                                                         \
 	X(ages)                                                           \
 	X(leaks)                                                          \
