@@ -24,12 +24,18 @@ endif
 
 MNL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libmnl)
 MNL_LIBS = $(shell $(PKG_CONFIG) --libs libmnl)
+# json-c: the container runtimes' state files (plugin/containers.c).
+JSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags json-c)
+JSON_LIBS = $(shell $(PKG_CONFIG) --libs json-c)
+# What everything linked with the core needs.
+CORE_LIBS = $(MNL_LIBS) $(JSON_LIBS)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 
 REQUIRED_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -Iinclude \
 	$(WARNINGS) -MMD -MP
-ALL_CFLAGS = $(REQUIRED_CFLAGS) $(MNL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(REQUIRED_CFLAGS) $(MNL_CFLAGS) $(JSON_CFLAGS) $(CPPFLAGS) \
+	$(CFLAGS)
 GLUE_CFLAGS = -DHAVE_CONFIG_H -I$(COLLECTD_INCLUDE)
 
 ifeq ($(V),1)
@@ -46,7 +52,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 # Fuzz sources that see collectd's headers, as the glue does.
 FUZZ_GLUE_SRCS := tests/fuzz/fuzz_config.c tests/fuzz/fuzz_glue.c
 TOOL_SRCS := tests/tools/tcps-count.c tests/tools/sockmaker.c \
-	tests/tools/hostile-name.c tests/tools/handoff.c tests/tools/sockets.c
+	tests/tools/hostile-name.c tests/tools/handoff.c tests/tools/sockets.c \
+	tests/tools/tcps-discover.c
 C_SOURCES := $(CORE_SRCS) $(GLUE_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) \
 	$(wildcard tests/tools/*.h) $(GLUE_TEST_SRCS) $(wildcard tests/glue/*.h) \
 	$(FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
@@ -66,7 +73,10 @@ UNIT_TESTS := $(BUILD)/unit-tests
 # into and out of a namespace (no CAP_SYS_ADMIN needed).
 GLUE_TESTS := $(BUILD)/glue-tests
 # handoff: CLOSE_WAIT sockets moving between processes (test-handoff.sh).
-TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker $(BUILD)/handoff
+# tcps-discover: the host's namespaces and their names
+# (test-discover-podman.sh).
+TOOLS := $(BUILD)/tcps-count $(BUILD)/sockmaker $(BUILD)/handoff \
+	$(BUILD)/tcps-discover
 
 .PHONY: all check unit run asan format format-check install uninstall \
 	clean deps-build deps-check deps-run tools
@@ -84,7 +94,7 @@ $(BUILD)/%.o: %.c
 $(PLUGIN): $(CORE_OBJS) $(GLUE_OBJS) plugin/tcpstates.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,--version-script=plugin/tcpstates.map \
-		$(CFLAGS) $(LDFLAGS) -o $@ $(CORE_OBJS) $(GLUE_OBJS) $(MNL_LIBS)
+		$(CFLAGS) $(LDFLAGS) -o $@ $(CORE_OBJS) $(GLUE_OBJS) $(CORE_LIBS)
 
 $(CORE_LIB): $(CORE_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -93,7 +103,7 @@ $(CORE_LIB): $(CORE_OBJS)
 $(UNIT_TESTS): $(UNIT_OBJS) $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(CORE_LIB) \
-		$(CHECK_LIBS) $(MNL_LIBS)
+		$(CHECK_LIBS) $(CORE_LIBS)
 
 $(GLUE_TESTS): $(GLUE_TEST_OBJS) $(GLUE_OBJS) $(CORE_LIB) \
 		$(BUILD)/tests/unit/fake_socket.o $(BUILD)/tests/unit/nlbuild.o
@@ -103,10 +113,13 @@ $(GLUE_TESTS): $(GLUE_TEST_OBJS) $(GLUE_OBJS) $(CORE_LIB) \
 		-Wl,--wrap=tcps_netns_leave -o $@ \
 		$(GLUE_TEST_OBJS) $(GLUE_OBJS) $(BUILD)/tests/unit/fake_socket.o \
 		$(BUILD)/tests/unit/nlbuild.o $(CORE_LIB) $(CHECK_LIBS) \
-		$(MNL_LIBS)
+		$(CORE_LIBS)
 
 $(BUILD)/tcps-count: $(BUILD)/tests/tools/tcps-count.o $(CORE_LIB)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
+
+$(BUILD)/tcps-discover: $(BUILD)/tests/tools/tcps-discover.o $(CORE_LIB)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 # sockets.o: socket building shared with tests/bench/populate.c.
 $(BUILD)/sockmaker: $(BUILD)/tests/tools/sockmaker.o \
@@ -182,7 +195,7 @@ deps-bench-hash:
 
 $(HASHBENCH): $(BUILD)/tests/bench/hashbench.o $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(MNL_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 -include $(BUILD)/tests/bench/hashbench.d
 
@@ -230,7 +243,7 @@ leak-graph:
 # kept in build-fuzz/crashes/TARGET/. See tests/fuzz/run.sh.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := diag config proc leaks ephemeral listeners glue
+FUZZ_TARGETS := diag config proc leaks ephemeral listeners glue containers
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	-fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt
@@ -249,7 +262,7 @@ fuzz-targets: $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
 $(BUILD)/fuzz-%: $(BUILD)/tests/fuzz/fuzz_%.o $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(FUZZ_WRAP) -o $@ $(filter %.o,$^) \
-		$(CORE_LIB) $(MNL_LIBS)
+		$(CORE_LIB) $(CORE_LIBS)
 
 $(BUILD)/fuzz-config: $(BUILD)/tests/glue/collectd_stub.o $(GLUE_OBJS)
 # fuzz-leaks scripts many reads in a changing fake /proc; its scan budget
@@ -266,6 +279,9 @@ $(BUILD)/fuzz-glue: $(BUILD)/tests/glue/collectd_stub.o $(GLUE_OBJS) \
 $(BUILD)/fuzz-glue: FUZZ_WRAP := -Wl,--wrap=tcps_ctx_new \
 	-Wl,--wrap=tcps_netns_enter -Wl,--wrap=tcps_netns_leave \
 	-Wl,--wrap=tcps_sysctls_read
+
+# Container names in a fake host's runtime state (tests/unit/fakehost.c).
+$(BUILD)/fuzz-containers: $(BUILD)/tests/unit/fakehost.o
 
 fuzz: fuzz-build
 	$(Q)BUILD=build-fuzz tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
@@ -301,7 +317,8 @@ clean:
 -include $(patsubst %.o,%.d,$(CORE_OBJS) $(GLUE_OBJS) $(UNIT_OBJS) \
 	$(GLUE_TEST_OBJS) $(FUZZ_SRCS:%.c=$(BUILD)/%.o) \
 	$(BUILD)/tests/tools/tcps-count.o $(BUILD)/tests/tools/sockmaker.o \
-	$(BUILD)/tests/tools/handoff.o $(BUILD)/tests/tools/sockets.o)
+	$(BUILD)/tests/tools/handoff.o $(BUILD)/tests/tools/sockets.o \
+	$(BUILD)/tests/tools/tcps-discover.o)
 
 # Debian and RPM packages: make deb, make rpm, make packages-check.
 include packaging/packaging.mk

@@ -189,6 +189,28 @@ int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 	return ret;
 }
 
+void tcps_ctx_farewell(struct tcps_ctx *ctx, const struct tcps_sink *sink)
+{
+	struct tcps_observers_report observed;
+
+	tcps_observers_begin_empty(ctx->obs);
+	tcps_observers_end(ctx->obs, tcps_monotonic_ms(), sink, &observed);
+}
+
+int tcps_ctx_set_netns(struct tcps_ctx *ctx, const char *path)
+{
+	struct tcps_netns fresh;
+
+	if (!ctx->netns.path || strcmp(ctx->netns.path, path) == 0)
+		return 0;
+	if (tcps_netns_init(&fresh, path) < 0)
+		return -ENOMEM;
+	tcps_netns_release(&ctx->netns);
+	ctx->netns = fresh;
+	ctx->opts.netns_path = ctx->netns.path;
+	return 0;
+}
+
 const struct tcps_state_tally *tcps_ctx_states(const struct tcps_ctx *ctx)
 {
 	return tcps_observers_states(ctx->obs);

@@ -138,15 +138,21 @@ const struct tcps_leaks_stats *tcps_leaks_stats(const struct tcps_leaks *leaks)
  * burst the array shrinks back instead of keeping its peak forever. */
 static void shrink_candidates(struct tcps_leaks *leaks)
 {
-	size_t want = leaks->cands_num;
+	size_t want = leaks->cands_num * 2;
+	struct candidate *smaller;
 
-	/* Never below SHRINK_ABOVE: tcps_fit keeps twice want. */
-	if (leaks->cands_cap <= SHRINK_ABOVE)
+	/* Not tcps_fit: the same rule (shrink to twice the need once under
+	 * a quarter is used), but never below SHRINK_ABOVE. */
+	if (leaks->cands_cap <= SHRINK_ABOVE ||
+	    leaks->cands_cap <= leaks->cands_num * 4)
 		return;
-	if (want < SHRINK_ABOVE / 2)
-		want = SHRINK_ABOVE / 2;
-	(void)tcps_fit((void **)&leaks->cands, &leaks->cands_cap, want,
-		       sizeof(*leaks->cands));
+	if (want < SHRINK_ABOVE)
+		want = SHRINK_ABOVE;
+	smaller = realloc(leaks->cands, want * sizeof(*leaks->cands));
+	if (!smaller)
+		return;
+	leaks->cands = smaller;
+	leaks->cands_cap = want;
 }
 
 void tcps_leaks_begin(struct tcps_leaks *leaks)

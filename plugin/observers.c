@@ -66,11 +66,13 @@ static int new_pressure(const struct tcps_options *o,
 	struct tcps_stuck_config stuck = {
 		.retransmit_threshold = o->retransmit_threshold,
 	};
-	int err = tcps_listeners_new(&listeners, &obs->listeners);
+	int err = 0;
 
-	if (err == 0)
+	if (o->value_sets & TCPS_VALUES_LISTENERS)
+		err = tcps_listeners_new(&listeners, &obs->listeners);
+	if (err == 0 && (o->value_sets & TCPS_VALUES_EPHEMERAL))
 		err = tcps_ephemeral_new(&ephemeral, &obs->ephemeral);
-	if (err == 0)
+	if (err == 0 && (o->value_sets & TCPS_VALUES_STUCK))
 		err = tcps_stuck_new(&stuck, &obs->stuck);
 	return err;
 }
@@ -109,18 +111,37 @@ void tcps_observers_free(struct tcps_observers *obs)
 	free(obs);
 }
 
-void tcps_observers_begin(struct tcps_observers *obs)
+/* sysctls: this interval's, or NULL when they could not be read. */
+static void begin_all(struct tcps_observers *obs,
+		      const struct tcps_sysctls *sysctls)
 {
 	tcps_state_tally_reset(&obs->states);
-	obs->sysctls_error = tcps_sysctls_read(obs->proc_root, &obs->sysctls);
-	tcps_listeners_begin(obs->listeners);
-	tcps_ephemeral_begin(obs->ephemeral,
-			     obs->sysctls_error == 0 ? &obs->sysctls : NULL);
-	tcps_stuck_begin(obs->stuck);
+	if (obs->listeners)
+		tcps_listeners_begin(obs->listeners);
+	if (obs->ephemeral)
+		tcps_ephemeral_begin(obs->ephemeral, sysctls);
+	if (obs->stuck)
+		tcps_stuck_begin(obs->stuck);
 	if (obs->ports)
 		tcps_ports_begin(obs->ports);
 	if (obs->leaks)
 		tcps_leaks_begin(obs->leaks);
+}
+
+void tcps_observers_begin(struct tcps_observers *obs)
+{
+	/* Only the ephemeral observer needs them. */
+	obs->sysctls_error = 0;
+	if (obs->ephemeral)
+		obs->sysctls_error =
+			tcps_sysctls_read(obs->proc_root, &obs->sysctls);
+	begin_all(obs, obs->sysctls_error == 0 ? &obs->sysctls : NULL);
+}
+
+void tcps_observers_begin_empty(struct tcps_observers *obs)
+{
+	obs->sysctls_error = 0;
+	begin_all(obs, NULL);
 }
 
 void tcps_observers_observe(const struct tcps_record *rec, void *data)
@@ -128,9 +149,12 @@ void tcps_observers_observe(const struct tcps_record *rec, void *data)
 	struct tcps_observers *obs = data;
 
 	tcps_state_tally_add(&obs->states, rec);
-	tcps_listeners_observe(obs->listeners, rec);
-	tcps_ephemeral_observe(obs->ephemeral, rec);
-	tcps_stuck_observe(obs->stuck, rec);
+	if (obs->listeners)
+		tcps_listeners_observe(obs->listeners, rec);
+	if (obs->ephemeral)
+		tcps_ephemeral_observe(obs->ephemeral, rec);
+	if (obs->stuck)
+		tcps_stuck_observe(obs->stuck, rec);
 	if (obs->ports)
 		tcps_ports_observe(obs->ports, rec);
 	if (obs->leaks)
@@ -140,9 +164,12 @@ void tcps_observers_observe(const struct tcps_record *rec, void *data)
 void tcps_observers_abort(struct tcps_observers *obs)
 {
 	tcps_state_tally_reset(&obs->states);
-	tcps_listeners_abort(obs->listeners);
-	tcps_ephemeral_abort(obs->ephemeral);
-	tcps_stuck_abort(obs->stuck);
+	if (obs->listeners)
+		tcps_listeners_abort(obs->listeners);
+	if (obs->ephemeral)
+		tcps_ephemeral_abort(obs->ephemeral);
+	if (obs->stuck)
+		tcps_stuck_abort(obs->stuck);
 	if (obs->ports)
 		tcps_ports_abort(obs->ports);
 	if (obs->leaks)
@@ -167,12 +194,19 @@ void tcps_observers_end(struct tcps_observers *obs, uint64_t now_ms,
 	ret_report->sysctls_error = obs->sysctls_error;
 	emit_states(obs, sink);
 	/* Listeners first: the TIME_WAIT split needs the listening ports. */
-	tcps_listeners_end(obs->listeners, sink);
-	tcps_ephemeral_end(obs->ephemeral, tcps_listeners_ports(obs->listeners),
-			   sink);
-	ret_report->destinations_overflow =
-		tcps_ephemeral_overflow(obs->ephemeral);
-	tcps_stuck_end(obs->stuck, sink);
+	if (obs->listeners)
+		tcps_listeners_end(obs->listeners, sink);
+	if (obs->ephemeral) {
+		tcps_ephemeral_end(
+			obs->ephemeral,
+			obs->listeners ? tcps_listeners_ports(obs->listeners)
+				       : NULL,
+			sink);
+		ret_report->destinations_overflow =
+			tcps_ephemeral_overflow(obs->ephemeral);
+	}
+	if (obs->stuck)
+		tcps_stuck_end(obs->stuck, sink);
 	if (obs->ports)
 		tcps_ports_end(obs->ports, sink);
 	if (obs->leaks) {

@@ -304,6 +304,7 @@ void tcps_options_init(struct tcps_options *opts)
 	opts->process_scan_budget = 250;
 	opts->port_exhaustion_warning = 80;
 	opts->max_destinations = 16384;
+	opts->value_sets = TCPS_VALUES_ALL;
 	opts->top_listeners = 10;
 	opts->retransmit_threshold = 3;
 	opts->proc_root = "/proc";

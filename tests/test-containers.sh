@@ -28,13 +28,13 @@
 # are discovered too; the checks only look at this test's names, except
 # for the MaxNamespaces count, which counts every namespace's values.
 #
-# Needs root and Podman (installed through tools/deps.sh containers); the
+# Needs root and Podman (installed through tools/deps.sh podman); the
 # image comes from tools/container-image.sh. Every container and pod is
 # removed on exit. CONTAINERS_SETUP_ONLY=1 stops after checking the
 # containers' own sockets against what sockmaker promised (no collectd).
 source "$(dirname "$0")/lib.sh"
 need_root
-"$TESTS_DIR/tools/deps.sh" containers
+"$TESTS_DIR/tools/deps.sh" podman
 container_image
 note "image $CONTAINER_IMAGE"
 

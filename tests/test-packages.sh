@@ -4,7 +4,7 @@
 # which includes /etc/collectd/collectd.conf.d/*.conf) loads the plugin
 # from the package and tcpstates values arrive; `dpkg -r` and `--purge`
 # leave nothing behind. `make rpm`: the .rpm holds the plugin, the conf.d
-# snippet and the man page and requires collectd and libmnl.
+# snippet and the man page and requires collectd, libmnl and json-c.
 #
 # Needs root: it installs and removes packages. Everything it adds (the
 # package, a temporary conf.d file, the collectd package and what that
@@ -120,6 +120,11 @@ build_deb()
 	local pages
 	pages=$(dpkg-deb -c "$deb" | grep -c 'man5/collectd-tcpstates' || true)
 	[[ $pages -eq 1 ]] || fail "the .deb holds $pages man pages, not 1"
+	# Its libraries come from ${shlibs:Depends}.
+	local depends
+	depends=$(dpkg-deb -f "$deb" Depends)
+	grep -qE '(^|, )libjson-c[0-9]+' <<<"$depends" ||
+		fail "the .deb does not depend on json-c: $depends"
 }
 
 # A policy-rc.d that refuses, so that installing collectd starts nothing.
@@ -293,6 +298,8 @@ check_rpm()
 		fail "rpm does not require collectd"
 	grep -qE '^libmnl([( ]|$)' <<<"$requires" ||
 		fail "rpm does not require libmnl"
+	grep -qE '^json-c([( ]|$)' <<<"$requires" ||
+		fail "rpm does not require json-c"
 }
 
 step "make deb (dpkg-buildpackage, lintian)" build_deb

@@ -66,6 +66,23 @@ void tcps_ctx_free(struct tcps_ctx *ctx);
 int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 		  struct tcps_read_report *report);
 
+/*
+ * Emits the values of an interval that saw no socket, without a dump and
+ * without entering the namespace: every state 0, and each group, port or
+ * destination sent last time once more as 0 (the observers' own rule for
+ * what disappears). What a namespace that is gone sends once.
+ */
+void tcps_ctx_farewell(struct tcps_ctx *ctx, const struct tcps_sink *sink);
+
+/*
+ * Points a namespace context at another path naming the namespace (its
+ * first process exited, another holds it): the namespace is opened again
+ * at the next read, and everything the context remembers is kept.
+ * Returns 0 (also for a context of the daemon's own namespace, which has
+ * no path) or -ENOMEM (the old path is kept).
+ */
+int tcps_ctx_set_netns(struct tcps_ctx *ctx, const char *path);
+
 /* The state counts of the last successful read. */
 const struct tcps_state_tally *tcps_ctx_states(const struct tcps_ctx *ctx);
 

@@ -28,6 +28,9 @@ void tcps_observers_free(struct tcps_observers *obs);
 
 /* Start of an interval, inside the namespace read (sysctls are read). */
 void tcps_observers_begin(struct tcps_observers *obs);
+/* The start of an interval that will see no socket, without reading
+ * sysctls: a namespace that is gone sends its values once as zeros. */
+void tcps_observers_begin_empty(struct tcps_observers *obs);
 void tcps_observers_observe(const struct tcps_record *rec, void *obs);
 void tcps_observers_abort(struct tcps_observers *obs);
 

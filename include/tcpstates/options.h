@@ -9,6 +9,17 @@
 #include "tcpstates/owners.h"
 #include "tcpstates/portset.h"
 
+/* The observers beyond the states, the leak finder and the per-port
+ * counts, which have options of their own. Not options themselves: the
+ * host's reads have them all, DiscoverValues picks them for discovered
+ * namespaces. */
+enum tcps_value_set {
+	TCPS_VALUES_LISTENERS = 1u << 0,
+	TCPS_VALUES_STUCK = 1u << 1,
+	TCPS_VALUES_EPHEMERAL = 1u << 2,
+	TCPS_VALUES_ALL = (1u << 3) - 1,
+};
+
 struct tcps_options {
 	bool ipv4;
 	bool ipv6;
@@ -29,8 +40,10 @@ struct tcps_options {
 	/* Per-port counts as collectd's tcpconns plugin makes them. */
 	struct tcps_port_set local_ports, remote_ports;
 	bool listening_ports, all_ports_summary;
-	/* Not config options: where /proc is (tests use a fake tree) and
-	 * the network namespace to read (NULL: the daemon's own). */
+	/* Not config options: the observers to run (enum tcps_value_set),
+	 * where /proc is (tests use a fake tree) and the network namespace
+	 * to read (NULL: the daemon's own). */
+	uint32_t value_sets;
 	const char *proc_root;
 	const char *netns_path;
 };

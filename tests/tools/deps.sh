@@ -1,9 +1,11 @@
 #!/bin/bash
 # Installs the Debian packages a make target needs, only those missing.
-# Usage: deps.sh build|check|run|soak|downstream|containers|graph|deb|rpm|fuzz|bench-hash
+# Usage: deps.sh build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash|
+#        podman
 set -euo pipefail
 
-build=(gcc libc6-dev make pkg-config libmnl-dev collectd-core collectd-dev)
+build=(gcc libc6-dev make pkg-config libmnl-dev libjson-c-dev collectd-core
+	collectd-dev)
 check=("${build[@]}" check libsubunit-dev iproute2 procps clang-format)
 run=("${build[@]}" libyajl2)
 # make soak: collectd under valgrind memcheck (vgdb comes with it).
@@ -20,13 +22,12 @@ deb=("${build[@]}" check libsubunit-dev dpkg-dev debhelper fakeroot lintian)
 rpm=("${build[@]}" check libsubunit-dev rpm)
 # make bench-hash: uthash, measured against the core's own tables.
 bench_hash=("${build[@]}" uthash-dev)
-# tests/test-containers.sh: rootful Podman with runc (crun refuses hybrid
-# cgroups), netavark for the bridge network (podman only recommends it),
-# catatonit for --init and the pods' pause image, and Debian's static
-# busybox for the test image (tools/container-image.sh).
-containers=("${check[@]}" podman runc uidmap netavark catatonit busybox-static)
 # make fuzz: clang with libFuzzer; its runtime comes after (see below).
 fuzz=("${build[@]}" clang)
+# tests/test-discover-podman.sh: a rootful Podman 4.3 with runc and the
+# pause image's catatonit; busybox-static makes the test's image.
+podman=(podman runc uidmap catatonit netavark aardvark-dns busybox-static
+	python3)
 
 case "${1:-}" in
 build) wanted=("${build[@]}") ;;
@@ -34,14 +35,14 @@ check) wanted=("${check[@]}") ;;
 run) wanted=("${run[@]}") ;;
 soak) wanted=("${soak[@]}") ;;
 downstream) wanted=("${downstream[@]}") ;;
-containers) wanted=("${containers[@]}") ;;
 graph) wanted=("${graph[@]}") ;;
 deb) wanted=("${deb[@]}") ;;
 rpm) wanted=("${rpm[@]}") ;;
 fuzz) wanted=("${fuzz[@]}") ;;
 bench-hash) wanted=("${bench_hash[@]}") ;;
+podman) wanted=("${podman[@]}") ;;
 *)
-	echo "usage: $0 build|check|run|soak|downstream|containers|graph|deb|rpm|fuzz|bench-hash" >&2
+	echo "usage: $0 build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash|podman" >&2
 	exit 2
 	;;
 esac

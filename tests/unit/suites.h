@@ -17,11 +17,14 @@
 	X(collect_failures)                                               \
 	X(observers)                                                      \
 	X(netns)                                                          \
+	X(namespaces)                                                     \
 	X(listeners)                                                      \
 	X(stuck)                                                          \
 	X(ports)                                                          \
 	X(names)                                                          \
 	X(procfs)                                                         \
+	X(containers)                                                     \
+	X(discover)                                                       \
 	X(owners)                                                         \
 	X(ages)                                                           \
 	X(leaks)                                                          \

@@ -437,6 +437,24 @@ START_TEST(tcps_leaks_end__memory_falls_after_a_burst)
 }
 END_TEST
 
+/* A smaller burst (room for 8192) followed by no socket at all: back to
+ * the 4096 kept however few are tracked, not held at 8192. */
+START_TEST(tcps_leaks_begin__small_burst_shrinks_to_the_floor)
+{
+	make_leaks(10, 0, 0, 100);
+	tcps_leaks_begin(leaks);
+	for (uint32_t i = 0; i < 5000; i++)
+		observe(TCPS_CLOSE_WAIT, 0, 1);
+	run_interval(0);
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->candidates_capacity, 8192);
+	tcps_leaks_begin(leaks);
+	run_interval(SECOND);
+	tcps_leaks_begin(leaks);
+	run_interval(2 * SECOND);
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->candidates_capacity, 4096);
+}
+END_TEST
+
 /* Sockets handed from one generation of processes to the next, as a
  * pre-fork server recycles its workers: socket i is held at fd 10 by
  * pid holder_pid(generation, i), whose comm is "gen<generation>". */
@@ -642,6 +660,7 @@ Suite *leaks_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, tcps_leaks_end__nothing_tracked_reads_no_proc);
 	tcase_add_test(tc, tcps_leaks_end__memory_falls_after_a_burst);
+	tcase_add_test(tc, tcps_leaks_begin__small_burst_shrinks_to_the_floor);
 	tcase_add_test(tc, tcps_leaks_end__ranks_with_other_and_unknown);
 	tcase_add_test(tc, tcps_leaks_end__gone_groups_fall_to_zero_once);
 	tcase_add_test(tc, tcps_leaks_end__ages_follow_cookies);

@@ -1,0 +1,367 @@
+/* The discovered namespaces over sequences of reads: values under each
+ * name, discovery every N reads, zeros once for a namespace that goes,
+ * the maximum, names that never clash. Each "namespace" is a symlink to
+ * the test's own namespace (entering it needs root), its identity the
+ * one the scripted discovery gives; the records come from a source that
+ * sends the same sockets in every namespace. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "capture.h"
+#include "suites.h"
+#include "tcpstates/namespaces.h"
+
+#define MAX_FOUND 8
+
+static struct capture cap;
+static char dir[] = "/tmp/tcps-namespaces-XXXXXX";
+
+/* What the scripted discovery returns, and how often it was asked. */
+static struct tcps_namespace_found script[MAX_FOUND];
+static size_t script_num;
+static int discoveries, discover_result;
+static int opens, closes;
+
+static int scripted_discover(void *arg, struct tcps_namespace_found **ret,
+			     size_t *ret_num)
+{
+	(void)arg;
+	discoveries++;
+	if (discover_result < 0)
+		return discover_result;
+	*ret = malloc(sizeof(script));
+	ck_assert_ptr_nonnull(*ret);
+	memcpy(*ret, script, sizeof(script));
+	*ret_num = script_num;
+	return 0;
+}
+
+static int steady_open(void *arg, void **ret_handle)
+{
+	(void)arg;
+	opens++;
+	*ret_handle = &opens;
+	return 0;
+}
+
+static void steady_close(void *handle)
+{
+	(void)handle;
+	closes++;
+}
+
+/* Two ESTABLISHED sockets and one CLOSE_WAIT, in every namespace. */
+static int steady_dump(void *handle, enum tcps_dump_family family,
+		       uint32_t state_mask, tcps_record_fn fn, void *data,
+		       struct tcps_dump_stats *stats)
+{
+	static const uint8_t states[] = { 1, 1, 8 };
+
+	(void)handle;
+	(void)family;
+	(void)state_mask;
+	for (size_t i = 0; i < sizeof(states); i++) {
+		struct tcps_record rec = { .family = AF_INET,
+					   .state = states[i],
+					   .inode = 0,
+					   .cookie = 1000 + i };
+
+		stats->records++;
+		fn(&rec, data);
+	}
+	return 0;
+}
+
+static const struct tcps_source_ops steady_source = {
+	.open = steady_open,
+	.close = steady_close,
+	.dump = steady_dump,
+};
+
+/* Namespace n of the script: a symlink to our own namespace. */
+static void script_namespace(size_t n, const char *name, uint64_t ino)
+{
+	struct tcps_namespace_found *f = &script[n];
+	char target[PATH_MAX];
+
+	memset(f, 0, sizeof(*f));
+	f->dev = 4;
+	f->ino = ino;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	snprintf(f->path, sizeof(f->path), "%s/%s", dir, name);
+	snprintf(target, sizeof(target), "/proc/%d/ns/net", (int)getpid());
+	unlink(f->path);
+	ck_assert_int_eq(symlink(target, f->path), 0);
+	if (n >= script_num)
+		script_num = n + 1;
+}
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	script_num = 0;
+	discoveries = discover_result = opens = closes = 0;
+	capture_reset(&cap);
+}
+
+static void teardown(void)
+{
+	for (size_t i = 0; i < MAX_FOUND; i++)
+		if (script[i].path[0])
+			unlink(script[i].path);
+	rmdir(dir);
+}
+
+static struct tcps_namespaces *make(uint32_t every, uint32_t max)
+{
+	struct tcps_namespaces_config cfg = {
+		.discover_every = every,
+		.max_namespaces = max,
+		.discover = scripted_discover,
+		.source = &steady_source,
+	};
+	struct tcps_namespaces *set;
+
+	tcps_options_init(&cfg.opts);
+	cfg.opts.value_sets = 0; /* states and leaks only */
+	cfg.opts.process_scan_budget = 0;
+	ck_assert_int_eq(tcps_namespaces_new(&cfg, &set), 0);
+	return set;
+}
+
+static void read_once(struct tcps_namespaces *set,
+		      struct tcps_namespaces_report *report)
+{
+	struct tcps_sink sink = capture_sink(&cap);
+
+	capture_reset(&cap);
+	ck_assert_int_eq(tcps_namespaces_read(set, &sink, report), 0);
+}
+
+static double established(const char *name)
+{
+	return capture_get(&cap, name, "tcp_connections", "ESTABLISHED");
+}
+
+START_TEST(tcps_namespaces_read__values_under_each_name)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	script_namespace(1, "db", 102);
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.added, 2);
+	ck_assert_uint_eq(report.reading, 2);
+	ck_assert_uint_eq(report.failed, 0);
+	ck_assert_double_eq(established("web"), 2);
+	ck_assert_double_eq(established("db"), 2);
+	ck_assert_double_eq(
+		capture_get(&cap, "db", "tcp_connections", "CLOSE_WAIT"), 1);
+	/* The leak finder's groups carry the name too. */
+	ck_assert_int_gt(capture_count_instance(&cap, "web-proc-unknown"), 0);
+	/* No value without a name: the host's own are not ours to send. */
+	ck_assert(!capture_has(&cap, "", "tcp_connections", "ESTABLISHED"));
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+START_TEST(tcps_namespaces_read__discovers_every_n_reads)
+{
+	struct tcps_namespaces *set = make(3, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	for (int read = 0; read < 7; read++) {
+		read_once(set, &report);
+		ck_assert(report.discovered == (read % 3 == 0));
+		ck_assert_double_eq(established("web"), 2);
+	}
+	ck_assert_int_eq(discoveries, 3);
+	/* One socket per namespace, made at its first read and kept. */
+	ck_assert_int_eq(opens, 1);
+	tcps_namespaces_free(set);
+	ck_assert_int_eq(closes, 1);
+}
+END_TEST
+
+START_TEST(tcps_namespaces_read__gone_sends_zeros_once)
+{
+	struct tcps_namespaces *set = make(2, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	script_namespace(1, "db", 102);
+	read_once(set, &report);
+	/* No longer found at the next discovery (read 3). */
+	script_num = 1;
+	read_once(set, &report);
+	ck_assert_double_eq(established("db"), 2); /* not due yet */
+	read_once(set, &report);
+	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_uint_eq(report.failed, 0);
+	ck_assert_double_eq(established("db"), 0);
+	ck_assert_double_eq(
+		capture_get(&cap, "db", "tcp_connections", "CLOSE_WAIT"), 0);
+	ck_assert_int_eq(
+		capture_count(&cap, "db", "tcp_connections", "ESTABLISHED"), 1);
+	ck_assert_double_eq(established("web"), 2);
+	read_once(set, &report);
+	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+START_TEST(tcps_namespaces_read__vanished_between_discoveries)
+{
+	struct tcps_namespaces *set = make(100, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	script_namespace(1, "db", 102);
+	read_once(set, &report);
+	unlink(script[1].path); /* its container stopped */
+	read_once(set, &report);
+	ck_assert(!report.discovered);
+	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_uint_eq(report.failed, 0); /* normal, not an error */
+	ck_assert_double_eq(established("db"), 0);
+	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
+	read_once(set, &report);
+	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+START_TEST(tcps_namespaces_read__maximum_leaves_the_rest_out)
+{
+	struct tcps_namespaces *set = make(1, 2);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "a", 101);
+	script_namespace(1, "b", 102);
+	script_namespace(2, "c", 103);
+	read_once(set, &report);
+	ck_assert_uint_eq(report.reading, 2);
+	ck_assert_uint_eq(report.left_out, 1);
+	ck_assert(!capture_has(&cap, "c", "tcp_connections", "ESTABLISHED"));
+	/* When one goes, the one left out takes its place. */
+	script[0] = script[2];
+	script_num = 2;
+	read_once(set, &report);
+	ck_assert_uint_eq(report.left_out, 0);
+	ck_assert_double_eq(established("c"), 2);
+	ck_assert_double_eq(established("a"), 0);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+START_TEST(tcps_namespaces_read__a_new_namespace_never_takes_a_used_name)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	read_once(set, &report);
+	/* Another namespace under the same name, the first still there. */
+	script_namespace(1, "web", 202);
+	read_once(set, &report);
+	ck_assert_double_eq(established("web"), 2);
+	ck_assert_double_eq(established("web-202"), 2);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+START_TEST(tcps_namespaces_read__new_path_keeps_the_namespace)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+	char old_path[TCPS_NAMESPACE_PATH_MAX];
+
+	script_namespace(0, "web", 101);
+	read_once(set, &report);
+	/* Its first process exited; another path names it now. */
+	snprintf(old_path, sizeof(old_path), "%s", script[0].path);
+	script_namespace(0, "web2", 101);
+	snprintf(script[0].name, sizeof(script[0].name), "web");
+	unlink(old_path);
+	read_once(set, &report);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_uint_eq(report.added, 0);
+	ck_assert_uint_eq(report.failed, 0);
+	ck_assert_double_eq(established("web"), 2);
+	ck_assert_int_eq(opens, 2); /* opened again inside */
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+START_TEST(tcps_namespaces_read__failed_discovery_keeps_what_is_read)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	read_once(set, &report);
+	discover_result = -EACCES;
+	read_once(set, &report);
+	ck_assert_int_eq(report.discover_error, -EACCES);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_double_eq(established("web"), 2);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+START_TEST(tcps_namespaces_new__needs_a_discovery)
+{
+	struct tcps_namespaces_config cfg = { .max_namespaces = 1 };
+	struct tcps_namespaces *set;
+
+	ck_assert_int_eq(tcps_namespaces_new(&cfg, &set), -EINVAL);
+	tcps_namespaces_free(NULL);
+}
+END_TEST
+
+Suite *namespaces_suite(void)
+{
+	Suite *s = suite_create("namespaces");
+	TCase *config = tcase_create("config");
+
+	tcase_add_test(config, tcps_namespaces_new__needs_a_discovery);
+	suite_add_tcase(s, config);
+	/* Entering a namespace, even our own, takes CAP_SYS_ADMIN. */
+	if (geteuid() == 0) {
+		TCase *reads = tcase_create("reads");
+
+		tcase_add_checked_fixture(reads, setup, teardown);
+		tcase_add_test(reads,
+			       tcps_namespaces_read__values_under_each_name);
+		tcase_add_test(reads,
+			       tcps_namespaces_read__discovers_every_n_reads);
+		tcase_add_test(reads,
+			       tcps_namespaces_read__gone_sends_zeros_once);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__vanished_between_discoveries);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__maximum_leaves_the_rest_out);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__a_new_namespace_never_takes_a_used_name);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__new_path_keeps_the_namespace);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__failed_discovery_keeps_what_is_read);
+		suite_add_tcase(s, reads);
+	}
+	return s;
+}
