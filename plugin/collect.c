@@ -15,6 +15,7 @@ struct tcps_ctx {
 	void *handle; /* NULL after a failure until reopened */
 	struct tcps_observers *obs;
 	struct tcps_netns netns; /* path NULL: the daemon's own namespace */
+	uint64_t collected_ms;	 /* when tcps_ctx_collect dumped */
 };
 
 /* arg: a struct tcps_diag_config (a test's socket, a shorter deadline),
@@ -143,10 +144,10 @@ static int enter_namespace(struct tcps_ctx *ctx, int *ret_saved)
 	return tcps_netns_enter(&ctx->netns, ret_saved);
 }
 
-static int read_inside(struct tcps_ctx *ctx, const struct tcps_sink *sink,
-		       struct tcps_read_report *report)
+/* The dump, retried once on a fresh socket; a failure aborts the
+ * observers' interval. */
+static int dump_inside(struct tcps_ctx *ctx, struct tcps_read_report *report)
 {
-	struct tcps_observers_report observed;
 	int ret;
 
 	report->attempts = 1;
@@ -157,20 +158,39 @@ static int read_inside(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 		ret = dump_once(ctx, &report->stats);
 	}
 	report->error = ret;
-	if (ret < 0) {
+	if (ret < 0)
 		tcps_observers_abort(ctx->obs);
+	return ret;
+}
+
+static void take_report(struct tcps_read_report *report,
+			const struct tcps_observers_report *observed)
+{
+	report->sysctls_error = observed->sysctls_error;
+	report->leaks_error = observed->leaks_error;
+	report->leaks = observed->leaks;
+	report->destinations_overflow = observed->destinations_overflow;
+}
+
+static int read_inside(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+		       struct tcps_read_report *report)
+{
+	struct tcps_observers_report observed;
+	int ret = dump_inside(ctx, report);
+
+	if (ret < 0)
 		return ret;
-	}
 	tcps_observers_end(ctx->obs, tcps_monotonic_ms(), sink, &observed);
-	report->sysctls_error = observed.sysctls_error;
-	report->leaks_error = observed.leaks_error;
-	report->leaks = observed.leaks;
-	report->destinations_overflow = observed.destinations_overflow;
+	take_report(report, &observed);
 	return 0;
 }
 
-int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
-		  struct tcps_read_report *report)
+/* Runs read(ctx, ...) inside the context's namespace. */
+static int in_namespace(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+			struct tcps_read_report *report,
+			int (*read)(struct tcps_ctx *ctx,
+				    const struct tcps_sink *sink,
+				    struct tcps_read_report *report))
 {
 	int saved, ret;
 
@@ -181,12 +201,52 @@ int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 		report->error = ret;
 		return ret;
 	}
-	ret = read_inside(ctx, sink, report);
+	ret = read(ctx, sink, report);
 	if (saved >= 0 && tcps_netns_leave(saved) < 0) {
 		report->leave_failed = true;
 		ret = -EBADFD;
 	}
 	return ret;
+}
+
+int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+		  struct tcps_read_report *report)
+{
+	return in_namespace(ctx, sink, report, read_inside);
+}
+
+static int collect_inside(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+			  struct tcps_read_report *report)
+{
+	(void)sink;
+	return dump_inside(ctx, report);
+}
+
+int tcps_ctx_collect(struct tcps_ctx *ctx, struct tcps_read_report *report,
+		     struct tcps_owner_query **ret, size_t *ret_num)
+{
+	int err = in_namespace(ctx, NULL, report, collect_inside);
+
+	*ret = NULL;
+	*ret_num = 0;
+	if (report->error < 0)
+		return err;
+	ctx->collected_ms = tcps_monotonic_ms();
+	(void)tcps_observers_prepare_owners(ctx->obs, ctx->collected_ms, ret,
+					    ret_num);
+	return err;
+}
+
+void tcps_ctx_emit_shared(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+			  const struct tcps_owners *owners, int resolve_error,
+			  const struct tcps_owner_stats *stats,
+			  struct tcps_read_report *report)
+{
+	struct tcps_observers_report observed;
+
+	tcps_observers_end_shared(ctx->obs, ctx->collected_ms, sink, owners,
+				  resolve_error, stats, &observed);
+	take_report(report, &observed);
 }
 
 void tcps_ctx_farewell(struct tcps_ctx *ctx, const struct tcps_sink *sink)

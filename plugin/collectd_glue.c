@@ -9,7 +9,9 @@
 #include "collectd/core/utils/common/common.h"
 
 #include "tcpstates/collect.h"
+#include "tcpstates/host_discovery.h"
 #include "tcpstates/names.h"
+#include "tcpstates/namespaces.h"
 #include "tcpstates/util.h"
 
 #define PLUGIN_NAME "tcpstates"
@@ -28,14 +30,18 @@ struct pending_value {
 	value_t value;
 };
 
-/* One read callback's state, owned by collectd through user_data_t. */
+/* One read callback's state, owned by collectd through user_data_t:
+ * one namespace's context, or (Discover) the set of discovered ones. */
 struct glue_instance {
 	char name[TCPS_NAME_MAX + 1]; /* "" for the daemon's own namespace */
 	char *netns_path;
 	struct tcps_ctx *ctx;
+	struct tcps_namespaces *discovered;
+	struct tcps_host_discovery *host;
 	c_complain_t dump_failed, malformed, retried, netns_gone, sysctls,
-		owners, memory, queue_failed;
-	bool warned_denied, warned_untracked, warned_overflow;
+		owners, memory, queue_failed, discover_failed;
+	bool warned_denied, warned_untracked, warned_overflow, warned_setns;
+	size_t left_out_warned;
 	/* The values of one read, handed to collectd together at its end:
 	 * spread over the read, each one woke a write thread. */
 	struct pending_value *pending;
@@ -289,6 +295,77 @@ static void log_queue(struct glue_instance *inst,
 			  where(inst, ns, sizeof(ns)));
 }
 
+static void log_discovery(struct glue_instance *inst,
+			  const struct tcps_namespaces_report *report)
+{
+	char buf[ERR_TEXT_SIZE];
+
+	if (report->discover_error < 0)
+		c_complain(
+			LOG_WARNING, &inst->discover_failed,
+			PLUGIN_NAME " plugin: cannot look for network "
+				    "namespaces (%s); reading those found "
+				    "before",
+			sstrerror(-report->discover_error, buf, sizeof(buf)));
+	else if (report->discovered)
+		c_release(LOG_NOTICE, &inst->discover_failed,
+			  PLUGIN_NAME " plugin: looking for network "
+				      "namespaces works again");
+	if (report->denied && !inst->warned_setns) {
+		inst->warned_setns = true;
+		WARNING(PLUGIN_NAME " plugin: Discover: entering another "
+				    "network namespace needs CAP_SYS_ADMIN, "
+				    "which collectd lacks: discovered "
+				    "namespaces are not read; this host's "
+				    "own values are");
+	}
+	if (report->discovered && report->left_out != inst->left_out_warned) {
+		inst->left_out_warned = report->left_out;
+		if (report->left_out > 0)
+			WARNING(PLUGIN_NAME " plugin: Discover: %zu network "
+					    "namespaces beyond MaxNamespaces "
+					    "(%u) are not read; raise "
+					    "MaxNamespaces",
+				report->left_out, configured.max_namespaces);
+	}
+	if (report->added > 0 || report->gone > 0)
+		INFO(PLUGIN_NAME " plugin: Discover: reading %zu network "
+				 "namespaces (%zu new, %zu gone)",
+		     report->reading, report->added, report->gone);
+	if (report->failed > report->denied)
+		c_complain(LOG_WARNING, &inst->dump_failed,
+			   PLUGIN_NAME " plugin: Discover: reading %zu "
+				       "namespaces failed, %s first (%s)",
+			   report->failed, report->first_failed,
+			   sstrerror(-report->first_error, buf, sizeof(buf)));
+	else
+		c_release(LOG_NOTICE, &inst->dump_failed,
+			  PLUGIN_NAME " plugin: Discover: reading the "
+				      "discovered namespaces works again");
+}
+
+/* Every discovered namespace, one after the other, in this thread: what
+ * they share needs no lock. */
+static int discovered_read(struct glue_instance *inst)
+{
+	struct dispatch_batch batch = { .time = cdtime(),
+					.prefix = "",
+					.inst = inst };
+	struct tcps_sink sink = { .value = queue_value,
+				  .notify = dispatch_notification,
+				  .data = &batch };
+	struct tcps_namespaces_report report;
+
+	(void)tcps_namespaces_read(inst->discovered, &sink, &report);
+	log_queue(inst, &batch);
+	if (batch.lost > 0)
+		inst->pending_num = 0;
+	else
+		dispatch_pending(inst);
+	log_discovery(inst, &report);
+	return batch.lost > 0 ? -1 : 0;
+}
+
 static int tcps_read(user_data_t *ud)
 {
 	struct glue_instance *inst = ud->data;
@@ -300,6 +377,8 @@ static int tcps_read(user_data_t *ud)
 				  .data = &batch };
 	struct tcps_read_report report;
 
+	if (inst->discovered)
+		return discovered_read(inst);
 	/* The report says what failed; the return value only repeats it. */
 	(void)tcps_ctx_read(inst->ctx, &sink, &report);
 	log_queue(inst, &batch);
@@ -330,6 +409,8 @@ static void glue_instance_free(void *data)
 	if (!inst)
 		return;
 	tcps_ctx_free(inst->ctx);
+	tcps_namespaces_free(inst->discovered);
+	tcps_host_discovery_free(inst->host);
 	free(inst->pending);
 	free(inst->netns_path);
 	free(inst);
@@ -565,6 +646,61 @@ static int register_read(const char *ns_name, const char *ns_path)
 				.free_func = glue_instance_free });
 }
 
+/* What a discovered namespace reads: the options, with DiscoverValues'
+ * choice of observers. */
+static struct tcps_options discovered_options(void)
+{
+	struct tcps_options opts = configured;
+
+	opts.value_sets = configured.discover_values & TCPS_VALUES_ALL;
+	if (!(configured.discover_values & TCPS_VALUES_LEAKS))
+		opts.process_states = 0;
+	if (!(configured.discover_values & TCPS_VALUES_PORTS)) {
+		tcps_port_set_clear(&opts.local_ports);
+		tcps_port_set_clear(&opts.remote_ports);
+		opts.listening_ports = false;
+		opts.all_ports_summary = false;
+	}
+	opts.discover = false;
+	return opts;
+}
+
+/* Discover: one read callback for every other namespace of the host;
+ * those of <Namespace> blocks are read by their own, never twice. */
+static int register_discovery(void)
+{
+	struct glue_instance *inst = calloc(1, sizeof(*inst));
+	struct tcps_namespaces_config cfg = {
+		.opts = discovered_options(),
+		.discover_every = configured.discover_every,
+		.max_namespaces = configured.max_namespaces,
+		.discover = tcps_host_discovery_run,
+	};
+	const char *skip[MAX_NAMESPACES];
+	char buf[ERR_TEXT_SIZE];
+	int ret;
+
+	for (size_t i = 0; i < namespaces_num; i++)
+		skip[i] = namespaces[i].path;
+	ret = inst ? tcps_host_discovery_new(configured.proc_root, skip,
+					     namespaces_num, &inst->host)
+		   : -ENOMEM;
+	if (ret == 0) {
+		cfg.discover_arg = inst->host;
+		ret = tcps_namespaces_new(&cfg, &inst->discovered);
+	}
+	if (ret < 0) {
+		ERROR(PLUGIN_NAME " plugin: Discover: starting failed: %s",
+		      sstrerror(-ret, buf, sizeof(buf)));
+		glue_instance_free(inst);
+		return -1;
+	}
+	return plugin_register_complex_read(
+		NULL, PLUGIN_NAME "-discovered", tcps_read, 0,
+		&(user_data_t){ .data = inst,
+				.free_func = glue_instance_free });
+}
+
 static int tcps_init(void)
 {
 	/* collectd -T must fail on bad options, and init is what it runs. */
@@ -580,6 +716,8 @@ static int tcps_init(void)
 	for (size_t i = 0; i < namespaces_num; i++)
 		if (register_read(namespaces[i].name, namespaces[i].path) != 0)
 			return -1;
+	if (configured.discover && register_discovery() != 0)
+		return -1;
 	reads_registered = true;
 	return 0;
 }

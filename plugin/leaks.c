@@ -59,6 +59,10 @@ struct alarm {
 struct tcps_leaks {
 	struct tcps_leaks_config cfg;
 	struct tcps_owners *owners;
+	/* The owner search whose last resolve answered this interval's
+	 * queries: owners, or one shared with other namespaces. */
+	const struct tcps_owners *answer;
+	uint64_t end_cpu_start;
 	struct candidate *cands;
 	size_t cands_num, cands_cap;
 	uint64_t dropped[TCPS_STATE_COUNT]; /* no memory for a candidate */
@@ -243,32 +247,28 @@ static void age_candidates(struct tcps_leaks *leaks, uint64_t now_ms)
 	tcps_ages_end(&leaks->ages);
 }
 
-static int find_owners(struct tcps_leaks *leaks)
+static int fill_queries(struct tcps_leaks *leaks)
 {
 	int err;
 
 	err = tcps_fit((void **)&leaks->queries, &leaks->queries_cap,
 		       leaks->cands_num, sizeof(*leaks->queries));
-	if (err < 0) {
-		memset(&leaks->stats.owners, 0, sizeof(leaks->stats.owners));
-		leaks->stats.owners.unattributed = leaks->cands_num;
+	if (err < 0)
 		return err;
-	}
 	for (size_t i = 0; i < leaks->cands_num; i++) {
 		leaks->queries[i].inode = leaks->cands[i].inode;
 		leaks->queries[i].uid = leaks->cands[i].uid;
 		leaks->queries[i].cookie = leaks->cands[i].cookie;
 		leaks->queries[i].owner = -1;
 	}
-	return tcps_owners_resolve(leaks->owners, leaks->queries,
-				   leaks->cands_num, &leaks->stats.owners);
+	return 0;
 }
 
 /* One entry per process the resolve met, none in a group yet. Returns
  * 0 or -ENOMEM. */
 static int prepare_group_of_proc(struct tcps_leaks *leaks)
 {
-	size_t procs = tcps_owners_procs_num(leaks->owners);
+	size_t procs = tcps_owners_procs_num(leaks->answer);
 
 	if (tcps_fit((void **)&leaks->group_of_proc, &leaks->group_of_proc_cap,
 		     procs, sizeof(*leaks->group_of_proc)) != 0)
@@ -327,7 +327,7 @@ static void group_merge(struct group *dst, const struct group *src)
 /* The named group of an owner, created on first use; NULL = unknown. */
 static struct group *group_of(struct tcps_leaks *leaks, int32_t proc)
 {
-	const struct tcps_owner_proc *p = tcps_owners_proc(leaks->owners, proc);
+	const struct tcps_owner_proc *p = tcps_owners_proc(leaks->answer, proc);
 	char instance[INSTANCE_MAX];
 
 	if (!p || p->group[0] == '\0')
@@ -359,7 +359,7 @@ static void build_groups(struct tcps_leaks *leaks, bool owners_known)
 		int32_t proc = owners_known ? leaks->queries[i].owner : -1;
 		struct group *g = proc >= 0 ? group_of(leaks, proc) : NULL;
 		const struct tcps_owner_proc *p =
-			g ? tcps_owners_proc(leaks->owners, proc) : NULL;
+			g ? tcps_owners_proc(leaks->answer, proc) : NULL;
 
 		group_add(g ? g : &leaks->unknown, &leaks->cands[i], (int64_t)i,
 			  p ? (int)p->pid : 0);
@@ -611,13 +611,12 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-int tcps_leaks_end(struct tcps_leaks *leaks, uint64_t now_ms,
-		   const struct tcps_sink *sink)
+int tcps_leaks_prepare(struct tcps_leaks *leaks, uint64_t now_ms,
+		       struct tcps_owner_query **ret, size_t *ret_num)
 {
-	uint64_t cpu_start = thread_cpu_ns();
-	bool owners_known = false;
-	int err = 0;
+	int err;
 
+	leaks->end_cpu_start = thread_cpu_ns();
 	leaks->stats.candidates = leaks->cands_num;
 	leaks->stats.candidates_capacity = leaks->cands_cap;
 	leaks->stats.resolve_error = 0;
@@ -628,17 +627,52 @@ int tcps_leaks_end(struct tcps_leaks *leaks, uint64_t now_ms,
 		tcps_ages_forget(&leaks->ages);
 		leaks->stats.untracked = 0;
 	}
-	/* Nothing in a tracked state: no /proc scan, tables shrink. */
-	err = find_owners(leaks);
+	*ret = NULL;
+	*ret_num = 0;
+	err = fill_queries(leaks);
+	if (err < 0)
+		return err;
+	*ret = leaks->queries;
+	*ret_num = leaks->cands_num;
+	return 0;
+}
+
+int tcps_leaks_finish(struct tcps_leaks *leaks,
+		      const struct tcps_owners *owners, int resolve_error,
+		      const struct tcps_owner_stats *stats, uint64_t now_ms,
+		      const struct tcps_sink *sink)
+{
+	int err = resolve_error;
+
+	leaks->answer = owners;
+	leaks->stats.owners = *stats;
 	if (err != -ENOMEM && prepare_group_of_proc(leaks) != 0)
 		err = -ENOMEM;
 	leaks->stats.resolve_error = err;
-	owners_known = err != -ENOMEM;
-	build_groups(leaks, owners_known);
+	build_groups(leaks, err != -ENOMEM);
 	rank_groups(leaks);
 	emit_all(leaks, now_ms, sink);
 	check_alarms(leaks, now_ms, sink);
-	leaks->stats.owners_memory = tcps_owners_memory(leaks->owners);
-	leaks->stats.end_cpu_ns = thread_cpu_ns() - cpu_start;
+	leaks->stats.owners_memory = tcps_owners_memory(owners);
+	leaks->stats.end_cpu_ns = thread_cpu_ns() - leaks->end_cpu_start;
 	return err == -ENOMEM ? err : 0;
+}
+
+int tcps_leaks_end(struct tcps_leaks *leaks, uint64_t now_ms,
+		   const struct tcps_sink *sink)
+{
+	struct tcps_owner_stats stats = { 0 };
+	struct tcps_owner_query *queries;
+	size_t num;
+	int err;
+
+	/* Nothing in a tracked state: still resolved, so that the owner
+	 * search's tables shrink back. */
+	err = tcps_leaks_prepare(leaks, now_ms, &queries, &num);
+	if (err == 0)
+		err = tcps_owners_resolve(leaks->owners, queries, num, &stats);
+	else
+		stats.unattributed = leaks->cands_num;
+	return tcps_leaks_finish(leaks, leaks->owners, err, &stats, now_ms,
+				 sink);
 }

@@ -16,6 +16,11 @@ struct member {
 	char name[TCPS_NAME_MAX + 1];
 	struct tcps_ctx *ctx;
 	bool found; /* in the last discovery's list */
+	/* This read: dumped (to be emitted), or gone (to be dropped); the
+	 * leak finder's owner queries. */
+	bool collected, gone;
+	struct tcps_owner_query *queries;
+	size_t queries_num;
 };
 
 struct tcps_namespaces {
@@ -23,6 +28,12 @@ struct tcps_namespaces {
 	struct member *members;
 	size_t members_num, members_cap;
 	uint32_t reads_to_discovery; /* 0: discover at the next read */
+	/* One owner search for every namespace: socket inodes are unique
+	 * host-wide, so one resolve of all their queries serves them all
+	 * (NULL when the leak finder is off). */
+	struct tcps_owners *owners;
+	struct tcps_owner_query *queries;
+	size_t queries_cap;
 };
 
 /* A sink that puts a namespace's name in front of every instance. */
@@ -81,6 +92,17 @@ int tcps_namespaces_new(const struct tcps_namespaces_config *cfg,
 		set->cfg.discover_every = 1;
 	if (!set->cfg.source)
 		set->cfg.source = &tcps_kernel_source;
+	if (cfg->opts.process_states != 0) {
+		int err = tcps_owners_new(cfg->opts.proc_root,
+					  cfg->opts.group_by, &set->owners);
+
+		if (err < 0) {
+			free(set);
+			return err;
+		}
+		tcps_owners_set_budget(set->owners,
+				       cfg->opts.process_scan_budget);
+	}
 	*ret = set;
 	return 0;
 }
@@ -92,6 +114,8 @@ void tcps_namespaces_free(struct tcps_namespaces *set)
 	for (size_t i = 0; i < set->members_num; i++)
 		tcps_ctx_free(set->members[i].ctx);
 	free(set->members);
+	tcps_owners_free(set->owners);
+	free(set->queries);
 	free(set);
 }
 
@@ -234,9 +258,72 @@ static void note_failure(struct tcps_namespaces_report *report,
 	}
 }
 
-/* Reads one member; returns false when its namespace is gone. */
-static bool read_member(struct member *m, const struct tcps_sink *sink,
-			struct tcps_namespaces_report *report)
+/* Dumps one member inside its namespace. */
+static void collect_member(struct member *m,
+			   struct tcps_namespaces_report *report)
+{
+	struct tcps_read_report read;
+
+	m->collected = false;
+	m->gone = false;
+	(void)tcps_ctx_collect(m->ctx, &read, &m->queries, &m->queries_num);
+	if (read.netns_error == -ENOENT)
+		m->gone = true;
+	else if (read.netns_error < 0)
+		note_failure(report, m, read.netns_error);
+	else if (read.error < 0)
+		note_failure(report, m, read.error);
+	else
+		m->collected = true;
+}
+
+/* One resolve for the queries of every namespace dumped, its answers
+ * written back to each. */
+static int resolve_owners(struct tcps_namespaces *set,
+			  struct tcps_owner_stats *stats)
+{
+	size_t total = 0, at = 0;
+	int err;
+
+	memset(stats, 0, sizeof(*stats));
+	if (!set->owners)
+		return 0;
+	for (size_t i = 0; i < set->members_num; i++)
+		if (set->members[i].collected)
+			total += set->members[i].queries_num;
+	err = tcps_fit((void **)&set->queries, &set->queries_cap, total,
+		       sizeof(*set->queries));
+	if (err < 0) {
+		stats->unattributed = total;
+		return err;
+	}
+	for (size_t i = 0; i < set->members_num; i++) {
+		const struct member *m = &set->members[i];
+
+		if (!m->collected)
+			continue;
+		memcpy(set->queries + at, m->queries,
+		       m->queries_num * sizeof(*m->queries));
+		at += m->queries_num;
+	}
+	/* With nothing to find too: the search's tables shrink back. */
+	err = tcps_owners_resolve(set->owners, set->queries, total, stats);
+	at = 0;
+	for (size_t i = 0; i < set->members_num; i++) {
+		struct member *m = &set->members[i];
+
+		if (!m->collected)
+			continue;
+		for (size_t q = 0; q < m->queries_num; q++)
+			m->queries[q].owner = set->queries[at + q].owner;
+		at += m->queries_num;
+	}
+	return err;
+}
+
+static void emit_member(struct tcps_namespaces *set, struct member *m,
+			int resolve_error, const struct tcps_owner_stats *stats,
+			const struct tcps_sink *sink)
 {
 	struct named_sink named = { .out = sink, .name = m->name };
 	const struct tcps_sink prefixed = { .value = named_value,
@@ -244,30 +331,34 @@ static bool read_member(struct member *m, const struct tcps_sink *sink,
 					    .data = &named };
 	struct tcps_read_report read;
 
-	(void)tcps_ctx_read(m->ctx, &prefixed, &read);
-	if (read.netns_error == -ENOENT)
-		return false;
-	if (read.netns_error < 0)
-		note_failure(report, m, read.netns_error);
-	else if (read.error < 0)
-		note_failure(report, m, read.error);
-	return true;
+	tcps_ctx_emit_shared(m->ctx, &prefixed, set->owners, resolve_error,
+			     stats, &read);
 }
 
 int tcps_namespaces_read(struct tcps_namespaces *set,
 			 const struct tcps_sink *sink,
 			 struct tcps_namespaces_report *report)
 {
+	int resolve_error;
+
 	memset(report, 0, sizeof(*report));
 	if (set->reads_to_discovery == 0) {
 		discover(set, sink, report);
 		set->reads_to_discovery = set->cfg.discover_every;
 	}
 	set->reads_to_discovery--;
+	for (size_t i = 0; i < set->members_num; i++)
+		collect_member(&set->members[i], report);
+	resolve_error = resolve_owners(set, &report->owners);
+	report->resolve_error = resolve_error;
+	for (size_t i = 0; i < set->members_num; i++)
+		if (set->members[i].collected)
+			emit_member(set, &set->members[i], resolve_error,
+				    &report->owners, sink);
 	/* A namespace gone between discoveries (its container stopped) is
 	 * dropped at once: its last values are zeros, sent now. */
 	for (size_t i = set->members_num; i-- > 0;) {
-		if (!read_member(&set->members[i], sink, report)) {
+		if (set->members[i].gone) {
 			drop_member(set, i, sink);
 			report->gone++;
 		}

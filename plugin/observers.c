@@ -20,6 +20,7 @@ struct tcps_observers {
 	struct tcps_leaks *leaks; /* NULL: ProcessStates "none" */
 	struct tcps_sysctls sysctls;
 	int sysctls_error; /* -errno of this interval's sysctl read, or 0 */
+	int prepare_error; /* of the leak finder's queries, shared search */
 	const char *proc_root;
 };
 
@@ -186,9 +187,10 @@ static void emit_states(const struct tcps_observers *obs,
 				(double)obs->states.count[state]);
 }
 
-void tcps_observers_end(struct tcps_observers *obs, uint64_t now_ms,
-			const struct tcps_sink *sink,
-			struct tcps_observers_report *ret_report)
+/* Everything but the leak finder, which ends last. */
+static void end_all_but_leaks(struct tcps_observers *obs,
+			      const struct tcps_sink *sink,
+			      struct tcps_observers_report *ret_report)
 {
 	memset(ret_report, 0, sizeof(*ret_report));
 	ret_report->sysctls_error = obs->sysctls_error;
@@ -209,11 +211,53 @@ void tcps_observers_end(struct tcps_observers *obs, uint64_t now_ms,
 		tcps_stuck_end(obs->stuck, sink);
 	if (obs->ports)
 		tcps_ports_end(obs->ports, sink);
+}
+
+void tcps_observers_end(struct tcps_observers *obs, uint64_t now_ms,
+			const struct tcps_sink *sink,
+			struct tcps_observers_report *ret_report)
+{
+	end_all_but_leaks(obs, sink, ret_report);
 	if (obs->leaks) {
 		ret_report->leaks_error =
 			tcps_leaks_end(obs->leaks, now_ms, sink);
 		ret_report->leaks = tcps_leaks_stats(obs->leaks);
 	}
+}
+
+int tcps_observers_prepare_owners(struct tcps_observers *obs, uint64_t now_ms,
+				  struct tcps_owner_query **ret,
+				  size_t *ret_num)
+{
+	*ret = NULL;
+	*ret_num = 0;
+	if (!obs->leaks)
+		return 0;
+	obs->prepare_error =
+		tcps_leaks_prepare(obs->leaks, now_ms, ret, ret_num);
+	return obs->prepare_error;
+}
+
+void tcps_observers_end_shared(struct tcps_observers *obs, uint64_t now_ms,
+			       const struct tcps_sink *sink,
+			       const struct tcps_owners *owners,
+			       int resolve_error,
+			       const struct tcps_owner_stats *stats,
+			       struct tcps_observers_report *ret_report)
+{
+	struct tcps_owner_stats none = { 0 };
+
+	end_all_but_leaks(obs, sink, ret_report);
+	if (!obs->leaks)
+		return;
+	/* Queries that could not be made were in no resolve. */
+	if (obs->prepare_error < 0) {
+		resolve_error = obs->prepare_error;
+		stats = &none;
+	}
+	ret_report->leaks_error = tcps_leaks_finish(
+		obs->leaks, owners, resolve_error, stats, now_ms, sink);
+	ret_report->leaks = tcps_leaks_stats(obs->leaks);
 }
 
 const struct tcps_state_tally *

@@ -264,6 +264,63 @@ static int apply_ports(struct tcps_options *opts,
 	return 0;
 }
 
+/* The value sets DiscoverValues can name ("states" is always sent). */
+static const struct {
+	const char *name;
+	uint32_t bit;
+} value_set_names[] = {
+	{ "states", 0 },
+	{ "leaks", TCPS_VALUES_LEAKS },
+	{ "listeners", TCPS_VALUES_LISTENERS },
+	{ "stuck", TCPS_VALUES_STUCK },
+	{ "ports", TCPS_VALUES_PORTS },
+	{ "ephemeral", TCPS_VALUES_EPHEMERAL },
+};
+
+static int value_set_bit(const struct tcps_cfg_value *value, uint32_t *ret)
+{
+	if (value->type != TCPS_CFG_STRING)
+		return -EINVAL;
+	for (size_t i = 0;
+	     i < sizeof(value_set_names) / sizeof(value_set_names[0]); i++) {
+		if (strcasecmp(value->string, value_set_names[i].name) == 0) {
+			*ret = value_set_names[i].bit;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* DiscoverValues "states" "leaks" ...: replaces the default set. */
+static int apply_value_sets(struct tcps_options *opts,
+			    const struct option_desc *desc,
+			    const struct tcps_cfg_value *values,
+			    size_t values_num, char *err, size_t err_size)
+{
+	uint32_t sets = 0;
+
+	if (values_num == 0) {
+		snprintf(err, err_size,
+			 "option \"%s\": expected one or more of \"states\", "
+			 "\"leaks\", \"listeners\", \"stuck\", \"ports\", "
+			 "\"ephemeral\", got none",
+			 desc->name);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < values_num; i++) {
+		uint32_t bit;
+
+		if (value_set_bit(&values[i], &bit) != 0)
+			return reject(desc->name, &values[i],
+				      "\"states\", \"leaks\", \"listeners\", "
+				      "\"stuck\", \"ports\" or \"ephemeral\"",
+				      err, err_size);
+		sets |= bit;
+	}
+	opts->discover_values = sets;
+	return 0;
+}
+
 #define FIELD(name) offsetof(struct tcps_options, name)
 
 static const struct option_desc option_table[] = {
@@ -288,6 +345,10 @@ static const struct option_desc option_table[] = {
 	{ "RemotePort", apply_ports, FIELD(remote_ports), 0, 0 },
 	{ "ListeningPorts", apply_bool, FIELD(listening_ports), 0, 0 },
 	{ "AllPortsSummary", apply_bool, FIELD(all_ports_summary), 0, 0 },
+	{ "Discover", apply_bool, FIELD(discover), 0, 0 },
+	{ "DiscoverEvery", apply_uint, FIELD(discover_every), 1, 1000 },
+	{ "MaxNamespaces", apply_uint, FIELD(max_namespaces), 1, 4096 },
+	{ "DiscoverValues", apply_value_sets, 0, 0, 0 },
 };
 
 void tcps_options_init(struct tcps_options *opts)
@@ -305,6 +366,9 @@ void tcps_options_init(struct tcps_options *opts)
 	opts->port_exhaustion_warning = 80;
 	opts->max_destinations = 16384;
 	opts->value_sets = TCPS_VALUES_ALL;
+	opts->discover_every = 6;
+	opts->max_namespaces = 64;
+	opts->discover_values = TCPS_VALUES_LEAKS;
 	opts->top_listeners = 10;
 	opts->retransmit_threshold = 3;
 	opts->proc_root = "/proc";

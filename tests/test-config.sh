@@ -70,7 +70,7 @@ expect_ok()
 # passes it and the glue cannot name it. The day collectd hands it over,
 # the glue rejects it ("unknown block <...>") and this fails: move the
 # case into the corpus then. The parser also leaks the dropped block's
-# name (9 bytes from yyparse for <Discover>), so not under leak checkers.
+# name (6 bytes from yyparse for <Watch>), so not under leak checkers.
 expect_dropped_by_daemon()
 {
 	if [[ ${TCPS_SANITIZE:-0} == 1 || ${TCPS_VALGRIND:-0} == 1 ]]; then
@@ -117,8 +117,8 @@ for file in "$CORPUS_DIR"/[0-9]*.conf; do
 done
 [[ $count -ge 30 ]] || fail "only $count bad configs in $CORPUS_DIR"
 note "$count bad configs rejected"
-expect_dropped_by_daemon "<Discover>
-</Discover>"
+expect_dropped_by_daemon "<Watch>
+</Watch>"
 # The shipped snippet, every option uncommented, must be a good config.
 sed 's/^\t#\([A-Z]\)/\t\1/; s/^\t#<\(\/\{0,1\}\)Namespace/\t<\1Namespace/
 	s/^\t#\tPath.*/\t\tPath "\/proc\/self\/ns\/net"/' \

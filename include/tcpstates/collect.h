@@ -83,6 +83,22 @@ void tcps_ctx_farewell(struct tcps_ctx *ctx, const struct tcps_sink *sink);
  */
 int tcps_ctx_set_netns(struct tcps_ctx *ctx, const char *path);
 
+/*
+ * tcps_ctx_read in two steps, around an owner search shared between
+ * namespaces (Discover). collect dumps inside the namespace, as
+ * tcps_ctx_read does, and gives the leak finder's owner queries (*ret
+ * inside the context, valid until emit); it returns as tcps_ctx_read, and
+ * after a failure (report->error < 0) nothing is emitted for the
+ * interval. emit_shared then ends the interval with the search whose last
+ * resolve wrote the queries' owners, outside the namespace.
+ */
+int tcps_ctx_collect(struct tcps_ctx *ctx, struct tcps_read_report *report,
+		     struct tcps_owner_query **ret, size_t *ret_num);
+void tcps_ctx_emit_shared(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+			  const struct tcps_owners *owners, int resolve_error,
+			  const struct tcps_owner_stats *stats,
+			  struct tcps_read_report *report);
+
 /* The state counts of the last successful read. */
 const struct tcps_state_tally *tcps_ctx_states(const struct tcps_ctx *ctx);
 

@@ -55,6 +55,24 @@ void tcps_leaks_abort(struct tcps_leaks *leaks);
 int tcps_leaks_end(struct tcps_leaks *leaks, uint64_t now_ms,
 		   const struct tcps_sink *sink);
 
+/*
+ * tcps_leaks_end in two halves, around an owner search shared with other
+ * namespaces (Discover: socket inodes are unique host-wide, so one
+ * resolve of every namespace's queries serves them all).
+ * tcps_leaks_prepare ages this interval's sockets and gives the owner
+ * queries they need (*ret points inside the leak finder, valid until
+ * tcps_leaks_finish). Returns 0 or -ENOMEM (then no queries).
+ * tcps_leaks_finish takes the search whose last resolve wrote the
+ * queries' owners, what that resolve returned (or -ENOMEM from prepare)
+ * and its stats, and groups, emits and notifies as tcps_leaks_end.
+ */
+int tcps_leaks_prepare(struct tcps_leaks *leaks, uint64_t now_ms,
+		       struct tcps_owner_query **ret, size_t *ret_num);
+int tcps_leaks_finish(struct tcps_leaks *leaks,
+		      const struct tcps_owners *owners, int resolve_error,
+		      const struct tcps_owner_stats *stats, uint64_t now_ms,
+		      const struct tcps_sink *sink);
+
 const struct tcps_leaks_stats *tcps_leaks_stats(const struct tcps_leaks *leaks);
 
 #endif

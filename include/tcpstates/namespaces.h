@@ -56,6 +56,9 @@ struct tcps_namespaces_report {
 	char first_failed[TCPS_NAME_MAX + 1]; /* its name */
 	/* Denied: setns needs CAP_SYS_ADMIN, which the daemon lacks. */
 	bool denied;
+	/* The one owner search of every namespace's sockets. */
+	int resolve_error;
+	struct tcps_owner_stats owners;
 };
 
 struct tcps_namespaces;
@@ -67,8 +70,10 @@ void tcps_namespaces_free(struct tcps_namespaces *set);
 
 /*
  * One interval: a discovery when one is due (the first read always has
- * one), then every namespace read in turn, its values sent to sink with
- * its name in front of the plugin instance ("blue", "blue-proc_java").
+ * one), then every namespace dumped in turn, one owner search for the
+ * sockets of all of them (one /proc pass, not one per namespace), and
+ * their values sent to sink with each one's name in front of the plugin
+ * instance ("blue", "blue-proc_java").
  * A namespace no longer found, or gone between discoveries, sends its
  * values once as zeros and is freed. Returns 0; what failed is in
  * *report.

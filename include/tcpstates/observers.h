@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "tcpstates/options.h"
+#include "tcpstates/owners.h"
 #include "tcpstates/record.h"
 #include "tcpstates/sink.h"
 #include "tcpstates/tally.h"
@@ -39,6 +40,23 @@ void tcps_observers_abort(struct tcps_observers *obs);
 void tcps_observers_end(struct tcps_observers *obs, uint64_t now_ms,
 			const struct tcps_sink *sink,
 			struct tcps_observers_report *ret_report);
+
+/*
+ * tcps_observers_end around an owner search shared between namespaces
+ * (Discover; see tcps_leaks_prepare): prepare_owners gives the leak
+ * finder's owner queries (none when it is off; 0 or -ENOMEM), then
+ * end_shared ends the interval with the search whose last resolve
+ * answered them, that resolve's result and stats.
+ */
+int tcps_observers_prepare_owners(struct tcps_observers *obs, uint64_t now_ms,
+				  struct tcps_owner_query **ret,
+				  size_t *ret_num);
+void tcps_observers_end_shared(struct tcps_observers *obs, uint64_t now_ms,
+			       const struct tcps_sink *sink,
+			       const struct tcps_owners *owners,
+			       int resolve_error,
+			       const struct tcps_owner_stats *stats,
+			       struct tcps_observers_report *ret_report);
 
 /* The state counts of the interval: zeros after begin() and abort(). */
 const struct tcps_state_tally *

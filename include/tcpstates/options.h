@@ -18,6 +18,10 @@ enum tcps_value_set {
 	TCPS_VALUES_STUCK = 1u << 1,
 	TCPS_VALUES_EPHEMERAL = 1u << 2,
 	TCPS_VALUES_ALL = (1u << 3) - 1,
+	/* DiscoverValues only: the leak finder and the per-port counts,
+	 * which the host's reads run by their own options. */
+	TCPS_VALUES_LEAKS = 1u << 3,
+	TCPS_VALUES_PORTS = 1u << 4,
 };
 
 struct tcps_options {
@@ -40,6 +44,12 @@ struct tcps_options {
 	/* Per-port counts as collectd's tcpconns plugin makes them. */
 	struct tcps_port_set local_ports, remote_ports;
 	bool listening_ports, all_ports_summary;
+	/* Every other network namespace of the host, found anew every
+	 * discover_every reads (the glue reads them; see namespaces.h). */
+	bool discover;
+	uint32_t discover_every;
+	uint32_t max_namespaces;
+	uint32_t discover_values; /* enum tcps_value_set bits */
 	/* Not config options: the observers to run (enum tcps_value_set),
 	 * where /proc is (tests use a fake tree) and the network namespace
 	 * to read (NULL: the daemon's own). */

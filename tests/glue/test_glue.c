@@ -290,13 +290,13 @@ static void expect_unknown_block(oconfig_item_t *block, const char *name)
 	ck_assert_int_eq(stub.reads_registered, 0);
 }
 
-/* What a parser that keeps "<Discover>" "</Discover>" would hand over
+/* What a parser that keeps "<Watch>" "</Watch>" would hand over
  * (collectd 5.12's drops it: see tests/test-config.sh). */
 START_TEST(tcps_config__empty_unknown_block_is_named)
 {
-	oconfig_item_t discover = { .key = "Discover" };
+	oconfig_item_t watch = { .key = "Watch" };
 
-	expect_unknown_block(&discover, "Discover");
+	expect_unknown_block(&watch, "Watch");
 	ck_assert_int_eq(stub.logs_num, 2); /* and "not starting" */
 }
 END_TEST
@@ -308,11 +308,11 @@ START_TEST(tcps_config__unknown_block_without_argument_is_named)
 	oconfig_item_t interval = { .key = "Interval",
 				    .values = &five,
 				    .values_num = 1 };
-	oconfig_item_t discover = { .key = "Discover",
-				    .children = &interval,
-				    .children_num = 1 };
+	oconfig_item_t watch = { .key = "Watch",
+				 .children = &interval,
+				 .children_num = 1 };
 
-	expect_unknown_block(&discover, "Discover");
+	expect_unknown_block(&watch, "Watch");
 }
 END_TEST
 

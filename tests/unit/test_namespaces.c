@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "capture.h"
+#include "fakeproc.h"
 #include "suites.h"
 #include "tcpstates/namespaces.h"
 
@@ -41,11 +42,16 @@ static int scripted_discover(void *arg, struct tcps_namespace_found **ret,
 	return 0;
 }
 
+/* The n-th socket opened belongs to the n-th namespace read first. */
+static int handles[MAX_FOUND];
+
 static int steady_open(void *arg, void **ret_handle)
 {
 	(void)arg;
+	ck_assert_int_lt(opens, MAX_FOUND);
+	handles[opens] = opens;
+	*ret_handle = &handles[opens];
 	opens++;
-	*ret_handle = &opens;
 	return 0;
 }
 
@@ -55,21 +61,27 @@ static void steady_close(void *handle)
 	closes++;
 }
 
+/* Inodes of the CLOSE_WAIT sockets (0: none), by handle: set by a test
+ * whose fake /proc holds them. */
+static uint32_t close_wait_inode[MAX_FOUND];
+
 /* Two ESTABLISHED sockets and one CLOSE_WAIT, in every namespace. */
 static int steady_dump(void *handle, enum tcps_dump_family family,
 		       uint32_t state_mask, tcps_record_fn fn, void *data,
 		       struct tcps_dump_stats *stats)
 {
 	static const uint8_t states[] = { 1, 1, 8 };
+	int n = *(const int *)handle;
 
-	(void)handle;
 	(void)family;
 	(void)state_mask;
 	for (size_t i = 0; i < sizeof(states); i++) {
-		struct tcps_record rec = { .family = AF_INET,
-					   .state = states[i],
-					   .inode = 0,
-					   .cookie = 1000 + i };
+		struct tcps_record rec = {
+			.family = AF_INET,
+			.state = states[i],
+			.inode = states[i] == 8 ? close_wait_inode[n] : 0,
+			.cookie = 1000 + 10 * (uint64_t)n + i
+		};
 
 		stats->records++;
 		fn(&rec, data);
@@ -117,7 +129,8 @@ static void teardown(void)
 	rmdir(dir);
 }
 
-static struct tcps_namespaces *make(uint32_t every, uint32_t max)
+static struct tcps_namespaces *make_in(uint32_t every, uint32_t max,
+				       const char *proc_root)
 {
 	struct tcps_namespaces_config cfg = {
 		.discover_every = every,
@@ -130,8 +143,15 @@ static struct tcps_namespaces *make(uint32_t every, uint32_t max)
 	tcps_options_init(&cfg.opts);
 	cfg.opts.value_sets = 0; /* states and leaks only */
 	cfg.opts.process_scan_budget = 0;
+	if (proc_root)
+		cfg.opts.proc_root = proc_root;
 	ck_assert_int_eq(tcps_namespaces_new(&cfg, &set), 0);
 	return set;
+}
+
+static struct tcps_namespaces *make(uint32_t every, uint32_t max)
+{
+	return make_in(every, max, NULL);
 }
 
 static void read_once(struct tcps_namespaces *set,
@@ -318,6 +338,47 @@ START_TEST(tcps_namespaces_read__failed_discovery_keeps_what_is_read)
 }
 END_TEST
 
+START_TEST(tcps_namespaces_read__one_owner_search_serves_every_namespace)
+{
+	struct fakeproc fp;
+	struct tcps_namespaces *set;
+	struct tcps_namespaces_report report;
+
+	fakeproc_create(&fp);
+	fakeproc_add(&fp, 10, "nginx", "/usr/sbin/nginx", "0::/");
+	fakeproc_fd(&fp, 10, 7, 5001);
+	fakeproc_add(&fp, 20, "java", "/usr/bin/java", "0::/");
+	fakeproc_fd(&fp, 20, 9, 5002);
+	close_wait_inode[0] = 5001; /* in the first namespace read */
+	close_wait_inode[1] = 5002;
+	set = make_in(1, 8, fp.root);
+	script_namespace(0, "web", 101);
+	script_namespace(1, "db", 102);
+	for (int read = 0; read < 3; read++) {
+		read_once(set, &report);
+		ck_assert_int_eq(report.resolve_error, 0);
+		ck_assert_uint_eq(report.owners.unattributed, 0);
+		ck_assert_double_eq(capture_get(&cap, "web-proc_nginx",
+						"tcp_connections",
+						"CLOSE_WAIT"),
+				    1);
+		ck_assert_double_eq(capture_get(&cap, "db-proc_java",
+						"tcp_connections",
+						"CLOSE_WAIT"),
+				    1);
+		ck_assert(!capture_has(&cap, "web-proc_java", "tcp_connections",
+				       "CLOSE_WAIT"));
+		/* One pass over the two processes at most, for both. */
+		ck_assert_uint_le(report.owners.procs_scanned, 2);
+	}
+	/* After the first read the owners are remembered: no scan. */
+	ck_assert_uint_eq(report.owners.procs_scanned, 0);
+	ck_assert_uint_eq(report.owners.cache_hits, 2);
+	tcps_namespaces_free(set);
+	fakeproc_destroy(&fp);
+}
+END_TEST
+
 START_TEST(tcps_namespaces_new__needs_a_discovery)
 {
 	struct tcps_namespaces_config cfg = { .max_namespaces = 1 };
@@ -361,6 +422,9 @@ Suite *namespaces_suite(void)
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__failed_discovery_keeps_what_is_read);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__one_owner_search_serves_every_namespace);
 		suite_add_tcase(s, reads);
 	}
 	return s;
