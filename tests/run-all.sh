@@ -34,6 +34,7 @@ run pressure bash tests/test-pressure.sh
 run tcpconns bash tests/test-tcpconns.sh
 run namespaces bash tests/test-namespaces.sh
 run discover-podman bash tests/test-discover-podman.sh
+run containers bash tests/test-containers.sh
 
 if [[ ${#failed[@]} -ne 0 ]]; then
 	echo "FAILED: ${failed[*]}"
