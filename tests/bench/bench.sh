@@ -820,7 +820,9 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 : >"$OUT/samples.txt"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-PROCS_START=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)
+# A glob, not find: find fails when a process exits while it lists /proc.
+procs=(/proc/[0-9]*)
+PROCS_START=${#procs[@]}
 DONE_SIZES=()
 STOPPED=""
 for size in $BENCH_SIZES; do
