@@ -4,7 +4,7 @@
 # socket lives in a private network namespace on loopback. A report, not a
 # test: nothing here asserts a timing.
 #
-# Environment: BENCH_SIZES ("10000 100000 1000000"), BENCH_RUNS (5),
+# Environment: BENCH_SIZES ("10000 100000 1000000"; "" for none), BENCH_RUNS (5),
 # BENCH_TCPS_OPTIONS (more tcpstates options, "Key value;Key value"),
 # BENCH_WINDOW (5: the fewest collectd intervals per measured window),
 # BENCH_WINDOW_SECONDS (10: the shortest window; at small N a window holds
@@ -14,6 +14,11 @@
 # (3600: no new size is started after that), BUILD (build). Output: a
 # Markdown report on stdout and in $BUILD/bench/report.md; every sample in
 # $BUILD/bench/samples.txt; logs in $BUILD/bench/work/.
+# The namespace phase (Discover): BENCH_NAMESPACES ("1 10 100"; "" leaves
+# it out), BENCH_NS_HOST (100000 sockets on the host), BENCH_NS_SOCKETS
+# (300 per namespace), BENCH_NS_RUNS (3), BENCH_NS_EHASH (1024: the
+# tcp_child_ehash_entries of the rows with tables of their own); samples
+# in $BUILD/bench/ns-samples.txt.
 set -euo pipefail
 
 # ---------------------------------------------------------------------------
@@ -48,12 +53,18 @@ LEAK_STEADY_CMD=${LEAK_STEADY_CMD-'@BUILD@/tcps-count -q -n @READS@ -o "ProcessS
 LEAK_NAME=leaky-app
 # ---------------------------------------------------------------------------
 
-BENCH_SIZES=${BENCH_SIZES:-"10000 100000 1000000"}
+BENCH_SIZES=${BENCH_SIZES-"10000 100000 1000000"}
 BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_WINDOW=${BENCH_WINDOW:-5}
 BENCH_WINDOW_SECONDS=${BENCH_WINDOW_SECONDS:-10}
 BENCH_INTERVAL=${BENCH_INTERVAL:-}
 BENCH_MAX_SECONDS=${BENCH_MAX_SECONDS:-3600}
+# The namespace phase (see "many namespaces" below); "" leaves it out.
+BENCH_NAMESPACES=${BENCH_NAMESPACES-"1 10 100"}
+BENCH_NS_HOST=${BENCH_NS_HOST:-100000}
+BENCH_NS_SOCKETS=${BENCH_NS_SOCKETS:-300}
+BENCH_NS_RUNS=${BENCH_NS_RUNS:-3}
+BENCH_NS_EHASH=${BENCH_NS_EHASH:-1024}
 BENCH_BUILD_TIMEOUT=${BENCH_BUILD_TIMEOUT:-600}
 BUILD=$(cd "${BUILD:-build}" && pwd)
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -112,7 +123,7 @@ build_helpers()
 	local tool
 	local -a srcs
 	mkdir -p "$OUT"
-	for tool in populate floor cputime; do
+	for tool in populate floor cputime procnet; do
 		srcs=("$SRC_DIR/$tool.c")
 		# populate makes its sockets as the test tools do.
 		[[ $tool != populate ]] || srcs+=("$SRC_DIR/../tools/sockets.c")
@@ -131,6 +142,13 @@ check_prerequisites()
 	command -v ss >/dev/null || die "ss not installed"
 	command -v setpriv >/dev/null || die "setpriv (util-linux) not installed"
 	[[ -f /usr/lib/collectd/tcpconns.so ]] || die "tcpconns.so missing"
+	if [[ -n $BENCH_NAMESPACES ]]; then
+		[[ -x $BUILD/sockmaker ]] || die "build $BUILD/sockmaker first (make tools)"
+		command -v unshare >/dev/null ||
+			die "unshare (util-linux) not installed"
+		command -v nsenter >/dev/null ||
+			die "nsenter (util-linux) not installed"
+	fi
 }
 
 median()
@@ -180,9 +198,15 @@ fmt_r()
 		printf (r < 0.1 ? "%.3fx\n" : "%.2fx\n"), r }'
 }
 
+# in_ns CMD...: CMD in the benchmark's namespace; in this one when NS is
+# empty (the namespace phase runs inside it).
 in_ns()
 {
-	ip netns exec "$NS" "$@"
+	if [[ -n $NS ]]; then
+		ip netns exec "$NS" "$@"
+	else
+		"$@"
+	fi
 }
 
 # ------------------------------ population ----------------------------------
@@ -202,10 +226,11 @@ plan_mix()
 	MIX_PAIRS=$(((n - MIX_TW - 2 * MIX_CW - 2 * MIX_SR - MIX_LISTEN) / 2))
 }
 
-# Empty if N fits this machine, else the reason it does not.
+# feasibility [MORE-FDS]: empty if N (and MORE-FDS descriptors) fit this
+# machine, else the reason they do not.
 feasibility()
 {
-	local fds=$((2 * MIX_PAIRS + 2 * MIX_CW + MIX_SR + MIX_LISTEN + 1000))
+	local fds=$((2 * MIX_PAIRS + 2 * MIX_CW + MIX_SR + MIX_LISTEN + 1000 + ${1:-0}))
 	local file_max file_used avail_kb need_kb
 	file_max=$(cut -f3 /proc/sys/fs/file-nr)
 	file_used=$(cut -f1 /proc/sys/fs/file-nr)
@@ -244,10 +269,12 @@ start_population()
 {
 	local left=$((BENCH_MAX_SECONDS - ($(date +%s) - T_START) + 1800))
 	local line t0
+	local -a in_ns_prefix=()
+	[[ -z $NS ]] || in_ns_prefix=(ip netns exec "$NS")
 	t0=$(date +%s.%N)
 	POP_ERROR=""
 	coproc POP {
-		exec ip netns exec "$NS" "$OUT/populate" --pairs "$MIX_PAIRS" \
+		exec "${in_ns_prefix[@]}" "$OUT/populate" --pairs "$MIX_PAIRS" \
 			--time-wait "$MIX_TW" --close-wait "$MIX_CW" \
 			--syn-recv "$MIX_SR" --listen "$MIX_LISTEN" \
 			--leak-name "$LEAK_NAME" --max-seconds "$left" \
@@ -655,6 +682,317 @@ run_size()
 	sleep 5
 }
 
+# ------------------------------ many namespaces -----------------------------
+#
+# What Discover costs: the plugin reading 1, 10 and 100 namespaces of
+# BENCH_NS_SOCKETS sockets each, found by discovery, on a host holding
+# BENCH_NS_HOST sockets, against the two ways of doing the same without
+# it: reading /proc/PID/net/tcp and tcp6 for each namespace (cAdvisor's
+# per-container TCP statistics) and `ss -tan` in each. Twice: with the
+# namespaces in the kernel's one established table, shared by every
+# namespace (the default), and with a table of their own
+# (net.ipv4.tcp_child_ehash_entries set in the namespace they are made
+# from, Linux 6.1+).
+#
+# Discovery finds every namespace on the host, so the whole phase runs in
+# a world of its own: a pid namespace (only its processes in /proc) and a
+# mount namespace with an empty /run/netns (no other pin in sight),
+# entered from the populated namespace, which is where collectd runs (its
+# own namespace, read as the host). Everything in it ends with it.
+
+# ns_sample VARIANT COUNT LABEL VALUE: one figure, into NS_SAMPLES.
+ns_sample()
+{
+	echo "$1 $2 $3 $4" >>"$NS_SAMPLES"
+}
+
+# ns_grow COUNT: namespaces tcps-d1 .. tcps-dCOUNT exist, each with a
+# sockmaker holding about BENCH_NS_SOCKETS sockets: ESTABLISHED pairs,
+# a few CLOSE_WAIT sockets with their FIN_WAIT2 peers (so that the leak
+# finder has owners to find) and listeners, a quarter on ::1. They hold
+# descriptors only: nothing expires while they are measured.
+ns_grow()
+{
+	local want=$1 i pairs ns
+	pairs=$(((BENCH_NS_SOCKETS - 2 * 5 - 6) / 2))
+	for ((i = ${#NS_PIDS[@]} + 1; i <= want; i++)); do
+		ns=tcps-d$i
+		ip netns add "$ns"
+		ip netns exec "$ns" ip link set lo up
+		ip netns exec "$ns" "$BUILD/sockmaker" --established "$pairs" \
+			--fin-wait2 5 --listen 4 --v6-every 4 \
+			--hold "$BENCH_MAX_SECONDS" <"$NS_HOLD_FIFO" \
+			>"$WORK/ns-$ns.out" 2>"$WORK/ns-$ns.err" &
+		NS_PIDS+=($!)
+		NS_NAMES+=("$ns")
+	done
+	for i in "${!NS_PIDS[@]}"; do
+		for _ in $(seq 300); do
+			grep -q READY "$WORK/ns-${NS_NAMES[$i]}.out" && break
+			kill -0 "${NS_PIDS[$i]}" 2>/dev/null ||
+				die "sockmaker in ${NS_NAMES[$i]}: $(cat "$WORK/ns-${NS_NAMES[$i]}.err")"
+			sleep 0.1
+		done
+	done
+}
+
+# ns_drop: every small namespace goes, its sockets reset.
+ns_drop()
+{
+	local pid ns
+	for pid in "${NS_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${NS_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	for ns in "${NS_NAMES[@]}"; do
+		ip netns delete "$ns"
+	done
+	NS_PIDS=()
+	NS_NAMES=()
+}
+
+# ns_reads SECONDS-PER-READ: reads per sample, so that a sample of many
+# reads takes about 10 s, at least 3 and at most 50.
+ns_reads()
+{
+	awk -v t="$1" 'BEGIN { r = int(10 / (t > 0 ? t : 0.001));
+		print (r < 3 ? 3 : (r > 50 ? 50 : r)) }'
+}
+
+# ns_daemon DISCOVER READS: one fresh collectd in this (the populated)
+# namespace, Discover DISCOVER, its CPU over READS intervals after a
+# warm-up that holds the first discovery; sets CPU_PER_READ and OVERRUN
+# (reads that took longer than the interval, from its log).
+ns_daemon()
+{
+	local discover=$1 reads=$2 dir opt cpu warm
+	dir=$WORK/ns-collectd-$discover-$NS_VARIANT-${#NS_NAMES[@]}
+	mkdir -p "$dir"
+	{
+		echo "Hostname \"bench\""
+		echo "BaseDir \"$dir\""
+		echo "PIDFile \"$dir/collectd.pid\""
+		echo "Interval $NS_INTERVAL"
+		echo "PluginDir \"/usr/lib/collectd\""
+		echo "LoadPlugin logfile"
+		echo "<Plugin logfile>"
+		echo "  LogLevel info"
+		echo "  File \"$dir/collectd.log\""
+		echo "</Plugin>"
+		echo "PostCacheChain \"BenchDrop\""
+		echo "<Chain \"BenchDrop\">"
+		echo "  Target \"stop\""
+		echo "</Chain>"
+		echo "PluginDir \"$BUILD\""
+		echo "LoadPlugin tcpstates"
+		echo "<Plugin tcpstates>"
+		for opt in "${TCPS_OPTIONS[@]}"; do echo "  $opt"; done
+		echo "  Discover $discover"
+		echo "  MaxNamespaces $((${#NS_NAMES[@]} + 16))"
+		echo "</Plugin>"
+	} >"$dir/collectd.conf"
+	warm=$(calc "3 * $NS_INTERVAL + 1")
+	topup "$(ceil "$warm + $reads * $NS_INTERVAL + 3 * $NS_INTERVAL")"
+	collectd -f -C "$dir/collectd.conf" 2>>"$dir/stderr" &
+	DAEMON_PID=$!
+	sleep "$warm"
+	kill -0 "$DAEMON_PID" 2>/dev/null ||
+		die "collectd (Discover $discover) exited; see $dir/collectd.log"
+	cpu=$("$OUT/cputime" watch "$DAEMON_PID" \
+		"$(calc "$reads * $NS_INTERVAL")") ||
+		die "collectd (Discover $discover) vanished"
+	kill "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null || true
+	DAEMON_PID=""
+	CPU_PER_READ=$(calc "$cpu / $reads")
+	OVERRUN=$(grep -c 'above its read interval' "$dir/collectd.log" || true)
+	grep -E 'tcpstates plugin:' "$dir/collectd.log" | head -n 5 |
+		sed "s/^/bench: Discover $discover: /" >&2 || true
+}
+
+# ns_measure: every figure for the namespaces there are now.
+ns_measure()
+{
+	local count=${#NS_NAMES[@]} run one reads window_reads sockets host
+	local discover
+	local -a names=("${NS_NAMES[@]}")
+	# The sockets in them, as /proc/PID/net counts them.
+	sockets=$("$OUT/procnet" "${NS_PIDS[@]}" | awk '{ s += $2 } END { print s + 0 }')
+	ns_sample "$NS_VARIANT" "$count" sockets "$sockets"
+	ns_sample "$NS_VARIANT" "$count" ehash \
+		"$(ip netns exec "${names[0]}" sysctl -n net.ipv4.tcp_ehash_entries)"
+	cpu_run procnet1 "$OUT/procnet" -n 1 "${NS_PIDS[@]}"
+	reads=$(ns_reads "$CPU")
+	# The daemon reads at least 3 times as long as the namespaces' dumps
+	# would take if each cost what half a /proc read costs (one walk of
+	# the table for two), and at least every 0.5 s.
+	NS_INTERVAL=$(awk -v c="$CPU" 'BEGIN {
+		i = int((3 * (c / 2 + 0.1)) * 2 + 0.999) / 2
+		print (i < 0.5 ? 0.5 : i) }')
+	# Whole discovery periods (DiscoverEvery, 6 by default) of at least
+	# BENCH_WINDOW_SECONDS.
+	window_reads=$(awk -v i="$NS_INTERVAL" -v s="$BENCH_WINDOW_SECONDS" \
+		'BEGIN { r = int(s / i + 0.999); r = int((r + 5) / 6) * 6
+			print (r < 6 ? 6 : r) }')
+	for run in $(seq "$BENCH_NS_RUNS"); do
+		say "namespaces: $NS_VARIANT tables, $count namespaces, run $run/$BENCH_NS_RUNS"
+		cpu_run procnet "$OUT/procnet" -n "$reads" "${NS_PIDS[@]}"
+		one=$CPU
+		cpu_run procnet "$OUT/procnet" -n 1 "${NS_PIDS[@]}"
+		ns_sample "$NS_VARIANT" "$count" procnet \
+			"$(calc "($one - $CPU) / ($reads - 1)")"
+		# shellcheck disable=SC2016 # the loop's own variable
+		cpu_run ss sh -c 'for ns; do
+				nsenter --net="/run/netns/$ns" ss -tan || exit 1
+			done' sh "${names[@]}"
+		ns_sample "$NS_VARIANT" "$count" ss "$CPU"
+		# The two daemons in turn, the order changing run by run;
+		# what discovery adds is the difference within a run.
+		if ((run % 2)); then
+			ns_daemon false "$window_reads"
+			host=$CPU_PER_READ
+			ns_daemon true "$window_reads"
+		else
+			ns_daemon true "$window_reads"
+			discover=$CPU_PER_READ
+			ns_daemon false "$window_reads"
+			host=$CPU_PER_READ
+			CPU_PER_READ=$discover
+		fi
+		ns_sample "$NS_VARIANT" "$count" overrun "$OVERRUN"
+		ns_sample "$NS_VARIANT" "$count" host "$host"
+		ns_sample "$NS_VARIANT" "$count" added \
+			"$(calc "$CPU_PER_READ - $host")"
+	done
+	ns_sample "$NS_VARIANT" "$count" interval "$NS_INTERVAL"
+}
+
+# The phase itself, inside its pid and mount namespaces (see above).
+namespaces_inner()
+{
+	local count
+	mount -t tmpfs -o mode=755 tcps-bench-netns /run/netns
+	NS=""
+	NS_PIDS=()
+	NS_NAMES=()
+	NS_HOLD_FIFO=$WORK/ns-hold
+	mkfifo "$NS_HOLD_FIFO"
+	# Read and write: it opens at once and never reaches EOF while we live.
+	# shellcheck disable=SC2034 # only held open
+	exec {NS_HOLD_FD}<>"$NS_HOLD_FIFO"
+	N=$BENCH_NS_HOST
+	plan_mix "$N"
+	start_population || die "$POP_ERROR"
+	say "namespaces: host population of $N built in $(fmt_s "$BUILD_S") s"
+	for NS_VARIANT in shared own; do
+		if [[ $NS_VARIANT == own ]]; then
+			sysctl -qw net.ipv4.tcp_child_ehash_entries="$BENCH_NS_EHASH"
+		else
+			sysctl -qw net.ipv4.tcp_child_ehash_entries=0
+		fi
+		for count in $BENCH_NAMESPACES; do
+			ns_grow "$count"
+			ns_measure
+		done
+		ns_drop
+	done
+	stop_population
+}
+
+# run_namespaces: the phase, from the outside: a populated namespace as
+# for one size, and the phase run inside it.
+run_namespaces()
+{
+	local why most=0 count
+	for count in $BENCH_NAMESPACES; do
+		((count > most)) && most=$count
+	done
+	N=$BENCH_NS_HOST
+	plan_mix "$N"
+	why=$(feasibility $((most * BENCH_NS_SOCKETS)))
+	if [[ -n $why ]]; then
+		NS_STOPPED="namespaces not measured: $why"
+		return 1
+	fi
+	say "namespaces: $BENCH_NAMESPACES namespaces of $BENCH_NS_SOCKETS sockets on a host of $N"
+	new_namespace
+	NS_SAMPLES=$OUT/ns-samples.txt
+	: >"$NS_SAMPLES"
+	# --kill-child: the phase ends with us (its pid 1 ending ends it all).
+	ip netns exec "$NS" unshare --pid --fork --kill-child --mount \
+		--mount-proc --propagation private \
+		env BUILD="$BUILD" NS_SAMPLES="$NS_SAMPLES" \
+		bash "$SRC_DIR/bench.sh" --namespaces-inner ||
+		NS_STOPPED="the namespace phase failed (see above)"
+	cleanup
+}
+
+report_namespaces()
+{
+	local variant count row label key
+	[[ -s ${NS_SAMPLES:-} ]] || {
+		[[ -z ${NS_STOPPED:-} ]] || printf '\n%s\n' "$NS_STOPPED"
+		return 0
+	}
+	declare -A ns
+	while read -r variant count label value; do
+		ns[$variant:$count:$label]+=" $value"
+	done <"$NS_SAMPLES"
+	for key in "${!ns[@]}"; do
+		ns[$key]=$(median "${ns[$key]}")
+	done
+	echo
+	echo "## Many namespaces (Discover)"
+	echo
+	echo "CPU seconds per read, medians of $BENCH_NS_RUNS runs, with 1 .. N discovered namespaces of about $BENCH_NS_SOCKETS sockets each, on a host of $(label_n "$BENCH_NS_HOST") sockets; per namespace in brackets."
+	echo
+	row="| what | $(sed 's/ / ns | /g' <<<"$BENCH_NAMESPACES") ns |"
+	echo "$row"
+	echo "|---|$(for _ in $BENCH_NAMESPACES; do printf -- '---:|'; done)"
+	for variant in shared own; do
+		[[ -n ${ns[$variant:${BENCH_NAMESPACES%% *}:sockets]:-} ]] || continue
+		[[ $variant == shared ]] && label="one table for all" ||
+			label="own tables ($BENCH_NS_EHASH buckets)"
+		ns_row "$variant" "collectd + tcpstates, the host's read (Discover false), $label" host
+		ns_row "$variant" "collectd + tcpstates, what Discover true adds to it, $label" added
+		ns_row "$variant" "/proc/PID/net/tcp + tcp6 per namespace (cAdvisor), $label" procnet
+		ns_row "$variant" "\`ss -tan\` per namespace (nsenter), $label" ss
+	done
+	echo
+	echo "Sockets in the namespaces (as /proc/PID/net counts them), collectd's Interval and reads over it:"
+	echo
+	for variant in shared own; do
+		for count in $BENCH_NAMESPACES; do
+			[[ -n ${ns[$variant:$count:sockets]:-} ]] || continue
+			echo "- $variant, $count: ${ns[$variant:$count:sockets]} sockets, tcp_ehash_entries ${ns[$variant:$count:ehash]:-?}, Interval ${ns[$variant:$count:interval]:-?} s, reads over the interval (median per window) ${ns[$variant:$count:overrun]:-?}"
+		done
+	done
+	[[ -z ${NS_STOPPED:-} ]] || printf -- '- %s\n' "$NS_STOPPED"
+	echo
+	echo "How: the namespaces are made with \`ip netns add\` from the populated one (shared: \`tcp_child_ehash_entries\` 0 there; own: $BENCH_NS_EHASH), each with a sockmaker holding ESTABLISHED pairs, 5 CLOSE_WAIT sockets with their FIN_WAIT2 peers and listeners. collectd runs in the populated namespace, in a pid and mount namespace of the benchmark's own, so that discovery finds exactly these namespaces; \`MaxNamespaces\` above their number, \`DiscoverEvery\` and \`DiscoverValues\` at their defaults. Per run, one daemon with \`Discover false\` and one with \`Discover true\` (in turn, the order alternating), each fresh, over the same whole discovery periods of the same Interval; what Discover adds is the median of the per-run differences. /proc: \`tests/bench/procnet.c\` reads both files of each namespace through a pid inside and counts the states, (R reads - 1 read) / (R - 1). ss: one shell loop of \`nsenter --net=PIN ss -tan\`, whole, process starts included."
+}
+
+# ns_row VARIANT TEXT LABEL: one row, per namespace in brackets but for
+# the host's read.
+ns_row()
+{
+	local variant=$1 text=$2 label=$3 count v line
+	line="| $text |"
+	for count in $BENCH_NAMESPACES; do
+		v=${ns[$variant:$count:$label]:-}
+		if [[ -z $v ]]; then
+			line+=" - |"
+		elif [[ $label != host ]]; then
+			line+=" $(fmt_s "$v") ($(fmt_s "$(calc "$v / $count")")) |"
+		else
+			line+=" $(fmt_s "$v") |"
+		fi
+	done
+	echo "$line"
+}
+
 # ------------------------------ report --------------------------------------
 
 label_n()
@@ -743,7 +1081,7 @@ report()
 	echo "Source tree at the end of the run: $(git -C "$SRC_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$SRC_DIR" diff --quiet HEAD -- 2>/dev/null || echo ' with uncommitted changes'), plugin and tcps-count from $BUILD."
 	echo
 	if [[ ${#DONE_SIZES[@]} -eq 0 ]]; then
-		echo "No size completed. ${STOPPED:-}"
+		[[ -z $BENCH_SIZES ]] || echo "No size completed. ${STOPPED:-}"
 		return
 	fi
 	echo "## Sockets in the namespace (as the floor dump counts them)"
@@ -814,6 +1152,10 @@ report()
 
 # ------------------------------ main ----------------------------------------
 
+if [[ ${1:-} == --namespaces-inner ]]; then
+	namespaces_inner
+	exit 0
+fi
 check_prerequisites
 build_helpers
 rm -rf "$WORK"
@@ -834,4 +1176,11 @@ for size in $BENCH_SIZES; do
 	run_size "$size" || break
 done
 [[ -z $STOPPED ]] || say "$STOPPED"
-report | tee "$OUT/report.md"
+NS_STOPPED=""
+if [[ -n $BENCH_NAMESPACES ]]; then
+	run_namespaces || say "$NS_STOPPED"
+fi
+{
+	report
+	report_namespaces
+} | tee "$OUT/report.md"
