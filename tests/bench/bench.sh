@@ -827,10 +827,12 @@ ns_measure()
 	reads=$(ns_reads "$CPU")
 	# The daemon reads at least 3 times as long as the namespaces' dumps
 	# would take if each cost what half a /proc read costs (one walk of
-	# the table for two), and at least every 0.5 s.
+	# the table for two), and at least every second: at 0.5 s the host's
+	# read alone (0.08 s of CPU at 100k) overran now and then on a busy
+	# machine, and a read that overruns hides CPU from the window.
 	NS_INTERVAL=$(awk -v c="$CPU" 'BEGIN {
 		i = int((3 * (c / 2 + 0.1)) * 2 + 0.999) / 2
-		print (i < 0.5 ? 0.5 : i) }')
+		print (i < 1 ? 1 : i) }')
 	# Whole discovery periods (DiscoverEvery, 6 by default) of at least
 	# BENCH_WINDOW_SECONDS.
 	window_reads=$(awk -v i="$NS_INTERVAL" -v s="$BENCH_WINDOW_SECONDS" \
@@ -941,12 +943,13 @@ report_namespaces()
 		ns[$variant:$count:$label]+=" $value"
 	done <"$NS_SAMPLES"
 	for key in "${!ns[@]}"; do
+		ns[$key.spread]=$(spread "$(median "${ns[$key]}")" "${ns[$key]}")
 		ns[$key]=$(median "${ns[$key]}")
 	done
 	echo
 	echo "## Many namespaces (Discover)"
 	echo
-	echo "CPU seconds per read, medians of $BENCH_NS_RUNS runs, with 1 .. N discovered namespaces of about $BENCH_NS_SOCKETS sockets each, on a host of $(label_n "$BENCH_NS_HOST") sockets; per namespace in brackets."
+	echo "CPU seconds per read, medians of $BENCH_NS_RUNS runs (± half their range, in % of the median), with 1 .. N discovered namespaces of about $BENCH_NS_SOCKETS sockets each, on a host of $(label_n "$BENCH_NS_HOST") sockets; per namespace in brackets."
 	echo
 	row="| what | $(sed 's/ / ns | /g' <<<"$BENCH_NAMESPACES") ns |"
 	echo "$row"
@@ -978,16 +981,18 @@ report_namespaces()
 # the host's read.
 ns_row()
 {
-	local variant=$1 text=$2 label=$3 count v line
+	local variant=$1 text=$2 label=$3 count v sp line
 	line="| $text |"
 	for count in $BENCH_NAMESPACES; do
 		v=${ns[$variant:$count:$label]:-}
+		sp=${ns[$variant:$count:$label.spread]:-}
+		[[ -z $sp ]] || sp=" ±$sp%"
 		if [[ -z $v ]]; then
 			line+=" - |"
 		elif [[ $label != host ]]; then
-			line+=" $(fmt_s "$v") ($(fmt_s "$(calc "$v / $count")")) |"
+			line+=" $(fmt_s "$v")$sp ($(fmt_s "$(calc "$v / $count")")) |"
 		else
-			line+=" $(fmt_s "$v") |"
+			line+=" $(fmt_s "$v")$sp |"
 		fi
 	done
 	echo "$line"
