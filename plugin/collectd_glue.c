@@ -662,6 +662,8 @@ static struct tcps_options discovered_options(void)
 		opts.all_ports_summary = false;
 	}
 	opts.discover = false;
+	/* Read when the namespace is looked for again, not every read. */
+	opts.sysctls_every = configured.discover_every;
 	return opts;
 }
 

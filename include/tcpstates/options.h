@@ -54,6 +54,7 @@ struct tcps_options {
 	 * where /proc is (tests use a fake tree) and the network namespace
 	 * to read (NULL: the daemon's own). */
 	uint32_t value_sets;
+	uint32_t sysctls_every; /* reads between sysctl reads (0 or 1: each) */
 	const char *proc_root;
 	const char *netns_path;
 };
