@@ -417,3 +417,22 @@ int tcps_options_check(const struct tcps_options *opts, char *err,
 	}
 	return 0;
 }
+
+struct tcps_options tcps_options_discovered(const struct tcps_options *opts)
+{
+	struct tcps_options found = *opts;
+
+	found.value_sets = opts->discover_values & TCPS_VALUES_ALL;
+	if (!(opts->discover_values & TCPS_VALUES_LEAKS))
+		found.process_states = 0;
+	if (!(opts->discover_values & TCPS_VALUES_PORTS)) {
+		tcps_port_set_clear(&found.local_ports);
+		tcps_port_set_clear(&found.remote_ports);
+		found.listening_ports = false;
+		found.all_ports_summary = false;
+	}
+	found.discover = false;
+	/* Read when the namespace is looked for again, not every read. */
+	found.sysctls_every = opts->discover_every;
+	return found;
+}

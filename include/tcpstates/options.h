@@ -91,4 +91,8 @@ bool tcps_options_known(const char *key);
 int tcps_options_check(const struct tcps_options *opts, char *err,
 		       size_t err_size);
 
+/* The options of a namespace Discover found: DiscoverValues' choice of
+ * observers, its sysctls read at each discovery, no Discover of its own. */
+struct tcps_options tcps_options_discovered(const struct tcps_options *opts);
+
 #endif
