@@ -91,7 +91,7 @@ collectd_alive "$work"
 states_equal "$nsb" "$nsb" || fail "$nsb no longer equals ss"
 grep -E "\[(warning|error)\].*$nsa" "$work/collectd.log" &&
 	fail "$nsa going away was logged as a problem"
-grep -q "Discover: reading .* (0 new, 1 gone)" "$work/collectd.log" ||
+grep -qE "Discover: reading .* \([0-9]+ new, [1-9][0-9]* gone\)" "$work/collectd.log" ||
 	fail "no INFO line for $nsa going"
 note "$nsa deleted: zeros once, then nothing; INFO only"
 stop_collectd "$work"
