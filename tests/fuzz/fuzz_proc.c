@@ -1,14 +1,16 @@
 /*
  * libFuzzer target: the parsers of /proc text (procfs.h), which any
  * process can shape (its name, its cgroup, its exe link, a link in its fd
- * folder, its stat line). The first byte picks the parser; the rest is
- * the text, in a buffer of exactly its size and not NUL-terminated, as
- * read() or readlink() leaves it.
+ * folder, its stat line) and the naming of a cgroup path
+ * (cgroup_names.h: whoever may make a cgroup names it). The first byte
+ * picks the parser; the rest is the text, in a buffer of exactly its size
+ * and not NUL-terminated, as read() or readlink() leaves it.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpstates/cgroup_names.h"
 #include "tcpstates/names.h"
 #include "tcpstates/procfs.h"
 
@@ -72,8 +74,17 @@ static void fuzz_stat(const char *text, size_t len)
 	(void)tcps_stat_is_zombie(text, len);
 }
 
+static void fuzz_cgroup_path(const char *text, size_t len)
+{
+	char out[TCPS_NAME_MAX + 1];
+
+	tcps_cgroup_group_name(text, len, out);
+	check_clean(out, strlen(out));
+}
+
 static void (*const parsers[])(const char *text, size_t len) = {
-	fuzz_link, fuzz_name, fuzz_cgroup, fuzz_stat, fuzz_exe,
+	fuzz_link, fuzz_name, fuzz_cgroup,
+	fuzz_stat, fuzz_exe,  fuzz_cgroup_path,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -25,6 +25,7 @@
 	X(procfs)                                                         \
 	X(containers)                                                     \
 	X(discover)                                                       \
+	X(cgroup_names)                                                   \
 	X(owners)                                                         \
 	X(ages)                                                           \
 	X(leaks)                                                          \
