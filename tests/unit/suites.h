@@ -26,6 +26,7 @@
 	X(containers)                                                     \
 	X(discover)                                                       \
 	X(cgroup_names)                                                   \
+	X(cgroups)                                                        \
 	X(owners)                                                         \
 	X(ages)                                                           \
 	X(leaks)                                                          \
