@@ -60,18 +60,23 @@ static void hold(int pid, int fd, uint32_t id)
 	fakeproc_fd(&fp, pid, fd, id);
 }
 
+static struct tcps_record record_of(uint8_t state, uint32_t id, uint32_t rqueue)
+{
+	return (struct tcps_record){ .family = AF_INET,
+				     .state = state,
+				     .local_port = 8080,
+				     .remote_port = 40000,
+				     .local_addr = { 127, 0, 0, 1 },
+				     .remote_addr = { 127, 0, 0, 2 },
+				     .rqueue = rqueue,
+				     .uid = getuid(),
+				     .inode = id,
+				     .cookie = id };
+}
+
 static void observe(uint8_t state, uint32_t id, uint32_t rqueue)
 {
-	struct tcps_record rec = { .family = AF_INET,
-				   .state = state,
-				   .local_port = 8080,
-				   .remote_port = 40000,
-				   .local_addr = { 127, 0, 0, 1 },
-				   .remote_addr = { 127, 0, 0, 2 },
-				   .rqueue = rqueue,
-				   .uid = getuid(),
-				   .inode = id,
-				   .cookie = id };
+	struct tcps_record rec = record_of(state, id, rqueue);
 
 	tcps_leaks_observe(leaks, &rec);
 }
@@ -696,22 +701,19 @@ static void make_cgroup_leaks(uint32_t threshold, uint32_t state_mask)
 	ck_assert_int_eq(tcps_leaks_new(&cfg, &leaks), 0);
 }
 
+/* The CLOSE_WAIT count of a group in the last read. */
+static double close_wait_of(const char *instance)
+{
+	return capture_get(&cap, instance, "tcp_connections", CW);
+}
+
 /* A socket in state made in cgroup id, with inode = cookie = sock, held
  * by java (pid 100) in the fake /proc: a scan would find it. */
 static void observe_in(uint8_t state, uint32_t sock, uint64_t cgroup_id)
 {
-	struct tcps_record rec = { .family = AF_INET,
-				   .state = state,
-				   .local_port = 8080,
-				   .remote_port = 40000,
-				   .local_addr = { 127, 0, 0, 1 },
-				   .remote_addr = { 127, 0, 0, 2 },
-				   .rqueue = 1,
-				   .uid = getuid(),
-				   .inode = sock,
-				   .cookie = sock,
-				   .cgroup_id = cgroup_id };
+	struct tcps_record rec = record_of(state, sock, 1);
 
+	rec.cgroup_id = cgroup_id;
 	if (sock)
 		hold(100, 10 + (int)(sock % 1000), sock);
 	tcps_leaks_observe(leaks, &rec);
@@ -736,20 +738,11 @@ START_TEST(tcps_leaks_end__groups_by_cgroup_without_proc)
 {
 	make_cgroup_leaks(0, 1u << TCPS_CLOSE_WAIT);
 	cgroup_read(0);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_nginx_service", "tcp_connections", CW),
-		5);
-	ck_assert_double_eq(capture_get(&cap, "proc_podman-0123456789ab",
-					"tcp_connections", CW),
-			    3);
-	ck_assert_double_eq(capture_get(&cap, "proc_" TCPS_CGROUP_ROOT_NAME,
-					"tcp_connections", CW),
-			    1);
-	ck_assert_double_eq(capture_get(&cap, "proc_" TCPS_CGROUP_UNKNOWN_NAME,
-					"tcp_connections", CW),
-			    1);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc-unknown", "tcp_connections", CW), 1);
+	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 5);
+	ck_assert_double_eq(close_wait_of("proc_podman-0123456789ab"), 3);
+	ck_assert_double_eq(close_wait_of("proc_" TCPS_CGROUP_ROOT_NAME), 1);
+	ck_assert_double_eq(close_wait_of("proc_" TCPS_CGROUP_UNKNOWN_NAME), 1);
+	ck_assert_double_eq(close_wait_of("proc-unknown"), 1);
 	ck_assert_double_eq(
 		capture_get(&cap, "proc_nginx_service", "bytes", CW), 0);
 	/* Java holds every socket in /proc: it was never looked for. */
@@ -777,15 +770,9 @@ START_TEST(tcps_leaks_end__cgroup_groups_across_reads)
 	observe_in(TCPS_CLOSE_WAIT, 1500, 13); /* new, never found */
 	run_interval(40 * SECOND);
 	ck_assert_int_eq(cgroup_walks, 2);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_nginx_service", "tcp_connections", CW),
-		1);
-	ck_assert_double_eq(capture_get(&cap, "proc_podman-0123456789ab",
-					"tcp_connections", CW),
-			    0);
-	ck_assert_double_eq(capture_get(&cap, "proc_" TCPS_CGROUP_UNKNOWN_NAME,
-					"tcp_connections", CW),
-			    1);
+	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 1);
+	ck_assert_double_eq(close_wait_of("proc_podman-0123456789ab"), 0);
+	ck_assert_double_eq(close_wait_of("proc_" TCPS_CGROUP_UNKNOWN_NAME), 1);
 }
 END_TEST
 
@@ -814,12 +801,10 @@ START_TEST(tcps_leaks_end__no_cgroup_ids_falls_back_to_comm)
 	observe_in(TCPS_CLOSE_WAIT, 1001, 0);
 	run_interval(0);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, -ENODATA);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_java", "tcp_connections", CW), 2);
+	ck_assert_double_eq(close_wait_of("proc_java"), 2);
 	cgroup_read(10 * SECOND);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, 0);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_java", "tcp_connections", CW), 11);
+	ck_assert_double_eq(close_wait_of("proc_java"), 11);
 	ck_assert_int_eq(cgroup_walks, 0);
 }
 END_TEST
@@ -839,9 +824,7 @@ START_TEST(tcps_leaks_end__time_wait_alone_is_no_sign)
 					"TIME_WAIT"),
 			    1);
 	cgroup_read(10 * SECOND);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_nginx_service", "tcp_connections", CW),
-		5);
+	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 5);
 }
 END_TEST
 
@@ -852,8 +835,7 @@ START_TEST(tcps_leaks_end__no_cgroup2_tree_falls_back_to_comm)
 	cgroup_walk_error = -ENOENT;
 	cgroup_read(0);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, -ENOENT);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_java", "tcp_connections", CW), 11);
+	ck_assert_double_eq(close_wait_of("proc_java"), 11);
 	cgroup_read(10 * SECOND);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, 0);
 	ck_assert_int_eq(cgroup_walks, 1);
