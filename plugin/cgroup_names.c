@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tcpstates/cgroup_names.h"
+#include "tcpstates/containers.h"
 
 #define SHORT_ID 12 /* hex digits of the short container id */
 
@@ -17,28 +18,16 @@ struct component {
 	size_t len;
 };
 
-/* A container cgroup: prefix, the id (hex), suffix, and for the
- * cgroupfs layouts the folder it must sit in. */
-struct container_pattern {
-	const char *prefix, *suffix, *parent, *runtime;
-};
-
-static const struct container_pattern container_patterns[] = {
-	{ .prefix = "libpod-", .suffix = ".scope", .runtime = "podman" },
-	{ .prefix = "libpod-", .suffix = "", .runtime = "podman" },
-	{ .prefix = "docker-", .suffix = ".scope", .runtime = "docker" },
-	{ .prefix = "", .suffix = "", .parent = "docker", .runtime = "docker" },
-	{ .prefix = "cri-containerd-",
-	  .suffix = ".scope",
-	  .runtime = "containerd" },
-	{ .prefix = "crio-", .suffix = ".scope", .runtime = "crio" },
-};
-
-/* What the components seen so far matched; the deepest match wins. */
-struct path_scan {
-	struct component parent, unit, last;
-	bool kubepods; /* a component so far starts with "kubepods" */
-	char pod[TCPS_NAME_MAX + 1], container[TCPS_NAME_MAX + 1];
+/* The runtime a container's group is named after (its short id
+ * follows); a bare id under a kubelet pod is containerd's or Docker's
+ * through cri-dockerd, but the pod names that group anyway. */
+static const char *const runtime_names[TCPS_RUNTIME_NUM] = {
+	[TCPS_RUNTIME_NONE] = "container",
+	[TCPS_RUNTIME_DOCKER] = "docker",
+	[TCPS_RUNTIME_PODMAN] = "podman",
+	[TCPS_RUNTIME_CONTAINERD] = "containerd",
+	[TCPS_RUNTIME_KUBEPODS] = "containerd",
+	[TCPS_RUNTIME_CRIO] = "crio",
 };
 
 static bool next_component(const char *path, size_t len, size_t *pos,
@@ -69,12 +58,7 @@ static bool ends_with(const struct component *c, const char *suffix)
 {
 	size_t n = strlen(suffix);
 
-	return c->len >= n && memcmp(c->text + c->len - n, suffix, n) == 0;
-}
-
-static bool equals(const struct component *c, const char *text)
-{
-	return c->len == strlen(text) && memcmp(c->text, text, c->len) == 0;
+	return c->len > n && memcmp(c->text + c->len - n, suffix, n) == 0;
 }
 
 static bool is_hex(const char *text, size_t len)
@@ -84,38 +68,6 @@ static bool is_hex(const char *text, size_t len)
 		      (text[i] >= 'a' && text[i] <= 'f')))
 			return false;
 	return true;
-}
-
-static bool match_container(const struct container_pattern *p,
-			    const struct component *c,
-			    const struct component *parent)
-{
-	size_t pre = strlen(p->prefix), suf = strlen(p->suffix);
-
-	if (p->parent && !equals(parent, p->parent))
-		return false;
-	if (c->len < pre + SHORT_ID + suf || !starts_with(c, p->prefix) ||
-	    !ends_with(c, p->suffix))
-		return false;
-	return is_hex(c->text + pre, c->len - pre - suf);
-}
-
-static bool container_name(const struct component *c,
-			   const struct component *parent, char *out)
-{
-	const size_t count =
-		sizeof(container_patterns) / sizeof(container_patterns[0]);
-
-	for (size_t i = 0; i < count; i++) {
-		const struct container_pattern *p = &container_patterns[i];
-
-		if (!match_container(p, c, parent))
-			continue;
-		snprintf(out, TCPS_NAME_MAX + 1, "%s-%.*s", p->runtime,
-			 SHORT_ID, c->text + strlen(p->prefix));
-		return true;
-	}
-	return false;
 }
 
 /* A pod uid as written (8-4-4-4-12 hex digits; systemd slice names
@@ -148,44 +100,68 @@ static bool pod_name(const struct component *c, bool under_kubepods, char *out)
 	return pod_uid_name(pod, (size_t)(c->text + end - pod), out);
 }
 
-static bool is_unit(const struct component *c)
+/* The outermost container in path[0..len), as containers.c finds them:
+ * "<runtime>-<short id>". */
+static bool container_name(const char *path, size_t len, char *out)
 {
-	return (ends_with(c, ".service") && c->len > strlen(".service")) ||
-	       (ends_with(c, ".scope") && c->len > strlen(".scope"));
+	struct tcps_container_ref ref;
+
+	if (tcps_container_ref_parse(path, len, &ref) != 0)
+		return false;
+	snprintf(
+		out, TCPS_NAME_MAX + 1, "%s-%.*s",
+		runtime_names[ref.runtime < TCPS_RUNTIME_NUM ? ref.runtime : 0],
+		SHORT_ID, ref.id);
+	return true;
 }
 
-static void scan_component(struct path_scan *s, const struct component *c)
+/* What component c names, if anything: a pod, or a systemd unit (its
+ * name as written). */
+static bool pod_or_unit(const struct component *c, bool under_kubepods,
+			char *out)
 {
-	char found[TCPS_NAME_MAX + 1];
+	if (pod_name(c, under_kubepods, out))
+		return true;
+	if (!ends_with(c, ".service") && !ends_with(c, ".scope"))
+		return false;
+	snprintf(out, TCPS_NAME_MAX + 1, "%.*s", (int)c->len, c->text);
+	return true;
+}
 
-	if (pod_name(c, s->kubepods, found))
-		memcpy(s->pod, found, sizeof(found));
-	else if (container_name(c, &s->parent, found))
-		memcpy(s->container, found, sizeof(found));
-	/* systemd's own process in a unit that has others beside it. */
-	else if (is_unit(c) && !(s->unit.len > 0 && equals(c, "init.scope")))
-		s->unit = *c;
-	s->kubepods |= starts_with(c, "kubepods");
-	s->parent = *c;
-	s->last = *c;
+/* The outermost pod or unit of path[0..len): its name to out, and where
+ * its component ends; else 0, and the last component to *ret_last. */
+static size_t outermost_pod_or_unit(const char *path, size_t len, char *out,
+				    struct component *ret_last)
+{
+	struct component c;
+	bool under_kubepods = false;
+	size_t pos = 0;
+
+	ret_last->len = 0;
+	while (next_component(path, len, &pos, &c)) {
+		if (pod_or_unit(&c, under_kubepods, out))
+			return pos;
+		under_kubepods |= starts_with(&c, "kubepods");
+		*ret_last = c;
+	}
+	return 0;
 }
 
 void tcps_cgroup_group_name(const char *path, size_t len, char *out)
 {
-	struct path_scan scan = { .pod = "", .container = "" };
-	struct component c;
-	size_t pos = 0;
+	char named[TCPS_NAME_MAX + 1], container[TCPS_NAME_MAX + 1];
+	struct component last;
+	size_t end = outermost_pod_or_unit(path, len, named, &last);
 
-	while (next_component(path, len, &pos, &c))
-		scan_component(&scan, &c);
-	if (scan.pod[0])
-		tcps_name_clean(scan.pod, strlen(scan.pod), out);
-	else if (scan.container[0])
-		tcps_name_clean(scan.container, strlen(scan.container), out);
-	else if (scan.unit.len > 0)
-		tcps_name_clean(scan.unit.text, scan.unit.len, out);
-	else if (scan.last.len > 0)
-		tcps_name_clean(scan.last.text, scan.last.len, out);
+	/* Outermost first: a cgroup's owner can make any name below it,
+	 * never above it. A container at or above the pod or unit wins
+	 * (docker-<id>.scope is both a unit and a container). */
+	if (container_name(path, end ? end : len, container))
+		tcps_name_clean(container, strlen(container), out);
+	else if (end)
+		tcps_name_clean(named, strlen(named), out);
+	else if (last.len > 0)
+		tcps_name_clean(last.text, last.len, out);
 	else
 		tcps_name_clean(TCPS_CGROUP_ROOT_NAME,
 				strlen(TCPS_CGROUP_ROOT_NAME), out);

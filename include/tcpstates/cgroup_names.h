@@ -21,20 +21,21 @@
 /*
  * Writes the group name of the cgroup at path[0..len) (as from the root
  * of the cgroup2 hierarchy, "/system.slice/nginx.service") to out
- * (TCPS_NAME_MAX + 1), cleaned with tcps_name_clean(). The deepest match
- * of the first rule that matches any component wins:
- *   1. a Kubernetes pod, kubepods-<qos>-pod<uid>.slice (systemd driver)
- *      or pod<uid> under kubepods (cgroupfs): "pod-" and the first 12
- *      hex digits of the uid as written, "pod-4a6f1c2e-9b1d";
- *   2. a container: libpod-<id>.scope, libpod-<id> (podman), docker-<id>
- *      .scope, docker/<id> (docker), cri-containerd-<id>.scope
- *      (containerd), crio-<id>.scope (CRI-O): "<runtime>-<first 12 hex
- *      digits of the id>", the short id `podman ps` and `docker ps` show;
- *   3. a systemd unit, *.service or *.scope, its name: "nginx_service",
- *      "session-3_scope"; init.scope under another unit is that unit's
- *      own process (user@1000.service/init.scope: "user_1000_service");
- *   4. the last component: "svc-a".
- * The root gives TCPS_CGROUP_ROOT_NAME.
+ * (TCPS_NAME_MAX + 1), cleaned with tcps_name_clean(). The outermost
+ * component that is one of these names the group, since whoever owns a
+ * cgroup may name the cgroups below it as it likes, never those above
+ * (a service cannot pass for another, nor for a container or a pod):
+ *   a Kubernetes pod, kubepods-<qos>-pod<uid>.slice (systemd driver) or
+ *     pod<uid> under kubepods (cgroupfs): "pod-" and the first 12 hex
+ *     digits of the uid as written, "pod-4a6f1c2e-9b1d";
+ *   a container, as containers.h finds them (podman, docker, containerd,
+ *     CRI-O): "<runtime>-<first 12 hex digits of the id>", the short id
+ *     `podman ps` and `docker ps` show;
+ *   a systemd unit, *.service or *.scope: its name, "nginx_service",
+ *     "session-3_scope", "user_1000_service" for all of that user's
+ *     manager (its own units and rootless containers included).
+ * Else the last component names it ("svc-a"); the root gives
+ * TCPS_CGROUP_ROOT_NAME.
  */
 void tcps_cgroup_group_name(const char *path, size_t len, char *out);
 

@@ -6,6 +6,8 @@
 #include "tcpstates/cgroup_names.h"
 
 #define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define OTHER64                                                                \
+	"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
 #define POD_UID "4a6f1c2e-9b1d-4e3b-8f00-0123456789ab"
 #define POD_UID_ "4a6f1c2e_9b1d_4e3b_8f00_0123456789ab"
 
@@ -36,7 +38,8 @@ START_TEST(tcps_cgroup_group_name__systemd_units)
 END_TEST
 
 /* The user manager sits in init.scope of its unit; the user's own
- * services are units of their own, deeper down. */
+ * units and rootless containers, below it, are the user's: the user
+ * names them. */
 START_TEST(tcps_cgroup_group_name__user_manager_and_its_units)
 {
 	ck_assert_str_eq(name_of("/user.slice/user-1000.slice/"
@@ -45,10 +48,33 @@ START_TEST(tcps_cgroup_group_name__user_manager_and_its_units)
 	ck_assert_str_eq(name_of("/user.slice/user-1000.slice/"
 				 "user@1000.service/app.slice/"
 				 "dbus-broker.service"),
-			 "dbus-broker_service");
+			 "user_1000_service");
 	ck_assert_str_eq(name_of("/user.slice/user-1000.slice/"
 				 "user@1000.service/app.slice"),
 			 "user_1000_service");
+	ck_assert_str_eq(name_of("/user.slice/user-1000.slice/"
+				 "user@1000.service/user.slice/libpod-" ID64
+				 ".scope"),
+			 "user_1000_service");
+}
+END_TEST
+
+/* A service may make cgroups below its own, named as it likes: they
+ * are still the service's. */
+START_TEST(tcps_cgroup_group_name__nothing_passes_for_what_is_above)
+{
+	ck_assert_str_eq(name_of("/system.slice/evil.service/nginx.service"),
+			 "evil_service");
+	ck_assert_str_eq(
+		name_of("/system.slice/evil.service/docker-" ID64 ".scope"),
+		"evil_service");
+	ck_assert_str_eq(name_of("/system.slice/evil.service/kubepods-pod"
+				 "4a6f1c2e_9b1d_4e3b_8f00_0123456789ab.slice"),
+			 "evil_service");
+	/* A container cannot pass for another by nesting one. */
+	ck_assert_str_eq(name_of("/system.slice/docker-" ID64
+				 ".scope/docker-" OTHER64 ".scope"),
+			 "docker-0123456789ab");
 }
 END_TEST
 
@@ -156,6 +182,11 @@ START_TEST(tcps_cgroup_group_name__hostile_paths)
 	memset(path, 'a', sizeof(path) - 1);
 	path[0] = '/';
 	ck_assert_uint_eq(strlen(name_of(path)), TCPS_NAME_MAX);
+	/* 2,499 components: each read once or twice, not once per prefix. */
+	memset(path, 0, sizeof(path));
+	for (size_t i = 0; i + 2 < sizeof(path); i += 2)
+		memcpy(path + i, "/a", 2);
+	ck_assert_str_eq(name_of(path), "a");
 	/* len ends the path, not the NUL: "/x.service" cut to "/x.serv". */
 	tcps_cgroup_group_name("/x.service/y", 7, out);
 	ck_assert_str_eq(out, "x_serv");
@@ -171,6 +202,8 @@ Suite *cgroup_names_suite(void)
 
 	tcase_add_test(tc, tcps_cgroup_group_name__systemd_units);
 	tcase_add_test(tc, tcps_cgroup_group_name__user_manager_and_its_units);
+	tcase_add_test(
+		tc, tcps_cgroup_group_name__nothing_passes_for_what_is_above);
 	tcase_add_test(tc, tcps_cgroup_group_name__containers_by_short_id);
 	tcase_add_test(tc,
 		       tcps_cgroup_group_name__lookalikes_are_not_containers);
