@@ -828,6 +828,47 @@ START_TEST(tcps_leaks_end__time_wait_alone_is_no_sign)
 }
 END_TEST
 
+/* Discover's shared owner search (prepare, one resolve for every
+ * namespace, finish): by cgroup, a namespace asks it nothing, and what
+ * it found or failed for the others changes nothing here. Without ids,
+ * the fallback asks it for every socket. */
+START_TEST(tcps_leaks_prepare__by_cgroup_asks_the_shared_search_nothing)
+{
+	struct tcps_owner_stats others = { .procs_scanned = 7,
+					   .unattributed = 3 };
+	struct tcps_owner_query *queries;
+	struct tcps_owners *shared;
+	size_t num;
+
+	ck_assert_int_eq(tcps_owners_new(fp.root, TCPS_GROUP_COMM, &shared), 0);
+	make_cgroup_leaks(0, 1u << TCPS_CLOSE_WAIT);
+	tcps_leaks_begin(leaks);
+	for (uint32_t i = 0; i < 5; i++)
+		observe_in(TCPS_CLOSE_WAIT, 1000 + i, 10);
+	ck_assert_int_eq(tcps_leaks_prepare(leaks, 0, &queries, &num), 0);
+	ck_assert_uint_eq(num, 0);
+	capture_reset(&cap);
+	ck_assert_int_eq(
+		tcps_leaks_finish(leaks, shared, -EACCES, &others, 0, &sink),
+		0);
+	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 5);
+	ck_assert_int_eq(tcps_leaks_stats(leaks)->resolve_error, 0);
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.procs_scanned, 0);
+	tcps_leaks_begin(leaks);
+	observe_in(TCPS_CLOSE_WAIT, 1000, 0);
+	ck_assert_int_eq(tcps_leaks_prepare(leaks, 0, &queries, &num), 0);
+	ck_assert_uint_eq(num, 1);
+	ck_assert_uint_eq(queries[0].inode, 1000);
+	ck_assert_int_eq(tcps_owners_resolve(shared, queries, num, &others), 0);
+	capture_reset(&cap);
+	ck_assert_int_eq(tcps_leaks_finish(leaks, shared, 0, &others, 0, &sink),
+			 0);
+	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, -ENODATA);
+	ck_assert_double_eq(close_wait_of("proc_java"), 1);
+	tcps_owners_free(shared);
+}
+END_TEST
+
 /* cgroup v1 only: no cgroup2 tree to walk. Said once, then by name. */
 START_TEST(tcps_leaks_end__no_cgroup2_tree_falls_back_to_comm)
 {
@@ -875,6 +916,9 @@ Suite *leaks_suite(void)
 	tcase_add_test(tc, tcps_leaks_end__no_cgroup_ids_falls_back_to_comm);
 	tcase_add_test(tc, tcps_leaks_end__time_wait_alone_is_no_sign);
 	tcase_add_test(tc, tcps_leaks_end__no_cgroup2_tree_falls_back_to_comm);
+	tcase_add_test(
+		tc,
+		tcps_leaks_prepare__by_cgroup_asks_the_shared_search_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
