@@ -261,6 +261,17 @@ static void log_leaks(struct glue_instance *inst,
 			"CAP_DAC_READ_SEARCH",
 			s->owners.denied);
 	}
+	if (s->cgroup_fallback < 0)
+		WARNING(PLUGIN_NAME
+			" plugin: GroupBy \"cgroup\" is not possible "
+			"here (%s: %s); grouping by process name "
+			"(\"comm\") instead",
+			s->cgroup_fallback == -ENODATA
+				? "the kernel sends no socket cgroup ids, "
+				  "Linux 5.8 or later is needed"
+				: "no cgroup2 hierarchy to walk in "
+				  "/proc/self/mountinfo",
+			sstrerror(-s->cgroup_fallback, buf, sizeof(buf)));
 	if (s->untracked > 0 && !inst->warned_untracked) {
 		inst->warned_untracked = true;
 		WARNING(PLUGIN_NAME " plugin: more sockets in tracked states "

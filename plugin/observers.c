@@ -37,6 +37,7 @@ static int new_leaks(const struct tcps_options *o, struct tcps_leaks **ret)
 		.group_by = o->group_by,
 		.scan_budget_ms = o->process_scan_budget,
 		.proc_root = o->proc_root,
+		.cgroups_source = o->cgroups_source,
 	};
 
 	if (o->process_states == 0)

@@ -130,6 +130,7 @@ static int apply_group_by(struct tcps_options *opts,
 		[TCPS_GROUP_COMM] = "comm",
 		[TCPS_GROUP_EXE] = "exe",
 		[TCPS_GROUP_UNIT] = "unit",
+		[TCPS_GROUP_CGROUP] = "cgroup",
 	};
 
 	if (need_one_value(desc->name, values_num, err, err_size) != 0)
@@ -141,8 +142,9 @@ static int apply_group_by(struct tcps_options *opts,
 			return 0;
 		}
 	}
-	return reject(desc->name, &values[0], "\"comm\", \"exe\" or \"unit\"",
-		      err, err_size);
+	return reject(desc->name, &values[0],
+		      "\"comm\", \"exe\", \"unit\" or \"cgroup\"", err,
+		      err_size);
 }
 
 static bool is_none(const struct tcps_cfg_value *value)

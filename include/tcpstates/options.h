@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tcpstates/cgroups.h"
 #include "tcpstates/owners.h"
 #include "tcpstates/portset.h"
 
@@ -51,12 +52,14 @@ struct tcps_options {
 	uint32_t max_namespaces;
 	uint32_t discover_values; /* enum tcps_value_set bits */
 	/* Not config options: the observers to run (enum tcps_value_set),
-	 * where /proc is (tests use a fake tree) and the network namespace
-	 * to read (NULL: the daemon's own). */
+	 * where /proc is (tests use a fake tree), the network namespace to
+	 * read (NULL: the daemon's own), and where GroupBy "cgroup" finds
+	 * cgroups (NULL: the cgroup2 tree). */
 	uint32_t value_sets;
 	uint32_t sysctls_every; /* reads between sysctl reads (0 or 1: each) */
 	const char *proc_root;
 	const char *netns_path;
+	const struct tcps_cgroups_source *cgroups_source;
 };
 
 /* A configuration value as the config file gave it. */

@@ -149,6 +149,18 @@ static void print_leak_stats(int read, const struct tcps_leaks_stats *s)
 		(unsigned long long)o->denied, s->resolve_error,
 		(double)s->end_cpu_ns / 1e6, o->full_scan ? ", full scan" : "",
 		o->out_of_time ? ", out of time" : "");
+	if (s->cgroups.walks > 0 || s->cgroup_fallback < 0)
+		fprintf(stderr,
+			"read %d: cgroups: %llu walks, the last met %llu in "
+			"%llu ms%s, %llu remembered, %llu unknown, fallback "
+			"%d\n",
+			read, (unsigned long long)s->cgroups.walks,
+			(unsigned long long)s->cgroups.walk_cgroups,
+			(unsigned long long)s->cgroups.walk_ms,
+			s->cgroups.walk_cut ? " (cut short)" : "",
+			(unsigned long long)s->cgroups.entries,
+			(unsigned long long)s->cgroups.unknown,
+			s->cgroup_fallback);
 }
 
 /* Discover: the set of the host's other namespaces, as the glue makes it. */
