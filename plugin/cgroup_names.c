@@ -101,13 +101,23 @@ static bool pod_name(const struct component *c, bool under_kubepods, char *out)
 }
 
 /* The outermost container in path[0..len), as containers.c finds them:
- * "<runtime>-<short id>". */
-static bool container_name(const char *path, size_t len, char *out)
+ * its name where the runtime's files give one, else "<runtime>-<short
+ * id>". */
+static bool container_name(const char *path, size_t len,
+			   struct tcps_containers *containers, char *out)
 {
 	struct tcps_container_ref ref;
+	char copy[4096];
 
 	if (tcps_container_ref_parse(path, len, &ref) != 0)
 		return false;
+	if (containers && len < sizeof(copy)) {
+		memcpy(copy, path, len);
+		copy[len] = '\0';
+		if (tcps_containers_name(containers, copy, out,
+					 TCPS_NAME_MAX + 1, NULL) == 0)
+			return true;
+	}
 	snprintf(
 		out, TCPS_NAME_MAX + 1, "%s-%.*s",
 		runtime_names[ref.runtime < TCPS_RUNTIME_NUM ? ref.runtime : 0],
@@ -149,6 +159,12 @@ static size_t outermost_pod_or_unit(const char *path, size_t len, char *out,
 
 void tcps_cgroup_group_name(const char *path, size_t len, char *out)
 {
+	tcps_cgroup_group_name_in(path, len, NULL, out);
+}
+
+void tcps_cgroup_group_name_in(const char *path, size_t len,
+			       struct tcps_containers *containers, char *out)
+{
 	char named[TCPS_NAME_MAX + 1], container[TCPS_NAME_MAX + 1];
 	struct component last;
 	size_t end = outermost_pod_or_unit(path, len, named, &last);
@@ -156,7 +172,7 @@ void tcps_cgroup_group_name(const char *path, size_t len, char *out)
 	/* Outermost first: a cgroup's owner can make any name below it,
 	 * never above it. A container at or above the pod or unit wins
 	 * (docker-<id>.scope is both a unit and a container). */
-	if (container_name(path, end ? end : len, container))
+	if (container_name(path, end ? end : len, containers, container))
 		tcps_name_clean(container, strlen(container), out);
 	else if (end)
 		tcps_name_clean(named, strlen(named), out);

@@ -16,6 +16,8 @@
 
 #include "tcpstates/cgroup_names.h"
 #include "tcpstates/cgroups.h"
+#include "tcpstates/containers.h"
+#include "tcpstates/discover.h"
 #include "tcpstates/util.h"
 
 #define FIRST_CAPACITY 64
@@ -47,6 +49,10 @@ struct tcps_cgroups {
 	int tree_error; /* the source has no tree: nothing to walk */
 	/* The cgroup2 tree, looked up in mountinfo at the first walk. */
 	char *proc_root, *mount_dir, *mount_root;
+	/* Container names from the runtimes' files, for the cgroups of
+	 * containers (NULL: short ids only). */
+	struct tcps_discover_roots roots;
+	struct tcps_containers *containers;
 	/* The walk under way. */
 	uint64_t walk_deadline;
 	size_t walk_met;
@@ -164,9 +170,10 @@ static void forget(struct tcps_cgroups *cg)
 
 /* ---- one walk ---- */
 
-static void name_entry(struct entry *e, const char *path)
+static void name_entry(struct tcps_cgroups *cg, struct entry *e,
+		       const char *path)
 {
-	tcps_cgroup_group_name(path, strlen(path), e->name);
+	tcps_cgroup_group_name_in(path, strlen(path), cg->containers, e->name);
 }
 
 static int remember_cgroup(void *data, uint64_t id, const char *path)
@@ -190,11 +197,11 @@ static int remember_cgroup(void *data, uint64_t id, const char *path)
 			cg->walk_cut = true;
 			return 1;
 		}
-		name_entry(e, path);
+		name_entry(cg, e, path);
 	} else if (e->state != ENTRY_FOUND) {
 		cg->pending -= e->state == ENTRY_PENDING;
 		e->state = ENTRY_FOUND;
-		name_entry(e, path);
+		name_entry(cg, e, path);
 	}
 	e->walk = cg->walks;
 	return 0;
@@ -583,6 +590,11 @@ int tcps_cgroups_new(const char *proc_root,
 		free(cg);
 		return -ENOMEM;
 	}
+	cg->roots = (struct tcps_discover_roots){ .proc = cg->proc_root,
+						  .run = "/run",
+						  .var_lib = "/var/lib" };
+	/* Without it containers keep their short ids. */
+	(void)tcps_containers_new(&cg->roots, &cg->containers);
 	if (source)
 		cg->source = *source;
 	else
@@ -597,6 +609,7 @@ void tcps_cgroups_free(struct tcps_cgroups *cg)
 	if (!cg)
 		return;
 	free(cg->slots);
+	tcps_containers_free(cg->containers);
 	free(cg->proc_root);
 	free(cg->mount_dir);
 	free(cg->mount_root);

@@ -30,7 +30,8 @@
  *     digits of the uid as written, "pod-4a6f1c2e-9b1d";
  *   a container, as containers.h finds them (podman, docker, containerd,
  *     CRI-O): "<runtime>-<first 12 hex digits of the id>", the short id
- *     `podman ps` and `docker ps` show;
+ *     `podman ps` and `docker ps` show (tcps_cgroup_group_name_in: its
+ *     name, where the runtime's files give one);
  *   a systemd unit, *.service or *.scope: its name, "nginx_service",
  *     "session-3_scope", "user_1000_service" for all of that user's
  *     manager (its own units and rootless containers included).
@@ -38,5 +39,12 @@
  * TCPS_CGROUP_ROOT_NAME.
  */
 void tcps_cgroup_group_name(const char *path, size_t len, char *out);
+
+/* The same, a container named as its runtime names it (containers.h:
+ * "web", a pod's "<namespace>_<pod>") when containers can read that name;
+ * containers may be NULL. */
+struct tcps_containers;
+void tcps_cgroup_group_name_in(const char *path, size_t len,
+			       struct tcps_containers *containers, char *out);
 
 #endif

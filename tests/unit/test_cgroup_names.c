@@ -2,8 +2,10 @@
  * the kubelet make them, to group names. */
 #include <string.h>
 
+#include "fakehost.h"
 #include "suites.h"
 #include "tcpstates/cgroup_names.h"
+#include "tcpstates/containers.h"
 
 #define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define OTHER64                                                                \
@@ -195,12 +197,40 @@ START_TEST(tcps_cgroup_group_name__hostile_paths)
 }
 END_TEST
 
+START_TEST(tcps_cgroup_group_name_in__container_by_its_runtime_name)
+{
+	static const char path[] = "/system.slice/docker-" CTR_ID ".scope";
+	struct tcps_containers *containers;
+	struct fakehost h;
+	char out[TCPS_NAME_MAX + 1];
+
+	fakehost_create(&h);
+	fakehost_docker(&h, CTR_ID, "/billing-api");
+	ck_assert_int_eq(tcps_containers_new(&h.roots, &containers), 0);
+	tcps_cgroup_group_name_in(path, strlen(path), containers, out);
+	ck_assert_str_eq(out, "billing-api");
+	/* No runtime file for it, or no cache: its short id. */
+	tcps_cgroup_group_name_in(path, strlen(path), NULL, out);
+	ck_assert_str_eq(out, "docker-c0ffee001122");
+	fakehost_destroy(&h);
+	fakehost_create(&h);
+	tcps_containers_free(containers);
+	ck_assert_int_eq(tcps_containers_new(&h.roots, &containers), 0);
+	tcps_cgroup_group_name_in(path, strlen(path), containers, out);
+	ck_assert_str_eq(out, "docker-c0ffee001122");
+	tcps_containers_free(containers);
+	fakehost_destroy(&h);
+}
+END_TEST
+
 Suite *cgroup_names_suite(void)
 {
 	Suite *s = suite_create("cgroup_names");
 	TCase *tc = tcase_create("names");
 
 	tcase_add_test(tc, tcps_cgroup_group_name__systemd_units);
+	tcase_add_test(
+		tc, tcps_cgroup_group_name_in__container_by_its_runtime_name);
 	tcase_add_test(tc, tcps_cgroup_group_name__user_manager_and_its_units);
 	tcase_add_test(
 		tc, tcps_cgroup_group_name__nothing_passes_for_what_is_above);
