@@ -261,6 +261,17 @@ static void log_leaks(struct glue_instance *inst,
 			"CAP_DAC_READ_SEARCH",
 			s->owners.denied);
 	}
+	if (s->cgroup_fallback < 0)
+		WARNING(PLUGIN_NAME
+			" plugin: GroupBy \"cgroup\" is not possible "
+			"here (%s: %s); grouping by process name "
+			"(\"comm\") instead",
+			s->cgroup_fallback == -ENODATA
+				? "the kernel sends no socket cgroup ids, "
+				  "Linux 5.8 or later is needed"
+				: "no cgroup2 hierarchy to walk in "
+				  "/proc/self/mountinfo",
+			sstrerror(-s->cgroup_fallback, buf, sizeof(buf)));
 	if (s->untracked > 0 && !inst->warned_untracked) {
 		inst->warned_untracked = true;
 		WARNING(PLUGIN_NAME " plugin: more sockets in tracked states "
@@ -646,32 +657,13 @@ static int register_read(const char *ns_name, const char *ns_path)
 				.free_func = glue_instance_free });
 }
 
-/* What a discovered namespace reads: the options, with DiscoverValues'
- * choice of observers. */
-static struct tcps_options discovered_options(void)
-{
-	struct tcps_options opts = configured;
-
-	opts.value_sets = configured.discover_values & TCPS_VALUES_ALL;
-	if (!(configured.discover_values & TCPS_VALUES_LEAKS))
-		opts.process_states = 0;
-	if (!(configured.discover_values & TCPS_VALUES_PORTS)) {
-		tcps_port_set_clear(&opts.local_ports);
-		tcps_port_set_clear(&opts.remote_ports);
-		opts.listening_ports = false;
-		opts.all_ports_summary = false;
-	}
-	opts.discover = false;
-	return opts;
-}
-
 /* Discover: one read callback for every other namespace of the host;
  * those of <Namespace> blocks are read by their own, never twice. */
 static int register_discovery(void)
 {
 	struct glue_instance *inst = calloc(1, sizeof(*inst));
 	struct tcps_namespaces_config cfg = {
-		.opts = discovered_options(),
+		.opts = tcps_options_discovered(&configured),
 		.discover_every = configured.discover_every,
 		.max_namespaces = configured.max_namespaces,
 		.discover = tcps_host_discovery_run,

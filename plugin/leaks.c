@@ -1,8 +1,8 @@
 /*
  * The leak finder. Every interval: keep the sockets in tracked states
- * (candidates), find their owners, age them by socket cookie across
- * intervals, group them by process name, rank, emit, and raise or clear
- * leak notifications.
+ * (candidates), find their owners (or, with GroupBy "cgroup", their
+ * cgroups), age them by socket cookie across intervals, group them by
+ * name, rank, emit, and raise or clear leak notifications.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "tcpstates/ages.h"
+#include "tcpstates/cgroups.h"
 #include "tcpstates/leaks.h"
 #include "tcpstates/tally.h"
 #include "tcpstates/util.h"
@@ -24,11 +25,12 @@
 #define INSTANCE_MAX (TCPS_NAME_MAX + sizeof(INSTANCE_PREFIX))
 #define MESSAGE_MAX 256	  /* collectd's notification message size */
 #define SHRINK_ABOVE 4096 /* candidates kept however few are tracked */
-#define NO_GROUP (-1)	  /* group_of_proc: the process has no group yet */
+#define NO_GROUP (-1)	  /* group_of_key: the key has no group yet */
 
 struct candidate {
 	uint64_t cookie;
 	uint64_t first_seen_ms;
+	uint64_t cgroup_id;
 	uint32_t inode, uid, unread;
 	uint8_t state, family;
 	bool settled; /* in this state at the last read too */
@@ -63,6 +65,12 @@ struct tcps_leaks {
 	 * queries: owners, or one shared with other namespaces. */
 	const struct tcps_owners *answer;
 	uint64_t end_cpu_start;
+	/* GroupBy "cgroup" until it falls back to the owners (NULL). */
+	struct tcps_cgroups *cgroups;
+	int prepare_error; /* -ENOMEM: this read's queries could not be made */
+	/* Of this read's candidates, the full sockets (neither TIME_WAIT
+	 * nor requests), and those of them the kernel gave a cgroup id. */
+	uint64_t full_sockets, with_cgroup_id;
 	struct candidate *cands;
 	size_t cands_num, cands_cap;
 	uint64_t dropped[TCPS_STATE_COUNT]; /* no memory for a candidate */
@@ -71,8 +79,10 @@ struct tcps_leaks {
 	struct tcps_ages ages;
 	struct group *groups; /* named groups of this interval */
 	size_t groups_num, groups_cap;
-	int32_t *group_of_proc;
-	size_t group_of_proc_cap;
+	/* The group of each key of the last search: an owner index, or a
+	 * cgroup key with GroupBy "cgroup". */
+	int32_t *group_of_key;
+	size_t group_of_key_cap;
 	struct group other, unknown;
 	struct group **emitting; /* the groups emitted this interval */
 	size_t emitting_num;
@@ -103,7 +113,15 @@ int tcps_leaks_new(const struct tcps_leaks_config *cfg, struct tcps_leaks **ret)
 	leaks->emitted_last =
 		calloc(emit_capacity(cfg), sizeof(*leaks->emitted_last));
 	leaks->alarms = calloc(leaks->alarms_cap, sizeof(*leaks->alarms));
-	err = tcps_owners_new(cfg->proc_root, cfg->group_by, &leaks->owners);
+	/* With GroupBy "cgroup" the owners are the fallback, by name. */
+	err = tcps_owners_new(cfg->proc_root,
+			      cfg->group_by == TCPS_GROUP_CGROUP
+				      ? TCPS_GROUP_COMM
+				      : cfg->group_by,
+			      &leaks->owners);
+	if (err == 0 && cfg->group_by == TCPS_GROUP_CGROUP)
+		err = tcps_cgroups_new(cfg->proc_root, cfg->cgroups_source,
+				       &leaks->cgroups);
 	if (err == 0)
 		tcps_owners_set_budget(leaks->owners, cfg->scan_budget_ms);
 	if (err == 0 &&
@@ -122,11 +140,12 @@ void tcps_leaks_free(struct tcps_leaks *leaks)
 	if (!leaks)
 		return;
 	tcps_owners_free(leaks->owners);
+	tcps_cgroups_free(leaks->cgroups);
 	free(leaks->cands);
 	free(leaks->queries);
 	tcps_ages_release(&leaks->ages);
 	free(leaks->groups);
-	free(leaks->group_of_proc);
+	free(leaks->group_of_key);
 	free(leaks->emitting);
 	free(leaks->emitted_last);
 	free(leaks->alarms);
@@ -163,6 +182,8 @@ void tcps_leaks_begin(struct tcps_leaks *leaks)
 {
 	shrink_candidates(leaks);
 	leaks->cands_num = 0;
+	leaks->full_sockets = 0;
+	leaks->with_cgroup_id = 0;
 	memset(leaks->dropped, 0, sizeof(leaks->dropped));
 }
 
@@ -198,6 +219,12 @@ void tcps_leaks_observe(struct tcps_leaks *leaks, const struct tcps_record *rec)
 	}
 	c = &leaks->cands[leaks->cands_num++];
 	c->cookie = rec->cookie;
+	c->cgroup_id = rec->cgroup_id;
+	/* TIME_WAIT and request (SYN_RECV) sockets never carry an id. */
+	if (rec->state != TCPS_TIME_WAIT && rec->state != TCPS_SYN_RECV) {
+		leaks->full_sockets++;
+		leaks->with_cgroup_id += rec->cgroup_id != 0;
+	}
 	c->first_seen_ms = 0;
 	c->settled = false;
 	c->inode = rec->inode;
@@ -264,18 +291,81 @@ static int fill_queries(struct tcps_leaks *leaks)
 	return 0;
 }
 
-/* One entry per process the resolve met, none in a group yet. Returns
- * 0 or -ENOMEM. */
-static int prepare_group_of_proc(struct tcps_leaks *leaks)
+/* The cgroup ids of this read's candidates, looked up (at most one walk
+ * of the cgroup2 tree). Returns 0 or what tells that GroupBy "cgroup"
+ * cannot work here: -ENODATA when full sockets came without ids. */
+static int resolve_cgroups(struct tcps_leaks *leaks)
 {
-	size_t procs = tcps_owners_procs_num(leaks->answer);
+	if (leaks->full_sockets > 0 && leaks->with_cgroup_id == 0)
+		return -ENODATA;
+	tcps_cgroups_begin(leaks->cgroups);
+	for (size_t i = 0; i < leaks->cands_num; i++)
+		tcps_cgroups_use(leaks->cgroups, leaks->cands[i].cgroup_id);
+	return tcps_cgroups_resolve(leaks->cgroups);
+}
 
-	if (tcps_fit((void **)&leaks->group_of_proc, &leaks->group_of_proc_cap,
-		     procs, sizeof(*leaks->group_of_proc)) != 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < procs; i++)
-		leaks->group_of_proc[i] = NO_GROUP;
+/* GroupBy "cgroup", with the queries filled: each candidate's key is
+ * its cgroup's (-1: it has no id, the unknown group), and no owner is
+ * looked for. Returns 0, or 1 when the kernel or the host cannot give
+ * cgroups: GroupBy "cgroup" gives way to the owner search for good,
+ * which the stats say once. */
+static int find_cgroups(struct tcps_leaks *leaks)
+{
+	int err = resolve_cgroups(leaks);
+
+	if (err < 0) {
+		tcps_cgroups_free(leaks->cgroups);
+		leaks->cgroups = NULL;
+		leaks->stats.cgroup_fallback = err;
+		return 1;
+	}
+	leaks->stats.cgroups = *tcps_cgroups_stats(leaks->cgroups);
+	for (size_t i = 0; i < leaks->cands_num; i++) {
+		uint64_t id = leaks->cands[i].cgroup_id;
+
+		leaks->queries[i].owner =
+			id ? (int32_t)tcps_cgroups_key(leaks->cgroups, id) : -1;
+	}
 	return 0;
+}
+
+/* How many keys the last search can have given: processes the owner
+ * search met, or cgroup keys. */
+static size_t keys_num(const struct tcps_leaks *leaks)
+{
+	if (leaks->cgroups)
+		return tcps_cgroups_keys(leaks->cgroups);
+	return tcps_owners_procs_num(leaks->answer);
+}
+
+/* One entry per key, none in a group yet. Returns 0 or -ENOMEM. */
+static int prepare_group_of_key(struct tcps_leaks *leaks)
+{
+	size_t keys = keys_num(leaks);
+
+	if (tcps_fit((void **)&leaks->group_of_key, &leaks->group_of_key_cap,
+		     keys, sizeof(*leaks->group_of_key)) != 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < keys; i++)
+		leaks->group_of_key[i] = NO_GROUP;
+	return 0;
+}
+
+/* The group name of a key, and a process holding it (0: none known);
+ * NULL when the owner's name could not be read. */
+static const char *key_name(const struct tcps_leaks *leaks, int32_t key,
+			    int *ret_pid)
+{
+	const struct tcps_owner_proc *p;
+
+	*ret_pid = 0;
+	if (leaks->cgroups)
+		return tcps_cgroups_name(leaks->cgroups, (size_t)key);
+	p = tcps_owners_proc(leaks->answer, key);
+	if (!p || p->group[0] == '\0')
+		return NULL;
+	*ret_pid = (int)p->pid;
+	return p->group;
 }
 
 static void group_reset(struct group *g, const char *instance)
@@ -324,20 +414,23 @@ static void group_merge(struct group *dst, const struct group *src)
 		dst->pid = src->pid;
 }
 
-/* The named group of an owner, created on first use; NULL = unknown. */
-static struct group *group_of(struct tcps_leaks *leaks, int32_t proc)
+/* The named group of a key, created on first use; NULL = unknown. A
+ * cgroup's group shares the prefix of a process's: the identifiers stay
+ * those the man page promises, whatever GroupBy says. */
+static struct group *group_of(struct tcps_leaks *leaks, int32_t key,
+			      int *ret_pid)
 {
-	const struct tcps_owner_proc *p = tcps_owners_proc(leaks->answer, proc);
+	const char *name = key_name(leaks, key, ret_pid);
 	char instance[INSTANCE_MAX];
 
-	if (!p || p->group[0] == '\0')
+	if (!name)
 		return NULL;
-	if (leaks->group_of_proc[proc] != NO_GROUP)
-		return &leaks->groups[leaks->group_of_proc[proc]];
-	snprintf(instance, sizeof(instance), INSTANCE_PREFIX "%s", p->group);
+	if (leaks->group_of_key[key] != NO_GROUP)
+		return &leaks->groups[leaks->group_of_key[key]];
+	snprintf(instance, sizeof(instance), INSTANCE_PREFIX "%s", name);
 	for (size_t i = 0; i < leaks->groups_num; i++) {
 		if (strcmp(leaks->groups[i].instance, instance) == 0) {
-			leaks->group_of_proc[proc] = (int32_t)i;
+			leaks->group_of_key[key] = (int32_t)i;
 			return &leaks->groups[i];
 		}
 	}
@@ -345,7 +438,7 @@ static struct group *group_of(struct tcps_leaks *leaks, int32_t proc)
 		      leaks->groups_num + 1, sizeof(*leaks->groups)) != 0)
 		return NULL;
 	group_reset(&leaks->groups[leaks->groups_num], instance);
-	leaks->group_of_proc[proc] = (int32_t)leaks->groups_num;
+	leaks->group_of_key[key] = (int32_t)leaks->groups_num;
 	return &leaks->groups[leaks->groups_num++];
 }
 
@@ -356,13 +449,12 @@ static void build_groups(struct tcps_leaks *leaks, bool owners_known)
 	group_reset(&leaks->other, INSTANCE_OTHER);
 	group_reset(&leaks->unknown, INSTANCE_UNKNOWN);
 	for (size_t i = 0; i < leaks->cands_num; i++) {
-		int32_t proc = owners_known ? leaks->queries[i].owner : -1;
-		struct group *g = proc >= 0 ? group_of(leaks, proc) : NULL;
-		const struct tcps_owner_proc *p =
-			g ? tcps_owners_proc(leaks->answer, proc) : NULL;
+		int32_t key = owners_known ? leaks->queries[i].owner : -1;
+		int pid = 0;
+		struct group *g = key >= 0 ? group_of(leaks, key, &pid) : NULL;
 
 		group_add(g ? g : &leaks->unknown, &leaks->cands[i], (int64_t)i,
-			  p ? (int)p->pid : 0);
+			  g ? pid : 0);
 	}
 	for (int state = 0; state < TCPS_STATE_COUNT; state++) {
 		leaks->unknown.acc[state].count += leaks->dropped[state];
@@ -620,6 +712,7 @@ int tcps_leaks_prepare(struct tcps_leaks *leaks, uint64_t now_ms,
 	leaks->stats.candidates = leaks->cands_num;
 	leaks->stats.candidates_capacity = leaks->cands_cap;
 	leaks->stats.resolve_error = 0;
+	leaks->stats.cgroup_fallback = 0;
 	memset(&leaks->stats.owners, 0, sizeof(leaks->stats.owners));
 	if (leaks->cands_num > 0) {
 		age_candidates(leaks, now_ms);
@@ -630,8 +723,12 @@ int tcps_leaks_prepare(struct tcps_leaks *leaks, uint64_t now_ms,
 	*ret = NULL;
 	*ret_num = 0;
 	err = fill_queries(leaks);
+	leaks->prepare_error = err;
 	if (err < 0)
 		return err;
+	/* Grouped by cgroup: nothing for the owner search to find. */
+	if (leaks->cgroups && find_cgroups(leaks) == 0)
+		return 0;
 	*ret = leaks->queries;
 	*ret_num = leaks->cands_num;
 	return 0;
@@ -642,11 +739,13 @@ int tcps_leaks_finish(struct tcps_leaks *leaks,
 		      const struct tcps_owner_stats *stats, uint64_t now_ms,
 		      const struct tcps_sink *sink)
 {
-	int err = resolve_error;
+	int err = leaks->cgroups ? leaks->prepare_error : resolve_error;
 
 	leaks->answer = owners;
-	leaks->stats.owners = *stats;
-	if (err != -ENOMEM && prepare_group_of_proc(leaks) != 0)
+	/* By cgroup, another namespace's search is none of ours. */
+	if (!leaks->cgroups)
+		leaks->stats.owners = *stats;
+	if (err != -ENOMEM && prepare_group_of_key(leaks) != 0)
 		err = -ENOMEM;
 	leaks->stats.resolve_error = err;
 	build_groups(leaks, err != -ENOMEM);

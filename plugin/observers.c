@@ -19,7 +19,9 @@ struct tcps_observers {
 	struct tcps_ports *ports; /* NULL: no per-port option given */
 	struct tcps_leaks *leaks; /* NULL: ProcessStates "none" */
 	struct tcps_sysctls sysctls;
-	int sysctls_error; /* -errno of this interval's sysctl read, or 0 */
+	int sysctls_error;	/* -errno of the last sysctl read, or 0 */
+	uint32_t sysctls_every; /* reads from one sysctl read to the next */
+	uint32_t sysctls_due;	/* reads until the next; 0: at this one */
 	int prepare_error; /* of the leak finder's queries, shared search */
 	const char *proc_root;
 };
@@ -35,6 +37,7 @@ static int new_leaks(const struct tcps_options *o, struct tcps_leaks **ret)
 		.group_by = o->group_by,
 		.scan_budget_ms = o->process_scan_budget,
 		.proc_root = o->proc_root,
+		.cgroups_source = o->cgroups_source,
 	};
 
 	if (o->process_states == 0)
@@ -87,6 +90,7 @@ int tcps_observers_new(const struct tcps_options *opts,
 	if (!obs)
 		return -ENOMEM;
 	obs->proc_root = opts->proc_root;
+	obs->sysctls_every = opts->sysctls_every ? opts->sysctls_every : 1;
 	err = new_pressure(opts, obs);
 	if (err == 0)
 		err = new_ports(opts, &obs->ports);
@@ -131,11 +135,15 @@ static void begin_all(struct tcps_observers *obs,
 
 void tcps_observers_begin(struct tcps_observers *obs)
 {
-	/* Only the ephemeral observer needs them. */
-	obs->sysctls_error = 0;
-	if (obs->ephemeral)
+	/* Only the ephemeral observer needs them; a discovered namespace's
+	 * are read again only when it is looked for again. */
+	if (obs->ephemeral && obs->sysctls_due == 0) {
 		obs->sysctls_error =
 			tcps_sysctls_read(obs->proc_root, &obs->sysctls);
+		obs->sysctls_due = obs->sysctls_every;
+	}
+	if (obs->sysctls_due > 0)
+		obs->sysctls_due--;
 	begin_all(obs, obs->sysctls_error == 0 ? &obs->sysctls : NULL);
 }
 

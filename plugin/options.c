@@ -130,6 +130,7 @@ static int apply_group_by(struct tcps_options *opts,
 		[TCPS_GROUP_COMM] = "comm",
 		[TCPS_GROUP_EXE] = "exe",
 		[TCPS_GROUP_UNIT] = "unit",
+		[TCPS_GROUP_CGROUP] = "cgroup",
 	};
 
 	if (need_one_value(desc->name, values_num, err, err_size) != 0)
@@ -141,8 +142,9 @@ static int apply_group_by(struct tcps_options *opts,
 			return 0;
 		}
 	}
-	return reject(desc->name, &values[0], "\"comm\", \"exe\" or \"unit\"",
-		      err, err_size);
+	return reject(desc->name, &values[0],
+		      "\"comm\", \"exe\", \"unit\" or \"cgroup\"", err,
+		      err_size);
 }
 
 static bool is_none(const struct tcps_cfg_value *value)
@@ -416,4 +418,23 @@ int tcps_options_check(const struct tcps_options *opts, char *err,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+struct tcps_options tcps_options_discovered(const struct tcps_options *opts)
+{
+	struct tcps_options found = *opts;
+
+	found.value_sets = opts->discover_values & TCPS_VALUES_ALL;
+	if (!(opts->discover_values & TCPS_VALUES_LEAKS))
+		found.process_states = 0;
+	if (!(opts->discover_values & TCPS_VALUES_PORTS)) {
+		tcps_port_set_clear(&found.local_ports);
+		tcps_port_set_clear(&found.remote_ports);
+		found.listening_ports = false;
+		found.all_ports_summary = false;
+	}
+	found.discover = false;
+	/* Read when the namespace is looked for again, not every read. */
+	found.sysctls_every = opts->discover_every;
+	return found;
 }

@@ -125,3 +125,45 @@ void tcps_unit_from_cgroup(const char *text, size_t len, char *out)
 	}
 	tcps_name_clean(last, (size_t)(line + line_len - last), out);
 }
+
+/* "name N" at p (the name, one space, digits): the number after it. */
+static const char *named_number(const char *p, const char *end,
+				const char *name, uint64_t *ret)
+{
+	size_t n = strlen(name);
+
+	if ((size_t)(end - p) < n + 1 || memcmp(p, name, n) != 0 || p[n] != ' ')
+		return NULL;
+	return tcps_parse_decimal(p + n + 1, end, UINT64_MAX, ret);
+}
+
+int tcps_parse_sockstat_tcp(const char *text, size_t len, uint64_t *ret_inuse,
+			    uint64_t *ret_tw)
+{
+	static const char tcp[] = "TCP: ";
+	const char *end = text + len, *p = text;
+	uint64_t inuse, orphan, tw;
+
+	/* The TCP line starts the text or follows a newline. */
+	while (p && (size_t)(end - p) >= sizeof(tcp) - 1 &&
+	       memcmp(p, tcp, sizeof(tcp) - 1) != 0) {
+		p = memchr(p, '\n', (size_t)(end - p));
+		p = p ? p + 1 : NULL;
+	}
+	if (!p || (size_t)(end - p) < sizeof(tcp) - 1)
+		return -EINVAL;
+	p = named_number(p + sizeof(tcp) - 1, end, "inuse", &inuse);
+	if (p && p < end && *p == ' ')
+		p = named_number(p + 1, end, "orphan", &orphan);
+	else
+		p = NULL;
+	if (p && p < end && *p == ' ')
+		p = named_number(p + 1, end, "tw", &tw);
+	else
+		p = NULL;
+	if (!p)
+		return -EINVAL;
+	*ret_inuse = inuse;
+	*ret_tw = tw;
+	return 0;
+}

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <linux/inet_diag.h>
+#include <linux/netlink.h>
 
 #include "tcpstates/record.h"
 
@@ -38,6 +39,38 @@ static uint32_t read_u32(const uint8_t *at)
 	return value;
 }
 
+static uint64_t read_u64(const uint8_t *at)
+{
+	uint64_t value;
+
+	memcpy(&value, at, sizeof(value));
+	return value;
+}
+
+/* The attributes follow the message: INET_DIAG_SHUTDOWN first, the
+ * cgroup id second or third on a full socket (after INET_DIAG_SKV6ONLY
+ * on an IPv6 listener, INET_DIAG_MARK for a privileged reader), none at
+ * all on TIME_WAIT and request sockets. The walk stops at the id, so a
+ * socket costs two or three attribute headers. */
+static uint64_t find_cgroup_id(const uint8_t *msg, size_t len)
+{
+	size_t at = NLA_ALIGN(sizeof(struct inet_diag_msg));
+
+	while (at < len && len - at >= NLA_HDRLEN) {
+		uint16_t attr_len = read_u16(msg + at);
+		uint16_t type = read_u16(msg + at + 2) & NLA_TYPE_MASK;
+
+		if (attr_len < NLA_HDRLEN || attr_len > len - at)
+			return 0;
+		if (type == INET_DIAG_CGROUP_ID)
+			return attr_len >= NLA_HDRLEN + sizeof(uint64_t)
+				       ? read_u64(msg + at + NLA_HDRLEN)
+				       : 0;
+		at += NLA_ALIGN(attr_len);
+	}
+	return 0;
+}
+
 int tcps_record_decode(const void *payload, size_t len, struct tcps_record *ret)
 {
 	const uint8_t *msg = payload;
@@ -68,5 +101,6 @@ int tcps_record_decode(const void *payload, size_t len, struct tcps_record *ret)
 	ret->inode = read_u32(FIELD(msg, idiag_inode));
 	ret->cookie = (uint64_t)read_u32(FIELD(msg, id.idiag_cookie[1])) << 32 |
 		      read_u32(FIELD(msg, id.idiag_cookie[0]));
+	ret->cgroup_id = find_cgroup_id(msg, len);
 	return 0;
 }

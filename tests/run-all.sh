@@ -27,12 +27,14 @@ run config bash tests/test-config.sh
 run netns-counts bash tests/test-netns-counts.sh
 run collectd-e2e bash tests/test-collectd.sh
 run leaks bash tests/test-leaks.sh
+run cgroup-owners bash tests/test-cgroup-owners.sh
 run faults bash tests/test-faults.sh
 run handoff bash tests/test-handoff.sh
 run downstream bash tests/test-downstream.sh
 run pressure bash tests/test-pressure.sh
 run tcpconns bash tests/test-tcpconns.sh
 run namespaces bash tests/test-namespaces.sh
+run discover bash tests/test-discover.sh
 run discover-podman bash tests/test-discover-podman.sh
 run containers bash tests/test-containers.sh
 

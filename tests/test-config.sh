@@ -91,6 +91,7 @@ expect_ok ""
 expect_ok "IPv4 true
 IPv6 false"
 expect_ok 'ipv6 "yes"'
+expect_ok 'GroupBy "cgroup"'
 expect_ok 'ProcessStates "CLOSE_WAIT" "ESTABLISHED"
 TopProcesses 5
 GroupBy "unit"

@@ -36,6 +36,7 @@ struct tcps_read_report {
 	struct tcps_dump_stats stats; /* of the attempt that counted */
 	int netns_error;	      /* the namespace is gone or unusable */
 	bool leave_failed; /* the thread could not switch back (logged) */
+	bool empty; /* no TCP socket in the namespace: no dump was needed */
 	/* As the observers reported them (struct tcps_observers_report). */
 	int leaks_error; /* -errno of the leak finder, or 0 */
 	const struct tcps_leaks_stats *leaks; /* NULL when it is off */

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "tcpstates/cgroups.h"
 #include "tcpstates/owners.h"
 #include "tcpstates/record.h"
 #include "tcpstates/sink.h"
@@ -20,6 +21,9 @@ struct tcps_leaks_config {
 	enum tcps_group_by group_by;
 	uint32_t scan_budget_ms; /* ProcessScanBudget; 0 = no limit */
 	const char *proc_root;	 /* copied */
+	/* GroupBy "cgroup": where cgroups come from; NULL for the cgroup2
+	 * tree in <proc_root>/self/mountinfo (tests script one). */
+	const struct tcps_cgroups_source *cgroups_source;
 };
 
 struct tcps_leaks_stats {
@@ -29,6 +33,13 @@ struct tcps_leaks_stats {
 	uint64_t owners_memory;		/* bytes of the owner search */
 	uint64_t untracked; /* sockets the age table had no room for */
 	int resolve_error;  /* -errno of the last resolve, or 0 */
+	/* GroupBy "cgroup" gave way to "comm" at this read, for good (set
+	 * at that one read only): -ENODATA, full sockets in tracked states
+	 * came without cgroup ids (a kernel before 5.8); else no cgroup2
+	 * tree could be walked (tcps_cgroups_resolve: -ENOENT cgroup v1
+	 * only). 0 otherwise. */
+	int cgroup_fallback;
+	struct tcps_cgroups_stats cgroups; /* GroupBy "cgroup": the map */
 	/* CPU time of the calling thread in the last tcps_leaks_end(): the
 	 * leak finder's own cost beyond the dump, for the benchmark. */
 	uint64_t end_cpu_ns;

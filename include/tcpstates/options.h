@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tcpstates/cgroups.h"
 #include "tcpstates/owners.h"
 #include "tcpstates/portset.h"
 
@@ -51,11 +52,14 @@ struct tcps_options {
 	uint32_t max_namespaces;
 	uint32_t discover_values; /* enum tcps_value_set bits */
 	/* Not config options: the observers to run (enum tcps_value_set),
-	 * where /proc is (tests use a fake tree) and the network namespace
-	 * to read (NULL: the daemon's own). */
+	 * where /proc is (tests use a fake tree), the network namespace to
+	 * read (NULL: the daemon's own), and where GroupBy "cgroup" finds
+	 * cgroups (NULL: the cgroup2 tree). */
 	uint32_t value_sets;
+	uint32_t sysctls_every; /* reads between sysctl reads (0 or 1: each) */
 	const char *proc_root;
 	const char *netns_path;
+	const struct tcps_cgroups_source *cgroups_source;
 };
 
 /* A configuration value as the config file gave it. */
@@ -89,5 +93,9 @@ bool tcps_options_known(const char *key);
 /* Checks options that only make sense together. Returns 0 or -EINVAL. */
 int tcps_options_check(const struct tcps_options *opts, char *err,
 		       size_t err_size);
+
+/* The options of a namespace Discover found: DiscoverValues' choice of
+ * observers, its sysctls read at each discovery, no Discover of its own. */
+struct tcps_options tcps_options_discovered(const struct tcps_options *opts);
 
 #endif

@@ -13,6 +13,9 @@ enum tcps_group_by {
 	TCPS_GROUP_COMM, /* /proc/PID/comm */
 	TCPS_GROUP_EXE,	 /* file name of /proc/PID/exe */
 	TCPS_GROUP_UNIT, /* last component of the cgroup v2 path */
+	/* The socket's own cgroup (leaks.c, cgroups.h): no owner search;
+	 * the owner search treats it as TCPS_GROUP_COMM. */
+	TCPS_GROUP_CGROUP,
 };
 
 /* One socket to attribute. owner is written: an index for

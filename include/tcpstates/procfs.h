@@ -1,6 +1,7 @@
 /*
  * What the text of /proc says: a link in /proc/PID/fd, /proc/PID/comm,
- * the /proc/PID/exe link, /proc/PID/cgroup and /proc/PID/stat. Pure
+ * the /proc/PID/exe link, /proc/PID/cgroup, /proc/PID/stat and
+ * /proc/PID/net/sockstat. Pure
  * functions on len bytes, not NUL-terminated, as read() or readlink()
  * leaves them; any process can shape that text, so none trusts it.
  */
@@ -35,5 +36,14 @@ void tcps_exe_name(const char *target, size_t len, char *out);
 /* The group name for a cgroup file's contents (cgroup v2 "0::/path"
  * preferred). Writes a cleaned name to out (TCPS_NAME_MAX + 1). */
 void tcps_unit_from_cgroup(const char *text, size_t len, char *out);
+
+/*
+ * The TCP line of a /proc/PID/net/sockstat text ("TCP: inuse N orphan N
+ * tw N alloc N mem N", counts of the reader's network namespace):
+ * returns 0 and sets *ret_inuse (sockets other than TIME_WAIT and
+ * request sockets) and *ret_tw, or -EINVAL.
+ */
+int tcps_parse_sockstat_tcp(const char *text, size_t len, uint64_t *ret_inuse,
+			    uint64_t *ret_tw);
 
 #endif

@@ -39,10 +39,16 @@ struct tcps_record {
 	uint32_t uid;
 	uint32_t inode;
 	uint64_t cookie;
+	/* INET_DIAG_CGROUP_ID: the cgroup v2 id the socket was made in
+	 * (Linux 5.8+); 0 when the message has none (TIME_WAIT and request
+	 * sockets never do, nor does an older kernel). */
+	uint64_t cgroup_id;
 };
 
 /*
- * Decodes the payload of one inet_diag data message into *ret.
+ * Decodes the payload of one inet_diag data message into *ret: the
+ * inet_diag_msg, then its attributes up to INET_DIAG_CGROUP_ID (a
+ * malformed attribute ends the walk; the record keeps cgroup_id 0).
  * Returns 0, or -EBADMSG when the payload is too short or names an
  * address family other than IPv4/IPv6; *ret is untouched on failure.
  */

@@ -17,6 +17,8 @@ NLM_F_REQUEST, NLM_F_MULTI, NLM_F_DUMP = 1, 2, 0x300
 NLM_F_DUMP_INTR = 0x10
 NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN = 2, 3, 4
 ALL_STATES = 0xFFF
+# The header of an INET_DIAG_CGROUP_ID attribute (12 bytes, type 21).
+CGROUP_ID_ATTR = struct.pack("=HH", 12, 21)
 
 
 def request(legacy, family):
@@ -107,6 +109,18 @@ def built():
     }
 
 
+def with_cgroup_ids(data, ids):
+    """data with each INET_DIAG_CGROUP_ID attribute's id replaced, in
+    turn, by one of ids."""
+    out, at, n = bytearray(data), 0, 0
+    while True:
+        at = out.find(CGROUP_ID_ATTR, at)
+        if at < 0:
+            return bytes(out)
+        out[at + 4:at + 12] = struct.pack("<Q", ids[n % len(ids)])
+        n, at = n + 1, at + 12
+
+
 def main():
     out = sys.argv[1]
     seeds = built()
@@ -118,6 +132,13 @@ def main():
     # Small reads: the same dump cut where recv() would truncate it.
     stream, _ = dump(True, socket.AF_INET, 32768)
     seeds["real-cut"] = seed(stream, [len(stream) // 3, len(stream) // 2])
+    # The same with the leak finder grouping by cgroup (bit 7 of the
+    # first byte), and with the ids of fuzz_diag.c's scripted tree.
+    for name in ("real-both", "real-cut"):
+        seeds[name + "-cgroup"] = bytes([seeds[name][0] | 0x80]) + \
+            seeds[name][1:]
+    seeds["real-both-cgroup-ids"] = with_cgroup_ids(
+        seeds["real-both-cgroup"], [2, 5, 8, 9, 99, 11, 3, 13])
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)

@@ -94,6 +94,7 @@ static const char *const strings[] = {
 	"relative/ns",
 	"",
 	"%s%s%n%x",
+	"cgroup",
 };
 
 static const double numbers[] = {

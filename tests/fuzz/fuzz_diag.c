@@ -6,12 +6,15 @@
  * one so that the next input finds the observers (nearly) as new: the
  * owner cache and its retry rounds do carry over.
  *
- * Input: one byte n (n % 4 cut points), n little-endian u16 cut offsets,
- * then the stream. The seeds are real dumps replied to seq 4242, port id
- * 777 (tests/fuzz/capture-dump.py).
+ * Input: one byte n (n % 4 cut points; with bit 7 set, the leak finder
+ * groups by the sockets' INET_DIAG_CGROUP_ID over a scripted cgroup tree
+ * of ids 1 to 16 instead of by process name), (n % 4) little-endian u16
+ * cut offsets, then the stream. The seeds are real dumps replied to seq
+ * 4242, port id 777 (tests/fuzz/capture-dump.py).
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "tcpstates/diag.h"
+#include "tcpstates/leaks.h"
 #include "tcpstates/observers.h"
 #include "tcpstates/options.h"
 
@@ -33,8 +37,48 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char proc_root[256];
 static struct tcps_options options;
 /* Made once, as the daemon makes them: their 64 Ki-port tables cost more
- * than most inputs. */
-static struct tcps_observers *observers;
+ * than most inputs. by_cgroup: GroupBy "cgroup". */
+static struct tcps_observers *observers, *by_cgroup;
+
+/* The cgroups ids 1 to 16 stand for, of every shape the names know. */
+static const char *const cgroup_paths[] = {
+	"/",
+	"/system.slice/nginx.service",
+	"/user.slice/user-1000.slice/user@1000.service/init.scope",
+	"/user.slice/user-1000.slice/session-3.scope",
+	"/machine.slice/libpod-0123456789abcdef0123456789abcdef.scope",
+	"/libpod_parent/libpod-0123456789abcdef0123456789abcdef",
+	"/docker/0123456789abcdef0123456789abcdef0123456789abcdef",
+	"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-"
+	"pod4a6f1c2e_9b1d_4e3b_8f00_0123456789ab.slice/cri-containerd-"
+	"0123456789abcdef.scope",
+	"/kubepods/besteffort/pod4a6f1c2e-9b1d-4e3b-8f00-0123456789ab/ab",
+	"/system.slice/crio-0123456789abcdef.scope",
+	"/evil\n/na me.\"x",
+	"/a/b/c/d/e/f",
+	"/init.scope",
+	"/system.slice",
+	"/x.service/y",
+	"/kubepods.slice",
+};
+
+static int scripted_walk(void *arg, tcps_cgroup_visit_fn *visit, void *data)
+{
+	(void)arg;
+	for (size_t i = 0; i < sizeof(cgroup_paths) / sizeof(cgroup_paths[0]);
+	     i++)
+		if (visit(data, i + 1, cgroup_paths[i]))
+			return 1;
+	return 0;
+}
+
+static const struct tcps_cgroups_source scripted_tree = {
+	.walk = scripted_walk,
+};
+
+/* GroupBy "cgroup" gave way to "comm" for good (a dump of full sockets
+ * without ids): by_cgroup is made anew for the next input. */
+static bool fell_back;
 
 static void put_file(const char *rel, const char *text)
 {
@@ -99,6 +143,7 @@ static void remove_fake_proc(void)
 	char cmd[300];
 
 	tcps_observers_free(observers);
+	tcps_observers_free(by_cgroup);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", proc_root);
 	if (system(cmd) != 0)
@@ -164,6 +209,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	atexit(remove_fake_proc);
 	set_options();
 	if (tcps_observers_new(&options, &observers) != 0)
+		abort();
+	set_option("GroupBy", &(struct tcps_cfg_value)STR("cgroup"), 1);
+	options.cgroups_source = &scripted_tree;
+	if (tcps_observers_new(&options, &by_cgroup) != 0)
 		abort();
 	return 0;
 }
@@ -246,10 +295,12 @@ static void interval(struct tcps_observers *obs, const uint8_t *stream,
 		ret = parse_chunk(stream + start, end - start, obs, &stats);
 		start = end;
 	}
-	if (ret == 0)
+	if (ret == 0) {
 		tcps_observers_end(obs, now_ms, &sink, &report);
-	else
+		fell_back |= report.leaks && report.leaks->cgroup_fallback < 0;
+	} else {
 		tcps_observers_abort(obs);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -258,6 +309,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					0,  0, 9, 3, 0, 0, 0, 0, 0,    0 };
 	static uint64_t now_ms = 1000;
 	size_t cuts[MAX_CUTS], cuts_num, header;
+	struct tcps_observers *obs;
 
 	if (size < 1)
 		return 0;
@@ -269,14 +321,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cuts[i] = (size_t)(data[1 + 2 * i] | data[2 + 2 * i] << 8) %
 			  (size - header + 1);
 	qsort(cuts, cuts_num, sizeof(cuts[0]), compare_size);
-	interval(observers, data + header, size - header, cuts, cuts_num,
-		 now_ms);
+	obs = data[0] & 0x80 ? by_cgroup : observers;
+	interval(obs, data + header, size - header, cuts, cuts_num, now_ms);
 	now_ms += 3600 * 1000;
-	interval(observers, data + header, size - header, cuts, cuts_num,
-		 now_ms);
+	interval(obs, data + header, size - header, cuts, cuts_num, now_ms);
 	now_ms += 3600 * 1000;
 	/* An empty dump: the next input starts from (nearly) nothing. */
-	interval(observers, done, sizeof(done), NULL, 0, now_ms);
+	interval(obs, done, sizeof(done), NULL, 0, now_ms);
+	if (fell_back) {
+		tcps_observers_free(by_cgroup);
+		if (tcps_observers_new(&options, &by_cgroup) != 0)
+			abort();
+		fell_back = false;
+	}
 	now_ms += 3600 * 1000;
 	return 0;
 }

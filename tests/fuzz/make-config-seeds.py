@@ -62,6 +62,8 @@ SEEDS = {
     "states": config(("ProcessStates", ["CLOSE_WAIT", "ESTABLISHED"]),
                      ("ProcessStates", ["TIME_WAIT"]),
                      ("GroupBy", ["unit"])),
+    "cgroup": config(("ProcessStates", ["CLOSE_WAIT", "LAST_ACK"]),
+                     ("GroupBy", ["cgroup"]), ("TopProcesses", [3])),
     "leaks-off": config(("ProcessStates", ["none"]), ("IPv6", ["off"])),
     "namespaces": config(("Namespace", ["blue"],
                           [("Path", ["/var/run/netns/blue"])]),

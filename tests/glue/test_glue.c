@@ -316,6 +316,46 @@ START_TEST(tcps_config__unknown_block_without_argument_is_named)
 }
 END_TEST
 
+/* ---- GroupBy "cgroup" on a kernel without socket cgroup ids ---- */
+
+#define CGROUP_FALLBACK "GroupBy \"cgroup\" is not possible here"
+
+static void setup_group_by_cgroup(void)
+{
+	oconfig_value_t cgroup = { .type = OCONFIG_TYPE_STRING,
+				   .value.string = "cgroup" };
+	oconfig_item_t group_by = { .key = "GroupBy",
+				    .values = &cgroup,
+				    .values_num = 1 };
+	oconfig_item_t ci = { .key = "Plugin",
+			      .children = &group_by,
+			      .children_num = 1 };
+
+	start(&ci);
+}
+
+/* An orphaned CLOSE_WAIT socket (no owner to look for), without the
+ * cgroup id a 5.8+ kernel would add: one WARNING, however many reads. */
+START_TEST(log_leaks__cgroup_fallback_is_said_once)
+{
+	struct fake_reply *reply = fake_socket_reply(&fake);
+
+	nlb_put_sock(&reply->msg, &(struct nlb_sock){ .family = AF_INET,
+						      .state = 8,
+						      .cookie = 7 });
+	nlb_put_done(&reply->msg, 0);
+	reply->forever = true;
+	ck_assert_int_eq(read_at(1), 0);
+	ck_assert_double_eq(
+		stub_value("proc-unknown", "tcp_connections", "CLOSE_WAIT"), 1);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(read_at(1), 0);
+	ck_assert_int_eq(stub_logs_matching(LOG_WARNING, CGROUP_FALLBACK), 1);
+	ck_assert_int_eq(stub_logs_matching(LOG_WARNING, "Linux 5.8"), 1);
+	ck_assert_int_eq(stub.logs_num, 1);
+}
+END_TEST
+
 /* ---- a configured namespace ---- */
 
 static char ns_path[64];
@@ -388,6 +428,7 @@ static Suite *glue_suite(void)
 	TCase *queue = tcase_create("queue");
 	TCase *config = tcase_create("config");
 	TCase *namespaces = tcase_create("namespaces");
+	TCase *cgroup = tcase_create("cgroup");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, tcps_read__failing_reads_log_one_line_then_recover);
@@ -413,6 +454,9 @@ static Suite *glue_suite(void)
 		namespaces,
 		tcps_read__namespace_collected_but_could_not_switch_back);
 	suite_add_tcase(s, namespaces);
+	tcase_add_checked_fixture(cgroup, setup_group_by_cgroup, teardown);
+	tcase_add_test(cgroup, log_leaks__cgroup_fallback_is_said_once);
+	suite_add_tcase(s, cgroup);
 	return s;
 }
 

@@ -10,7 +10,9 @@
  * config file (true/false, numbers, anything else is a string). With -n
  * the reads repeat every -i seconds (default 0) and only the last read is
  * printed unless -a is given; -q prints nothing but the summary; -v
- * prints what the leak finder did in each read (on stderr).
+ * prints what the leak finder did in each read (on stderr). With
+ * -o "Discover true" every other namespace of the host is read after the
+ * host's own, as the plugin's discovery callback reads them.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -22,6 +24,8 @@
 #include <unistd.h>
 
 #include "tcpstates/collect.h"
+#include "tcpstates/host_discovery.h"
+#include "tcpstates/namespaces.h"
 
 #define MAX_OPTION_VALUES 16
 
@@ -145,6 +149,46 @@ static void print_leak_stats(int read, const struct tcps_leaks_stats *s)
 		(unsigned long long)o->denied, s->resolve_error,
 		(double)s->end_cpu_ns / 1e6, o->full_scan ? ", full scan" : "",
 		o->out_of_time ? ", out of time" : "");
+	if (s->cgroups.walks > 0 || s->cgroup_fallback < 0)
+		fprintf(stderr,
+			"read %d: cgroups: %llu walks, the last met %llu in "
+			"%llu ms%s, %llu remembered, %llu unknown, fallback "
+			"%d\n",
+			read, (unsigned long long)s->cgroups.walks,
+			(unsigned long long)s->cgroups.walk_cgroups,
+			(unsigned long long)s->cgroups.walk_ms,
+			s->cgroups.walk_cut ? " (cut short)" : "",
+			(unsigned long long)s->cgroups.entries,
+			(unsigned long long)s->cgroups.unknown,
+			s->cgroup_fallback);
+}
+
+/* Discover: the set of the host's other namespaces, as the glue makes it. */
+static int discovered_new(const struct tcps_options *opts,
+			  struct tcps_host_discovery **host,
+			  struct tcps_namespaces **set)
+{
+	struct tcps_namespaces_config cfg = {
+		.opts = tcps_options_discovered(opts),
+		.discover_every = opts->discover_every,
+		.max_namespaces = opts->max_namespaces,
+		.discover = tcps_host_discovery_run,
+	};
+	int ret = tcps_host_discovery_new(opts->proc_root, NULL, 0, host);
+
+	if (ret < 0)
+		return ret;
+	cfg.discover_arg = *host;
+	return tcps_namespaces_new(&cfg, set);
+}
+
+static void print_discovery(int read, const struct tcps_namespaces_report *r)
+{
+	fprintf(stderr,
+		"read %d: %zu namespaces (%zu new, %zu gone, %zu left out, "
+		"%zu failed), discovery error %d, %llu fd folders\n",
+		read, r->reading, r->added, r->gone, r->left_out, r->failed,
+		r->discover_error, (unsigned long long)r->owners.procs_scanned);
 }
 
 static void pause_for(double seconds)
@@ -165,6 +209,9 @@ int main(int argc, char **argv)
 				  .notify = print_notification,
 				  .data = &run };
 	struct tcps_read_report report = { 0 };
+	struct tcps_namespaces_report discovered = { 0 };
+	struct tcps_host_discovery *host = NULL;
+	struct tcps_namespaces *set = NULL;
 	struct tcps_ctx *ctx;
 	char err[256];
 	int ret = 0;
@@ -179,8 +226,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ret = tcps_ctx_new(&opts, &ctx);
+	if (ret == 0 && opts.discover)
+		ret = discovered_new(&opts, &host, &set);
 	if (ret < 0) {
 		fprintf(stderr, "tcps-count: open: %s\n", strerror(-ret));
+		tcps_ctx_free(ctx);
+		tcps_host_discovery_free(host);
 		return 1;
 	}
 	for (int i = 0; i < run.reads; i++) {
@@ -192,9 +243,13 @@ int main(int argc, char **argv)
 		if (ret < 0)
 			fprintf(stderr, "tcps-count: read: %s\n",
 				strerror(-ret));
+		if (set)
+			(void)tcps_namespaces_read(set, &sink, &discovered);
 		fflush(stdout);
 		if (run.verbose)
 			print_leak_stats(i + 1, report.leaks);
+		if (run.verbose && set)
+			print_discovery(i + 1, &discovered);
 	}
 	fprintf(stderr,
 		"tcps-count: %llu records, %llu malformed, %llu recv, "
@@ -203,5 +258,7 @@ int main(int argc, char **argv)
 		(unsigned long long)report.stats.malformed,
 		(unsigned long long)report.stats.recv_calls, report.attempts);
 	tcps_ctx_free(ctx);
+	tcps_namespaces_free(set);
+	tcps_host_discovery_free(host);
 	return ret < 0 ? 1 : 0;
 }

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/inet_diag.h>
@@ -27,8 +28,36 @@ void *nlb_put(struct nlbuf *buf, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
+size_t nlb_attr(uint8_t *out, uint16_t type, const void *data,
+		uint16_t data_len)
+{
+	struct nlattr nla = { .nla_len = (uint16_t)(NLA_HDRLEN + data_len),
+			      .nla_type = type };
+
+	memset(out, 0, NLA_ALIGN(nla.nla_len));
+	memcpy(out, &nla, sizeof(nla));
+	if (data_len)
+		memcpy(out + NLA_HDRLEN, data, data_len);
+	return NLA_ALIGN(nla.nla_len);
+}
+
 void *nlb_put_sock(struct nlbuf *buf, const struct nlb_sock *sock)
 {
+	uint8_t attrs[32], shutdown = 0;
+	size_t len = 0;
+
+	if (sock->cgroup_id) {
+		len += nlb_attr(attrs, INET_DIAG_SHUTDOWN, &shutdown, 1);
+		len += nlb_attr(attrs + len, INET_DIAG_CGROUP_ID,
+				&sock->cgroup_id, sizeof(sock->cgroup_id));
+	}
+	return nlb_put_sock_attrs(buf, sock, attrs, len);
+}
+
+void *nlb_put_sock_attrs(struct nlbuf *buf, const struct nlb_sock *sock,
+			 const void *attrs, size_t attrs_len)
+{
+	uint8_t payload[sizeof(struct inet_diag_msg) + 256];
 	struct inet_diag_msg msg;
 
 	memset(&msg, 0, sizeof(msg));
@@ -46,7 +75,13 @@ void *nlb_put_sock(struct nlbuf *buf, const struct nlb_sock *sock)
 	msg.idiag_uid = sock->uid;
 	msg.idiag_rqueue = sock->rqueue;
 	msg.idiag_wqueue = sock->wqueue;
-	return nlb_put(buf, SOCK_DIAG_BY_FAMILY, 0, &msg, sizeof(msg));
+	if (attrs_len > sizeof(payload) - sizeof(msg))
+		abort(); /* a test asking for more than any kernel sends */
+	memcpy(payload, &msg, sizeof(msg));
+	if (attrs_len)
+		memcpy(payload + sizeof(msg), attrs, attrs_len);
+	return nlb_put(buf, SOCK_DIAG_BY_FAMILY, 0, payload,
+		       sizeof(msg) + attrs_len);
 }
 
 void nlb_put_done(struct nlbuf *buf, int error)

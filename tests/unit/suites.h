@@ -25,6 +25,8 @@
 	X(procfs)                                                         \
 	X(containers)                                                     \
 	X(discover)                                                       \
+	X(cgroup_names)                                                   \
+	X(cgroups)                                                        \
 	X(owners)                                                         \
 	X(ages)                                                           \
 	X(leaks)                                                          \

@@ -1,11 +1,13 @@
 /* One read against the real kernel (no root, no collectd needed). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "capture.h"
+#include "child_netns.h"
 #include "fake_source.h"
 #include "suites.h"
 #include "tcpstates/collect.h"
@@ -107,6 +109,53 @@ START_TEST(tcps_ctx_free__accepts_null)
 }
 END_TEST
 
+/* Reads a child's namespace with the kernel's table. */
+static void read_child_namespace(pid_t child, struct tcps_read_report *report)
+{
+	struct tcps_options opts;
+	struct tcps_ctx *ctx;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)child);
+	tcps_options_init(&opts);
+	opts.process_states = 0;
+	opts.netns_path = path;
+	ck_assert_int_eq(tcps_ctx_new(&opts, &ctx), 0);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, report), 0);
+	tcps_ctx_free(ctx);
+}
+
+START_TEST(tcps_ctx_read__empty_namespace_needs_no_dump)
+{
+	pid_t child = child_netns_spawn(false);
+	struct tcps_read_report report;
+
+	read_child_namespace(child, &report);
+	ck_assert(report.empty);
+	ck_assert_int_eq(report.attempts, 0);
+	ck_assert_uint_eq(report.stats.records, 0);
+	/* Every state is still sent, as zeros. */
+	ck_assert_int_eq(state_values(), 12);
+	for (int i = 0; i < state_values(); i++)
+		ck_assert_double_eq(state_value(i)->value, 0);
+	child_netns_end(child);
+}
+END_TEST
+
+START_TEST(tcps_ctx_read__namespace_with_a_socket_is_dumped)
+{
+	pid_t child = child_netns_spawn(true);
+	struct tcps_read_report report;
+
+	read_child_namespace(child, &report);
+	ck_assert(!report.empty);
+	ck_assert_int_eq(report.attempts, 1);
+	ck_assert_str_eq(state_value(9)->type_instance, "LISTEN");
+	ck_assert_double_eq(state_value(9)->value, 1);
+	child_netns_end(child);
+}
+END_TEST
+
 Suite *collect_suite(void)
 {
 	Suite *s = suite_create("collect");
@@ -117,6 +166,16 @@ Suite *collect_suite(void)
 	tcase_add_test(tc, tcps_ctx_read__one_family_only);
 	tcase_add_test(tc, tcps_ctx_free__accepts_null);
 	suite_add_tcase(s, tc);
+	/* Making a namespace takes CAP_SYS_ADMIN: make check runs as root. */
+	if (geteuid() == 0) {
+		tc = tcase_create("namespaces");
+		tcase_add_checked_fixture(tc, capture_setup, no_notification);
+		tcase_add_test(tc,
+			       tcps_ctx_read__empty_namespace_needs_no_dump);
+		tcase_add_test(
+			tc, tcps_ctx_read__namespace_with_a_socket_is_dumped);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
 

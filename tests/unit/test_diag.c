@@ -135,6 +135,34 @@ START_TEST(tcps_diag_parse__unknown_state_is_delivered)
 }
 END_TEST
 
+/* Each socket's own id; TIME_WAIT carries none; a message whose
+ * attributes are broken still gives its record, and the next message is
+ * read from the message length, not the attributes'. */
+START_TEST(tcps_diag_parse__cgroup_ids_per_socket)
+{
+	struct nlb_sock cw = {
+		.family = AF_INET6, .state = 8, .inode = 7, .cgroup_id = 4242
+	};
+	struct nlb_sock tw = { .family = AF_INET, .state = 6 };
+	uint8_t broken[8] = { 0xff, 0xff, 21, 0 }; /* a 65535-byte attribute */
+
+	nlb_put_sock(&buf, &cw);
+	nlb_put_sock(&buf, &tw);
+	nlb_put_sock_attrs(&buf, &cw, broken, sizeof(broken));
+	cw.cgroup_id = 1; /* the root cgroup */
+	nlb_put_sock(&buf, &cw);
+	nlb_put_done(&buf, 0);
+	ck_assert_int_eq(parse(), 0);
+	ck_assert_int_eq(seen.n, 4);
+	ck_assert_uint_eq(seen.rec[0].cgroup_id, 4242);
+	ck_assert_uint_eq(seen.rec[1].cgroup_id, 0);
+	ck_assert_uint_eq(seen.rec[2].cgroup_id, 0);
+	ck_assert_uint_eq(seen.rec[2].inode, 7);
+	ck_assert_uint_eq(seen.rec[3].cgroup_id, 1);
+	ck_assert_uint_eq(stats.malformed, 0);
+}
+END_TEST
+
 START_TEST(tcps_diag_parse__short_payload_is_skipped_and_counted)
 {
 	struct inet_diag_msg msg = { .idiag_family = AF_INET };
@@ -336,6 +364,7 @@ Suite *diag_suite(void)
 	tcase_add_test(records, tcps_diag_parse__fields_ipv4);
 	tcase_add_test(records, tcps_diag_parse__fields_ipv6);
 	tcase_add_test(records, tcps_diag_parse__unknown_state_is_delivered);
+	tcase_add_test(records, tcps_diag_parse__cgroup_ids_per_socket);
 	tcase_add_test(records,
 		       tcps_diag_parse__short_payload_is_skipped_and_counted);
 	tcase_add_test(records,

@@ -1,4 +1,6 @@
-/* The leak finder on a fake /proc tree with records built here. */
+/* The leak finder on a fake /proc tree with records built here; with
+ * GroupBy "cgroup", on a scripted cgroup tree. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,6 +9,7 @@
 #include "capture.h"
 #include "fakeproc.h"
 #include "suites.h"
+#include "tcpstates/cgroup_names.h"
 #include "tcpstates/leaks.h"
 #include "tcpstates/record.h"
 
@@ -57,18 +60,23 @@ static void hold(int pid, int fd, uint32_t id)
 	fakeproc_fd(&fp, pid, fd, id);
 }
 
+static struct tcps_record record_of(uint8_t state, uint32_t id, uint32_t rqueue)
+{
+	return (struct tcps_record){ .family = AF_INET,
+				     .state = state,
+				     .local_port = 8080,
+				     .remote_port = 40000,
+				     .local_addr = { 127, 0, 0, 1 },
+				     .remote_addr = { 127, 0, 0, 2 },
+				     .rqueue = rqueue,
+				     .uid = getuid(),
+				     .inode = id,
+				     .cookie = id };
+}
+
 static void observe(uint8_t state, uint32_t id, uint32_t rqueue)
 {
-	struct tcps_record rec = { .family = AF_INET,
-				   .state = state,
-				   .local_port = 8080,
-				   .remote_port = 40000,
-				   .local_addr = { 127, 0, 0, 1 },
-				   .remote_addr = { 127, 0, 0, 2 },
-				   .rqueue = rqueue,
-				   .uid = getuid(),
-				   .inode = id,
-				   .cookie = id };
+	struct tcps_record rec = record_of(state, id, rqueue);
 
 	tcps_leaks_observe(leaks, &rec);
 }
@@ -650,6 +658,231 @@ START_TEST(tcps_leaks_end__alarms_of_a_group_gone_make_room)
 }
 END_TEST
 
+/* ---- GroupBy "cgroup" ---- */
+
+#define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* The cgroups of the host: id 10 + i is cgroups[i]. */
+static const char *const cgroups[] = {
+	"/system.slice/nginx.service",
+	"/machine.slice/libpod-" ID64 ".scope/container",
+	"/",
+};
+static int cgroup_walks, cgroup_walk_error;
+
+static int fake_walk(void *arg, tcps_cgroup_visit_fn *visit, void *data)
+{
+	(void)arg;
+	cgroup_walks++;
+	if (cgroup_walk_error)
+		return cgroup_walk_error;
+	for (size_t i = 0; i < sizeof(cgroups) / sizeof(cgroups[0]); i++)
+		if (visit(data, 10 + i, cgroups[i]))
+			return 1;
+	return 0;
+}
+
+static const struct tcps_cgroups_source fake_tree = { .walk = fake_walk };
+
+static void make_cgroup_leaks(uint32_t threshold, uint32_t state_mask)
+{
+	struct tcps_leaks_config cfg = {
+		.state_mask = state_mask,
+		.top_n = 10,
+		.max_tracked = 100,
+		.threshold = threshold,
+		.group_by = TCPS_GROUP_CGROUP,
+		.proc_root = fp.root,
+		.cgroups_source = &fake_tree,
+	};
+
+	cgroup_walks = 0;
+	cgroup_walk_error = 0;
+	ck_assert_int_eq(tcps_leaks_new(&cfg, &leaks), 0);
+}
+
+/* The CLOSE_WAIT count of a group in the last read. */
+static double close_wait_of(const char *instance)
+{
+	return capture_get(&cap, instance, "tcp_connections", CW);
+}
+
+/* A socket in state made in cgroup id, with inode = cookie = sock, held
+ * by java (pid 100) in the fake /proc: a scan would find it. */
+static void observe_in(uint8_t state, uint32_t sock, uint64_t cgroup_id)
+{
+	struct tcps_record rec = record_of(state, sock, 1);
+
+	rec.cgroup_id = cgroup_id;
+	if (sock)
+		hold(100, 10 + (int)(sock % 1000), sock);
+	tcps_leaks_observe(leaks, &rec);
+}
+
+/* nginx 5, the podman container 3, the root 1, an id no walk finds 1,
+ * and a socket without an id 1. */
+static void cgroup_read(uint64_t now_ms)
+{
+	tcps_leaks_begin(leaks);
+	for (uint32_t i = 0; i < 5; i++)
+		observe_in(TCPS_CLOSE_WAIT, 1000 + i, 10);
+	for (uint32_t i = 0; i < 3; i++)
+		observe_in(TCPS_CLOSE_WAIT, 1100 + i, 11);
+	observe_in(TCPS_CLOSE_WAIT, 1200, 12);
+	observe_in(TCPS_CLOSE_WAIT, 1300, 999);
+	observe_in(TCPS_CLOSE_WAIT, 1400, 0);
+	run_interval(now_ms);
+}
+
+START_TEST(tcps_leaks_end__groups_by_cgroup_without_proc)
+{
+	make_cgroup_leaks(0, 1u << TCPS_CLOSE_WAIT);
+	cgroup_read(0);
+	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 5);
+	ck_assert_double_eq(close_wait_of("proc_podman-0123456789ab"), 3);
+	ck_assert_double_eq(close_wait_of("proc_" TCPS_CGROUP_ROOT_NAME), 1);
+	ck_assert_double_eq(close_wait_of("proc_" TCPS_CGROUP_UNKNOWN_NAME), 1);
+	ck_assert_double_eq(close_wait_of("proc-unknown"), 1);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_nginx_service", "bytes", CW), 0);
+	/* Java holds every socket in /proc: it was never looked for. */
+	ck_assert(!capture_has(&cap, "proc_java", "tcp_connections", CW));
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.procs_scanned, 0);
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.links_read, 0);
+	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, 0);
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->cgroups.unknown, 1);
+	ck_assert_int_eq(cap.values_num, 5 * 3);
+}
+END_TEST
+
+/* Ages, ranking and zeros-once work as for processes; the tree is
+ * walked again only when a new cgroup shows up. */
+START_TEST(tcps_leaks_end__cgroup_groups_across_reads)
+{
+	make_cgroup_leaks(0, 1u << TCPS_CLOSE_WAIT);
+	cgroup_read(0);
+	cgroup_read(30 * SECOND);
+	ck_assert_int_eq(cgroup_walks, 1);
+	ck_assert_double_eq(
+		capture_get(&cap, "proc_nginx_service", "duration", CW), 30);
+	tcps_leaks_begin(leaks);
+	observe_in(TCPS_CLOSE_WAIT, 1000, 10);
+	observe_in(TCPS_CLOSE_WAIT, 1500, 13); /* new, never found */
+	run_interval(40 * SECOND);
+	ck_assert_int_eq(cgroup_walks, 2);
+	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 1);
+	ck_assert_double_eq(close_wait_of("proc_podman-0123456789ab"), 0);
+	ck_assert_double_eq(close_wait_of("proc_" TCPS_CGROUP_UNKNOWN_NAME), 1);
+}
+END_TEST
+
+/* A cgroup's leak is told by its name, with no pid: none was looked
+ * for. */
+START_TEST(tcps_leaks_end__cgroup_leak_warns_by_name)
+{
+	make_cgroup_leaks(4, 1u << TCPS_CLOSE_WAIT);
+	cgroup_read(0);
+	cgroup_read(5 * SECOND);
+	ck_assert_int_eq(cap.notes_num, 1);
+	ck_assert_str_eq(cap.notes[0].instance, "proc_nginx_service");
+	ck_assert_ptr_nonnull(
+		strstr(cap.notes[0].message, "leak: nginx_service holds 5"));
+	ck_assert_ptr_null(strstr(cap.notes[0].message, "pid"));
+}
+END_TEST
+
+/* A kernel before 5.8: full sockets without ids. Said once; grouped by
+ * process name from then on, without another look at cgroups. */
+START_TEST(tcps_leaks_end__no_cgroup_ids_falls_back_to_comm)
+{
+	make_cgroup_leaks(0, 1u << TCPS_CLOSE_WAIT);
+	tcps_leaks_begin(leaks);
+	observe_in(TCPS_CLOSE_WAIT, 1000, 0);
+	observe_in(TCPS_CLOSE_WAIT, 1001, 0);
+	run_interval(0);
+	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, -ENODATA);
+	ck_assert_double_eq(close_wait_of("proc_java"), 2);
+	cgroup_read(10 * SECOND);
+	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, 0);
+	ck_assert_double_eq(close_wait_of("proc_java"), 11);
+	ck_assert_int_eq(cgroup_walks, 0);
+}
+END_TEST
+
+/* TIME_WAIT and request sockets never carry an id: a read with only
+ * those is no sign of an old kernel. */
+START_TEST(tcps_leaks_end__time_wait_alone_is_no_sign)
+{
+	make_cgroup_leaks(0, 1u << TCPS_TIME_WAIT | 1u << TCPS_SYN_RECV |
+				     1u << TCPS_CLOSE_WAIT);
+	tcps_leaks_begin(leaks);
+	observe_in(TCPS_TIME_WAIT, 0, 0);
+	observe_in(TCPS_SYN_RECV, 0, 0);
+	run_interval(0);
+	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, 0);
+	ck_assert_double_eq(capture_get(&cap, "proc-unknown", "tcp_connections",
+					"TIME_WAIT"),
+			    1);
+	cgroup_read(10 * SECOND);
+	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 5);
+}
+END_TEST
+
+/* Discover's shared owner search (prepare, one resolve for every
+ * namespace, finish): by cgroup, a namespace asks it nothing, and what
+ * it found or failed for the others changes nothing here. Without ids,
+ * the fallback asks it for every socket. */
+START_TEST(tcps_leaks_prepare__by_cgroup_asks_the_shared_search_nothing)
+{
+	struct tcps_owner_stats others = { .procs_scanned = 7,
+					   .unattributed = 3 };
+	struct tcps_owner_query *queries;
+	struct tcps_owners *shared;
+	size_t num;
+
+	ck_assert_int_eq(tcps_owners_new(fp.root, TCPS_GROUP_COMM, &shared), 0);
+	make_cgroup_leaks(0, 1u << TCPS_CLOSE_WAIT);
+	tcps_leaks_begin(leaks);
+	for (uint32_t i = 0; i < 5; i++)
+		observe_in(TCPS_CLOSE_WAIT, 1000 + i, 10);
+	ck_assert_int_eq(tcps_leaks_prepare(leaks, 0, &queries, &num), 0);
+	ck_assert_uint_eq(num, 0);
+	capture_reset(&cap);
+	ck_assert_int_eq(
+		tcps_leaks_finish(leaks, shared, -EACCES, &others, 0, &sink),
+		0);
+	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 5);
+	ck_assert_int_eq(tcps_leaks_stats(leaks)->resolve_error, 0);
+	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.procs_scanned, 0);
+	tcps_leaks_begin(leaks);
+	observe_in(TCPS_CLOSE_WAIT, 1000, 0);
+	ck_assert_int_eq(tcps_leaks_prepare(leaks, 0, &queries, &num), 0);
+	ck_assert_uint_eq(num, 1);
+	ck_assert_uint_eq(queries[0].inode, 1000);
+	ck_assert_int_eq(tcps_owners_resolve(shared, queries, num, &others), 0);
+	capture_reset(&cap);
+	ck_assert_int_eq(tcps_leaks_finish(leaks, shared, 0, &others, 0, &sink),
+			 0);
+	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, -ENODATA);
+	ck_assert_double_eq(close_wait_of("proc_java"), 1);
+	tcps_owners_free(shared);
+}
+END_TEST
+
+/* cgroup v1 only: no cgroup2 tree to walk. Said once, then by name. */
+START_TEST(tcps_leaks_end__no_cgroup2_tree_falls_back_to_comm)
+{
+	make_cgroup_leaks(0, 1u << TCPS_CLOSE_WAIT);
+	cgroup_walk_error = -ENOENT;
+	cgroup_read(0);
+	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, -ENOENT);
+	ck_assert_double_eq(close_wait_of("proc_java"), 11);
+	cgroup_read(10 * SECOND);
+	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, 0);
+	ck_assert_int_eq(cgroup_walks, 1);
+}
+END_TEST
+
 Suite *leaks_suite(void)
 {
 	Suite *s = suite_create("leaks");
@@ -677,6 +910,15 @@ Suite *leaks_suite(void)
 	tcase_add_test(tc, tcps_leaks_end__owner_lives_on_while_another_holds);
 	tcase_add_test(tc, tcps_leaks_end__new_socket_on_a_reused_inode);
 	tcase_add_test(tc, tcps_leaks_end__alarms_of_a_group_gone_make_room);
+	tcase_add_test(tc, tcps_leaks_end__groups_by_cgroup_without_proc);
+	tcase_add_test(tc, tcps_leaks_end__cgroup_groups_across_reads);
+	tcase_add_test(tc, tcps_leaks_end__cgroup_leak_warns_by_name);
+	tcase_add_test(tc, tcps_leaks_end__no_cgroup_ids_falls_back_to_comm);
+	tcase_add_test(tc, tcps_leaks_end__time_wait_alone_is_no_sign);
+	tcase_add_test(tc, tcps_leaks_end__no_cgroup2_tree_falls_back_to_comm);
+	tcase_add_test(
+		tc,
+		tcps_leaks_prepare__by_cgroup_asks_the_shared_search_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

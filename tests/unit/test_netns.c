@@ -1,19 +1,15 @@
 /* Holding, refreshing, entering and leaving another network namespace,
  * with real namespaces: a child process unshares one (root only). */
-#define _GNU_SOURCE /* unshare */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
+#include "child_netns.h"
 #include "suites.h"
 #include "tcpstates/netns.h"
 
@@ -24,37 +20,6 @@ static ino_t own_namespace(void)
 
 	ck_assert_int_eq(stat("/proc/thread-self/ns/net", &st), 0);
 	return st.st_ino;
-}
-
-/* A child in a network namespace of its own; it dies with the test. */
-static pid_t spawn_in_new_namespace(void)
-{
-	int ready[2];
-	char byte = 0;
-	pid_t pid;
-
-	ck_assert_int_eq(pipe(ready), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (unshare(CLONE_NEWNET) != 0)
-			_exit(1);
-		if (write(ready[1], "x", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	ck_assert_int_eq(read(ready[0], &byte, 1), 1);
-	close(ready[0]);
-	return pid;
-}
-
-static void end_child(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
 }
 
 /* A symlink the test can point at one namespace, then another. */
@@ -135,7 +100,7 @@ START_TEST(tcps_netns_refresh__replaced_then_gone)
 	first = ns.ino;
 
 	/* The same path now names another namespace: reopened. */
-	child = spawn_in_new_namespace();
+	child = child_netns_spawn(false);
 	snprintf(target, sizeof(target), "/proc/%d/ns/net", (int)child);
 	point(link, target);
 	ck_assert_int_eq(tcps_netns_refresh(&ns), 1);
@@ -143,7 +108,7 @@ START_TEST(tcps_netns_refresh__replaced_then_gone)
 	ck_assert_int_eq(tcps_netns_refresh(&ns), 0);
 
 	/* Its process is gone, so is the path: gone, fd closed. */
-	end_child(child);
+	child_netns_end(child);
 	ck_assert_int_eq(tcps_netns_refresh(&ns), -ENOENT);
 	ck_assert_int_eq(ns.fd, -1);
 	tcps_netns_release(&ns);
@@ -157,7 +122,7 @@ START_TEST(tcps_netns_enter__switches_and_leave_switches_back)
 	char path[64];
 	struct tcps_netns ns;
 	ino_t home = own_namespace();
-	pid_t child = spawn_in_new_namespace();
+	pid_t child = child_netns_spawn(false);
 	int saved = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)child);
@@ -172,7 +137,7 @@ START_TEST(tcps_netns_enter__switches_and_leave_switches_back)
 	/* leave closed saved: a second leave has nothing to switch to. */
 	ck_assert_int_eq(tcps_netns_leave(saved), -EBADF);
 	tcps_netns_release(&ns);
-	end_child(child);
+	child_netns_end(child);
 }
 END_TEST
 

@@ -1,8 +1,12 @@
 /* The observers as one: created from the options, fed records, every
  * state emitted at the end, the report filled, abort forgetting the
  * interval. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "capture.h"
 #include "suites.h"
@@ -117,6 +121,82 @@ START_TEST(tcps_observers_abort__forgets_the_interval)
 }
 END_TEST
 
+/* A proc tree holding only the port range, as "LOW HIGH". */
+static void write_port_range(const char *root, int low)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sys", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/sys/net", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/sys/net/ipv4", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/sys/net/ipv4/ip_local_port_range",
+		 root);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%d\t60999\n", low);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void remove_port_range(const char *root)
+{
+	static const char *const paths[] = {
+		"/sys/net/ipv4/ip_local_port_range", "/sys/net/ipv4",
+		"/sys/net", "/sys", ""
+	};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", root, paths[i]);
+		ck_assert_int_eq(remove(path), 0);
+	}
+}
+
+static double port_range_low_after_interval(struct tcps_observers *obs)
+{
+	struct tcps_observers_report report;
+	struct tcps_sink sink = capture_sink(&cap);
+
+	capture_reset(&cap);
+	tcps_observers_begin(obs);
+	tcps_observers_end(obs, 1000, &sink, &report);
+	ck_assert_int_eq(report.sysctls_error, 0);
+	return capture_get(&cap, "sysctl", "gauge", "ip_local_port_range_low");
+}
+
+START_TEST(tcps_observers_begin__sysctls_read_every_n_reads)
+{
+	char root[] = "/tmp/tcps-observers-XXXXXX";
+	struct tcps_options opts;
+	struct tcps_observers *obs;
+
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	write_port_range(root, 30000);
+	tcps_options_init(&opts);
+	opts.process_states = 0;
+	opts.proc_root = root;
+	opts.sysctls_every = 3;
+	ck_assert_int_eq(tcps_observers_new(&opts, &obs), 0);
+	ck_assert_double_eq(port_range_low_after_interval(obs), 30000);
+	write_port_range(root, 31000);
+	ck_assert_double_eq(port_range_low_after_interval(obs), 30000);
+	ck_assert_double_eq(port_range_low_after_interval(obs), 30000);
+	ck_assert_double_eq(port_range_low_after_interval(obs), 31000);
+	tcps_observers_free(obs);
+	/* Every read, by default. */
+	opts.sysctls_every = 0;
+	ck_assert_int_eq(tcps_observers_new(&opts, &obs), 0);
+	ck_assert_double_eq(port_range_low_after_interval(obs), 31000);
+	write_port_range(root, 32000);
+	ck_assert_double_eq(port_range_low_after_interval(obs), 32000);
+	tcps_observers_free(obs);
+	remove_port_range(root);
+}
+END_TEST
+
 START_TEST(tcps_observers_free__accepts_null)
 {
 	tcps_observers_free(NULL);
@@ -133,6 +213,7 @@ Suite *observers_suite(void)
 	tcase_add_test(
 		tc, tcps_observers_end__without_leak_finder_reports_no_stats);
 	tcase_add_test(tc, tcps_observers_abort__forgets_the_interval);
+	tcase_add_test(tc, tcps_observers_begin__sysctls_read_every_n_reads);
 	tcase_add_test(tc, tcps_observers_free__accepts_null);
 	suite_add_tcase(s, tc);
 	return s;

@@ -146,6 +146,14 @@ START_TEST(tcps_options_set__leak_finder_options)
 	ck_assert_uint_eq(opts.process_states, 1u << 8 | 1u << 1 | 1u << 10);
 	ck_assert_int_eq(set1("GroupBy", string("EXE")), 0);
 	ck_assert_int_eq(opts.group_by, TCPS_GROUP_EXE);
+	ck_assert_int_eq(set1("GroupBy", string("cgroup")), 0);
+	ck_assert_int_eq(opts.group_by, TCPS_GROUP_CGROUP);
+	ck_assert_int_eq(set1("GroupBy", string("Cgroup")), 0);
+	ck_assert_int_eq(opts.group_by, TCPS_GROUP_CGROUP);
+	ck_assert_int_eq(set1("GroupBy", string("cgroup2")), -EINVAL);
+	ck_assert_ptr_nonnull(
+		strstr(err, "\"comm\", \"exe\", \"unit\" or \"cgroup\""));
+	ck_assert_int_eq(opts.group_by, TCPS_GROUP_CGROUP);
 	ck_assert_int_eq(set1("TopProcesses", number(0)), 0);
 	ck_assert_int_eq(set1("TopProcesses", number(1001)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "from 0 to 1000"));

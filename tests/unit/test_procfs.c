@@ -200,6 +200,54 @@ START_TEST(tcps_unit_from_cgroup__no_path_is_unnamed)
 }
 END_TEST
 
+static int sockstat(const char *text, uint64_t *inuse, uint64_t *tw)
+{
+	return tcps_parse_sockstat_tcp(text, strlen(text), inuse, tw);
+}
+
+START_TEST(tcps_parse_sockstat_tcp__reads_inuse_and_tw)
+{
+	uint64_t inuse = 7, tw = 7;
+
+	ck_assert_int_eq(sockstat("sockets: used 32\n"
+				  "TCP: inuse 12 orphan 1 tw 345 alloc 46 "
+				  "mem 356\nUDP: inuse 0 mem 0\n",
+				  &inuse, &tw),
+			 0);
+	ck_assert_uint_eq(inuse, 12);
+	ck_assert_uint_eq(tw, 345);
+	ck_assert_int_eq(sockstat("TCP: inuse 0 orphan 0 tw 0 alloc 0 mem 0\n",
+				  &inuse, &tw),
+			 0);
+	ck_assert_uint_eq(inuse, 0);
+	ck_assert_uint_eq(tw, 0);
+}
+END_TEST
+
+START_TEST(tcps_parse_sockstat_tcp__refuses_what_is_not_the_tcp_line)
+{
+	uint64_t inuse = 7, tw = 7;
+
+	ck_assert_int_eq(sockstat("", &inuse, &tw), -EINVAL);
+	ck_assert_int_eq(sockstat("UDP: inuse 0 mem 0\n", &inuse, &tw),
+			 -EINVAL);
+	ck_assert_int_eq(sockstat("TCP: inuse 1 orphan 0\n", &inuse, &tw),
+			 -EINVAL);
+	ck_assert_int_eq(sockstat("TCP: inuse x orphan 0 tw 0\n", &inuse, &tw),
+			 -EINVAL);
+	ck_assert_int_eq(sockstat("TCP: inuse 1 orphan 0 tw\n", &inuse, &tw),
+			 -EINVAL);
+	ck_assert_int_eq(sockstat("XTCP: inuse 1 orphan 0 tw 2\n", &inuse, &tw),
+			 -EINVAL);
+	ck_assert_int_eq(sockstat("TCP: inuse 99999999999999999999 orphan 0 "
+				  "tw 0\n",
+				  &inuse, &tw),
+			 -EINVAL);
+	ck_assert_uint_eq(inuse, 7);
+	ck_assert_uint_eq(tw, 7);
+}
+END_TEST
+
 Suite *procfs_suite(void)
 {
 	Suite *s = suite_create("procfs");
@@ -228,6 +276,11 @@ Suite *procfs_suite(void)
 	tcase_add_test(tc, tcps_unit_from_cgroup__prefers_v2_then_name_systemd);
 	tcase_add_test(tc, tcps_unit_from_cgroup__root_cgroup_is_root);
 	tcase_add_test(tc, tcps_unit_from_cgroup__no_path_is_unnamed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("sockstat");
+	tcase_add_test(tc, tcps_parse_sockstat_tcp__reads_inuse_and_tw);
+	tcase_add_test(
+		tc, tcps_parse_sockstat_tcp__refuses_what_is_not_the_tcp_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

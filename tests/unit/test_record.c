@@ -1,11 +1,13 @@
 /* One inet_diag_msg decoded into a record: every field, any alignment,
  * nothing read past the payload, foreign families refused. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <linux/inet_diag.h>
 
+#include "nlbuild.h"
 #include "suites.h"
 #include "tcpstates/record.h"
 
@@ -101,7 +103,97 @@ START_TEST(tcps_record_decode__longer_payload_is_read_to_the_message)
 	ck_assert_int_eq(tcps_record_decode(bytes, sizeof(bytes), &rec), 0);
 	ck_assert_uint_eq(rec.state, 8);
 	ck_assert_uint_eq(rec.inode, 42);
+	ck_assert_uint_eq(rec.cgroup_id,
+			  0); /* 0xffff: longer than what is left */
 	ck_assert_int_eq(tcps_record_decode(bytes, 0, &rec), -EBADMSG);
+}
+END_TEST
+
+/* A CLOSE_WAIT message with attrs_len bytes of attributes after it, in a
+ * heap buffer of exactly that size (AddressSanitizer sees a read past
+ * it), decoded at an odd address. */
+static uint64_t decode_cgroup_id(const uint8_t *attrs, size_t attrs_len)
+{
+	struct inet_diag_msg msg = { .idiag_family = AF_INET,
+				     .idiag_state = 8,
+				     .idiag_inode = 42 };
+	size_t len = sizeof(msg) + attrs_len;
+	uint8_t *bytes = malloc(len + 1);
+	struct tcps_record rec;
+
+	ck_assert_ptr_nonnull(bytes);
+	memcpy(bytes + 1, &msg, sizeof(msg));
+	memcpy(bytes + 1 + sizeof(msg), attrs, attrs_len);
+	ck_assert_int_eq(tcps_record_decode(bytes + 1, len, &rec), 0);
+	ck_assert_uint_eq(rec.inode, 42);
+	free(bytes);
+	return rec.cgroup_id;
+}
+
+static const uint64_t id = 0x0000000100002a2bull;
+
+/* As Linux 6.x sends a full socket: SHUTDOWN, the cgroup id, SOCKOPT. */
+START_TEST(tcps_record_decode__cgroup_id_after_shutdown)
+{
+	uint8_t attrs[64], zero[2] = { 0 };
+	size_t len = 0;
+
+	len += nlb_attr(attrs, INET_DIAG_SHUTDOWN, zero, 1);
+	len += nlb_attr(attrs + len, INET_DIAG_CGROUP_ID, &id, sizeof(id));
+	len += nlb_attr(attrs + len, INET_DIAG_SOCKOPT, zero, 2);
+	ck_assert_uint_eq(decode_cgroup_id(attrs, len), id);
+}
+END_TEST
+
+/* A privileged reader gets INET_DIAG_MARK first, an IPv6 listener
+ * INET_DIAG_SKV6ONLY; a kernel without fast unaligned access pads the
+ * u64 with INET_DIAG_PAD. */
+START_TEST(tcps_record_decode__cgroup_id_after_other_attributes)
+{
+	uint8_t attrs[64], zero[4] = { 0 };
+	size_t len = 0;
+
+	len += nlb_attr(attrs, INET_DIAG_SHUTDOWN, zero, 1);
+	len += nlb_attr(attrs + len, INET_DIAG_SKV6ONLY, zero, 1);
+	len += nlb_attr(attrs + len, INET_DIAG_MARK, zero, 4);
+	len += nlb_attr(attrs + len, INET_DIAG_PAD, NULL, 0);
+	len += nlb_attr(attrs + len, INET_DIAG_CGROUP_ID, &id, sizeof(id));
+	ck_assert_uint_eq(decode_cgroup_id(attrs, len), id);
+}
+END_TEST
+
+/* TIME_WAIT and request sockets, and kernels before 5.8. */
+START_TEST(tcps_record_decode__no_cgroup_id_is_0)
+{
+	uint8_t attrs[64] = { 0 }, zero[4] = { 0 };
+	size_t len = 0;
+
+	ck_assert_uint_eq(decode_cgroup_id(attrs, 0), 0);
+	len += nlb_attr(attrs, INET_DIAG_SHUTDOWN, zero, 1);
+	len += nlb_attr(attrs + len, INET_DIAG_MARK, zero, 4);
+	ck_assert_uint_eq(decode_cgroup_id(attrs, len), 0);
+}
+END_TEST
+
+/* A broken attribute ends the walk: nothing is read past the payload,
+ * nothing past the attribute's own length, the record still decodes. */
+START_TEST(tcps_record_decode__broken_attributes_give_no_cgroup_id)
+{
+	uint8_t attrs[64], zero[4] = { 0 };
+	size_t len = nlb_attr(attrs, INET_DIAG_SHUTDOWN, zero, 1);
+
+	/* The id cut short by the payload's end. */
+	nlb_attr(attrs + len, INET_DIAG_CGROUP_ID, &id, sizeof(id));
+	ck_assert_uint_eq(decode_cgroup_id(attrs, len + 4 + 7), 0);
+	/* Three bytes: less than a header. */
+	ck_assert_uint_eq(decode_cgroup_id(attrs, len + 3), 0);
+	/* An attribute that claims only 4 of the id's bytes. */
+	len += nlb_attr(attrs + len, INET_DIAG_CGROUP_ID, zero, 4);
+	ck_assert_uint_eq(decode_cgroup_id(attrs, len), 0);
+	/* A length below the header's own: the walk would never end. */
+	attrs[0] = 2;
+	attrs[1] = 0;
+	ck_assert_uint_eq(decode_cgroup_id(attrs, len), 0);
 }
 END_TEST
 
@@ -115,6 +207,12 @@ Suite *record_suite(void)
 	tcase_add_test(tc, tcps_record_decode__foreign_family_is_refused);
 	tcase_add_test(
 		tc, tcps_record_decode__longer_payload_is_read_to_the_message);
+	tcase_add_test(tc, tcps_record_decode__cgroup_id_after_shutdown);
+	tcase_add_test(tc,
+		       tcps_record_decode__cgroup_id_after_other_attributes);
+	tcase_add_test(tc, tcps_record_decode__no_cgroup_id_is_0);
+	tcase_add_test(tc,
+		       tcps_record_decode__broken_attributes_give_no_cgroup_id);
 	suite_add_tcase(s, tc);
 	return s;
 }
