@@ -951,7 +951,7 @@ report_namespaces()
 	echo
 	echo "CPU seconds per read, medians of $BENCH_NS_RUNS runs (± half their range, in % of the median), with 1 .. N discovered namespaces of about $BENCH_NS_SOCKETS sockets each, on a host of $(label_n "$BENCH_NS_HOST") sockets; per namespace in brackets."
 	echo
-	row="| what | $(sed 's/ / ns | /g' <<<"$BENCH_NAMESPACES") ns |"
+	row="| what | ${BENCH_NAMESPACES// / ns | } ns |"
 	echo "$row"
 	echo "|---|$(for _ in $BENCH_NAMESPACES; do printf -- '---:|'; done)"
 	for variant in shared own; do
