@@ -330,14 +330,15 @@ static void log_discovery(struct glue_instance *inst,
 				    "namespaces are not read; this host's "
 				    "own values are");
 	}
-	if (report->discovered && report->left_out != inst->left_out_warned) {
-		inst->left_out_warned = report->left_out;
-		if (report->left_out > 0)
+	/* Once while some are left out, not at every change of how many. */
+	if (report->discovered) {
+		if (report->left_out > 0 && inst->left_out_warned == 0)
 			WARNING(PLUGIN_NAME " plugin: Discover: %zu network "
 					    "namespaces beyond MaxNamespaces "
 					    "(%u) are not read; raise "
 					    "MaxNamespaces",
 				report->left_out, configured.max_namespaces);
+		inst->left_out_warned = report->left_out;
 	}
 	if (report->added > 0 || report->gone > 0)
 		INFO(PLUGIN_NAME " plugin: Discover: reading %zu network "
