@@ -33,6 +33,7 @@ run downstream bash tests/test-downstream.sh
 run pressure bash tests/test-pressure.sh
 run tcpconns bash tests/test-tcpconns.sh
 run namespaces bash tests/test-namespaces.sh
+run threads bash tests/test-threads.sh
 run discover-podman bash tests/test-discover-podman.sh
 
 if [[ ${#failed[@]} -ne 0 ]]; then
