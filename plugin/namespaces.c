@@ -124,6 +124,17 @@ size_t tcps_namespaces_count(const struct tcps_namespaces *set)
 	return set->members_num;
 }
 
+const char *tcps_namespaces_member(const struct tcps_namespaces *set,
+				   size_t index, uint64_t *ret_dev,
+				   uint64_t *ret_ino)
+{
+	if (index >= set->members_num)
+		return NULL;
+	*ret_dev = set->members[index].dev;
+	*ret_ino = set->members[index].ino;
+	return set->members[index].name;
+}
+
 /* Sends the member's values once as zeros and frees it; the last member
  * takes its place. */
 static void drop_member(struct tcps_namespaces *set, size_t index,

@@ -85,4 +85,14 @@ int tcps_namespaces_read(struct tcps_namespaces *set,
 /* How many namespaces the set reads now. */
 size_t tcps_namespaces_count(const struct tcps_namespaces *set);
 
+/*
+ * The index-th namespace the set reads now (index below
+ * tcps_namespaces_count): returns its name, valid until the next read,
+ * and sets *ret_dev and *ret_ino to its identity; NULL for an index past
+ * the end. For tests and tools that check what the set holds.
+ */
+const char *tcps_namespaces_member(const struct tcps_namespaces *set,
+				   size_t index, uint64_t *ret_dev,
+				   uint64_t *ret_ino);
+
 #endif

@@ -299,6 +299,25 @@ START_TEST(tcps_namespaces_read__a_new_namespace_never_takes_a_used_name)
 }
 END_TEST
 
+START_TEST(tcps_namespaces_member__names_each_namespace_read)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+	uint64_t dev = 0, ino = 0;
+
+	script_namespace(0, "web", 101);
+	script_namespace(1, "web", 202);
+	read_once(set, &report);
+	ck_assert_str_eq(tcps_namespaces_member(set, 0, &dev, &ino), "web");
+	ck_assert_uint_eq(dev, 4);
+	ck_assert_uint_eq(ino, 101);
+	ck_assert_str_eq(tcps_namespaces_member(set, 1, &dev, &ino), "web-202");
+	ck_assert_uint_eq(ino, 202);
+	ck_assert_ptr_null(tcps_namespaces_member(set, 2, &dev, &ino));
+	tcps_namespaces_free(set);
+}
+END_TEST
+
 START_TEST(tcps_namespaces_read__new_path_keeps_the_namespace)
 {
 	struct tcps_namespaces *set = make(1, 8);
@@ -416,6 +435,9 @@ Suite *namespaces_suite(void)
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__a_new_namespace_never_takes_a_used_name);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_member__names_each_namespace_read);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__new_path_keeps_the_namespace);
