@@ -311,7 +311,9 @@ static int resolve_owners(struct tcps_namespaces *set,
 	for (size_t i = 0; i < set->members_num; i++) {
 		const struct member *m = &set->members[i];
 
-		if (!m->collected)
+		/* No queries: both arrays may be NULL, which memcpy may not
+		 * be given even for 0 bytes. */
+		if (!m->collected || m->queries_num == 0)
 			continue;
 		memcpy(set->queries + at, m->queries,
 		       m->queries_num * sizeof(*m->queries));
