@@ -1,9 +1,9 @@
 /* The discovered namespaces over sequences of reads: values under each
  * name, discovery every N reads, zeros once for a namespace that goes,
- * the maximum, names that never clash. Each "namespace" is a symlink to
- * the test's own namespace (entering it needs root), its identity the
- * one the scripted discovery gives; the records come from a source that
- * sends the same sockets in every namespace. */
+ * the maximum, names that never clash. Each "namespace" is a real one,
+ * made by a child process that unshares it (entering it needs root),
+ * and reached through a symlink to the child's /proc entry; the records
+ * come from a source that sends the same sockets in every namespace. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,9 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "capture.h"
 #include "fakeproc.h"
+#include "netns_child.h"
 #include "suites.h"
 #include "tcpstates/namespaces.h"
 
@@ -98,20 +100,64 @@ static const struct tcps_source_ops steady_source = {
 	.dump = steady_dump,
 };
 
-/* Namespace n of the script: a symlink to our own namespace. */
-static void script_namespace(size_t n, const char *name, uint64_t ino)
+/* The real namespaces of a test, each made for a tag (101, 102 ...) by
+ * a child that holds it; they die with the test. */
+struct real_namespace {
+	int tag;
+	pid_t pid;
+	struct stat st; /* its identity */
+};
+
+static struct real_namespace pool[MAX_FOUND];
+static size_t pool_num;
+
+static const struct real_namespace *real_namespace(int tag)
+{
+	struct real_namespace *ns;
+	char path[64];
+
+	for (size_t i = 0; i < pool_num; i++)
+		if (pool[i].tag == tag)
+			return &pool[i];
+	ck_assert_uint_lt(pool_num, MAX_FOUND);
+	ns = &pool[pool_num++];
+	ns->tag = tag;
+	ns->pid = spawn_in_new_namespace();
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ns->pid);
+	ck_assert_int_eq(stat(path, &ns->st), 0);
+	return ns;
+}
+
+/* The inode of the namespace made for tag. */
+static uint64_t ino_of(int tag)
+{
+	return (uint64_t)real_namespace(tag)->st.st_ino;
+}
+
+/* Points the symlink at path to the namespace of tag. */
+static void point(const char *path, int tag)
+{
+	char target[64];
+
+	snprintf(target, sizeof(target), "/proc/%d/ns/net",
+		 (int)real_namespace(tag)->pid);
+	unlink(path);
+	ck_assert_int_eq(symlink(target, path), 0);
+}
+
+/* Namespace n of the script: the namespace of tag, under name, through
+ * a symlink of its own ("NAME-n"). */
+static void script_namespace(size_t n, const char *name, int tag)
 {
 	struct tcps_namespace_found *f = &script[n];
-	char target[PATH_MAX];
+	const struct real_namespace *ns = real_namespace(tag);
 
 	memset(f, 0, sizeof(*f));
-	f->dev = 4;
-	f->ino = ino;
+	f->dev = (uint64_t)ns->st.st_dev;
+	f->ino = (uint64_t)ns->st.st_ino;
 	snprintf(f->name, sizeof(f->name), "%s", name);
-	snprintf(f->path, sizeof(f->path), "%s/%s", dir, name);
-	snprintf(target, sizeof(target), "/proc/%d/ns/net", (int)getpid());
-	unlink(f->path);
-	ck_assert_int_eq(symlink(target, f->path), 0);
+	snprintf(f->path, sizeof(f->path), "%s/%s-%zu", dir, name, n);
+	point(f->path, tag);
 	if (n >= script_num)
 		script_num = n + 1;
 }
@@ -120,6 +166,7 @@ static void setup(void)
 {
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	script_num = 0;
+	pool_num = 0;
 	discoveries = discover_result = opens = closes = 0;
 	no_close_wait = false;
 	capture_reset(&cap);
@@ -131,6 +178,8 @@ static void teardown(void)
 		if (script[i].path[0])
 			unlink(script[i].path);
 	rmdir(dir);
+	for (size_t i = 0; i < pool_num; i++)
+		end_child(pool[i].pid);
 }
 
 static struct tcps_namespaces *make_in(uint32_t every, uint32_t max,
@@ -292,13 +341,17 @@ START_TEST(tcps_namespaces_read__a_new_namespace_never_takes_a_used_name)
 	struct tcps_namespaces *set = make(1, 8);
 	struct tcps_namespaces_report report;
 
+	char second[64];
+
 	script_namespace(0, "web", 101);
 	read_once(set, &report);
 	/* Another namespace under the same name, the first still there. */
 	script_namespace(1, "web", 202);
 	read_once(set, &report);
 	ck_assert_double_eq(established("web"), 2);
-	ck_assert_double_eq(established("web-202"), 2);
+	snprintf(second, sizeof(second), "web-%llu",
+		 (unsigned long long)ino_of(202));
+	ck_assert_double_eq(established(second), 2);
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -308,15 +361,18 @@ START_TEST(tcps_namespaces_member__names_each_namespace_read)
 	struct tcps_namespaces *set = make(1, 8);
 	struct tcps_namespaces_report report;
 	uint64_t dev = 0, ino = 0;
+	char second[64];
 
 	script_namespace(0, "web", 101);
 	script_namespace(1, "web", 202);
 	read_once(set, &report);
 	ck_assert_str_eq(tcps_namespaces_member(set, 0, &dev, &ino), "web");
-	ck_assert_uint_eq(dev, 4);
-	ck_assert_uint_eq(ino, 101);
-	ck_assert_str_eq(tcps_namespaces_member(set, 1, &dev, &ino), "web-202");
-	ck_assert_uint_eq(ino, 202);
+	ck_assert_uint_eq(dev, script[0].dev);
+	ck_assert_uint_eq(ino, ino_of(101));
+	snprintf(second, sizeof(second), "web-%llu",
+		 (unsigned long long)ino_of(202));
+	ck_assert_str_eq(tcps_namespaces_member(set, 1, &dev, &ino), second);
+	ck_assert_uint_eq(ino, ino_of(202));
 	ck_assert_ptr_null(tcps_namespaces_member(set, 2, &dev, &ino));
 	tcps_namespaces_free(set);
 }

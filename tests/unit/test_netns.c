@@ -5,15 +5,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
+#include "netns_child.h"
 #include "suites.h"
 #include "tcpstates/netns.h"
 
@@ -24,37 +22,6 @@ static ino_t own_namespace(void)
 
 	ck_assert_int_eq(stat("/proc/thread-self/ns/net", &st), 0);
 	return st.st_ino;
-}
-
-/* A child in a network namespace of its own; it dies with the test. */
-static pid_t spawn_in_new_namespace(void)
-{
-	int ready[2];
-	char byte = 0;
-	pid_t pid;
-
-	ck_assert_int_eq(pipe(ready), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (unshare(CLONE_NEWNET) != 0)
-			_exit(1);
-		if (write(ready[1], "x", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	ck_assert_int_eq(read(ready[0], &byte, 1), 1);
-	close(ready[0]);
-	return pid;
-}
-
-static void end_child(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
 }
 
 /* A symlink the test can point at one namespace, then another. */
