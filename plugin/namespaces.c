@@ -197,6 +197,7 @@ static int add_member(struct tcps_namespaces *set,
 				  &m->ctx);
 	if (err < 0)
 		return err;
+	tcps_ctx_expect_netns(m->ctx, found->dev, found->ino);
 	set->members_num++;
 	return 0;
 }
@@ -278,7 +279,9 @@ static void collect_member(struct member *m,
 	m->collected = false;
 	m->gone = false;
 	(void)tcps_ctx_collect(m->ctx, &read, &m->queries, &m->queries_num);
-	if (read.netns_error == -ENOENT)
+	/* Its path names nothing, or another namespace: this one is gone
+	 * from there (the next discovery finds it if it lives on). */
+	if (read.netns_error == -ENOENT || read.netns_error == -ESTALE)
 		m->gone = true;
 	else if (read.netns_error < 0)
 		note_failure(report, m, read.netns_error);

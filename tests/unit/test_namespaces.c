@@ -401,6 +401,38 @@ START_TEST(tcps_namespaces_read__new_path_keeps_the_namespace)
 }
 END_TEST
 
+/* Between two discoveries the path comes to name another namespace (a
+ * pin deleted and made again, a pid taken by a process elsewhere): its
+ * sockets are not web's. web goes, with its zeros, and the next
+ * discovery finds what is there now. */
+START_TEST(tcps_namespaces_read__path_taken_over_is_not_read_as_the_first)
+{
+	struct tcps_namespaces *set = make(3, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	read_once(set, &report);
+	point(script[0].path, 102);
+	read_once(set, &report);
+	ck_assert(!report.discovered);
+	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_uint_eq(report.failed, 0);
+	ck_assert_int_eq(
+		capture_count(&cap, "web", "tcp_connections", "ESTABLISHED"),
+		1);
+	ck_assert_double_eq(established("web"), 0);
+	ck_assert_uint_eq(tcps_namespaces_count(set), 0);
+	read_once(set, &report);
+	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	/* Discovered as what it is now: read again. */
+	script_namespace(0, "web", 102);
+	read_once(set, &report);
+	ck_assert_uint_eq(report.added, 1);
+	ck_assert_double_eq(established("web"), 2);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
 START_TEST(tcps_namespaces_read__failed_discovery_keeps_what_is_read)
 {
 	struct tcps_namespaces *set = make(1, 8);
@@ -526,6 +558,9 @@ Suite *namespaces_suite(void)
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__failed_discovery_keeps_what_is_read);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__path_taken_over_is_not_read_as_the_first);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__one_owner_search_serves_every_namespace);
