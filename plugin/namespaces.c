@@ -168,6 +168,17 @@ static bool name_taken(const struct tcps_namespaces *set, const char *name)
 	return false;
 }
 
+/* Two namespaces never share a name, even across discoveries: a name in
+ * use gets "-<inode>", then "-<inode>-2" ..., as discovery does within
+ * one list. Each attempt gives a new name: it ends before the members. */
+static void unique_name(const struct tcps_namespaces *set, const char *name,
+			uint64_t ino, char *out)
+{
+	snprintf(out, TCPS_NAME_MAX + 1, "%s", name);
+	for (unsigned attempt = 0; name_taken(set, out); attempt++)
+		tcps_name_suffix(out, name, ino, attempt ? attempt + 1 : 0);
+}
+
 /* A namespace found for the first time gets a context; its socket is
  * made inside it at its first read. */
 static int add_member(struct tcps_namespaces *set,
@@ -186,12 +197,7 @@ static int add_member(struct tcps_namespaces *set,
 	m->dev = found->dev;
 	m->ino = found->ino;
 	m->found = true;
-	/* Two namespaces never share a name, even across discoveries. */
-	if (name_taken(set, found->name))
-		snprintf(m->name, sizeof(m->name), "%.40s-%llu", found->name,
-			 (unsigned long long)found->ino);
-	else
-		snprintf(m->name, sizeof(m->name), "%s", found->name);
+	unique_name(set, found->name, found->ino, m->name);
 	opts.netns_path = found->path;
 	err = tcps_ctx_new_source(&opts, set->cfg.source, set->cfg.source_arg,
 				  &m->ctx);

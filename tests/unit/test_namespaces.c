@@ -356,6 +356,35 @@ START_TEST(tcps_namespaces_read__a_new_namespace_never_takes_a_used_name)
 }
 END_TEST
 
+/* A namespace already read under "web-<inode>" (its own name, as an
+ * operator may pin one): the newcomer called "web" with that inode goes
+ * on to "web-<inode>-2", as discovery itself does. */
+START_TEST(tcps_namespaces_read__a_suffixed_name_never_meets_another)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+	char taken[64], third[80];
+
+	snprintf(taken, sizeof(taken), "web-%llu",
+		 (unsigned long long)ino_of(202));
+	script_namespace(0, "web", 101);
+	script_namespace(1, taken, 150);
+	read_once(set, &report);
+	script_namespace(2, "web", 202);
+	read_once(set, &report);
+	ck_assert_uint_eq(report.added, 1);
+	snprintf(third, sizeof(third), "%s-2", taken);
+	ck_assert_int_eq(
+		capture_count(&cap, "web", "tcp_connections", "ESTABLISHED"),
+		1);
+	ck_assert_int_eq(
+		capture_count(&cap, taken, "tcp_connections", "ESTABLISHED"),
+		1);
+	ck_assert_double_eq(established(third), 2);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
 START_TEST(tcps_namespaces_member__names_each_namespace_read)
 {
 	struct tcps_namespaces *set = make(1, 8);
@@ -549,6 +578,9 @@ Suite *namespaces_suite(void)
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__a_new_namespace_never_takes_a_used_name);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__a_suffixed_name_never_meets_another);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_member__names_each_namespace_read);
