@@ -26,8 +26,8 @@
 # A race planted in the plugin (a counter every read callback bumps
 # without a lock) fails the helgrind run: see tests/README.md.
 #
-# Runs in a pid and mount namespace of its own (private_host in lib.sh):
-# Discover then sees only what this test makes. Environment:
+# Runs in a pid, mount and network namespace of its own (private_host in
+# lib.sh): Discover then sees only what this test makes. Environment:
 # THREADS_PHASES ("native helgrind"), THREADS_READS (40 per phase),
 # THREADS_HG_INTERVAL (0.5 s: at 0.2 helgrind's reads take longer than
 # the interval), THREADS_HG_OPTS (more helgrind options);
