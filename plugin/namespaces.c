@@ -357,6 +357,29 @@ static void emit_member(struct tcps_namespaces *set, struct member *m,
 			     stats, &read);
 }
 
+/*
+ * A namespace whose path names nothing now, or another namespace, is gone
+ * from there. Just after a discovery that gave that path it is gone for
+ * good: its last values, zeros, are sent now. Between discoveries it may
+ * live on elsewhere (its pin deleted, not it; its first process exited):
+ * it sends nothing, and the next read looks for it again, so that it
+ * sends no false zeros.
+ */
+static void drop_gone(struct tcps_namespaces *set, const struct tcps_sink *sink,
+		      struct tcps_namespaces_report *report)
+{
+	for (size_t i = set->members_num; i-- > 0;) {
+		if (!set->members[i].gone)
+			continue;
+		if (report->discovered) {
+			drop_member(set, i, sink);
+			report->gone++;
+		} else {
+			set->reads_to_discovery = 0;
+		}
+	}
+}
+
 int tcps_namespaces_read(struct tcps_namespaces *set,
 			 const struct tcps_sink *sink,
 			 struct tcps_namespaces_report *report)
@@ -377,14 +400,7 @@ int tcps_namespaces_read(struct tcps_namespaces *set,
 		if (set->members[i].collected)
 			emit_member(set, &set->members[i], resolve_error,
 				    &report->owners, sink);
-	/* A namespace gone between discoveries (its container stopped) is
-	 * dropped at once: its last values are zeros, sent now. */
-	for (size_t i = set->members_num; i-- > 0;) {
-		if (set->members[i].gone) {
-			drop_member(set, i, sink);
-			report->gone++;
-		}
-	}
+	drop_gone(set, sink, report);
 	report->reading = set->members_num;
 	return 0;
 }

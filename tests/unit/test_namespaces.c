@@ -162,6 +162,20 @@ static void script_namespace(size_t n, const char *name, int tag)
 		script_num = n + 1;
 }
 
+/* Namespace n of the script is reached through another link now (its
+ * pin deleted, its first process exited): discovery gives that path,
+ * under the same name, and the old link is gone. */
+static void move_namespace(size_t n, int tag)
+{
+	char old_path[TCPS_NAMESPACE_PATH_MAX], name[TCPS_NAME_MAX + 1];
+
+	snprintf(old_path, sizeof(old_path), "%s", script[n].path);
+	snprintf(name, sizeof(name), "%s", script[n].name);
+	script_namespace(n, "moved", tag);
+	snprintf(script[n].name, sizeof(script[n].name), "%s", name);
+	unlink(old_path);
+}
+
 static void setup(void)
 {
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -300,15 +314,49 @@ START_TEST(tcps_namespaces_read__vanished_between_discoveries)
 	script_namespace(0, "web", 101);
 	script_namespace(1, "db", 102);
 	read_once(set, &report);
-	unlink(script[1].path); /* its container stopped */
+	/* Its container stopped: its pin is gone, and discovery will not
+	 * find it. Nothing until a discovery says so, at the next read. */
+	unlink(script[1].path);
+	script_num = 1;
 	read_once(set, &report);
 	ck_assert(!report.discovered);
-	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_uint_eq(report.failed, 0); /* normal, not an error */
+	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_double_eq(established("web"), 2);
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.gone, 1);
 	ck_assert_double_eq(established("db"), 0);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
 	read_once(set, &report);
 	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+/* Its pin deleted (or its first process gone) between discoveries, the
+ * namespace itself lives on: no zeros for it, a discovery at the next
+ * read, and it goes on there under its name. */
+START_TEST(tcps_namespaces_read__path_gone_namespace_lives_on)
+{
+	struct tcps_namespaces *set = make(100, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	read_once(set, &report);
+	move_namespace(0, 101);
+	read_once(set, &report);
+	ck_assert(!report.discovered);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_uint_eq(report.failed, 0);
+	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_uint_eq(report.added, 0);
+	ck_assert_double_eq(established("web"), 2);
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -411,15 +459,11 @@ START_TEST(tcps_namespaces_read__new_path_keeps_the_namespace)
 {
 	struct tcps_namespaces *set = make(1, 8);
 	struct tcps_namespaces_report report;
-	char old_path[TCPS_NAMESPACE_PATH_MAX];
 
 	script_namespace(0, "web", 101);
 	read_once(set, &report);
 	/* Its first process exited; another path names it now. */
-	snprintf(old_path, sizeof(old_path), "%s", script[0].path);
-	script_namespace(0, "web2", 101);
-	snprintf(script[0].name, sizeof(script[0].name), "web");
-	unlink(old_path);
+	move_namespace(0, 101);
 	read_once(set, &report);
 	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_uint_eq(report.added, 0);
@@ -431,9 +475,9 @@ START_TEST(tcps_namespaces_read__new_path_keeps_the_namespace)
 END_TEST
 
 /* Between two discoveries the path comes to name another namespace (a
- * pin deleted and made again, a pid taken by a process elsewhere): its
- * sockets are not web's. web goes, with its zeros, and the next
- * discovery finds what is there now. */
+ * pid taken by a process of another container): its sockets are not
+ * web's. web sends nothing; the next read's discovery finds what is
+ * there now, and web's zeros go out once. */
 START_TEST(tcps_namespaces_read__path_taken_over_is_not_read_as_the_first)
 {
 	struct tcps_namespaces *set = make(3, 8);
@@ -444,20 +488,23 @@ START_TEST(tcps_namespaces_read__path_taken_over_is_not_read_as_the_first)
 	point(script[0].path, 102);
 	read_once(set, &report);
 	ck_assert(!report.discovered);
-	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_uint_eq(report.failed, 0);
+	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	/* Discovered as what it is now. */
+	script[0].ino = ino_of(102);
+	snprintf(script[0].name, sizeof(script[0].name), "api");
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_uint_eq(report.added, 1);
 	ck_assert_int_eq(
 		capture_count(&cap, "web", "tcp_connections", "ESTABLISHED"),
 		1);
 	ck_assert_double_eq(established("web"), 0);
-	ck_assert_uint_eq(tcps_namespaces_count(set), 0);
+	ck_assert_double_eq(established("api"), 2);
 	read_once(set, &report);
 	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
-	/* Discovered as what it is now: read again. */
-	script_namespace(0, "web", 102);
-	read_once(set, &report);
-	ck_assert_uint_eq(report.added, 1);
-	ck_assert_double_eq(established("web"), 2);
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -572,6 +619,9 @@ Suite *namespaces_suite(void)
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__vanished_between_discoveries);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__path_gone_namespace_lives_on);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__maximum_leaves_the_rest_out);
