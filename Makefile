@@ -243,7 +243,8 @@ leak-graph:
 # kept in build-fuzz/crashes/TARGET/. See tests/fuzz/run.sh.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := diag config proc leaks ephemeral listeners glue containers
+FUZZ_TARGETS := diag config proc leaks ephemeral listeners glue containers \
+	namespaces
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	-fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt
@@ -279,6 +280,13 @@ $(BUILD)/fuzz-glue: $(BUILD)/tests/glue/collectd_stub.o $(GLUE_OBJS) \
 $(BUILD)/fuzz-glue: FUZZ_WRAP := -Wl,--wrap=tcps_ctx_new \
 	-Wl,--wrap=tcps_netns_enter -Wl,--wrap=tcps_netns_leave \
 	-Wl,--wrap=tcps_sysctls_read
+
+# The discovered namespaces in a scripted world (see fuzz_namespaces.c):
+# paths resolve there, entering and leaving a namespace is a variable,
+# and a farewell's values are told from a read's.
+$(BUILD)/fuzz-namespaces: FUZZ_WRAP := -Wl,--wrap=tcps_netns_refresh \
+	-Wl,--wrap=tcps_netns_enter -Wl,--wrap=tcps_netns_leave \
+	-Wl,--wrap=tcps_netns_release -Wl,--wrap=tcps_ctx_farewell
 
 # Container names in a fake host's runtime state (tests/unit/fakehost.c).
 $(BUILD)/fuzz-containers: $(BUILD)/tests/unit/fakehost.o

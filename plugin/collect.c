@@ -21,6 +21,8 @@ struct tcps_ctx {
 	struct tcps_observers *obs;
 	struct tcps_netns netns; /* path NULL: the daemon's own namespace */
 	uint64_t collected_ms;	 /* when tcps_ctx_collect dumped */
+	bool expect;		 /* read only the namespace below */
+	uint64_t expect_dev, expect_ino;
 };
 
 /* arg: a struct tcps_diag_config (a test's socket, a shorter deadline),
@@ -146,6 +148,9 @@ static int enter_namespace(struct tcps_ctx *ctx, int *ret_saved)
 	}
 	if (ret < 0)
 		return ret;
+	if (ctx->expect && ((uint64_t)ctx->netns.dev != ctx->expect_dev ||
+			    (uint64_t)ctx->netns.ino != ctx->expect_ino))
+		return -ESTALE;
 	return tcps_netns_enter(&ctx->netns, ret_saved);
 }
 
@@ -305,6 +310,13 @@ int tcps_ctx_set_netns(struct tcps_ctx *ctx, const char *path)
 	ctx->netns = fresh;
 	ctx->opts.netns_path = ctx->netns.path;
 	return 0;
+}
+
+void tcps_ctx_expect_netns(struct tcps_ctx *ctx, uint64_t dev, uint64_t ino)
+{
+	ctx->expect = true;
+	ctx->expect_dev = dev;
+	ctx->expect_ino = ino;
 }
 
 const struct tcps_state_tally *tcps_ctx_states(const struct tcps_ctx *ctx)

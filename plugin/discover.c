@@ -385,23 +385,6 @@ static uint32_t *name_slot(uint32_t *table, size_t cap,
 				 name_slot_stop, &key)];
 }
 
-/* name cut so that "-<inode>[-<n>]" fits, then that suffix. */
-static void add_suffix(char *name, const char *base, uint64_t ino,
-		       unsigned attempt)
-{
-	char suffix[48];
-	size_t base_len = strlen(base);
-	int n = attempt ? snprintf(suffix, sizeof(suffix), "-%llu-%u",
-				   (unsigned long long)ino, attempt)
-			: snprintf(suffix, sizeof(suffix), "-%llu",
-				   (unsigned long long)ino);
-
-	if (base_len + (size_t)n > TCPS_NAME_MAX)
-		base_len = TCPS_NAME_MAX - (size_t)n;
-	memmove(name, base, base_len);
-	memcpy(name + base_len, suffix, (size_t)n + 1);
-}
-
 /*
  * In inode order, a name already given gets "-<inode>" appended (then
  * "-<inode>-2", "-3" ... should even that be taken): the result depends
@@ -423,8 +406,8 @@ static int make_names_unique(struct tcps_discovered *list, size_t num)
 
 		memcpy(base, list[i].name, sizeof(base));
 		for (unsigned attempt = 0; *slot; attempt++) {
-			add_suffix(list[i].name, base, list[i].ino,
-				   attempt ? attempt + 1 : 0);
+			tcps_name_suffix(list[i].name, base, list[i].ino,
+					 attempt ? attempt + 1 : 0);
 			slot = name_slot(table, cap, list, list[i].name);
 		}
 		*slot = (uint32_t)i + 1;

@@ -1,6 +1,7 @@
 /* Names that can never add a Graphite path level, an InfluxDB tag or a
  * collectd identifier separator: [A-Za-z0-9_-] only, bounded. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tcpstates/names.h"
@@ -34,4 +35,20 @@ size_t tcps_name_clean(const char *text, size_t len, char *out)
 	}
 	out[n] = '\0';
 	return n;
+}
+
+void tcps_name_suffix(char *out, const char *base, uint64_t ino,
+		      unsigned attempt)
+{
+	char suffix[48];
+	size_t base_len = strlen(base);
+	int n = attempt ? snprintf(suffix, sizeof(suffix), "-%llu-%u",
+				   (unsigned long long)ino, attempt)
+			: snprintf(suffix, sizeof(suffix), "-%llu",
+				   (unsigned long long)ino);
+
+	if (base_len + (size_t)n > TCPS_NAME_MAX)
+		base_len = TCPS_NAME_MAX - (size_t)n;
+	memcpy(out, base, base_len);
+	memcpy(out + base_len, suffix, (size_t)n + 1);
 }

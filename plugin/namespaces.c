@@ -124,6 +124,17 @@ size_t tcps_namespaces_count(const struct tcps_namespaces *set)
 	return set->members_num;
 }
 
+const char *tcps_namespaces_member(const struct tcps_namespaces *set,
+				   size_t index, uint64_t *ret_dev,
+				   uint64_t *ret_ino)
+{
+	if (index >= set->members_num)
+		return NULL;
+	*ret_dev = set->members[index].dev;
+	*ret_ino = set->members[index].ino;
+	return set->members[index].name;
+}
+
 /* Sends the member's values once as zeros and frees it; the last member
  * takes its place. */
 static void drop_member(struct tcps_namespaces *set, size_t index,
@@ -157,6 +168,17 @@ static bool name_taken(const struct tcps_namespaces *set, const char *name)
 	return false;
 }
 
+/* Two namespaces never share a name, even across discoveries: a name in
+ * use gets "-<inode>", then "-<inode>-2" ..., as discovery does within
+ * one list. Each attempt gives a new name: it ends before the members. */
+static void unique_name(const struct tcps_namespaces *set, const char *name,
+			uint64_t ino, char *out)
+{
+	snprintf(out, TCPS_NAME_MAX + 1, "%s", name);
+	for (unsigned attempt = 0; name_taken(set, out); attempt++)
+		tcps_name_suffix(out, name, ino, attempt ? attempt + 1 : 0);
+}
+
 /* A namespace found for the first time gets a context; its socket is
  * made inside it at its first read. */
 static int add_member(struct tcps_namespaces *set,
@@ -175,17 +197,13 @@ static int add_member(struct tcps_namespaces *set,
 	m->dev = found->dev;
 	m->ino = found->ino;
 	m->found = true;
-	/* Two namespaces never share a name, even across discoveries. */
-	if (name_taken(set, found->name))
-		snprintf(m->name, sizeof(m->name), "%.40s-%llu", found->name,
-			 (unsigned long long)found->ino);
-	else
-		snprintf(m->name, sizeof(m->name), "%s", found->name);
+	unique_name(set, found->name, found->ino, m->name);
 	opts.netns_path = found->path;
 	err = tcps_ctx_new_source(&opts, set->cfg.source, set->cfg.source_arg,
 				  &m->ctx);
 	if (err < 0)
 		return err;
+	tcps_ctx_expect_netns(m->ctx, found->dev, found->ino);
 	set->members_num++;
 	return 0;
 }
@@ -267,7 +285,9 @@ static void collect_member(struct member *m,
 	m->collected = false;
 	m->gone = false;
 	(void)tcps_ctx_collect(m->ctx, &read, &m->queries, &m->queries_num);
-	if (read.netns_error == -ENOENT)
+	/* Its path names nothing, or another namespace: this one is gone
+	 * from there (the next discovery finds it if it lives on). */
+	if (read.netns_error == -ENOENT || read.netns_error == -ESTALE)
 		m->gone = true;
 	else if (read.netns_error < 0)
 		note_failure(report, m, read.netns_error);
@@ -300,7 +320,9 @@ static int resolve_owners(struct tcps_namespaces *set,
 	for (size_t i = 0; i < set->members_num; i++) {
 		const struct member *m = &set->members[i];
 
-		if (!m->collected)
+		/* No queries: both arrays may be NULL, which memcpy may not
+		 * be given even for 0 bytes. */
+		if (!m->collected || m->queries_num == 0)
 			continue;
 		memcpy(set->queries + at, m->queries,
 		       m->queries_num * sizeof(*m->queries));
@@ -335,6 +357,29 @@ static void emit_member(struct tcps_namespaces *set, struct member *m,
 			     stats, &read);
 }
 
+/*
+ * A namespace whose path names nothing now, or another namespace, is gone
+ * from there. Just after a discovery that gave that path it is gone for
+ * good: its last values, zeros, are sent now. Between discoveries it may
+ * live on elsewhere (its pin deleted, not it; its first process exited):
+ * it sends nothing, and the next read looks for it again, so that it
+ * sends no false zeros.
+ */
+static void drop_gone(struct tcps_namespaces *set, const struct tcps_sink *sink,
+		      struct tcps_namespaces_report *report)
+{
+	for (size_t i = set->members_num; i-- > 0;) {
+		if (!set->members[i].gone)
+			continue;
+		if (report->discovered) {
+			drop_member(set, i, sink);
+			report->gone++;
+		} else {
+			set->reads_to_discovery = 0;
+		}
+	}
+}
+
 int tcps_namespaces_read(struct tcps_namespaces *set,
 			 const struct tcps_sink *sink,
 			 struct tcps_namespaces_report *report)
@@ -355,14 +400,7 @@ int tcps_namespaces_read(struct tcps_namespaces *set,
 		if (set->members[i].collected)
 			emit_member(set, &set->members[i], resolve_error,
 				    &report->owners, sink);
-	/* A namespace gone between discoveries (its container stopped) is
-	 * dropped at once: its last values are zeros, sent now. */
-	for (size_t i = set->members_num; i-- > 0;) {
-		if (set->members[i].gone) {
-			drop_member(set, i, sink);
-			report->gone++;
-		}
-	}
+	drop_gone(set, sink, report);
 	report->reading = set->members_num;
 	return 0;
 }

@@ -513,3 +513,43 @@ container_expected()
 		$2 == "expect" && ($3 in name) { n[name[$3]] += $4 }
 		END { for (i = 1; i <= 11; i++) print order[i], n[order[i]] + 0 }'
 }
+
+# ---- helpers for the tests of Discover ----
+
+# private_host "$@": runs the calling test again (once) in a mount, pid
+# and network namespace of its own, with empty /run/netns and
+# /run/docker/netns, so that Discover finds exactly the namespaces the
+# test makes, not those other work on the host makes and deletes
+# meanwhile: /proc shows the test's processes only, the `ip netns add`
+# pins live on a private tmpfs, and the test's own network namespace
+# (loopback only) holds nothing but what the test puts there. When the
+# test ends, everything still inside goes with it (pid 1 of the
+# namespace exits: the kernel kills the rest; the pins unmount).
+private_host()
+{
+	local dir
+	if [[ ${TCPS_PRIVATE_HOST:-0} != 1 ]]; then
+		command -v unshare >/dev/null || fail "unshare is missing"
+		exec unshare --mount --pid --net --fork --mount-proc \
+			--kill-child env TCPS_PRIVATE_HOST=1 bash "$0" "$@"
+	fi
+	ip link set lo up
+	for dir in /run/netns /run/docker/netns; do
+		[[ -d $dir || $dir == /run/netns ]] || continue
+		mkdir -p "$dir"
+		mount -t tmpfs -o mode=0755,size=1m tcps-private "$dir"
+	done
+}
+
+# csv_rows DIR HOST PLUGIN-INSTANCE TYPE-INSTANCE: every "time,value" row
+# the csv plugin wrote, oldest first (every day's file).
+csv_rows()
+{
+	cat "$1/csv/$2/$3/$4"-[0-9]* 2>/dev/null | grep '^[0-9]' || true
+}
+
+# now_s: the wall clock, as the csv plugin writes times.
+now_s()
+{
+	date +%s.%N
+}

@@ -35,6 +35,7 @@ run pressure bash tests/test-pressure.sh
 run tcpconns bash tests/test-tcpconns.sh
 run namespaces bash tests/test-namespaces.sh
 run discover bash tests/test-discover.sh
+run threads bash tests/test-threads.sh
 run discover-podman bash tests/test-discover-podman.sh
 run containers bash tests/test-containers.sh
 

@@ -290,7 +290,7 @@ new_seen()
 	[[ -n $(newest "tcpstates-$id-new") ]]
 }
 wait_until $((3 * period + 5)) new_seen ||
-	fail "the new container has no values after $((3 * period + 5)) s"
+	{ cat "$daemon/collectd.log" | tail -20 >&2; ls "$daemon/csv/$host" >&2; fail "the new container has no values after $((3 * period + 5)) s"; }
 seen_after=$(awk -v a="$(date +%s.%N)" -v b="$started_at" \
 	'BEGIN { printf "%.1f", a - b }')
 # Within one discovery period, plus the read under way and the writer.

@@ -85,6 +85,16 @@ void tcps_ctx_farewell(struct tcps_ctx *ctx, const struct tcps_sink *sink);
 int tcps_ctx_set_netns(struct tcps_ctx *ctx, const char *path);
 
 /*
+ * Makes a namespace context read the namespace (dev, ino) only: when its
+ * path names another one, a read enters nothing, dumps nothing and
+ * reports netns_error -ESTALE. For Discover, whose paths (a pin, a pid's
+ * /proc entry) may come to name another namespace between discoveries:
+ * that one's sockets are not this one's. Without it a context reads
+ * whatever its path names.
+ */
+void tcps_ctx_expect_netns(struct tcps_ctx *ctx, uint64_t dev, uint64_t ino);
+
+/*
  * tcps_ctx_read in two steps, around an owner search shared between
  * namespaces (Discover). collect dumps inside the namespace, as
  * tcps_ctx_read does, and gives the leak finder's owner queries (*ret

@@ -3,6 +3,7 @@
 #define TCPSTATES_NAMES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Longest cleaned name, without the NUL. Leaves room in collectd's
  * 128-byte identifiers for the "proc_" prefix and the rest. */
@@ -19,5 +20,14 @@
  * TCPS_NAME_EMPTY. Returns the length written.
  */
 size_t tcps_name_clean(const char *text, size_t len, char *out);
+
+/*
+ * How two namespaces that would share a name are told apart: writes to
+ * out (size >= TCPS_NAME_MAX + 1) base cut so that the suffix fits, then
+ * "-<ino>" (attempt 0) or "-<ino>-<attempt>". Different attempts give
+ * different names; out and base may not overlap.
+ */
+void tcps_name_suffix(char *out, const char *base, uint64_t ino,
+		      unsigned attempt);
 
 #endif

@@ -74,9 +74,10 @@ void tcps_namespaces_free(struct tcps_namespaces *set);
  * sockets of all of them (one /proc pass, not one per namespace), and
  * their values sent to sink with each one's name in front of the plugin
  * instance ("blue", "blue-proc_java").
- * A namespace no longer found, or gone between discoveries, sends its
- * values once as zeros and is freed. Returns 0; what failed is in
- * *report.
+ * A namespace no longer found sends its values once as zeros and is
+ * freed. One whose path names nothing now, or another namespace, sends
+ * nothing, and the next read discovers again: it goes on where it is
+ * found, or sends its zeros then. Returns 0; what failed is in *report.
  */
 int tcps_namespaces_read(struct tcps_namespaces *set,
 			 const struct tcps_sink *sink,
@@ -84,5 +85,15 @@ int tcps_namespaces_read(struct tcps_namespaces *set,
 
 /* How many namespaces the set reads now. */
 size_t tcps_namespaces_count(const struct tcps_namespaces *set);
+
+/*
+ * The index-th namespace the set reads now (index below
+ * tcps_namespaces_count): returns its name, valid until the next read,
+ * and sets *ret_dev and *ret_ino to its identity; NULL for an index past
+ * the end. For tests and tools that check what the set holds.
+ */
+const char *tcps_namespaces_member(const struct tcps_namespaces *set,
+				   size_t index, uint64_t *ret_dev,
+				   uint64_t *ret_ino);
 
 #endif

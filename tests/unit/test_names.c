@@ -75,6 +75,24 @@ START_TEST(tcps_name_clean__stops_at_nul_and_len)
 }
 END_TEST
 
+START_TEST(tcps_name_suffix__fits_and_differs_per_attempt)
+{
+	char base[TCPS_NAME_MAX + 1], out[TCPS_NAME_MAX + 1];
+
+	tcps_name_suffix(out, "web", 4026532001ull, 0);
+	ck_assert_str_eq(out, "web-4026532001");
+	tcps_name_suffix(out, "web", 4026532001ull, 2);
+	ck_assert_str_eq(out, "web-4026532001-2");
+	/* A name as long as any: cut so that the whole suffix fits. */
+	memset(base, 'x', TCPS_NAME_MAX);
+	base[TCPS_NAME_MAX] = '\0';
+	tcps_name_suffix(out, base, UINT64_MAX, 4000000000u);
+	ck_assert_uint_eq(strlen(out), TCPS_NAME_MAX);
+	ck_assert_str_eq(out + TCPS_NAME_MAX - 32,
+			 "-18446744073709551615-4000000000");
+}
+END_TEST
+
 Suite *names_suite(void)
 {
 	Suite *s = suite_create("names");
@@ -86,6 +104,7 @@ Suite *names_suite(void)
 	tcase_add_test(tc, tcps_name_clean__utf8_becomes_one_underscore);
 	tcase_add_test(tc, tcps_name_clean__bounds_long_names);
 	tcase_add_test(tc, tcps_name_clean__stops_at_nul_and_len);
+	tcase_add_test(tc, tcps_name_suffix__fits_and_differs_per_attempt);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,9 +1,9 @@
 /* The discovered namespaces over sequences of reads: values under each
  * name, discovery every N reads, zeros once for a namespace that goes,
- * the maximum, names that never clash. Each "namespace" is a symlink to
- * the test's own namespace (entering it needs root), its identity the
- * one the scripted discovery gives; the records come from a source that
- * sends the same sockets in every namespace. */
+ * the maximum, names that never clash. Each "namespace" is a real one,
+ * made by a child process that unshares it (entering it needs root),
+ * and reached through a symlink to the child's /proc entry; the records
+ * come from a source that sends the same sockets in every namespace. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,9 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "capture.h"
 #include "fakeproc.h"
+#include "child_netns.h"
 #include "suites.h"
 #include "tcpstates/namespaces.h"
 
@@ -65,6 +67,9 @@ static void steady_close(void *handle)
  * whose fake /proc holds them. */
 static uint32_t close_wait_inode[MAX_FOUND];
 
+/* Set by a test: the namespaces hold no CLOSE_WAIT socket. */
+static bool no_close_wait;
+
 /* Two ESTABLISHED sockets and one CLOSE_WAIT, in every namespace. */
 static int steady_dump(void *handle, enum tcps_dump_family family,
 		       uint32_t state_mask, tcps_record_fn fn, void *data,
@@ -75,7 +80,7 @@ static int steady_dump(void *handle, enum tcps_dump_family family,
 
 	(void)family;
 	(void)state_mask;
-	for (size_t i = 0; i < sizeof(states); i++) {
+	for (size_t i = 0; i < sizeof(states) - no_close_wait; i++) {
 		struct tcps_record rec = {
 			.family = AF_INET,
 			.state = states[i],
@@ -95,29 +100,89 @@ static const struct tcps_source_ops steady_source = {
 	.dump = steady_dump,
 };
 
-/* Namespace n of the script: a symlink to our own namespace. */
-static void script_namespace(size_t n, const char *name, uint64_t ino)
+/* The real namespaces of a test, each made for a tag (101, 102 ...) by
+ * a child that holds it; they die with the test. */
+struct real_namespace {
+	int tag;
+	pid_t pid;
+	struct stat st; /* its identity */
+};
+
+static struct real_namespace pool[MAX_FOUND];
+static size_t pool_num;
+
+static const struct real_namespace *real_namespace(int tag)
+{
+	struct real_namespace *ns;
+	char path[64];
+
+	for (size_t i = 0; i < pool_num; i++)
+		if (pool[i].tag == tag)
+			return &pool[i];
+	ck_assert_uint_lt(pool_num, MAX_FOUND);
+	ns = &pool[pool_num++];
+	ns->tag = tag;
+	ns->pid = child_netns_spawn(false);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ns->pid);
+	ck_assert_int_eq(stat(path, &ns->st), 0);
+	return ns;
+}
+
+/* The inode of the namespace made for tag. */
+static uint64_t ino_of(int tag)
+{
+	return (uint64_t)real_namespace(tag)->st.st_ino;
+}
+
+/* Points the symlink at path to the namespace of tag. */
+static void point(const char *path, int tag)
+{
+	char target[64];
+
+	snprintf(target, sizeof(target), "/proc/%d/ns/net",
+		 (int)real_namespace(tag)->pid);
+	unlink(path);
+	ck_assert_int_eq(symlink(target, path), 0);
+}
+
+/* Namespace n of the script: the namespace of tag, under name, through
+ * a symlink of its own ("NAME-n"). */
+static void script_namespace(size_t n, const char *name, int tag)
 {
 	struct tcps_namespace_found *f = &script[n];
-	char target[PATH_MAX];
+	const struct real_namespace *ns = real_namespace(tag);
 
 	memset(f, 0, sizeof(*f));
-	f->dev = 4;
-	f->ino = ino;
+	f->dev = (uint64_t)ns->st.st_dev;
+	f->ino = (uint64_t)ns->st.st_ino;
 	snprintf(f->name, sizeof(f->name), "%s", name);
-	snprintf(f->path, sizeof(f->path), "%s/%s", dir, name);
-	snprintf(target, sizeof(target), "/proc/%d/ns/net", (int)getpid());
-	unlink(f->path);
-	ck_assert_int_eq(symlink(target, f->path), 0);
+	snprintf(f->path, sizeof(f->path), "%s/%s-%zu", dir, name, n);
+	point(f->path, tag);
 	if (n >= script_num)
 		script_num = n + 1;
+}
+
+/* Namespace n of the script is reached through another link now (its
+ * pin deleted, its first process exited): discovery gives that path,
+ * under the same name, and the old link is gone. */
+static void move_namespace(size_t n, int tag)
+{
+	char old_path[TCPS_NAMESPACE_PATH_MAX], name[TCPS_NAME_MAX + 1];
+
+	snprintf(old_path, sizeof(old_path), "%s", script[n].path);
+	snprintf(name, sizeof(name), "%s", script[n].name);
+	script_namespace(n, "moved", tag);
+	snprintf(script[n].name, sizeof(script[n].name), "%s", name);
+	unlink(old_path);
 }
 
 static void setup(void)
 {
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	script_num = 0;
+	pool_num = 0;
 	discoveries = discover_result = opens = closes = 0;
+	no_close_wait = false;
 	capture_reset(&cap);
 }
 
@@ -127,6 +192,8 @@ static void teardown(void)
 		if (script[i].path[0])
 			unlink(script[i].path);
 	rmdir(dir);
+	for (size_t i = 0; i < pool_num; i++)
+		child_netns_end(pool[i].pid);
 }
 
 static struct tcps_namespaces *make_in(uint32_t every, uint32_t max,
@@ -247,15 +314,49 @@ START_TEST(tcps_namespaces_read__vanished_between_discoveries)
 	script_namespace(0, "web", 101);
 	script_namespace(1, "db", 102);
 	read_once(set, &report);
-	unlink(script[1].path); /* its container stopped */
+	/* Its container stopped: its pin is gone, and discovery will not
+	 * find it. Nothing until a discovery says so, at the next read. */
+	unlink(script[1].path);
+	script_num = 1;
 	read_once(set, &report);
 	ck_assert(!report.discovered);
-	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_uint_eq(report.failed, 0); /* normal, not an error */
+	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_double_eq(established("web"), 2);
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.gone, 1);
 	ck_assert_double_eq(established("db"), 0);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
 	read_once(set, &report);
 	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+/* Its pin deleted (or its first process gone) between discoveries, the
+ * namespace itself lives on: no zeros for it, a discovery at the next
+ * read, and it goes on there under its name. */
+START_TEST(tcps_namespaces_read__path_gone_namespace_lives_on)
+{
+	struct tcps_namespaces *set = make(100, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	read_once(set, &report);
+	move_namespace(0, 101);
+	read_once(set, &report);
+	ck_assert(!report.discovered);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_uint_eq(report.failed, 0);
+	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_uint_eq(report.added, 0);
+	ck_assert_double_eq(established("web"), 2);
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -288,13 +389,68 @@ START_TEST(tcps_namespaces_read__a_new_namespace_never_takes_a_used_name)
 	struct tcps_namespaces *set = make(1, 8);
 	struct tcps_namespaces_report report;
 
+	char second[64];
+
 	script_namespace(0, "web", 101);
 	read_once(set, &report);
 	/* Another namespace under the same name, the first still there. */
 	script_namespace(1, "web", 202);
 	read_once(set, &report);
 	ck_assert_double_eq(established("web"), 2);
-	ck_assert_double_eq(established("web-202"), 2);
+	snprintf(second, sizeof(second), "web-%llu",
+		 (unsigned long long)ino_of(202));
+	ck_assert_double_eq(established(second), 2);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+/* A namespace already read under "web-<inode>" (its own name, as an
+ * operator may pin one): the newcomer called "web" with that inode goes
+ * on to "web-<inode>-2", as discovery itself does. */
+START_TEST(tcps_namespaces_read__a_suffixed_name_never_meets_another)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+	char taken[64], third[80];
+
+	snprintf(taken, sizeof(taken), "web-%llu",
+		 (unsigned long long)ino_of(202));
+	script_namespace(0, "web", 101);
+	script_namespace(1, taken, 150);
+	read_once(set, &report);
+	script_namespace(2, "web", 202);
+	read_once(set, &report);
+	ck_assert_uint_eq(report.added, 1);
+	snprintf(third, sizeof(third), "%s-2", taken);
+	ck_assert_int_eq(
+		capture_count(&cap, "web", "tcp_connections", "ESTABLISHED"),
+		1);
+	ck_assert_int_eq(
+		capture_count(&cap, taken, "tcp_connections", "ESTABLISHED"),
+		1);
+	ck_assert_double_eq(established(third), 2);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+START_TEST(tcps_namespaces_member__names_each_namespace_read)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+	uint64_t dev = 0, ino = 0;
+	char second[64];
+
+	script_namespace(0, "web", 101);
+	script_namespace(1, "web", 202);
+	read_once(set, &report);
+	ck_assert_str_eq(tcps_namespaces_member(set, 0, &dev, &ino), "web");
+	ck_assert_uint_eq(dev, script[0].dev);
+	ck_assert_uint_eq(ino, ino_of(101));
+	snprintf(second, sizeof(second), "web-%llu",
+		 (unsigned long long)ino_of(202));
+	ck_assert_str_eq(tcps_namespaces_member(set, 1, &dev, &ino), second);
+	ck_assert_uint_eq(ino, ino_of(202));
+	ck_assert_ptr_null(tcps_namespaces_member(set, 2, &dev, &ino));
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -303,21 +459,52 @@ START_TEST(tcps_namespaces_read__new_path_keeps_the_namespace)
 {
 	struct tcps_namespaces *set = make(1, 8);
 	struct tcps_namespaces_report report;
-	char old_path[TCPS_NAMESPACE_PATH_MAX];
 
 	script_namespace(0, "web", 101);
 	read_once(set, &report);
 	/* Its first process exited; another path names it now. */
-	snprintf(old_path, sizeof(old_path), "%s", script[0].path);
-	script_namespace(0, "web2", 101);
-	snprintf(script[0].name, sizeof(script[0].name), "web");
-	unlink(old_path);
+	move_namespace(0, 101);
 	read_once(set, &report);
 	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_uint_eq(report.added, 0);
 	ck_assert_uint_eq(report.failed, 0);
 	ck_assert_double_eq(established("web"), 2);
 	ck_assert_int_eq(opens, 2); /* opened again inside */
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+/* Between two discoveries the path comes to name another namespace (a
+ * pid taken by a process of another container): its sockets are not
+ * web's. web sends nothing; the next read's discovery finds what is
+ * there now, and web's zeros go out once. */
+START_TEST(tcps_namespaces_read__path_taken_over_is_not_read_as_the_first)
+{
+	struct tcps_namespaces *set = make(3, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	read_once(set, &report);
+	point(script[0].path, 102);
+	read_once(set, &report);
+	ck_assert(!report.discovered);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_uint_eq(report.failed, 0);
+	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	/* Discovered as what it is now. */
+	script[0].ino = ino_of(102);
+	snprintf(script[0].name, sizeof(script[0].name), "api");
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_uint_eq(report.added, 1);
+	ck_assert_int_eq(
+		capture_count(&cap, "web", "tcp_connections", "ESTABLISHED"),
+		1);
+	ck_assert_double_eq(established("web"), 0);
+	ck_assert_double_eq(established("api"), 2);
+	read_once(set, &report);
+	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -379,6 +566,28 @@ START_TEST(tcps_namespaces_read__one_owner_search_serves_every_namespace)
 }
 END_TEST
 
+/* Nothing for the owner search: no namespace hands it a query (under
+ * UBSan, copying a namespace's absent queries was undefined). */
+START_TEST(tcps_namespaces_read__no_socket_to_place)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+
+	no_close_wait = true;
+	script_namespace(0, "web", 101);
+	script_namespace(1, "db", 102);
+	for (int read = 0; read < 2; read++) {
+		read_once(set, &report);
+		ck_assert_int_eq(report.resolve_error, 0);
+		ck_assert_double_eq(established("web"), 2);
+		ck_assert_double_eq(capture_get(&cap, "db", "tcp_connections",
+						"CLOSE_WAIT"),
+				    0);
+	}
+	tcps_namespaces_free(set);
+}
+END_TEST
+
 START_TEST(tcps_namespaces_new__needs_a_discovery)
 {
 	struct tcps_namespaces_config cfg = { .max_namespaces = 1 };
@@ -412,10 +621,19 @@ Suite *namespaces_suite(void)
 			tcps_namespaces_read__vanished_between_discoveries);
 		tcase_add_test(
 			reads,
+			tcps_namespaces_read__path_gone_namespace_lives_on);
+		tcase_add_test(
+			reads,
 			tcps_namespaces_read__maximum_leaves_the_rest_out);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__a_new_namespace_never_takes_a_used_name);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__a_suffixed_name_never_meets_another);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_member__names_each_namespace_read);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__new_path_keeps_the_namespace);
@@ -424,7 +642,11 @@ Suite *namespaces_suite(void)
 			tcps_namespaces_read__failed_discovery_keeps_what_is_read);
 		tcase_add_test(
 			reads,
+			tcps_namespaces_read__path_taken_over_is_not_read_as_the_first);
+		tcase_add_test(
+			reads,
 			tcps_namespaces_read__one_owner_search_serves_every_namespace);
+		tcase_add_test(reads, tcps_namespaces_read__no_socket_to_place);
 		suite_add_tcase(s, reads);
 	}
 	return s;
