@@ -14,6 +14,7 @@
 struct member {
 	uint64_t dev, ino;
 	char name[TCPS_NAME_MAX + 1];
+	char found_name[TCPS_NAME_MAX + 1]; /* as discovery named it */
 	struct tcps_ctx *ctx;
 	bool found; /* in the last discovery's list */
 	/* This read: dumped (to be emitted), or gone (to be dropped); the
@@ -197,6 +198,7 @@ static int add_member(struct tcps_namespaces *set,
 	m->dev = found->dev;
 	m->ino = found->ino;
 	m->found = true;
+	snprintf(m->found_name, sizeof(m->found_name), "%s", found->name);
 	unique_name(set, found->name, found->ino, m->name);
 	opts.netns_path = found->path;
 	err = tcps_ctx_new_source(&opts, set->cfg.source, set->cfg.source_arg,
@@ -220,7 +222,10 @@ static void apply_discovery(struct tcps_namespaces *set,
 	for (size_t i = 0; i < found_num; i++) {
 		struct member *m = find_member(set, found[i].dev, found[i].ino);
 
-		if (m) {
+		/* Named otherwise now (its runtime wrote its files after the
+		 * discovery that first found it, or it was renamed): its
+		 * values end under the old name, and start under the new. */
+		if (m && strcmp(m->found_name, found[i].name) == 0) {
 			m->found = true;
 			(void)tcps_ctx_set_netns(m->ctx, found[i].path);
 		}

@@ -306,6 +306,30 @@ START_TEST(tcps_namespaces_read__gone_sends_zeros_once)
 }
 END_TEST
 
+/* A container found before its runtime wrote its name: its values end
+ * under the name it had, and go on under its own. */
+START_TEST(tcps_namespaces_read__named_otherwise_later_moves_its_values)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "netns-101", 101);
+	read_once(set, &report);
+	ck_assert_double_eq(established("netns-101"), 2);
+	snprintf(script[0].name, sizeof(script[0].name), "web");
+	read_once(set, &report);
+	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_uint_eq(report.added, 1);
+	ck_assert_double_eq(established("netns-101"), 0);
+	ck_assert_double_eq(established("web"), 2);
+	read_once(set, &report);
+	ck_assert_int_eq(capture_count_instance(&cap, "netns-101"), 0);
+	ck_assert_double_eq(established("web"), 2);
+	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
 START_TEST(tcps_namespaces_read__vanished_between_discoveries)
 {
 	struct tcps_namespaces *set = make(100, 8);
@@ -619,6 +643,9 @@ Suite *namespaces_suite(void)
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__vanished_between_discoveries);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__named_otherwise_later_moves_its_values);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__path_gone_namespace_lives_on);
