@@ -4,14 +4,23 @@
 # close, a process leaking CLOSE_WAIT sockets comes and goes, a
 # namespace the plugin watches is deleted and re-created, and CLOSE_WAIT
 # sockets are handed between processes that live on (tests/tools/
-# handoff.c: by fork, and with SCM_RIGHTS). It passes when:
+# handoff.c: by fork, and with SCM_RIGHTS). With Discover true
+# (DiscoverEvery 2) two namespaces come and go, one step each every
+# other churn round (a round is a few reads): made with a process
+# holding sockets, its pin deleted (still found through the process,
+# under the same name), its process ended (gone). Runs in a pid, mount
+# and network namespace of its own (private_host in lib.sh), so that
+# discovery finds only these. It passes when:
 #   - at least SOAK_READS reads were dispatched (csv rows of
 #     tcpstates/tcp_connections-ESTABLISHED, one per read of the main
 #     instance; the watched namespace is read as often);
 #   - the leaker, the namespace going and coming back, the handed
-#     sockets' holders were all seen;
-#   - in every read of both instances the process groups' CLOSE_WAIT and
-#     ESTABLISHED counts add up to the totals;
+#     sockets' holders, the discovered namespaces were all seen;
+#   - discovery never read the watched namespace (its <Namespace> block
+#     does: no values under its pin's name) nor the daemon's own;
+#   - in every read of both instances and of a discovered namespace the
+#     process groups' CLOSE_WAIT and ESTABLISHED counts add up to the
+#     totals;
 #   - on SIGTERM valgrind reports no error, nothing definitely or
 #     indirectly lost, and no block the plugin allocated is left at exit
 #     (its shutdown and free paths ran);
@@ -32,12 +41,15 @@
 #     * open fds (the csv plugin's files aside), with the churn paused:
 #       no more at the end; and none opened by the daemon or the plugin
 #       is left open at exit (--track-fds).
+#     Paused, no discovered namespace is left but the test's own: both
+#     measurements see the same set.
 #
 # Environment: SOAK_READS (1000), SOAK_INTERVAL (0.1 s), SOAK_TIMEOUT
 # (seconds, 600), SOAK_MAX_SLOPE, SOAK_MAX_BLOCKS, SOAK_MAX_RSS_KB;
 # SOAK_KEEP=1 keeps the work folder and prints its path.
 source "$(dirname "$0")/lib.sh"
 need_root
+private_host "$@"
 
 reads_wanted=${SOAK_READS:-1000}
 interval=${SOAK_INTERVAL:-0.1}
@@ -49,6 +61,8 @@ command -v valgrind >/dev/null || fail "valgrind is missing (tests/tools/deps.sh
 
 ns=tcps-soak-$$
 watched=tcps-soakw-$$
+# Discovered namespaces, two names used in turn.
+found=(tcps-soakd-a tcps-soakd-b)
 host=soak
 new_workdir work
 if [[ ${SOAK_KEEP:-0} == 1 ]]; then
@@ -103,6 +117,9 @@ LoadPlugin tcpstates
   <Namespace "watched">
     Path "/var/run/netns/$watched"
   </Namespace>
+  Discover true
+  DiscoverEvery 2
+  MaxNamespaces 8
 </Plugin>
 CONF
 } >"$work/collectd.conf"
@@ -134,12 +151,45 @@ reported()
 	sleep 1
 }
 
+# A discovered namespace's life, one step a churn round: made with a
+# process holding sockets in it (on the leaker's fifo: never EOF), its
+# pin deleted (still found, through the process), its process ended
+# (gone). FOUND_PID[k] is the holder of found[k], 0 when none.
+FOUND_PID=(0 0)
+found_step()
+{
+	local k=$1 name=${found[$1]}
+	if [[ ${FOUND_PID[k]} -eq 0 ]]; then
+		ip netns add "$name"
+		ip netns exec "$name" ip link set lo up
+		ip netns exec "$name" "$BUILD/sockmaker" --established 6 \
+			--close-wait 3 --listen 1 <"$work/leak.in" \
+			>/dev/null 2>&1 &
+		FOUND_PID[k]=$!
+		echo "$((++found_made))" >"$work/found.made"
+	elif [[ -e /var/run/netns/$name ]]; then
+		ip netns delete "$name"
+	else
+		found_end "$k"
+	fi
+}
+
+found_end()
+{
+	[[ ${FOUND_PID[$1]} -ne 0 ]] || return 0
+	kill -TERM "${FOUND_PID[$1]}" 2>/dev/null || true
+	wait "${FOUND_PID[$1]}" 2>/dev/null || true
+	FOUND_PID[$1]=0
+	ip netns delete "${found[$1]}" 2>/dev/null || true
+}
+
 # churn: bounded by iterations and time; stops on TERM with its own
 # children killed by PID.
 churn()
 {
-	local i rounds=0 leaker=0 end=$((SECONDS + timeout)) fd
-	trap '[[ $leaker -eq 0 ]] || kill -TERM $leaker 2>/dev/null; exit 0' TERM
+	local i rounds=0 leaker=0 end=$((SECONDS + timeout)) fd found_made=0
+	trap '[[ $leaker -eq 0 ]] || kill -TERM $leaker 2>/dev/null
+		found_end 0; found_end 1; exit 0' TERM
 	mkfifo "$work/leak.in"
 	# Opened read-write: never blocks, and the leaker never sees EOF.
 	exec {fd}<>"$work/leak.in"
@@ -179,6 +229,8 @@ churn()
 				ip netns add "$watched"
 				ip netns exec "$watched" ip link set lo up
 			}
+			found_end 0
+			found_end 1
 			touch "$work/paused"
 			i=0
 			sleep 0.2
@@ -199,6 +251,9 @@ churn()
 			wait "$leaker" 2>/dev/null || true
 			leaker=0
 		fi
+		# Discovered namespaces: each a step further every round,
+		# the two out of step.
+		found_step $((i % 2))
 		# The watched namespace: gone for a while, then back.
 		if ((i % 6 == 2)); then
 			ip netns delete "$watched"
@@ -354,7 +409,9 @@ kill -TERM "$collectd_pid"
 wait "$collectd_pid" || rc=$?
 iterations=$(cat "$work/churn.iterations")
 note "$(reads) reads in $((SECONDS - start)) s at Interval $interval;" \
-	"$iterations churn rounds ($((iterations / 6)) namespace re-creations)"
+	"$iterations churn rounds ($((iterations / 6)) namespace re-creations," \
+	"$(cat "$work/found.made" 2>/dev/null || echo 0) discovered" \
+	"namespaces made)"
 # The handoff tools end their processes (by pid) on SIGTERM, and exit 0.
 handoffs=""
 for pid in "${HANDOFF_PIDS[@]}"; do
@@ -385,6 +442,20 @@ ls "$work/csv/$host/tcpstates-watched" >/dev/null 2>&1 ||
 ls -d "$work/csv/$host/tcpstates-proc_hand-live" \
 	"$work/csv/$host/tcpstates-proc_pass-g"* >/dev/null 2>&1 ||
 	fail "the handed-on sockets' holders were never reported"
+# Discovery: both names read (their holders named too), found again and
+# gone (logged at INFO); the watched namespace read by its block only,
+# the daemon's own by the plugin's own read only.
+for name in "${found[@]}"; do
+	ls "$work/csv/$host/tcpstates-$name-proc_sockmaker" >/dev/null 2>&1 ||
+		fail "discovered namespace $name was never reported"
+done
+discoveries=$(grep -c "Discover: reading" "$work/collectd.log" || true)
+[[ $discoveries -ge 4 ]] || fail "discovered namespaces never came and went"
+for name in "$watched" "$ns"; do
+	[[ ! -e $work/csv/$host/tcpstates-$name ]] ||
+		fail "namespace $name was read by discovery too"
+done
+note "Discover: $discoveries changes logged; $watched and $ns read once each"
 
 # groups_add_up INSTANCE STATE: in every read of INSTANCE, the process
 # groups' STATE counts (proc_* + proc-other + proc-unknown) add up to
@@ -415,7 +486,7 @@ groups_add_up()
 		}' "${total[@]}" "${groups[@]}"
 }
 sums=""
-for instance in tcpstates tcpstates-watched; do
+for instance in tcpstates tcpstates-watched "tcpstates-${found[0]}"; do
 	for state in CLOSE_WAIT ESTABLISHED; do
 		out=$(groups_add_up "$instance" "$state") ||
 			{ echo "$out" >&2; fail "$instance $state: the groups do not add up"; }
