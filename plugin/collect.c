@@ -163,17 +163,12 @@ static bool namespace_is_empty(const struct tcps_ctx *ctx)
 	char path[4096], text[1024];
 	uint64_t inuse, tw;
 	ssize_t n;
-	int fd;
 
 	if (ctx->source != &tcps_kernel_source)
 		return false;
 	snprintf(path, sizeof(path), "%s/thread-self/net/sockstat",
 		 ctx->opts.proc_root);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, text, sizeof(text));
-	close(fd);
+	n = tcps_read_small_at(AT_FDCWD, path, text, sizeof(text));
 	return n > 0 &&
 	       tcps_parse_sockstat_tcp(text, (size_t)n, &inuse, &tw) == 0 &&
 	       inuse == 0 && tw == 0;

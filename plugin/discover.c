@@ -260,19 +260,9 @@ static size_t cgroup_paths(char *text, const char **paths)
 static ssize_t read_cgroup(int proc_fd, int pid, char *buf, size_t size)
 {
 	char path[32];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%d/cgroup", pid);
-	fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return n;
+	return tcps_read_small_at(proc_fd, path, buf, size);
 }
 
 /* The container's name from the cgroup of the namespace's process:

@@ -253,23 +253,6 @@ static void index_queries(struct tcps_owners *owners, struct resolve *resolve)
 	}
 }
 
-/* Reads a small /proc file relative to the proc folder; returns length. */
-static ssize_t read_proc_file(int proc_fd, const char *path, char *buf,
-			      size_t size)
-{
-	int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return n;
-}
-
 static void group_from_exe(int proc_fd, const char *pid_text, char *group)
 {
 	char path[32], target[PATH_MAX];
@@ -296,7 +279,7 @@ static void read_group(const struct tcps_owners *owners, pid_t pid, char *group)
 	}
 	snprintf(path, sizeof(path), "%s/%s", pid_text,
 		 owners->group_by == TCPS_GROUP_UNIT ? "cgroup" : "comm");
-	n = read_proc_file(owners->proc_fd, path, buf, sizeof(buf));
+	n = tcps_read_small_at(owners->proc_fd, path, buf, sizeof(buf));
 	if (n <= 0) {
 		group[0] = '\0'; /* gone or unreadable: counted as unknown */
 		return;
@@ -317,7 +300,7 @@ static uint64_t read_start_time(int proc_fd, pid_t pid)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%d/stat", (int)pid);
-	n = read_proc_file(proc_fd, path, buf, sizeof(buf));
+	n = tcps_read_small_at(proc_fd, path, buf, sizeof(buf));
 	if (n <= 0 || tcps_stat_is_zombie(buf, (size_t)n))
 		return 0;
 	return tcps_parse_start_time(buf, (size_t)n);

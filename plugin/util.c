@@ -1,5 +1,7 @@
 /* Small helpers the core's tables share. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -72,4 +74,19 @@ const char *tcps_parse_decimal(const char *p, const char *end, uint64_t max,
 		return NULL;
 	*ret = value;
 	return p;
+}
+
+ssize_t tcps_read_small_at(int dir_fd, const char *path, char *buf, size_t size)
+{
+	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Hash finalizers: spread sequential keys (inodes, pids, socket
  * cookies) over a power-of-two table. */
@@ -67,6 +68,15 @@ static inline size_t tcps_next_bit(const uint64_t *bits, size_t words,
 	}
 	return w * 64 + (size_t)__builtin_ctzll(rest);
 }
+
+/*
+ * Reads at most size - 1 bytes of the small file at path, relative to
+ * the folder dir_fd (AT_FDCWD: the working folder), in one read, and ends
+ * them with a NUL: the /proc files the core reads. Returns the length,
+ * or -errno.
+ */
+ssize_t tcps_read_small_at(int dir_fd, const char *path, char *buf,
+			   size_t size);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t tcps_monotonic_ms(void);
