@@ -282,25 +282,37 @@ END_TEST
 
 START_TEST(tcps_discover__a_suffixed_name_never_meets_another)
 {
-	uint64_t a = fakehost_netns(&host, "a");
-	uint64_t b = fakehost_netns(&host, "b");
-	uint64_t c = fakehost_netns(&host, "c");
+	const char *label[3] = { "a", "b", "c" };
+	uint64_t ino[3];
 	char taken[64], expected[96];
 
-	/* b's name once suffixed is c's own pin name: c must move on too,
-	 * and nothing may end up twice. */
-	ck_assert(a < b && b < c);
-	snprintf(taken, sizeof(taken), "x-%llu", (unsigned long long)b);
-	fakehost_pin(&host, "netns", "x", "a");
-	fakehost_pin(&host, "docker/netns", "x", "b");
-	fakehost_pin(&host, "netns", taken, "c");
+	for (int i = 0; i < 3; i++)
+		ino[i] = fakehost_netns(&host, label[i]);
+	/* The roles go by inode order, which the file system chooses. */
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (ino[j] < ino[i]) {
+				uint64_t t = ino[i];
+				const char *l = label[i];
+
+				ino[i] = ino[j];
+				label[i] = label[j];
+				ino[j] = t;
+				label[j] = l;
+			}
+	/* The second's name once suffixed is the third's own pin name: the
+	 * third must move on too, and nothing may end up twice. */
+	snprintf(taken, sizeof(taken), "x-%llu", (unsigned long long)ino[1]);
+	fakehost_pin(&host, "netns", "x", label[0]);
+	fakehost_pin(&host, "docker/netns", "x", label[1]);
+	fakehost_pin(&host, "netns", taken, label[2]);
 	discover();
 	ck_assert_uint_eq(found_num, 3);
-	ck_assert_str_eq(of("a")->name, "x");
-	ck_assert_str_eq(of("b")->name, taken);
+	ck_assert_str_eq(of(label[0])->name, "x");
+	ck_assert_str_eq(of(label[1])->name, taken);
 	snprintf(expected, sizeof(expected), "%s-%llu", taken,
-		 (unsigned long long)c);
-	ck_assert_str_eq(of("c")->name, expected);
+		 (unsigned long long)ino[2]);
+	ck_assert_str_eq(of(label[2])->name, expected);
 }
 END_TEST
 
