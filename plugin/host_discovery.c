@@ -122,6 +122,7 @@ int tcps_host_discovery_run(void *arg, struct tcps_namespace_found **ret,
 			 list[i].path);
 		snprintf(found[kept].name, sizeof(found[kept].name), "%s",
 			 list[i].name);
+		found[kept].from_runtime = list[i].runtime[0] != '\0';
 		kept++;
 	}
 	tcps_discovered_free(list);

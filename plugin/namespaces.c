@@ -15,6 +15,7 @@ struct member {
 	uint64_t dev, ino;
 	char name[TCPS_NAME_MAX + 1];
 	char found_name[TCPS_NAME_MAX + 1]; /* as discovery named it */
+	bool from_runtime;		    /* a runtime named it */
 	struct tcps_ctx *ctx;
 	bool found; /* in the last discovery's list */
 	/* This read: dumped (to be emitted), or gone (to be dropped); the
@@ -199,6 +200,7 @@ static int add_member(struct tcps_namespaces *set,
 	m->ino = found->ino;
 	m->found = true;
 	snprintf(m->found_name, sizeof(m->found_name), "%s", found->name);
+	m->from_runtime = found->from_runtime;
 	unique_name(set, found->name, found->ino, m->name);
 	opts.netns_path = found->path;
 	err = tcps_ctx_new_source(&opts, set->cfg.source, set->cfg.source_arg,
@@ -222,10 +224,13 @@ static void apply_discovery(struct tcps_namespaces *set,
 	for (size_t i = 0; i < found_num; i++) {
 		struct member *m = find_member(set, found[i].dev, found[i].ino);
 
-		/* Named otherwise now (its runtime wrote its files after the
-		 * discovery that first found it, or it was renamed): its
-		 * values end under the old name, and start under the new. */
-		if (m && strcmp(m->found_name, found[i].name) == 0) {
+		/* A name from its runtime now, where a pin or an inode named
+		 * it before (the runtime wrote its files after the discovery
+		 * that first found it): its values end under the old name
+		 * and start under the new. Any other new name (its pin gone,
+		 * the container renamed) is not followed: the series stays. */
+		if (m && (m->from_runtime || !found[i].from_runtime ||
+			  strcmp(m->found_name, found[i].name) == 0)) {
 			m->found = true;
 			(void)tcps_ctx_set_netns(m->ctx, found[i].path);
 		}

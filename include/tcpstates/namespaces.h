@@ -23,6 +23,7 @@ struct tcps_namespace_found {
 	uint64_t dev, ino;		    /* its identity */
 	char path[TCPS_NAMESPACE_PATH_MAX]; /* what to open */
 	char name[TCPS_NAME_MAX + 1];	    /* cleaned, unique in a list */
+	bool from_runtime; /* named by a container runtime, not a pin */
 };
 
 /* Lists the namespaces to read now into a malloc'd array (freed by the

@@ -307,7 +307,8 @@ START_TEST(tcps_namespaces_read__gone_sends_zeros_once)
 END_TEST
 
 /* A container found before its runtime wrote its name: its values end
- * under the name it had, and go on under its own. */
+ * under the name it had, and go on under its own; no other change of
+ * name is followed. */
 START_TEST(tcps_namespaces_read__named_otherwise_later_moves_its_values)
 {
 	struct tcps_namespaces *set = make(1, 8);
@@ -316,7 +317,13 @@ START_TEST(tcps_namespaces_read__named_otherwise_later_moves_its_values)
 	script_namespace(0, "netns-101", 101);
 	read_once(set, &report);
 	ck_assert_double_eq(established("netns-101"), 2);
+	/* Another name, not from a runtime: not followed. */
+	snprintf(script[0].name, sizeof(script[0].name), "netns-pin");
+	read_once(set, &report);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_double_eq(established("netns-101"), 2);
 	snprintf(script[0].name, sizeof(script[0].name), "web");
+	script[0].from_runtime = true;
 	read_once(set, &report);
 	ck_assert_uint_eq(report.gone, 1);
 	ck_assert_uint_eq(report.added, 1);
@@ -326,6 +333,11 @@ START_TEST(tcps_namespaces_read__named_otherwise_later_moves_its_values)
 	ck_assert_int_eq(capture_count_instance(&cap, "netns-101"), 0);
 	ck_assert_double_eq(established("web"), 2);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
+	/* A runtime's name is kept: the container renamed stays put. */
+	snprintf(script[0].name, sizeof(script[0].name), "web2");
+	read_once(set, &report);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_double_eq(established("web"), 2);
 	tcps_namespaces_free(set);
 }
 END_TEST
