@@ -17,7 +17,8 @@ struct member {
 	char found_name[TCPS_NAME_MAX + 1]; /* as discovery named it */
 	bool from_runtime;		    /* a runtime named it */
 	struct tcps_ctx *ctx;
-	bool found; /* in the last discovery's list */
+	bool found;   /* in the last discovery's list */
+	bool emitted; /* has sent values: it owes its zeros when it goes */
 	/* This read: dumped (to be emitted), or gone (to be dropped); the
 	 * leak finder's owner queries. */
 	bool collected, gone;
@@ -137,8 +138,9 @@ const char *tcps_namespaces_member(const struct tcps_namespaces *set,
 	return set->members[index].name;
 }
 
-/* Sends the member's values once as zeros and frees it; the last member
- * takes its place. */
+/* Sends the member's values once more as zeros (if it ever sent any: one
+ * never read goes without a word) and frees it; the last member takes its
+ * place. */
 static void drop_member(struct tcps_namespaces *set, size_t index,
 			const struct tcps_sink *sink)
 {
@@ -148,7 +150,8 @@ static void drop_member(struct tcps_namespaces *set, size_t index,
 					    .notify = named_notify,
 					    .data = &named };
 
-	tcps_ctx_farewell(m->ctx, &farewell);
+	if (m->emitted)
+		tcps_ctx_farewell(m->ctx, &farewell);
 	tcps_ctx_free(m->ctx);
 	*m = set->members[--set->members_num];
 }
@@ -365,6 +368,7 @@ static void emit_member(struct tcps_namespaces *set, struct member *m,
 
 	tcps_ctx_emit_shared(m->ctx, &prefixed, set->owners, resolve_error,
 			     stats, &read);
+	m->emitted = true;
 }
 
 /*

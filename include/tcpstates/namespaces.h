@@ -75,10 +75,11 @@ void tcps_namespaces_free(struct tcps_namespaces *set);
  * sockets of all of them (one /proc pass, not one per namespace), and
  * their values sent to sink with each one's name in front of the plugin
  * instance ("blue", "blue-proc_java").
- * A namespace no longer found sends its values once as zeros and is
- * freed. One whose path names nothing now, or another namespace, sends
- * nothing, and the next read discovers again: it goes on where it is
- * found, or sends its zeros then. Returns 0; what failed is in *report.
+ * A namespace no longer found sends its values once as zeros (unless it
+ * never sent any) and is freed. One whose path names nothing now, or
+ * another namespace, sends nothing, and the next read discovers again: it
+ * goes on where it is found, or sends its zeros then. Returns 0; what
+ * failed is in *report.
  */
 int tcps_namespaces_read(struct tcps_namespaces *set,
 			 const struct tcps_sink *sink,

@@ -397,6 +397,26 @@ START_TEST(tcps_namespaces_read__path_gone_namespace_lives_on)
 }
 END_TEST
 
+/* Found, then gone before its first read (its pin deleted meanwhile, or
+ * a race with a <Namespace> block's namespace that was being made
+ * again): it never sent a value, so it sends no zeros either. */
+START_TEST(tcps_namespaces_read__gone_before_its_first_read_sends_nothing)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	script_namespace(1, "db", 102);
+	unlink(script[1].path);
+	read_once(set, &report);
+	ck_assert_uint_eq(report.added, 2);
+	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_double_eq(established("web"), 2);
+	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
 START_TEST(tcps_namespaces_read__maximum_leaves_the_rest_out)
 {
 	struct tcps_namespaces *set = make(1, 2);
@@ -661,6 +681,9 @@ Suite *namespaces_suite(void)
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__path_gone_namespace_lives_on);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__gone_before_its_first_read_sends_nothing);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__maximum_leaves_the_rest_out);
