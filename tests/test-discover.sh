@@ -103,7 +103,7 @@ write_conf "$nobody"
 sed -i "/<Namespace/,/<\/Namespace>/d" "$nobody/collectd.conf"
 chown -R nobody:nogroup "$nobody"
 setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
-	--bounding-set=-all collectd -f -C "$nobody/collectd.conf" \
+	--bounding-set=-all "${COLLECTD[@]}" -f -C "$nobody/collectd.conf" \
 	2>"$nobody/collectd.stderr" &
 track_pid $!
 COLLECTD_PID=$!

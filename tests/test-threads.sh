@@ -39,6 +39,9 @@ command -v valgrind >/dev/null ||
 	fail "valgrind is missing (tests/tools/deps.sh soak)"
 
 phases=${THREADS_PHASES:-native helgrind}
+# Under the sanitizers (make asan) the native phase runs with them;
+# helgrind cannot run an instrumented plugin.
+[[ ${TCPS_SANITIZE:-0} != 1 ]] || phases=native
 reads=${THREADS_READS:-40}
 host=threads
 BLOCKS=(b1 b2 b3)
@@ -213,7 +216,7 @@ write_conf()
 # helgrind (its report in DIR/helgrind.log).
 start_daemon()
 {
-	local -a run=(collectd) more
+	local -a run=("${COLLECTD[@]}") more
 	read -ra more <<<"${THREADS_HG_OPTS:-}"
 	[[ $2 == native ]] ||
 		run=(valgrind --tool=helgrind --num-callers=30 --error-exitcode=99
