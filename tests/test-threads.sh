@@ -35,8 +35,7 @@
 source "$(dirname "$0")/lib.sh"
 need_root
 private_host "$@"
-command -v valgrind >/dev/null ||
-	fail "valgrind is missing (tests/tools/deps.sh soak)"
+"$TESTS_DIR/tools/deps.sh" soak # valgrind, for helgrind
 
 phases=${THREADS_PHASES:-native helgrind}
 # Under the sanitizers (make asan) the native phase runs with them;

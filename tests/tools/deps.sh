@@ -24,10 +24,12 @@ rpm=("${build[@]}" check libsubunit-dev rpm)
 bench_hash=("${build[@]}" uthash-dev)
 # make fuzz: clang with libFuzzer; its runtime comes after (see below).
 fuzz=("${build[@]}" clang)
-# tests/test-discover-podman.sh: a rootful Podman 4.3 with runc and the
-# pause image's catatonit; busybox-static makes the test's image.
+# tests/test-discover-podman.sh, test-containers.sh: a rootful Podman 4.3
+# with runc and the pause image's catatonit; busybox-static makes the
+# test's image; netavark sets a container's network up with iptables,
+# which a minimal Debian lacks.
 podman=(podman runc uidmap catatonit netavark aardvark-dns busybox-static
-	python3)
+	iptables python3)
 
 case "${1:-}" in
 build) wanted=("${build[@]}") ;;
