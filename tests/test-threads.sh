@@ -41,7 +41,7 @@ phases=${THREADS_PHASES:-native helgrind}
 # Under the sanitizers (make asan) the native phase runs with them;
 # helgrind cannot run an instrumented plugin.
 [[ ${TCPS_SANITIZE:-0} != 1 ]] || phases=native
-reads=${THREADS_READS:-40}
+want_reads=${THREADS_READS:-40}
 host=threads
 BLOCKS=(b1 b2 b3)
 FOUND=(d1 d2 d3 d4)
@@ -159,11 +159,11 @@ reads_at_least()
 		wc -l) >= $2))
 }
 
-# rows_after DIR NAME T [FILE]: how many rows of tcpstates-NAME's FILE
-# (tcp_connections-ESTABLISHED) come from reads started after T.
+# rows_after DIR NAME T: how many of tcpstates-NAME's ESTABLISHED rows
+# come from reads started after T.
 rows_after()
 {
-	csv_rows "$1" "$host" "tcpstates-$2" "${4:-tcp_connections-ESTABLISHED}" |
+	csv_rows "$1" "$host" "tcpstates-$2" tcp_connections-ESTABLISHED |
 		awk -F, -v t="$3" '$1 > t { n++ } END { print n + 0 }'
 }
 
@@ -248,7 +248,8 @@ helgrind_clean()
 # carry MODE's first letter so the two runs never meet.
 scenario()
 {
-	local mode=$1 interval=$2 want=$3 work wait i t_del new t_new first gap reads rc
+	local mode=$1 interval=$2 want=$3 work wait i t_del new t_new first gap
+	local reads rc
 	local -a all blocks found kept
 	new_workdir work
 	if [[ ${THREADS_KEEP:-0} == 1 ]]; then
@@ -322,7 +323,10 @@ scenario()
 	wait "$COLLECTD_PID" || rc=$?
 	# First what helgrind saw (it also sets the exit code).
 	[[ $mode == native ]] || helgrind_clean "$work"
-	[[ $rc -eq 0 ]] || { tail "$work/collectd.log"; fail "$mode: collectd exited with $rc on SIGTERM"; }
+	[[ $rc -eq 0 ]] || {
+		tail "$work/collectd.log"
+		fail "$mode: collectd exited with $rc on SIGTERM"
+	}
 	note "$mode: $reads reads, collectd exited 0 on SIGTERM"
 	if grep "tcpstates plugin:" "$work/collectd.log" | grep -v "Discover: reading"; then
 		fail "$mode: the plugin logged a problem"
@@ -334,8 +338,8 @@ scenario()
 
 for phase in $phases; do
 	case $phase in
-	native) scenario native 0.2 "$reads" ;;
-	helgrind) scenario helgrind "${THREADS_HG_INTERVAL:-0.5}" "$reads" ;;
+	native) scenario native 0.2 "$want_reads" ;;
+	helgrind) scenario helgrind "${THREADS_HG_INTERVAL:-0.5}" "$want_reads" ;;
 	*) fail "unknown phase $phase" ;;
 	esac
 done

@@ -3,7 +3,8 @@
  * many reads, in a world of namespaces that a script changes between
  * them: namespaces appear and vanish, are pinned and unpinned, their
  * paths move (a pin or a pid taken over by another namespace), they are
- * renamed, their identities come round again once nothing holds the old
+ * renamed (by a pin, or by their runtime that wrote its files late),
+ * their identities come round again once nothing holds the old
  * namespace, entering or dumping one fails, discovery fails, answers
  * from an older snapshot of the world (a race with the world), or lists
  * a namespace twice, and there are more namespaces than MaxNamespaces.
@@ -30,9 +31,11 @@
  *    fake /proc's; a member whose path names nothing now, or another
  *    namespace, sends nothing (never that one's sockets as its own): it
  *    is dropped if the read discovered, else the next read discovers;
- *  - every member dropped sends its states once as zeros (its farewell),
- *    one farewell per drop (report->gone), then nothing while it is not
- *    found again;
+ *  - every member dropped that ever sent values sends its states once
+ *    as zeros (its farewell), one that never did sends nothing; then
+ *    nothing while it is not found again; a member moves to another name
+ *    only when discovery names it as its runtime does, and then goes so
+ *    under the old name;
  *  - the read thread never enters a namespace while inside another, and
  *    leaves before the read ends; sockets are made and dumped inside
  *    their own namespace;
@@ -111,6 +114,7 @@ struct world_ns {
 	bool alive;
 	uint64_t ino;
 	uint8_t name; /* index in names[] */
+	bool runtime; /* that name is a container runtime's, not a pin's */
 	uint8_t established, close_wait, listen;
 	bool enter_fails, dump_fails;
 	uint32_t serial; /* which namespace of the script (cookies) */
@@ -134,6 +138,8 @@ static struct tcps_namespace_found found_last[FOUND_MAX];
 static size_t found_last_num;
 static int discovered_path[INOS + 1]; /* index in paths, or -1 */
 
+/* Identities whose member has sent values: it owes zeros when it goes. */
+static bool sent[INOS + 1];
 static char proc_root[256];
 static bool debug;
 static uint64_t farewells;
@@ -460,6 +466,7 @@ static size_t list_world(struct tcps_namespace_found *out)
 		f->ino = world[s].ino;
 		path_text(first, f->path, sizeof(f->path));
 		snprintf(f->name, sizeof(f->name), "%s", names[world[s].name]);
+		f->from_runtime = world[s].runtime;
 		n++;
 	}
 	return n;
@@ -629,28 +636,58 @@ static void check_discovery(const struct tcps_namespaces_report *report,
 	CHECK(now->num <= kept);
 }
 
-/* Every member dropped sent a farewell; every farewell is a drop. */
+/* This read's discovery named the namespace ino as its runtime does. */
+static bool runtime_named(uint64_t ino)
+{
+	for (size_t i = 0; i < found_last_num; i++)
+		if (found_last[i].ino == ino && found_last[i].from_runtime)
+			return true;
+	return false;
+}
+
+/* A member that went: its farewell (if it ever sent values), and its
+ * sent values forgotten. Returns the farewells it owed. */
+static size_t went(const struct member *b)
+{
+	int zeros = 0;
+	size_t owed = sent[b->ino];
+
+	for (int v = 0; v < values_num; v++)
+		if (values[v].farewell &&
+		    strcmp(values[v].instance, b->name) == 0 &&
+		    strcmp(values[v].type_instance, "ESTABLISHED") == 0)
+			zeros++;
+	CHECK(sent[b->ino] ? zeros >= 1 : zeros == 0);
+	sent[b->ino] = false;
+	return owed;
+}
+
+/*
+ * Every member dropped that ever sent values sent its farewell, one that
+ * never did sent nothing; every farewell is such a drop. A member that
+ * moved to another name (only when this read's discovery named it as its
+ * runtime does) went under its old name and came under the new.
+ */
 static void check_drops(const struct tcps_namespaces_report *report,
 			const struct members *before, const struct members *now,
-			uint64_t read_farewells)
+			uint64_t read_farewells, bool discovery_ok)
 {
-	size_t dropped = 0, added = 0;
+	size_t dropped = 0, added = 0, owed = 0;
 
-	CHECK(read_farewells == report->gone);
 	for (size_t i = 0; i < before->num; i++) {
 		const struct member *b = &before->m[i];
-		int zeros = 0;
+		const struct member *n = member_by_ino(now, b->ino);
 
-		if (member_by_ino(now, b->ino))
+		if (n && strcmp(n->name, b->name) == 0)
 			continue;
+		if (n) {
+			CHECK(discovery_ok && runtime_named(b->ino));
+			added++;
+		}
 		dropped++;
-		for (int v = 0; v < values_num; v++)
-			if (values[v].farewell &&
-			    strcmp(values[v].instance, b->name) == 0 &&
-			    strcmp(values[v].type_instance, "ESTABLISHED") == 0)
-				zeros++;
-		CHECK(zeros >= 1);
+		owed += went(b);
 	}
+	CHECK(read_farewells == owed);
 	for (size_t i = 0; i < now->num; i++)
 		added += member_by_ino(before, now->m[i].ino) == NULL;
 	/* Added and dropped in one read: found, then its path gone. */
@@ -755,6 +792,7 @@ static bool check_member_values(const struct member *m, bool leaks,
 		return false;
 	}
 	CHECK(count == 1);
+	sent[m->ino] = true;
 	CHECK(established == world[slot].established);
 	CHECK(value_of(m->name, "CLOSE_WAIT", &count) ==
 		      world[slot].close_wait &&
@@ -810,7 +848,8 @@ static void do_read(struct run *run)
 			report.failed, report.discovered ? ", discovered" : "");
 	check_members(&now, run->max);
 	check_discovery(&report, &now, run->max, discovery_ok);
-	check_drops(&report, &before, &now, farewells - farewells_before);
+	check_drops(&report, &before, &now, farewells - farewells_before,
+		    discovery_ok);
 	check_names(&now);
 	/* Looked for again at once when it lost its path. */
 	CHECK(!run->must_discover || report.discovered);
@@ -857,6 +896,7 @@ static void create(struct reader *r)
 	world[slot].alive = true;
 	world[slot].ino = ino;
 	world[slot].name = name % ARRAY_SIZE(names);
+	world[slot].runtime = name & 0x80;
 	world[slot].serial = ++serials;
 	set_counts(slot, a, b);
 	set_path(p, slot);
@@ -890,9 +930,11 @@ static void do_op(struct reader *r, struct run *run)
 		if (world[slot].alive)
 			set_path(take(r) % PATHS, slot);
 		break;
-	case 5:
+	case 5: /* renamed; bit 7: by its runtime, which wrote its files */
 		slot = pick_slot(r);
-		world[slot].name = take(r) % ARRAY_SIZE(names);
+		op = take(r);
+		world[slot].name = op % ARRAY_SIZE(names);
+		world[slot].runtime = op & 0x80;
 		break;
 	case 6:
 		slot = pick_slot(r);
@@ -928,8 +970,10 @@ static void reset_world(void)
 	memset(world, 0, sizeof(world));
 	for (int p = 0; p < PATHS; p++)
 		path_ns[p] = -1;
-	for (int i = 0; i <= INOS; i++)
+	for (int i = 0; i <= INOS; i++) {
 		discovered_path[i] = -1;
+		sent[i] = false;
+	}
 	discover_fails = 0;
 	stale = lie = false;
 	snapshot_num = found_last_num = 0;

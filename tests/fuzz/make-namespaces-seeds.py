@@ -14,6 +14,7 @@ ENTER_FAILS, DUMP_FAILS, DISCOVER_FAILS, STALE, LIE = 7, 8, 9, 10, 11
 # Names (index in the target's names[]) and paths: pins 0-5, pids 6-11.
 WEB, DB, WEB_5, A, WEB_6, NETNS_7, LONG, LONG_3 = range(8)
 PIN, PID = 0, 6
+RUNTIME = 0x80  # with a name: a container runtime's, not a pin's
 NO_LEAKS = 0x20
 
 
@@ -81,6 +82,14 @@ def main():
           + [ENTER_FAILS, 0, DUMP_FAILS, 1, DISCOVER_FAILS, 3] + reads(4)
           + [STALE] + [KILL, 1] + create(2, A, PID) + reads(3) + [STALE]
           + reads(2) + [LIE] + reads(3) + [LIE, UNPATH, PIN] + reads(2))
+    # Found under its pin's name before its runtime wrote its files:
+    # it moves to the runtime's name once; a later rename, by the
+    # runtime or a pin, is not followed.
+    write("late-name",
+          config(8, 2) + create(0, NETNS_7, PIN) + create(1, DB, PIN + 1)
+          + reads(2) + [RENAME, 0, WEB | RUNTIME] + reads(3)
+          + [RENAME, 0, A | RUNTIME, RENAME, 1, WEB_6] + reads(3)
+          + [RENAME, 1, DB | RUNTIME] + reads(2))
     # Without the leak finder: states only.
     write("no-leaks",
           config(3, 1, leaks=False) + create(0, WEB, PIN)
