@@ -56,9 +56,11 @@ build_root()
 			ln -s busybox "$root/bin/$applet"
 	done
 	"$CC" "${CFLAGS_STATIC[@]}" -o "$root/bin/sockmaker" \
-		"$TOOLS_DIR/sockmaker.c" "$TOOLS_DIR/sockets.c"
+		"$TOOLS_DIR/sockmaker.c" "$TOOLS_DIR/sockets.c" ||
+		die "cannot build a static sockmaker"
 	"$CC" "${CFLAGS_STATIC[@]}" -o "$root/bin/handoff" \
-		"$TOOLS_DIR/handoff.c" "$TOOLS_DIR/sockets.c"
+		"$TOOLS_DIR/handoff.c" "$TOOLS_DIR/sockets.c" ||
+		die "cannot build a static handoff"
 	printf 'root:x:0:0:root:/tmp:/bin/sh\n' >"$root/etc/passwd"
 	printf 'root:x:0:\n' >"$root/etc/group"
 }
