@@ -381,7 +381,7 @@ container_image()
 start_container()
 {
 	local name=$1
-	local -a where=(--network bridge)
+	local -a where=(--network none)
 	[[ ${2:-} != --pod ]] || where=(--pod "$3")
 	CONTAINER_LIST+=("$name")
 	"${PODMAN[@]}" run -d --name "$name" --init "${CONTAINER_LIMITS[@]}" \
