@@ -376,8 +376,8 @@ container_image()
 
 # start_container NAME [--pod POD]: a container of CONTAINER_IMAGE that
 # sleeps CONTAINER_LIFE seconds under Podman's init (so that a stop needs
-# no timeout), on Podman's bridge network: a network namespace of its
-# own, or POD's. Removed on exit.
+# no timeout), with --network none: a network namespace of its own with
+# loopback (no bridge, no iptables), or POD's. Removed on exit.
 start_container()
 {
 	local name=$1
