@@ -532,18 +532,25 @@ static struct dest_tally ut_dest_tally(void *table)
 
 /* uthash's table and buckets, and the entries: the pool, or a chunk
  * each. */
-static size_t ut_dest_bytes(const void *table)
+/* What a uthash table holds: its pool of entries, or one chunk per entry
+ * (each the size of entry), plus its table and buckets. */
+static size_t uthash_bytes(const UT_hash_table *tbl, const void *pool,
+			   const void *entry)
 {
-	const struct ut_dest *t = table;
-	const UT_hash_table *tbl = t->head ? t->head->hh.tbl : NULL;
-	size_t bytes = t->pool ? chunk_bytes(t->pool) : 0;
+	size_t bytes = pool ? chunk_bytes(pool) : 0;
 
 	if (!tbl)
 		return bytes;
 	bytes += chunk_bytes(tbl) + chunk_bytes(tbl->buckets);
-	if (!t->pool)
-		bytes += (size_t)tbl->num_items * chunk_bytes(t->head);
+	if (!pool)
+		bytes += (size_t)tbl->num_items * chunk_bytes(entry);
 	return bytes;
+}
+
+static size_t ut_dest_bytes(const void *table)
+{
+	const struct ut_dest *t = table;
+	return uthash_bytes(t->head ? t->head->hh.tbl : NULL, t->pool, t->head);
 }
 
 static void ut_dest_destroy(void *table)
@@ -823,15 +830,7 @@ static uint64_t ut_inode_look_our_hash(const void *table,
 static size_t ut_inode_bytes(const void *table)
 {
 	const struct ut_inode *t = table;
-	const UT_hash_table *tbl = t->head ? t->head->hh.tbl : NULL;
-	size_t bytes = t->pool ? chunk_bytes(t->pool) : 0;
-
-	if (!tbl)
-		return bytes;
-	bytes += chunk_bytes(tbl) + chunk_bytes(tbl->buckets);
-	if (!t->pool)
-		bytes += (size_t)tbl->num_items * chunk_bytes(t->head);
-	return bytes;
+	return uthash_bytes(t->head ? t->head->hh.tbl : NULL, t->pool, t->head);
 }
 
 static void ut_inode_destroy(void *table)
