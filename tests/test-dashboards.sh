@@ -1,0 +1,316 @@
+#!/bin/bash
+# The Grafana dashboards and the Prometheus alert rules of packaging/,
+# proven on real backends fed by a real collectd:
+#  1. the committed dashboard JSON is what packaging/grafana/dashboards.py
+#     makes; `promtool check rules` and `promtool test rules` pass;
+#  2. inside a private network namespace, with the ephemeral range shrunk
+#     to 400 ports: a program called leaky-app (copies of sockmaker) holds
+#     CLOSE_WAIT sockets with unread bytes and gains more while the test
+#     runs; 250 connections go to one destination (over the
+#     PortExhaustionWarning of 50 %); a listener with backlog 5 never
+#     accepts 7 clients (a full accept queue); TIME_WAIT on both sides;
+#  3. a real collectd with the built plugin writes to a real carbon-cache
+#     (write_graphite), a real InfluxDB 1.x collectd listener (network)
+#     and, through write_prometheus, to a real Prometheus that scrapes it
+#     every second and evaluates the rules;
+#  4. for each dashboard, tools/dashboard-queries.py fills the variables
+#     and time macros as Grafana does and runs every panel's queries
+#     against graphite-web's render API (Debian's graphite-web over the
+#     test's whisper files), InfluxDB's /query and Prometheus' HTTP API:
+#     each returns values, the leak panels name leaky-app, the queue panel
+#     the listener's port, the port-use and full-queue panels the numbers
+#     made;
+#  5. the rules fire in the real Prometheus during the real leak: the
+#     CLOSE_WAIT leak (for leaky-app), the port exhaustion and the full
+#     accept queue, seen in /api/v1/alerts. The rules are loaded with
+#     their `for:` times cut to 5 s (a test copy; nothing else changes):
+#     the shipped 5 to 30 minutes would outlast the test.
+#     Stuck senders are covered by `promtool test rules` only.
+# Everything listens on the namespace's loopback only, on ports the kernel
+# picked; data under a temporary folder; every wait is bounded.
+source "$(dirname "$0")/lib.sh"
+
+top=$(cd "$TESTS_DIR/.." && pwd)
+grafana=$top/packaging/grafana
+rules=$top/packaging/prometheus/tcpstates.rules.yml
+
+# --- 1. the committed files --------------------------------------------
+/usr/bin/python3 "$grafana/dashboards.py" --check ||
+	fail "packaging/grafana/*.json differ from dashboards.py"
+note "dashboards: the JSON matches dashboards.py"
+need_root
+"$TESTS_DIR/tools/deps.sh" dashboards
+promtool check rules "$rules" >/dev/null || fail "promtool check rules"
+(cd "$top/packaging/prometheus" &&
+	promtool test rules tcpstates.rules.test.yml) >/dev/null ||
+	fail "promtool test rules tcpstates.rules.test.yml"
+note "alert rules: promtool check rules and test rules pass"
+
+ns=tcps-dash-$$
+new_workdir work
+host=tcps-dash
+new_netns "$ns"
+# The FIN_WAIT2 peers of the CLOSE_WAIT sockets go away after 1 s.
+ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=1
+# write_prometheus resolves its Host with AI_ADDRCONFIG, which finds no
+# address where loopback is the only interface, and then opens no socket:
+# an IPv4 address on a veth pair inside the namespace (no kernel module
+# for dummy links here) gives it one. Nothing is routed through it.
+ip -n "$ns" link add tcpsd0 type veth peer name tcpsd1
+ip -n "$ns" addr add 192.0.2.1/32 dev tcpsd0
+ip -n "$ns" link set tcpsd0 up
+ip -n "$ns" link set tcpsd1 up
+
+carbon_port=$(free_port "$ns" tcp)
+carbon_query_port=$(free_port "$ns" tcp)
+graphite_port=$(free_port "$ns" tcp)
+influx_udp_port=$(free_port "$ns" udp)
+influx_http_port=$(free_port "$ns" tcp)
+influx_rpc_port=$(free_port "$ns" tcp)
+exporter_port=$(free_port "$ns" tcp)
+flood_port=$(free_port "$ns" tcp)
+queue_port=$(free_port "$ns" tcp)
+tw_client_port=$(free_port "$ns" tcp)
+tw_server_port=$(free_port "$ns" tcp)
+# The ports above came from the default range (32768-60999); the shrunk
+# one lies below it, so that no client takes a listener's port.
+ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="20000 20399"
+
+start_carbon "$ns" "$work/carbon" "$carbon_port" "$carbon_query_port"
+start_influxdb "$ns" "$work/influxdb" "$influx_udp_port" \
+	"$influx_http_port" "$influx_rpc_port"
+wait_listening "$ns" tcp "$carbon_port" "$CARBON_PID" "$work/carbon/stdout" \
+	carbon-cache
+wait_listening "$ns" udp "$influx_udp_port" "$INFLUX_PID" \
+	"$work/influxdb/stdout" "InfluxDB's collectd listener"
+wait_listening "$ns" tcp "$influx_http_port" "$INFLUX_PID" \
+	"$work/influxdb/stdout" "InfluxDB's HTTP API"
+
+# --- 2. sockets --------------------------------------------------------
+# holder LABEL PROGRAM ARGS...: PROGRAM (a sockmaker) in the namespace,
+# holding its sockets until the test ends; waits for READY.
+holder()
+{
+	local label=$1 fd
+	shift
+	mkfifo "$work/$label.in"
+	ip netns exec "$ns" "$@" <"$work/$label.in" >"$work/$label.out" \
+		2>"$work/$label.err" &
+	track_pid "$!"
+	# Held open until the test ends (the FIFO's writing end).
+	# shellcheck disable=SC2034
+	exec {fd}>"$work/$label.in"
+	for _ in $(seq 300); do
+		grep -q READY "$work/$label.out" 2>/dev/null && return 0
+		kill -0 "$!" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$work/$label.err" >&2
+	fail "$label did not get ready"
+}
+
+cp "$BUILD/sockmaker" "$work/leaky-app"
+leak()
+{
+	holder "leak$1" "$work/leaky-app" --close-wait 10 \
+		--close-wait-bytes 7 --v6-every 0 --hold 300
+}
+leak 1
+holder flood "$BUILD/sockmaker" --established 250 --port "$flood_port" \
+	--v6-every 0 --hold 300
+holder queue "$BUILD/sockmaker" --queue 7 --backlog 5 --port "$queue_port" \
+	--hold 300
+holder twc "$BUILD/sockmaker" --time-wait 20 --port "$tw_client_port" \
+	--v6-every 0 --hold 300
+holder tws "$BUILD/sockmaker" --server-time-wait 8 --port "$tw_server_port" \
+	--v6-every 0 --hold 300
+
+# --- 3. collectd and Prometheus ----------------------------------------
+{
+	collectd_conf "$work" "$host" --no-csv
+	cat <<CONF
+FQDNLookup false
+<LoadPlugin write_graphite>
+  FlushInterval 1
+</LoadPlugin>
+<Plugin write_graphite>
+  <Node "carbon">
+    Host "127.0.0.1"
+    Port "$carbon_port"
+    Protocol "tcp"
+  </Node>
+</Plugin>
+<LoadPlugin network>
+  FlushInterval 1
+</LoadPlugin>
+<Plugin network>
+  Server "127.0.0.1" "$influx_udp_port"
+</Plugin>
+LoadPlugin write_prometheus
+<Plugin write_prometheus>
+  Host "127.0.0.1"
+  Port "$exporter_port"
+</Plugin>
+PluginDir "$BUILD"
+LoadPlugin tcpstates
+<Plugin tcpstates>
+  ProcessScanBudget 0
+  PortExhaustionWarning 50
+</Plugin>
+CONF
+} >"$work/collectd.conf"
+start_collectd "$ns" "$work"
+wait_listening "$ns" tcp "$exporter_port" "$COLLECTD_PID" \
+	"$work/collectd.log" "collectd's write_prometheus"
+
+prom=$work/prometheus
+prom_port=$(free_port "$ns" tcp)
+mkdir -p "$prom/data"
+# The rules as shipped, but every `for:` 5 s (see the header).
+sed -E 's/^( +for: ).*/\15s/' "$rules" >"$prom/tcpstates.rules.yml"
+grep -q 'for: 5s' "$prom/tcpstates.rules.yml" || fail "no for: to shorten"
+cat >"$prom/prometheus.yml" <<CONF
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $prom/tcpstates.rules.yml
+scrape_configs:
+  - job_name: collectd
+    honor_labels: true
+    static_configs:
+      - targets: ['127.0.0.1:$exporter_port']
+CONF
+ip netns exec "$ns" prometheus --config.file="$prom/prometheus.yml" \
+	--storage.tsdb.path="$prom/data" \
+	--web.listen-address="127.0.0.1:$prom_port" >"$prom/stdout" 2>&1 &
+prom_pid=$!
+track_pid "$prom_pid"
+wait_listening "$ns" tcp "$prom_port" "$prom_pid" "$prom/stdout" Prometheus
+prom_url=http://127.0.0.1:$prom_port
+
+# get URL: the body of a GET inside the namespace.
+get()
+{
+	ip netns exec "$ns" /usr/bin/python3 -c '
+import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$1"
+}
+
+# prom_has QUERY: the instant query returns at least one series.
+prom_has()
+{
+	collectd_alive "$work"
+	get "$prom_url/api/v1/query?query=$1" | grep -q '"metric"'
+}
+
+whisper=$work/carbon/storage/whisper/$host
+leak_file=$whisper/tcpstates_proc_close_wait-host/tcp_connections-leaky-app.wsp
+has_leak_file()
+{
+	collectd_alive "$work"
+	[[ -f $leak_file ]]
+}
+wait_until 30 has_leak_file || {
+	ls -R "$work/carbon/storage/whisper" >&2 || true
+	fail "no whisper file $leak_file after 30 s"
+}
+# The leak grows while Prometheus watches: 10 sockets more every 2 s,
+# once it has seen the first 10.
+wait_until 30 prom_has 'collectd_tcpstates_proc_close_wait_tcp_connections{type="leaky-app"}' ||
+	{ tail -n 20 "$prom/stdout" >&2; fail "Prometheus has no leaky-app"; }
+for i in 2 3 4; do
+	sleep 2
+	leak "$i"
+done
+leaked=$(ip netns exec "$ns" ss -tanpH state close-wait |
+	grep -c '(("leaky-app",' || true)
+[[ $leaked -eq 40 ]] || fail "ss sees $leaked CLOSE_WAIT sockets of leaky-app, not 40"
+note "leaky-app holds $leaked CLOSE_WAIT sockets (ss -tanp)"
+
+start_graphite_web "$ns" "$work/graphite-web" "$work/carbon/storage/whisper" \
+	"$graphite_port"
+wait_listening "$ns" tcp "$graphite_port" "$GRAPHITE_PID" \
+	"$work/graphite-web/stdout" graphite-web
+# A few more reads for every backend.
+sleep 4
+
+# --- 4. every panel of every dashboard ---------------------------------
+expect=("CLOSE_WAIT sockets by process group=leaky-app"
+	"CLOSE_WAIT sockets by process group>=40"
+	"Oldest CLOSE_WAIT socket by process group=leaky-app"
+	"Unread bytes in CLOSE_WAIT by process group=leaky-app"
+	"Unread bytes in CLOSE_WAIT by process group>=280"
+	"Busiest destination against the usable port range>=250"
+	"Busiest destination, % of usable ports>=50"
+	"TIME_WAIT by side=client"
+	"TIME_WAIT by side=server"
+	"Full accept queues>=1"
+	"Accept queue against backlog, busy ports=$queue_port queue"
+	"Accept queue against backlog, busy ports=$queue_port backlog"
+	"Long-lived states>=250")
+panels()
+{
+	local board=$1 url=$2
+	ip netns exec "$ns" /usr/bin/python3 "$TESTS_DIR/tools/dashboard-queries.py" \
+		"$grafana/tcpstates-$board.json" "$url" "$host" host \
+		"${expect[@]}" >"$work/panels-$board" 2>&1
+}
+# dashboard BACKEND URL: every panel's queries, retried for 20 s while
+# the backend catches up.
+dashboard()
+{
+	wait_until 20 panels "$1" "$2" ||
+		{ cat "$work/panels-$1" >&2; fail "the $1 dashboard (above)"; }
+	note "$1 dashboard:"
+	sed 's/^/  /' "$work/panels-$1"
+}
+dashboard graphite "http://127.0.0.1:$graphite_port"
+dashboard influxdb "http://127.0.0.1:$influx_http_port"
+dashboard prometheus "$prom_url"
+
+# --- 5. the alert rules fire -------------------------------------------
+# firing ALERTNAME [LABEL=VALUE]: Prometheus lists the alert as firing.
+firing()
+{
+	collectd_alive "$work"
+	get "$prom_url/api/v1/alerts" >"$work/alerts.json"
+	/usr/bin/python3 - "$work/alerts.json" "$@" <<'PY'
+import json, sys
+alerts = json.load(open(sys.argv[1]))["data"]["alerts"]
+name, want = sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
+sys.exit(not any(a["state"] == "firing" and
+                 a["labels"]["alertname"] == name and
+                 all(a["labels"].get(k) == v for k, v in want.items())
+                 for a in alerts))
+PY
+}
+for alert in "TcpstatesCloseWaitLeak type=leaky-app tcpstates_proc_close_wait=host" \
+	"TcpstatesEphemeralPortsExhausted tcpstates_ephemeral=host" \
+	"TcpstatesAcceptQueueFull tcpstates_listen=host"; do
+	# shellcheck disable=SC2086 # the name and its labels, as words
+	wait_until 30 firing $alert || {
+		cat "$work/alerts.json" >&2
+		fail "alert not firing: $alert"
+	}
+	note "firing in Prometheus: $alert (instance=$host)"
+done
+if firing TcpstatesStuckSenders; then
+	fail "TcpstatesStuckSenders fires with no stuck sender"
+fi
+
+if grep -q "tcpstates plugin" "$work/collectd.log"; then
+	cat "$work/collectd.log"
+	fail "the plugin logged a problem"
+fi
+
+# --- stop, each by its PID ---------------------------------------------
+stop_collectd "$work"
+stop_pid "$prom_pid" 10
+[[ $STOP_RC -eq 0 ]] || fail "Prometheus exited with $STOP_RC"
+stop_pid "$GRAPHITE_PID" 10
+stop_pid "$CARBON_PID" 10
+[[ $STOP_RC -eq 0 || $STOP_RC -eq 143 ]] ||
+	fail "carbon-cache exited with $STOP_RC"
+stop_pid "$INFLUX_PID" 10
+echo "dashboards: ok"
