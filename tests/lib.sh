@@ -556,25 +556,26 @@ now_s()
 
 # ---- helpers for the tests with real receivers ----
 
-# free_port NS tcp|udp: a loopback port in NS that the kernel picked as
-# free (bound to port 0), different from those given before.
+# free_port VAR NS tcp|udp: puts in VAR a loopback port in NS that the
+# kernel picked as free (bound to port 0), different from those given
+# before. (Not $(free_port): a subshell would forget the ports given.)
 FREE_PORTS_GIVEN=" "
 free_port()
 {
 	local port
 	for _ in 1 2 3 4 5; do
-		port=$(ip netns exec "$1" /usr/bin/python3 -c '
+		port=$(ip netns exec "$2" /usr/bin/python3 -c '
 import socket, sys
 kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
 s = socket.socket(socket.AF_INET, kind)
 s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])' "$2")
+print(s.getsockname()[1])' "$3")
 		[[ $FREE_PORTS_GIVEN == *" $port "* ]] && continue
 		FREE_PORTS_GIVEN+="$port "
-		echo "$port"
+		printf -v "$1" '%s' "$port"
 		return 0
 	done
-	fail "no free $2 port"
+	fail "no free $3 port"
 }
 
 # wait_listening NS tcp|udp PORT PID LOG WHAT: until something listens on
