@@ -78,7 +78,9 @@ def influx_fill(text, values):
     for name, value in values.items():
         text = text.replace("$" + name + "$",
                             LODASH_REGEX_SPECIALS.sub(r"\\\1", value) + "$")
-    text = text.replace("$timeFilter", "time >= now() - %ds" % RANGE_S)
+    now_ms = int(time.time() * 1000)
+    text = text.replace("$timeFilter", "time >= %dms and time <= %dms" % (
+        now_ms - RANGE_S * 1000, now_ms))
     return text.replace("$__interval", INTERVAL)
 
 
