@@ -9,6 +9,8 @@
 #     runs; 250 connections go to one destination (over the
 #     PortExhaustionWarning of 50 %); a listener with backlog 5 never
 #     accepts 7 clients (a full accept queue); TIME_WAIT on both sides;
+#     three connections to a peer namespace whose link went down with
+#     data in flight (stuck senders);
 #  3. a real collectd with the built plugin writes to a real carbon-cache
 #     (write_graphite), a real InfluxDB 1.x collectd listener (network)
 #     and, through write_prometheus, to a real Prometheus that scrapes it
@@ -18,14 +20,14 @@
 #     against graphite-web's render API (Debian's graphite-web over the
 #     test's whisper files), InfluxDB's /query and Prometheus' HTTP API:
 #     each returns values, the leak panels name leaky-app, the queue panel
-#     the listener's port, the port-use and full-queue panels the numbers
-#     made;
+#     the listener's port, the port-use, full-queue and stuck-sender
+#     panels the numbers made;
 #  5. the rules fire in the real Prometheus during the real leak: the
-#     CLOSE_WAIT leak (for leaky-app), the port exhaustion and the full
-#     accept queue, seen in /api/v1/alerts. The rules are loaded with
+#     CLOSE_WAIT leak (for leaky-app), the port exhaustion, the full
+#     accept queue and the stuck senders (retransmitting, not
+#     zero_window), seen in /api/v1/alerts. The rules are loaded with
 #     their `for:` times cut to 5 s (a test copy; nothing else changes):
 #     the shipped 5 to 30 minutes would outlast the test.
-#     Stuck senders are covered by `promtool test rules` only.
 # Everything listens on the namespace's loopback only, on ports the kernel
 # picked; data under a temporary folder; every wait is bounded.
 source "$(dirname "$0")/lib.sh"
@@ -52,14 +54,18 @@ host=tcps-dash
 new_netns "$ns"
 # The FIN_WAIT2 peers of the CLOSE_WAIT sockets go away after 1 s.
 ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=1
-# write_prometheus resolves its Host with AI_ADDRCONFIG, which finds no
-# address where loopback is the only interface, and then opens no socket:
-# an IPv4 address on a veth pair inside the namespace (no kernel module
-# for dummy links here) gives it one. Nothing is routed through it.
-ip -n "$ns" link add tcpsd0 type veth peer name tcpsd1
-ip -n "$ns" addr add 192.0.2.1/32 dev tcpsd0
+# A peer namespace over a veth pair: 10.77.0.1 here, 10.77.0.2 there.
+# Its end goes down with data in flight: stuck senders. The address also
+# lets write_prometheus listen: it resolves its Host with AI_ADDRCONFIG,
+# which finds nothing where loopback is the only interface, and then
+# opens no socket at all.
+peer=tcps-dash-peer-$$
+new_netns "$peer"
+ip -n "$ns" link add tcpsd0 type veth peer name tcpsd1 netns "$peer"
+ip -n "$ns" addr add 10.77.0.1/24 dev tcpsd0
+ip -n "$peer" addr add 10.77.0.2/24 dev tcpsd1
 ip -n "$ns" link set tcpsd0 up
-ip -n "$ns" link set tcpsd1 up
+ip -n "$peer" link set tcpsd1 up
 
 free_port carbon_port "$ns" tcp
 free_port carbon_query_port "$ns" tcp
@@ -88,26 +94,33 @@ wait_listening "$ns" tcp "$influx_http_port" "$INFLUX_PID" \
 	"$work/influxdb/stdout" "InfluxDB's HTTP API"
 
 # --- 2. sockets --------------------------------------------------------
-# holder LABEL PROGRAM ARGS...: PROGRAM (a sockmaker) in the namespace,
-# holding its sockets until the test ends; waits for READY.
-holder()
+# holder_in NS LABEL PROGRAM ARGS...: PROGRAM (a sockmaker) in NS,
+# holding its sockets until the test ends; waits for READY. Its stdin is
+# the FIFO $work/LABEL.in, its output $work/LABEL.out.
+holder_in()
 {
-	local label=$1 fd
-	shift
+	local in_ns=$1 label=$2 pid fd
+	shift 2
 	mkfifo "$work/$label.in"
-	ip netns exec "$ns" "$@" <"$work/$label.in" >"$work/$label.out" \
+	ip netns exec "$in_ns" "$@" <"$work/$label.in" >"$work/$label.out" \
 		2>"$work/$label.err" &
-	track_pid "$!"
+	pid=$!
+	track_pid "$pid"
 	# Held open until the test ends (the FIFO's writing end).
 	# shellcheck disable=SC2034
 	exec {fd}>"$work/$label.in"
 	for _ in $(seq 300); do
 		grep -q READY "$work/$label.out" 2>/dev/null && return 0
-		kill -0 "$!" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	cat "$work/$label.err" >&2
 	fail "$label did not get ready"
+}
+
+holder()
+{
+	holder_in "$ns" "$@"
 }
 
 cp "$BUILD/sockmaker" "$work/leaky-app"
@@ -125,6 +138,16 @@ holder twc "$BUILD/sockmaker" --time-wait 20 --port "$tw_client_port" \
 	--v6-every 0 --hold 300
 holder tws "$BUILD/sockmaker" --server-time-wait 8 --port "$tw_server_port" \
 	--v6-every 0 --hold 300
+# Three clients send 3000 bytes each to a peer that has gone: their
+# retransmit timers fire again and again (RetransmitThreshold 1 below).
+holder_in "$peer" server "$BUILD/sockmaker" --queue 0 --bind 10.77.0.2 \
+	--port 7000 --backlog 16 --hold 300
+holder client "$BUILD/sockmaker" --connect 10.77.0.2:7000 --clients 3 \
+	--send-on-input 3000 --hold 300
+ip -n "$peer" link set tcpsd1 down
+echo send >"$work/client.in"
+wait_until 10 grep -q SENT "$work/client.out" ||
+	fail "the clients did not send"
 
 # --- 3. collectd and Prometheus ----------------------------------------
 {
@@ -157,6 +180,7 @@ LoadPlugin tcpstates
 <Plugin tcpstates>
   ProcessScanBudget 0
   PortExhaustionWarning 50
+  RetransmitThreshold 1
 </Plugin>
 CONF
 } >"$work/collectd.conf"
@@ -247,7 +271,10 @@ expect=("CLOSE_WAIT sockets by process group=leaky-app"
 	"Full accept queues>=1"
 	"Accept queue against backlog, busy ports=$queue_port queue"
 	"Accept queue against backlog, busy ports=$queue_port backlog"
-	"Long-lived states>=250")
+	"Long-lived states>=250"
+	"Stuck senders=retransmitting"
+	"Stuck senders>=3"
+	"Unacknowledged bytes>=9000")
 panels()
 {
 	local board=$1 url=$2
@@ -286,7 +313,8 @@ PY
 }
 for alert in "TcpstatesCloseWaitLeak type=leaky-app tcpstates_proc_close_wait=host" \
 	"TcpstatesEphemeralPortsExhausted tcpstates_ephemeral=host" \
-	"TcpstatesAcceptQueueFull tcpstates_listen=host"; do
+	"TcpstatesAcceptQueueFull tcpstates_listen=host" \
+	"TcpstatesStuckSenders type=retransmitting tcpstates_stuck=host"; do
 	# shellcheck disable=SC2086 # the name and its labels, as words
 	wait_until 30 firing $alert || {
 		cat "$work/alerts.json" >&2
@@ -294,8 +322,8 @@ for alert in "TcpstatesCloseWaitLeak type=leaky-app tcpstates_proc_close_wait=ho
 	}
 	note "firing in Prometheus: $alert (instance=$host)"
 done
-if firing TcpstatesStuckSenders; then
-	fail "TcpstatesStuckSenders fires with no stuck sender"
+if firing TcpstatesStuckSenders type=zero_window; then
+	fail "TcpstatesStuckSenders fires for zero_window with no such socket"
 fi
 
 if grep -q "tcpstates plugin" "$work/collectd.log"; then
