@@ -22,10 +22,10 @@ struct tcps_ctx {
 	struct tcps_observers *obs;
 	struct tcps_netns netns; /* path NULL: the daemon's own namespace */
 	/* Another namespace's, opened inside it with the socket (below). */
-	int sockstat_fd; /* its net/sockstat, or -1 */
-	int sysctls_dir; /* its sys/net/ipv4, or -errno */
-	uint64_t collected_ms;	 /* when tcps_ctx_collect dumped */
-	bool expect;		 /* read only the namespace below */
+	int sockstat_fd;       /* its net/sockstat, or -1 */
+	int sysctls_dir;       /* its sys/net/ipv4, or -errno */
+	uint64_t collected_ms; /* when tcps_ctx_collect dumped */
+	bool expect;	       /* read only the namespace below */
 	uint64_t expect_dev, expect_ino;
 };
 
@@ -303,7 +303,7 @@ static void take_report(struct tcps_read_report *report,
 }
 
 static int read_namespace(struct tcps_ctx *ctx, const struct tcps_sink *sink,
-		       struct tcps_read_report *report)
+			  struct tcps_read_report *report)
 {
 	struct tcps_observers_report observed;
 	int ret = dump_namespace(ctx, report);
@@ -343,7 +343,7 @@ int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 }
 
 static int collect_namespace(struct tcps_ctx *ctx, const struct tcps_sink *sink,
-			  struct tcps_read_report *report)
+			     struct tcps_read_report *report)
 {
 	(void)sink;
 	return dump_namespace(ctx, report);

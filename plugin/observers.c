@@ -142,8 +142,8 @@ void tcps_observers_begin(struct tcps_observers *obs)
 	 * are read again only when it is looked for again. */
 	if (obs->ephemeral && obs->sysctls_due == 0) {
 		if (!obs->sysctls_at)
-			obs->sysctls_error =
-				tcps_sysctls_read(obs->proc_root, &obs->sysctls);
+			obs->sysctls_error = tcps_sysctls_read(obs->proc_root,
+							       &obs->sysctls);
 		else if (obs->sysctls_dir >= 0)
 			obs->sysctls_error = tcps_sysctls_read_at(
 				obs->sysctls_dir, &obs->sysctls);

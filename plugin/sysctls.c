@@ -187,8 +187,7 @@ static int open_sysctl(int dir_fd, const char *name)
 }
 
 /* Reads a file of at most size - 1 bytes as a string; -EFBIG if longer. */
-static int read_small(int dir_fd, const char *name, char *buf,
-		      size_t size)
+static int read_small(int dir_fd, const char *name, char *buf, size_t size)
 {
 	size_t len = 0;
 	ssize_t n = 1;
