@@ -373,25 +373,17 @@ static void emit_member(struct tcps_namespaces *set, struct member *m,
 
 /*
  * A namespace whose path names nothing now, or another namespace, is gone
- * from there. Just after a discovery that gave that path it is gone for
- * good: its last values, zeros, are sent now. Between discoveries it may
- * live on elsewhere (its pin deleted, not it; its first process exited):
- * it sends nothing, and the next read looks for it again, so that it
- * sends no false zeros.
+ * from there; it may live on elsewhere (its pin deleted, not it; its first
+ * process exited), even when the path came from this read's discovery:
+ * the pin may go between the discovery and the dump. It sends nothing
+ * now, and the next read discovers again: it is dropped, with its zeros,
+ * only when that discovery does not find it.
  */
-static void drop_gone(struct tcps_namespaces *set, const struct tcps_sink *sink,
-		      struct tcps_namespaces_report *report)
+static void look_again_for_gone(struct tcps_namespaces *set)
 {
-	for (size_t i = set->members_num; i-- > 0;) {
-		if (!set->members[i].gone)
-			continue;
-		if (report->discovered) {
-			drop_member(set, i, sink);
-			report->gone++;
-		} else {
+	for (size_t i = 0; i < set->members_num; i++)
+		if (set->members[i].gone)
 			set->reads_to_discovery = 0;
-		}
-	}
 }
 
 int tcps_namespaces_read(struct tcps_namespaces *set,
@@ -414,7 +406,7 @@ int tcps_namespaces_read(struct tcps_namespaces *set,
 		if (set->members[i].collected)
 			emit_member(set, &set->members[i], resolve_error,
 				    &report->owners, sink);
-	drop_gone(set, sink, report);
+	look_again_for_gone(set);
 	report->reading = set->members_num;
 	return 0;
 }

@@ -29,6 +29,11 @@ static struct tcps_namespace_found script[MAX_FOUND];
 static size_t script_num;
 static int discoveries, discover_result;
 static int opens, closes;
+/* Set by a test: once the next discovery has listed namespace n, its
+ * link moves, as a pin deleted just after discovery looked. */
+static int move_after_discovery = -1, move_to_tag;
+
+static void move_namespace(size_t n, int tag);
 
 static int scripted_discover(void *arg, struct tcps_namespace_found **ret,
 			     size_t *ret_num)
@@ -41,6 +46,9 @@ static int scripted_discover(void *arg, struct tcps_namespace_found **ret,
 	ck_assert_ptr_nonnull(*ret);
 	memcpy(*ret, script, sizeof(script));
 	*ret_num = script_num;
+	if (move_after_discovery >= 0)
+		move_namespace((size_t)move_after_discovery, move_to_tag);
+	move_after_discovery = -1;
 	return 0;
 }
 
@@ -182,6 +190,7 @@ static void setup(void)
 	script_num = 0;
 	pool_num = 0;
 	discoveries = discover_result = opens = closes = 0;
+	move_after_discovery = -1;
 	no_close_wait = false;
 	capture_reset(&cap);
 }
@@ -410,9 +419,46 @@ START_TEST(tcps_namespaces_read__gone_before_its_first_read_sends_nothing)
 	unlink(script[1].path);
 	read_once(set, &report);
 	ck_assert_uint_eq(report.added, 2);
-	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_double_eq(established("web"), 2);
 	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	/* The next discovery, as a real one, no longer lists it. */
+	script_num = 1;
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+/* Its pin goes between the discovery that listed it and its dump, in the
+ * same read: it lives on, is found again through its other path at the
+ * next read (which discovers again, whatever DiscoverEvery says), keeps
+ * its name and never sends a false zero. */
+START_TEST(tcps_namespaces_read__pin_gone_just_after_its_discovery)
+{
+	struct tcps_namespaces *set = make(10, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	move_after_discovery = 0;
+	move_to_tag = 101;
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.added, 1);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_uint_eq(report.added, 0);
+	ck_assert_double_eq(established("web"), 2);
+	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
+	read_once(set, &report);
+	ck_assert(!report.discovered);
+	ck_assert_double_eq(established("web"), 2);
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -684,6 +730,9 @@ Suite *namespaces_suite(void)
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__gone_before_its_first_read_sends_nothing);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__pin_gone_just_after_its_discovery);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__maximum_leaves_the_rest_out);
