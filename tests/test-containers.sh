@@ -55,42 +55,30 @@ declare -A leaker leaks tags
 # Three containers with different mixes, so that they cannot be
 # mistaken for each other; each leaker holds CLOSE_WAIT sockets and their
 # FIN_WAIT2 peers (both ends open: neither expires).
+container_plan "$id-web" main --established 20 --listen 3 --time-wait 6 \
+	--v6-every 3
+container_plan "$id-web" leak --as leaky-web --fin-wait2 7 --v6-every 0
 start_container "$id-web"
-# runc in a chroot (tests/tools/minimal-root.sh, fresh-debian.sh) moves
-# into the image with chroot, not pivot_root, and `podman exec` then
-# lands in the chroot's own root, not the image's: nothing can be run in
-# a container there. Said and skipped, never on a real host.
-if ! container_exec "$id-web" ls /bin/sockmaker >/dev/null 2>&1; then
-	echo "SKIP: podman exec does not enter the container's image here" \
-		"(runc inside a chroot); run on a real host"
-	exit 0
-fi
-container_sockmaker "$id-web" main --established 20 --listen 3 \
-	--time-wait 6 --v6-every 3
-container_sockmaker "$id-web" leak --as leaky-web --fin-wait2 7 \
-	--v6-every 0
 leaker[$id-web]=leaky-web leaks[$id-web]=7 tags[$id-web]="main leak"
 
+container_plan "$id-db" main --established 5 --listen 8 --syn-recv 4 \
+	--v6-every 0
+container_plan "$id-db" leak --as leaky-db --fin-wait2 11 --v6-every 2
 start_container "$id-db"
-container_sockmaker "$id-db" main --established 5 --listen 8 \
-	--syn-recv 4 --v6-every 0
-container_sockmaker "$id-db" leak --as leaky-db --fin-wait2 11 \
-	--v6-every 2
 leaker[$id-db]=leaky-db leaks[$id-db]=11 tags[$id-db]="main leak"
 
+container_plan "$id-cache" main --established 13 --time-wait 9 \
+	--v6-every 0
+container_plan "$id-cache" leak --as leaky-cache --fin-wait2 3 \
+	--v6-every 0
 start_container "$id-cache"
-container_sockmaker "$id-cache" main --established 13 --time-wait 9 \
-	--v6-every 0
-container_sockmaker "$id-cache" leak --as leaky-cache --fin-wait2 3 \
-	--v6-every 0
 leaker[$id-cache]=leaky-cache leaks[$id-cache]=3 tags[$id-cache]="main leak"
 
 # The pod: one container with ordinary sockets, one with the leak.
 pod=$id-pod
+container_plan "$pod-a" main --established 9 --listen 2 --v6-every 0
+container_plan "$pod-b" leak --as pod-leaker --fin-wait2 5 --v6-every 0
 start_pod "$pod" "$pod-a" "$pod-b"
-container_sockmaker "$pod-a" main --established 9 --listen 2 --v6-every 0
-container_sockmaker "$pod-b" leak --as pod-leaker --fin-wait2 5 \
-	--v6-every 0
 [[ $(container_netns "$pod-a") == "$(container_netns "$pod-b")" ]] ||
 	fail "the pod's containers do not share a network namespace"
 host_netns=$(stat -L -c %i /proc/self/ns/net)
@@ -274,11 +262,10 @@ gone=tcpstates-$id-cache
 before_stop=$(newest "$gone")
 stop_container "$id-cache"
 stopped_at=$SECONDS
+container_plan "$id-new" main --established 4 --listen 1 --v6-every 0
+container_plan "$id-new" leak --as leaky-new --fin-wait2 2 --v6-every 0
 start_container "$id-new"
-started_at=$(date +%s.%N)
-container_sockmaker "$id-new" main --established 4 --listen 1 --v6-every 0
-container_sockmaker "$id-new" leak --as leaky-new --fin-wait2 2 \
-	--v6-every 0
+started_at=$CONTAINER_STARTED_AT
 
 # zero_reads INSTANCE: the times of the reads at which every state of
 # INSTANCE was 0. (A read while the container's processes were dying
