@@ -99,6 +99,14 @@ static size_t emit_capacity(const struct tcps_leaks_config *cfg)
 	return (size_t)cfg->top_n + 2; /* named, other, unknown */
 }
 
+/* Frees the cgroup map if it is this leak finder's own. */
+static void drop_cgroups(struct tcps_leaks *leaks)
+{
+	if (leaks->cgroups != leaks->cfg.shared_cgroups)
+		tcps_cgroups_free(leaks->cgroups);
+	leaks->cgroups = NULL;
+}
+
 int tcps_leaks_new(const struct tcps_leaks_config *cfg, struct tcps_leaks **ret)
 {
 	struct tcps_leaks *leaks = calloc(1, sizeof(*leaks));
@@ -119,7 +127,10 @@ int tcps_leaks_new(const struct tcps_leaks_config *cfg, struct tcps_leaks **ret)
 				      ? TCPS_GROUP_COMM
 				      : cfg->group_by,
 			      &leaks->owners);
-	if (err == 0 && cfg->group_by == TCPS_GROUP_CGROUP)
+	if (err == 0 && cfg->group_by == TCPS_GROUP_CGROUP &&
+	    cfg->shared_cgroups)
+		leaks->cgroups = cfg->shared_cgroups;
+	else if (err == 0 && cfg->group_by == TCPS_GROUP_CGROUP)
 		err = tcps_cgroups_new(cfg->proc_root, cfg->cgroups_source,
 				       &leaks->cgroups);
 	if (err == 0)
@@ -140,7 +151,7 @@ void tcps_leaks_free(struct tcps_leaks *leaks)
 	if (!leaks)
 		return;
 	tcps_owners_free(leaks->owners);
-	tcps_cgroups_free(leaks->cgroups);
+	drop_cgroups(leaks);
 	free(leaks->cands);
 	free(leaks->queries);
 	tcps_ages_release(&leaks->ages);
@@ -291,40 +302,62 @@ static int fill_queries(struct tcps_leaks *leaks)
 	return 0;
 }
 
-/* The cgroup ids of this read's candidates, looked up (at most one walk
- * of the cgroup2 tree). Returns 0 or what tells that GroupBy "cgroup"
- * cannot work here: -ENODATA when full sockets came without ids. */
-static int resolve_cgroups(struct tcps_leaks *leaks)
+/* GroupBy "cgroup" gives way to the owner search for good (err says
+ * why, in the stats of this read only). */
+static void give_up_cgroups(struct tcps_leaks *leaks, int err)
+{
+	drop_cgroups(leaks);
+	leaks->stats.cgroup_fallback = err;
+}
+
+/* Marks this read's candidates' ids used. Returns 0, or -ENODATA when
+ * full sockets came without ids: GroupBy "cgroup" cannot work here. */
+static int use_cgroups(struct tcps_leaks *leaks)
 {
 	if (leaks->full_sockets > 0 && leaks->with_cgroup_id == 0)
 		return -ENODATA;
-	tcps_cgroups_begin(leaks->cgroups);
 	for (size_t i = 0; i < leaks->cands_num; i++)
 		tcps_cgroups_use(leaks->cgroups, leaks->cands[i].cgroup_id);
-	return tcps_cgroups_resolve(leaks->cgroups);
+	return 0;
 }
 
-/* GroupBy "cgroup", with the queries filled: each candidate's key is
- * its cgroup's (-1: it has no id, the unknown group), and no owner is
- * looked for. Returns 0, or 1 when the kernel or the host cannot give
- * cgroups: GroupBy "cgroup" gives way to the owner search for good,
- * which the stats say once. */
-static int find_cgroups(struct tcps_leaks *leaks)
+/* The queries' owners: each candidate's key is its cgroup's (-1: it has
+ * no id, the unknown group), once the map resolved this read's ids. */
+static void take_cgroup_keys(struct tcps_leaks *leaks)
 {
-	int err = resolve_cgroups(leaks);
-
-	if (err < 0) {
-		tcps_cgroups_free(leaks->cgroups);
-		leaks->cgroups = NULL;
-		leaks->stats.cgroup_fallback = err;
-		return 1;
-	}
 	leaks->stats.cgroups = *tcps_cgroups_stats(leaks->cgroups);
 	for (size_t i = 0; i < leaks->cands_num; i++) {
 		uint64_t id = leaks->cands[i].cgroup_id;
 
 		leaks->queries[i].owner =
 			id ? (int32_t)tcps_cgroups_key(leaks->cgroups, id) : -1;
+	}
+}
+
+/*
+ * GroupBy "cgroup", with the queries filled: with a map of its own, the
+ * ids are looked up now (at most one walk of the cgroup2 tree) and no
+ * owner is looked for; with a shared one, they are only marked used, and
+ * the keys come at tcps_leaks_finish, after the map's owner resolved
+ * every namespace's ids. Returns 0, or 1 when the kernel or the host
+ * cannot give cgroups and the owner search takes over.
+ */
+static int find_cgroups(struct tcps_leaks *leaks)
+{
+	bool shared = leaks->cfg.shared_cgroups != NULL;
+	int err;
+
+	if (!shared)
+		tcps_cgroups_begin(leaks->cgroups);
+	err = use_cgroups(leaks);
+	if (err == 0 && !shared) {
+		err = tcps_cgroups_resolve(leaks->cgroups);
+		if (err == 0)
+			take_cgroup_keys(leaks);
+	}
+	if (err < 0) {
+		give_up_cgroups(leaks, err);
+		return 1;
 	}
 	return 0;
 }
@@ -739,8 +772,18 @@ int tcps_leaks_finish(struct tcps_leaks *leaks,
 		      const struct tcps_owner_stats *stats, uint64_t now_ms,
 		      const struct tcps_sink *sink)
 {
-	int err = leaks->cgroups ? leaks->prepare_error : resolve_error;
+	int err;
 
+	/* A shared map resolved every namespace's ids since prepare. */
+	if (leaks->cgroups && leaks->cfg.shared_cgroups &&
+	    leaks->prepare_error == 0) {
+		err = tcps_cgroups_error(leaks->cgroups);
+		if (err < 0)
+			give_up_cgroups(leaks, err);
+		else
+			take_cgroup_keys(leaks);
+	}
+	err = leaks->cgroups ? leaks->prepare_error : resolve_error;
 	leaks->answer = owners;
 	/* By cgroup, another namespace's search is none of ours. */
 	if (!leaks->cgroups)

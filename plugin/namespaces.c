@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpstates/cgroups.h"
 #include "tcpstates/namespaces.h"
 #include "tcpstates/util.h"
 
@@ -37,6 +38,9 @@ struct tcps_namespaces {
 	struct tcps_owners *owners;
 	struct tcps_owner_query *queries;
 	size_t queries_cap;
+	/* GroupBy "cgroup": one map of cgroup ids for every namespace, as
+	 * cgroup ids are host-wide too (NULL otherwise). */
+	struct tcps_cgroups *cgroups;
 };
 
 /* A sink that puts a namespace's name in front of every instance. */
@@ -106,6 +110,18 @@ int tcps_namespaces_new(const struct tcps_namespaces_config *cfg,
 		tcps_owners_set_budget(set->owners,
 				       cfg->opts.process_scan_budget);
 	}
+	if (cfg->opts.process_states != 0 &&
+	    cfg->opts.group_by == TCPS_GROUP_CGROUP) {
+		int err = tcps_cgroups_new(cfg->opts.proc_root,
+					   cfg->opts.cgroups_source,
+					   &set->cgroups);
+
+		if (err < 0) {
+			tcps_namespaces_free(set);
+			return err;
+		}
+		set->cfg.opts.shared_cgroups = set->cgroups;
+	}
 	*ret = set;
 	return 0;
 }
@@ -118,6 +134,7 @@ void tcps_namespaces_free(struct tcps_namespaces *set)
 		tcps_ctx_free(set->members[i].ctx);
 	free(set->members);
 	tcps_owners_free(set->owners);
+	tcps_cgroups_free(set->cgroups);
 	free(set->queries);
 	free(set);
 }
@@ -398,8 +415,14 @@ int tcps_namespaces_read(struct tcps_namespaces *set,
 		set->reads_to_discovery = set->cfg.discover_every;
 	}
 	set->reads_to_discovery--;
+	if (set->cgroups)
+		tcps_cgroups_begin(set->cgroups);
 	for (size_t i = 0; i < set->members_num; i++)
 		collect_member(&set->members[i], report);
+	/* One walk at most for every namespace's new ids; each member's
+	 * leak finder takes its keys, or the error, when it emits. */
+	if (set->cgroups)
+		(void)tcps_cgroups_resolve(set->cgroups);
 	resolve_error = resolve_owners(set, &report->owners);
 	report->resolve_error = resolve_error;
 	for (size_t i = 0; i < set->members_num; i++)

@@ -41,6 +41,7 @@ static int new_leaks(const struct tcps_options *o, struct tcps_leaks **ret)
 		.scan_budget_ms = o->process_scan_budget,
 		.proc_root = o->proc_root,
 		.cgroups_source = o->cgroups_source,
+		.shared_cgroups = o->shared_cgroups,
 	};
 
 	if (o->process_states == 0)

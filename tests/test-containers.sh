@@ -25,6 +25,9 @@
 #    namespaces were left out (at least the two of ours; one more only
 #    if other namespaces on the host change that number, never the same
 #    one twice in a row), and no more than two namespaces' values.
+# 6. A third with GroupBy "cgroup": one cgroup map for every namespace;
+#    each container's leak is one group named after the container (the
+#    pod's after the pod), equal to `ss -tanp`.
 #
 # Other containers and namespaces on the host (other tests, other users)
 # are discovered too; the checks only look at this test's names, except
@@ -266,6 +269,7 @@ container_plan "$id-new" main --established 4 --listen 1 --v6-every 0
 container_plan "$id-new" leak --as leaky-new --fin-wait2 2 --v6-every 0
 start_container "$id-new"
 started_at=$CONTAINER_STARTED_AT
+leaker[$id-new]=leaky-new
 
 # zero_reads INSTANCE: the times of the reads at which every state of
 # INSTANCE was 0. (A read while the container's processes were dying
@@ -373,5 +377,47 @@ read_ns=$(find "$daemon/csv/$host" -name 'tcp_connections-ESTABLISHED-*' |
 ((read_ns <= max)) || fail "$read_ns namespaces reported, MaxNamespaces $max"
 later "$(newest tcpstates)" 0 || fail "no host values with MaxNamespaces"
 note "MaxNamespaces $max: $read_ns namespaces reported, one warning: ${warnings#*tcpstates plugin: }"
+stop_collectd "$daemon"
+
+# 6. GroupBy "cgroup" with every namespace's ids in one map: each
+# container's leak is one group, named after the container's cgroup,
+# with no /proc scan.
+daemon=$work/cgroup
+write_conf "$daemon" 'GroupBy "cgroup"'
+start_collectd "" "$daemon"
+# cgroup_groups NAME: "GROUP count" for each CLOSE_WAIT group of NAME's
+# namespace with sockets, as collectd last wrote them.
+cgroup_groups()
+{
+	local dir
+	for dir in "$daemon/csv/$host/tcpstates-$1-proc_"*; do
+		[[ -d $dir ]] || continue
+		echo "${dir##*-proc_} $(csv_value "$daemon" "$host" "${dir##*/}" \
+			tcp_connections-CLOSE_WAIT | sed 's/\.0*$//')"
+	done | awk '$2 > 0'
+}
+cgroup_leaks_seen()
+{
+	collectd_alive "$daemon"
+	[[ -n $(cgroup_groups "$id-web") && -n $(cgroup_groups "$pod") ]]
+}
+wait_until $((3 * period + 10)) cgroup_leaks_seen || {
+	cat "$daemon/collectd.log"
+	fail "GroupBy cgroup: no group for the containers' leaks"
+}
+sleep $((2 * interval))
+for name in "$id-web" "$id-db" "$id-new" "$pod"; do
+	ctr=$name
+	[[ $name != "$pod" ]] || ctr=$pod-b
+	groups=$(cgroup_groups "$name")
+	[[ $(wc -l <<<"$groups") -eq 1 ]] ||
+		fail "GroupBy cgroup: $name's leak is not one group: $groups"
+	[[ ${groups##* } -eq $(ss_leak "$ctr" "${leaker[$ctr]:-pod-leaker}") ]] ||
+		fail "GroupBy cgroup: $name: $groups, ss -p differs"
+	# The container's (the pod's) name, from Podman's files.
+	[[ ${groups%% *} == "$name" ]] ||
+		fail "GroupBy cgroup: $name's leak is not named after it: $groups"
+	note "GroupBy cgroup: $name: $groups"
+done
 stop_collectd "$daemon"
 echo "containers: ok"

@@ -78,6 +78,12 @@ static uint32_t close_wait_inode[MAX_FOUND];
 /* Set by a test: the namespaces hold no CLOSE_WAIT socket. */
 static bool no_close_wait;
 
+/* The cgroup id of the CLOSE_WAIT socket (0: none), by handle. */
+static uint64_t close_wait_cgroup[MAX_FOUND];
+/* Set by a test before make(): GroupBy "cgroup"; walks of its tree. */
+static bool group_by_cgroup;
+static int cgroup_walks;
+
 /* Two ESTABLISHED sockets and one CLOSE_WAIT, in every namespace. */
 static int steady_dump(void *handle, enum tcps_dump_family family,
 		       uint32_t state_mask, tcps_record_fn fn, void *data,
@@ -93,6 +99,7 @@ static int steady_dump(void *handle, enum tcps_dump_family family,
 			.family = AF_INET,
 			.state = states[i],
 			.inode = states[i] == 8 ? close_wait_inode[n] : 0,
+			.cgroup_id = states[i] == 8 ? close_wait_cgroup[n] : 0,
 			.cookie = 1000 + 10 * (uint64_t)n + i
 		};
 
@@ -192,6 +199,9 @@ static void setup(void)
 	discoveries = discover_result = opens = closes = 0;
 	move_after_discovery = -1;
 	no_close_wait = false;
+	memset(close_wait_cgroup, 0, sizeof(close_wait_cgroup));
+	group_by_cgroup = false;
+	cgroup_walks = 0;
 	capture_reset(&cap);
 }
 
@@ -204,6 +214,23 @@ static void teardown(void)
 	for (size_t i = 0; i < pool_num; i++)
 		child_netns_end(pool[i].pid);
 }
+
+/* The host's cgroups for GroupBy "cgroup": id 20 + i is cgroups[i]. */
+static const char *const cgroups[] = {
+	"/system.slice/web.service",
+	"/system.slice/db.service",
+};
+static int fake_walk(void *arg, tcps_cgroup_visit_fn *visit, void *data)
+{
+	(void)arg;
+	cgroup_walks++;
+	for (size_t i = 0; i < sizeof(cgroups) / sizeof(cgroups[0]); i++)
+		if (visit(data, 20 + i, cgroups[i]))
+			return 1;
+	return 0;
+}
+
+static const struct tcps_cgroups_source fake_tree = { .walk = fake_walk };
 
 static struct tcps_namespaces *make_in(uint32_t every, uint32_t max,
 				       const char *proc_root)
@@ -221,6 +248,10 @@ static struct tcps_namespaces *make_in(uint32_t every, uint32_t max,
 	cfg.opts.process_scan_budget = 0;
 	if (proc_root)
 		cfg.opts.proc_root = proc_root;
+	if (group_by_cgroup) {
+		cfg.opts.group_by = TCPS_GROUP_CGROUP;
+		cfg.opts.cgroups_source = &fake_tree;
+	}
 	ck_assert_int_eq(tcps_namespaces_new(&cfg, &set), 0);
 	return set;
 }
@@ -459,6 +490,49 @@ START_TEST(tcps_namespaces_read__pin_gone_just_after_its_discovery)
 	read_once(set, &report);
 	ck_assert(!report.discovered);
 	ck_assert_double_eq(established("web"), 2);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+/* GroupBy "cgroup": one map of cgroup ids serves every namespace (ids
+ * are host-wide): ids new in any namespace are looked for in one walk
+ * per read, each namespace's groups come from its own sockets, and a
+ * socket that moves to a known cgroup needs no walk. */
+START_TEST(tcps_namespaces_read__one_cgroup_map_serves_every_namespace)
+{
+	struct tcps_namespaces *set;
+	struct tcps_namespaces_report report;
+
+	group_by_cgroup = true;
+	set = make(1, 8);
+	script_namespace(0, "web", 101);
+	script_namespace(1, "db", 102);
+	close_wait_cgroup[0] = 20;
+	close_wait_cgroup[1] = 21;
+	read_once(set, &report);
+	ck_assert_int_eq(cgroup_walks, 1);
+	ck_assert_double_eq(capture_get(&cap, "web-proc_web_service",
+					"tcp_connections", "CLOSE_WAIT"),
+			    1);
+	ck_assert_double_eq(capture_get(&cap, "db-proc_db_service",
+					"tcp_connections", "CLOSE_WAIT"),
+			    1);
+	ck_assert(!capture_has(&cap, "web-proc_db_service", "tcp_connections",
+			       "CLOSE_WAIT"));
+
+	/* db's socket is in web's cgroup now: known, no walk. */
+	close_wait_cgroup[1] = 20;
+	read_once(set, &report);
+	ck_assert_int_eq(cgroup_walks, 1);
+	ck_assert_double_eq(capture_get(&cap, "db-proc_web_service",
+					"tcp_connections", "CLOSE_WAIT"),
+			    1);
+	ck_assert_double_eq(capture_get(&cap, "db-proc_db_service",
+					"tcp_connections", "CLOSE_WAIT"),
+			    0);
+	ck_assert_double_eq(capture_get(&cap, "web-proc_web_service",
+					"tcp_connections", "CLOSE_WAIT"),
+			    1);
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -736,6 +810,9 @@ Suite *namespaces_suite(void)
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__maximum_leaves_the_rest_out);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__one_cgroup_map_serves_every_namespace);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__a_new_namespace_never_takes_a_used_name);
