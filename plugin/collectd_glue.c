@@ -342,8 +342,10 @@ static void log_discovery(struct glue_instance *inst,
 	}
 	if (report->added > 0 || report->gone > 0)
 		INFO(PLUGIN_NAME " plugin: Discover: reading %zu network "
-				 "namespaces (%zu new, %zu gone)",
-		     report->reading, report->added, report->gone);
+				 "namespaces (%zu new, %zu gone)%s%s%s%s",
+		     report->reading, report->added, report->gone,
+		     report->added ? "; new: " : "", report->added_names,
+		     report->gone ? "; gone: " : "", report->gone_names);
 	if (report->failed > report->denied)
 		c_complain(LOG_WARNING, &inst->dump_failed,
 			   PLUGIN_NAME " plugin: Discover: reading %zu "

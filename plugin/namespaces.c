@@ -155,6 +155,23 @@ const char *tcps_namespaces_member(const struct tcps_namespaces *set,
 	return set->members[index].name;
 }
 
+/* Adds name to a report's list; once one does not fit whole, the list
+ * ends with "..." (room for it is always kept). */
+static void list_name(char *list, const char *name)
+{
+	static const char more[] = ", ...";
+	size_t len = strlen(list), sep = len ? 2 : 0;
+
+	if (len >= 3 && strcmp(list + len - 3, "...") == 0)
+		return;
+	if (len + sep + strlen(name) + sizeof(more) <= TCPS_NAMES_LIST_MAX)
+		snprintf(list + len, TCPS_NAMES_LIST_MAX - len, "%s%s",
+			 sep ? ", " : "", name);
+	else
+		snprintf(list + len, TCPS_NAMES_LIST_MAX - len, "%s",
+			 more + 2 - sep);
+}
+
 /* Sends the member's values once more as zeros (if it ever sent any: one
  * never read goes without a word) and frees it; the last member takes its
  * place. */
@@ -257,6 +274,7 @@ static void apply_discovery(struct tcps_namespaces *set,
 	}
 	for (size_t i = set->members_num; i-- > 0;) {
 		if (!set->members[i].found) {
+			list_name(report->gone_names, set->members[i].name);
 			drop_member(set, i, sink);
 			report->gone++;
 		}
@@ -268,9 +286,11 @@ static void apply_discovery(struct tcps_namespaces *set,
 			report->left_out++;
 			continue;
 		}
-		if (add_member(set, &found[i]) == 0)
+		if (add_member(set, &found[i]) == 0) {
+			list_name(report->added_names,
+				  set->members[set->members_num - 1].name);
 			report->added++;
-		else if (report->discover_error == 0)
+		} else if (report->discover_error == 0)
 			report->discover_error = -ENOMEM;
 	}
 }

@@ -19,7 +19,8 @@
 # 3. One container stopped and another started between reads (Interval
 #    1, DiscoverEvery 2): the stopped one's values come once more as
 #    zeros, then never again; the new one's come within one discovery
-#    period and equal ss; nothing is logged at warning or error level.
+#    period and equal ss; nothing is logged at warning or error level,
+#    and one INFO line names each.
 # 4. The host's own values go on under tcpstates/ through all of it.
 # 5. A second daemon with MaxNamespaces 2: one warning saying how many
 #    namespaces were left out (at least the two of ours; one more only
@@ -336,6 +337,16 @@ if grep -F "$id-cache" "$daemon/collectd.log" |
 	grep -vE '\[(info|debug)\]'; then
 	fail "the stop was logged above INFO"
 fi
+grep -qE "\[info\] tcpstates plugin: Discover: .*gone: (.*, )?$id-cache(,|;|\$)" \
+	"$daemon/collectd.log" || {
+	grep "Discover:" "$daemon/collectd.log" >&2
+	fail "no INFO line naming the stopped container"
+}
+grep -qE "\[info\] tcpstates plugin: Discover: .*new: (.*, )?$id-new(,|;|\$)" \
+	"$daemon/collectd.log" || {
+	grep "Discover:" "$daemon/collectd.log" >&2
+	fail "no INFO line naming the new container"
+}
 note "log: $(grep -cF "$id-cache" "$daemon/collectd.log" || true) lines about the stopped container, none above INFO"
 stop_collectd "$daemon"
 

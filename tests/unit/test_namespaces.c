@@ -326,12 +326,16 @@ START_TEST(tcps_namespaces_read__gone_sends_zeros_once)
 	script_namespace(0, "web", 101);
 	script_namespace(1, "db", 102);
 	read_once(set, &report);
+	ck_assert_str_eq(report.added_names, "web, db");
+	ck_assert_str_eq(report.gone_names, "");
 	/* No longer found at the next discovery (read 3). */
 	script_num = 1;
 	read_once(set, &report);
 	ck_assert_double_eq(established("db"), 2); /* not due yet */
 	read_once(set, &report);
 	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_str_eq(report.gone_names, "db");
+	ck_assert_str_eq(report.added_names, "");
 	ck_assert_uint_eq(report.failed, 0);
 	ck_assert_double_eq(established("db"), 0);
 	ck_assert_double_eq(
@@ -533,6 +537,31 @@ START_TEST(tcps_namespaces_read__one_cgroup_map_serves_every_namespace)
 	ck_assert_double_eq(capture_get(&cap, "web-proc_web_service",
 					"tcp_connections", "CLOSE_WAIT"),
 			    1);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+/* The names of those added fill the log line's list as far as they fit
+ * whole, then "...". */
+START_TEST(tcps_namespaces_read__names_what_came_as_far_as_it_fits)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+	char name[TCPS_NAME_MAX + 1];
+
+	for (int i = 0; i < 5; i++) {
+		memset(name, 'a' + i, 60);
+		name[60] = '\0';
+		script_namespace((size_t)i, name, 101 + i);
+	}
+	read_once(set, &report);
+	ck_assert_uint_eq(report.added, 5);
+	/* Four of 60 and their commas fit in 256 with room for ", ...";
+	 * the fifth does not. */
+	ck_assert_uint_eq(strlen(report.added_names), 4 * 60 + 4 * 2 + 3);
+	ck_assert_str_eq(report.added_names + 4 * 60 + 4 * 2, "...");
+	ck_assert_int_eq(report.added_names[0], 'a');
+	ck_assert_int_eq(report.added_names[62], 'b');
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -810,6 +839,9 @@ Suite *namespaces_suite(void)
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__maximum_leaves_the_rest_out);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__names_what_came_as_far_as_it_fits);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__one_cgroup_map_serves_every_namespace);
