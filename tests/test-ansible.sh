@@ -187,8 +187,9 @@ play first
 dpkg-query -W -f='${Status}' "$PKG" | grep -q 'ok installed' || fail "$PKG not installed"
 [[ -f $file ]] || fail "no $file"
 [[ $(restarts) -eq 1 ]] || fail "first run: $(restarts) restarts, not 1"
-[[ $(collectd_pid) != "$pid_before" ]] && kill -0 "$(collectd_pid)" ||
+if [[ $(collectd_pid) == "$pid_before" ]] || ! kill -0 "$(collectd_pid)"; then
 	fail "collectd was not restarted"
+fi
 wait_values "$file" tcpstates || fail "no tcpstates values after the restart"
 wait_values "$file" tcpstates-web || fail "no values of <Namespace \"web\">"
 note "restarted (pid $pid_before -> $(collectd_pid)); values arrive, the namespace's too"
@@ -248,8 +249,9 @@ bad_run bad-group-by GroupBy -e tcpstates_group_by=process
 play change -e tcpstates_top_processes=20
 [[ $PLAY_RC -eq 0 && $CHANGED -gt 0 ]] || { cat "$work/change.out" >&2; fail "change run"; }
 grep -qE '^[[:space:]]+TopProcesses 20$' "$file" || fail "TopProcesses 20 not written"
-[[ $(restarts) -eq 2 ]] && kill -0 "$(collectd_pid)" ||
+if [[ $(restarts) -ne 2 ]] || ! kill -0 "$(collectd_pid)"; then
 	fail "the change did not restart collectd once"
+fi
 wait_values "$file" tcpstates || fail "no values after the second restart"
 note "a good change: written, collectd restarted once more, values arrive"
 grep -q 'tcpstates plugin' "$work/collectd.log" &&
