@@ -7,6 +7,8 @@ PLUGINDIR ?= $(LIBDIR)/collectd
 SYSCONFDIR ?= /etc
 CONFDIR ?= $(SYSCONFDIR)/collectd/collectd.conf.d
 MANDIR ?= $(PREFIX)/share/man
+# The Ansible role (packaging/ansible) goes to $(DATADIR)/ansible.
+DATADIR ?= $(PREFIX)/share/collectd-tcpstates
 COLLECTD_INCLUDE ?= /usr/include/collectd
 PKG_CONFIG ?= pkg-config
 CLANG_FORMAT ?= clang-format
@@ -304,8 +306,10 @@ format:
 format-check: deps-check
 	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(C_SOURCES)
 
-# The plugin, its conf.d snippet and collectd-tcpstates(5); the packages
-# install through this target too, so each file is installed in one place.
+# The plugin, its conf.d snippet, collectd-tcpstates(5) and the Ansible
+# role; the packages install through this target too, so each file is
+# installed in one place.
+ANSIBLE_FILES := $(shell cd packaging && find ansible -type f | LC_ALL=C sort)
 install: $(PLUGIN)
 	$(INSTALL) -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(CONFDIR) \
 		$(DESTDIR)$(MANDIR)/man5
@@ -313,11 +317,18 @@ install: $(PLUGIN)
 	$(INSTALL) -m 0644 conf/tcpstates.conf $(DESTDIR)$(CONFDIR)/tcpstates.conf
 	$(INSTALL) -m 0644 packaging/collectd-tcpstates.5 \
 		$(DESTDIR)$(MANDIR)/man5/collectd-tcpstates.5
+	for f in $(ANSIBLE_FILES); do \
+		mode=0644; [ -x packaging/$$f ] && mode=0755; \
+		$(INSTALL) -D -m $$mode packaging/$$f $(DESTDIR)$(DATADIR)/$$f \
+			|| exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(PLUGINDIR)/tcpstates.so
 	rm -f $(DESTDIR)$(CONFDIR)/tcpstates.conf
 	rm -f $(DESTDIR)$(MANDIR)/man5/collectd-tcpstates.5
+	rm -rf $(DESTDIR)$(DATADIR)/ansible
+	-rmdir $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -24,6 +24,7 @@ run glue env CK_FORK=yes "$BUILD/glue-tests"
 run build bash tests/test-build.sh
 run docs bash tests/test-docs.sh
 run config bash tests/test-config.sh
+run ansible bash tests/test-ansible.sh
 run netns-counts bash tests/test-netns-counts.sh
 run collectd-e2e bash tests/test-collectd.sh
 run leaks bash tests/test-leaks.sh

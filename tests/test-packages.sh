@@ -2,9 +2,11 @@
 # The packages as an administrator meets them. `make deb`: the .deb
 # installs with dpkg, the stock Debian collectd (its own collectd.conf,
 # which includes /etc/collectd/collectd.conf.d/*.conf) loads the plugin
-# from the package and tcpstates values arrive; `dpkg -r` and `--purge`
-# leave nothing behind. `make rpm`: the .rpm holds the plugin, the conf.d
-# snippet and the man page and requires collectd, libmnl and json-c.
+# from the package and tcpstates values arrive; the Ansible role's
+# check-conf.sh, as installed, accepts the installed conffile; `dpkg -r`
+# and `--purge` leave nothing behind. `make rpm`: the .rpm holds the
+# plugin, the conf.d snippet, the man page and the Ansible role and
+# requires collectd, libmnl and json-c.
 #
 # Needs root: it installs and removes packages. Everything it adds (the
 # package, a temporary conf.d file, the collectd package and what that
@@ -16,6 +18,7 @@ PKG=collectd-tcpstates
 STOCK_CONF=/etc/collectd/collectd.conf
 CONF_D=/etc/collectd/collectd.conf.d
 PLUGIN=/usr/lib/collectd/tcpstates.so
+ROLE=/usr/share/collectd-tcpstates/ansible/roles/tcpstates
 POLICY=/usr/sbin/policy-rc.d
 STATES=(ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSED
 	CLOSE_WAIT LAST_ACK LISTEN CLOSING UNKNOWN)
@@ -188,6 +191,18 @@ install_deb()
 		fail "$CONF_D/tcpstates.conf is not a conffile"
 	[[ -f /usr/share/man/man5/collectd-tcpstates.5.gz ]] ||
 		fail "man page missing"
+	local f
+	for f in tasks/main.yml tasks/package.yml handlers/main.yml \
+		defaults/main.yml meta/main.yml templates/tcpstates.conf.j2 \
+		README.md; do
+		[[ -f $ROLE/$f ]] || fail "the Ansible role lacks $ROLE/$f"
+	done
+	[[ -x $ROLE/files/check-conf.sh ]] ||
+		fail "$ROLE/files/check-conf.sh missing or not executable"
+	"$ROLE/files/check-conf.sh" "$CONF_D/tcpstates.conf" \
+		>"$work/check-conf.log" 2>&1 ||
+		{ cat "$work/check-conf.log" >&2; fail "check-conf.sh refuses the conffile"; }
+	note "the Ansible role is in $ROLE; its check-conf.sh accepts the conffile"
 	note "installed: $(dpkg-query -W -f='${Package} ${Version}' "$PKG")"
 }
 
@@ -264,6 +279,8 @@ remove_deb()
 		fail "$CONF_D/tcpstates.conf remains after dpkg --purge"
 	[[ ! -e /usr/share/man/man5/collectd-tcpstates.5.gz ]] ||
 		fail "man page remains after dpkg -r"
+	[[ ! -e /usr/share/collectd-tcpstates ]] ||
+		fail "/usr/share/collectd-tcpstates remains after dpkg -r"
 	note "dpkg -r and --purge left no file of $PKG"
 }
 
@@ -291,6 +308,9 @@ check_rpm()
 		<<<"$files" || fail "rpm lacks the man page"
 	[[ $(grep -c 'man5/collectd-tcpstates' <<<"$files") -eq 1 ]] ||
 		fail "the rpm holds more than one man page"
+	grep -qx "$ROLE/tasks/main.yml" <<<"$files" &&
+		grep -qx "$ROLE/files/check-conf.sh" <<<"$files" ||
+		fail "rpm lacks the Ansible role in $ROLE"
 	rpm -qp --configfiles "$rpm_file" |
 		grep -qx '/etc/collectd.d/tcpstates.conf' ||
 		fail "the conf snippet is not %config in the rpm"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs the Debian packages a make target needs, only those missing.
 # Usage: deps.sh build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash|
-#        podman
+#        podman|ansible
 set -euo pipefail
 
 build=(gcc libc6-dev make pkg-config libmnl-dev libjson-c-dev collectd-core
@@ -22,6 +22,10 @@ deb=("${build[@]}" check libsubunit-dev dpkg-dev debhelper fakeroot lintian)
 rpm=("${build[@]}" check libsubunit-dev rpm)
 # make bench-hash: uthash, measured against the core's own tables.
 bench_hash=("${build[@]}" uthash-dev)
+# tests/test-ansible.sh: the role in packaging/ansible run by
+# ansible-playbook (its apt module needs python3-apt) against the .deb
+# that make deb builds.
+ansible=("${deb[@]}" ansible-core python3-apt)
 # make fuzz: clang with libFuzzer; its runtime comes after (see below).
 fuzz=("${build[@]}" clang)
 # tests/test-discover-podman.sh, test-containers.sh: a rootful Podman 4.3
@@ -43,8 +47,9 @@ rpm) wanted=("${rpm[@]}") ;;
 fuzz) wanted=("${fuzz[@]}") ;;
 bench-hash) wanted=("${bench_hash[@]}") ;;
 podman) wanted=("${podman[@]}") ;;
+ansible) wanted=("${ansible[@]}") ;;
 *)
-	echo "usage: $0 build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash|podman" >&2
+	echo "usage: $0 build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash|podman|ansible" >&2
 	exit 2
 	;;
 esac
