@@ -10,8 +10,8 @@
 #    of its own name (a copy of sockmaker). Each container's
 #    tcpstates-<container>/tcp_connections-<STATE> equals `ss -tan` run
 #    in its namespace, state by state, at a read where nothing moved; the
-#    leak is tcpstates-<container>-proc_<process>, equal to `ss -tanp`
-#    there, and under no other container.
+#    leak is tcpstates_proc_close_wait-<container>/tcp_connections-<process>,
+#    equal to `ss -tanp` there, and under no other container.
 # 2. A pod of two containers, each with its own sockets: one set of
 #    values, tcpstates-<pod>, equal to ss in the shared namespace, with
 #    the leak of the one under the pod's name; none under the containers'
@@ -198,7 +198,7 @@ has_values()
 {
 	local name
 	collectd_alive "$daemon"
-	for name in tcpstates "tcpstates-$id-web" "tcpstates-$id-db" \
+	for name in tcpstates-host "tcpstates-$id-web" "tcpstates-$id-db" \
 		"tcpstates-$id-cache" "tcpstates-$pod"; do
 		[[ -n $(newest "$name") ]] || return 1
 	done
@@ -208,7 +208,7 @@ wait_until $((3 * period + 10)) has_values || {
 	ls "$daemon/csv/$host" >&2 || true
 	fail "no values for every container and the pod"
 }
-host_first=$(newest tcpstates)
+host_first=$(newest tcpstates-host)
 
 # equal_ss NAME CONTAINER: NAME's values equal ss in CONTAINER's
 # namespace, at a read where ss saw the same before and after.
@@ -234,8 +234,8 @@ equal_ss()
 # leak_value NAME PROG: PROG's CLOSE_WAIT count under namespace NAME.
 leak_value()
 {
-	csv_value "$daemon" "$host" "tcpstates-$1-proc_$2" \
-		tcp_connections-CLOSE_WAIT | sed 's/\.0*$//'
+	csv_value "$daemon" "$host" "tcpstates_proc_close_wait-$1" \
+		"tcp_connections-$2" | sed 's/\.0*$//'
 }
 
 # 1. Three containers.
@@ -245,13 +245,13 @@ for name in "$id-web" "$id-db" "$id-cache"; do
 	want=$(ss_leak "$name" "${leaker[$name]}")
 	[[ $got == "$want" && $want -eq ${leaks[$name]} ]] ||
 		fail "$name: ${leaker[$name]} holds ${got:-nothing}, ss -p says $want"
-	note "$name: tcpstates-$name-proc_${leaker[$name]} $got (ss -p $want)"
+	note "$name: tcpstates_proc_close_wait-$name/tcp_connections-${leaker[$name]} $got (ss -p $want)"
 done
 # Each leaker under its own container only.
 for name in "$id-web" "$id-db" "$id-cache" "$pod"; do
 	for prog in leaky-web leaky-db leaky-cache pod-leaker; do
 		[[ $prog == "${leaker[$name]:-pod-leaker}" ]] && continue
-		[[ ! -d $daemon/csv/$host/tcpstates-$name-proc_$prog ]] ||
+		! compgen -G "$daemon/csv/$host/tcpstates_proc_close_wait-$name/tcp_connections-$prog-[0-9]*" >/dev/null ||
 			fail "$prog filed under $name"
 	done
 done
@@ -264,10 +264,10 @@ equal_ss "$pod" "$pod-a"
 	fail "pod: pod-leaker holds $(leak_value "$pod" pod-leaker), not 5"
 for name in "$pod-a" "$pod-b"; do
 	[[ -z $(find "$daemon/csv/$host" -maxdepth 1 \
-		-name "tcpstates-$name*") ]] ||
+		-name "tcpstates*-$name*") ]] ||
 		fail "values under the pod's container $name"
 done
-note "pod: one set of values under $pod; tcpstates-$pod-proc_pod-leaker 5"
+note "pod: one set of values under $pod; tcpstates_proc_close_wait-$pod/tcp_connections-pod-leaker 5"
 
 # 3. cache stops, new starts.
 gone=tcpstates-$id-cache
@@ -333,9 +333,9 @@ num_eq "${proc_zero#*,}" 0 ||
 note "stopped container: zeros once (its leak group too), nothing after"
 
 # 4. The host's own values went on.
-later "$(newest tcpstates)" "$host_first" || fail "no new host values"
-later "$(newest tcpstates)" "$zeros" || fail "host values stopped"
-note "host values under tcpstates/ throughout"
+later "$(newest tcpstates-host)" "$host_first" || fail "no new host values"
+later "$(newest tcpstates-host)" "$zeros" || fail "host values stopped"
+note "host values under tcpstates-host/ throughout"
 
 # No warning or error at all; the stop at INFO at most.
 if grep -E '\[(warning|error)\]' "$daemon/collectd.log" | grep -F tcpstates; then
