@@ -43,10 +43,10 @@ queue_port=6379
 # test ends; waits for READY.
 hold()
 {
-	local in_ns=$1 name=$2 fd
+	local netns=$1 name=$2 fd
 	shift 2
 	mkfifo "$work/$name.in"
-	ip netns exec "$in_ns" "$@" <"$work/$name.in" >"$work/$name.out" \
+	ip netns exec "$netns" "$@" <"$work/$name.in" >"$work/$name.out" \
 		2>"$work/$name.err" &
 	track_pid $!
 	# Held open until the test ends (the FIFO's writing end).
@@ -301,4 +301,4 @@ check_ports
 check_state_sums
 prom_stop
 stop_collectd "$work"
-echo "PASS: test-prometheus"
+echo "prometheus: ok"
