@@ -9,9 +9,6 @@
 #include "tcpstates/namespaces.h"
 #include "tcpstates/util.h"
 
-/* Room for "name-" in front of the longest instance the core emits. */
-#define INSTANCE_MAX (TCPS_NAME_MAX + 1 + 160)
-
 struct member {
 	uint64_t dev, ino;
 	char name[TCPS_NAME_MAX + 1];
@@ -43,30 +40,18 @@ struct tcps_namespaces {
 	struct tcps_cgroups *cgroups;
 };
 
-/* A sink that puts a namespace's name in front of every instance. */
+/* A sink that says which namespace each value and notification is of. */
 struct named_sink {
 	const struct tcps_sink *out;
 	const char *name;
 };
 
-static void named_instance(const char *name, const char *instance, char *buf,
-			   size_t size)
-{
-	if (instance[0] == '\0')
-		snprintf(buf, size, "%s", name);
-	else
-		snprintf(buf, size, "%s-%s", name, instance);
-}
-
 static int named_value(void *data, const struct tcps_value *value)
 {
 	const struct named_sink *named = data;
 	struct tcps_value renamed = *value;
-	char instance[INSTANCE_MAX];
 
-	named_instance(named->name, value->plugin_instance, instance,
-		       sizeof(instance));
-	renamed.plugin_instance = instance;
+	renamed.netns = named->name;
 	return named->out->value(named->out->data, &renamed);
 }
 
@@ -74,13 +59,10 @@ static int named_notify(void *data, const struct tcps_notification *notif)
 {
 	const struct named_sink *named = data;
 	struct tcps_notification renamed = *notif;
-	char instance[INSTANCE_MAX];
 
 	if (!named->out->notify)
 		return 0;
-	named_instance(named->name, notif->plugin_instance, instance,
-		       sizeof(instance));
-	renamed.plugin_instance = instance;
+	renamed.netns = named->name;
 	return named->out->notify(named->out->data, &renamed);
 }
 
@@ -201,6 +183,8 @@ static struct member *find_member(struct tcps_namespaces *set, uint64_t dev,
 
 static bool name_taken(const struct tcps_namespaces *set, const char *name)
 {
+	if (tcps_name_reserved(name))
+		return true;
 	for (size_t i = 0; i < set->members_num; i++)
 		if (strcmp(set->members[i].name, name) == 0)
 			return true;

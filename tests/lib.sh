@@ -256,8 +256,9 @@ collectd_alive()
 }
 
 # csv_row DIR HOST PLUGIN-INSTANCE TYPE-INSTANCE: the newest "time,value"
-# the csv plugin wrote, e.g. csv_row "$work" h tcpstates-listen
-# count-full_queues; nothing if there is none yet.
+# the csv plugin wrote, e.g. csv_row "$work" h tcpstates_listen-host
+# count-full_queues (plugin tcpstates_listen, plugin instance host);
+# nothing if there is none yet.
 csv_row()
 {
 	local file

@@ -179,7 +179,7 @@ wait_values()
 
 # 1. First run.
 pid_before=$(collectd_pid)
-[[ ! -e $work/csv/tcps-ansible/tcpstates ]] || fail "tcpstates values before the role ran"
+[[ ! -e $work/csv/tcps-ansible/tcpstates-host ]] || fail "tcpstates values before the role ran"
 installed=1 # from here on, purged on exit
 play first
 [[ $PLAY_RC -eq 0 && $FAILED -eq 0 ]] || { cat "$work/first.out" >&2; fail "first run failed"; }
@@ -190,7 +190,7 @@ dpkg-query -W -f='${Status}' "$PKG" | grep -q 'ok installed' || fail "$PKG not i
 if [[ $(collectd_pid) == "$pid_before" ]] || ! kill -0 "$(collectd_pid)"; then
 	fail "collectd was not restarted"
 fi
-wait_values "$file" tcpstates || fail "no tcpstates values after the restart"
+wait_values "$file" tcpstates-host || fail "no tcpstates values after the restart"
 wait_values "$file" tcpstates-web || fail "no values of <Namespace \"web\">"
 note "restarted (pid $pid_before -> $(collectd_pid)); values arrive, the namespace's too"
 # Every option of the plugin's option table is written by the role.
@@ -252,7 +252,7 @@ grep -qE '^[[:space:]]+TopProcesses 20$' "$file" || fail "TopProcesses 20 not wr
 if [[ $(restarts) -ne 2 ]] || ! kill -0 "$(collectd_pid)"; then
 	fail "the change did not restart collectd once"
 fi
-wait_values "$file" tcpstates || fail "no values after the second restart"
+wait_values "$file" tcpstates-host || fail "no values after the second restart"
 note "a good change: written, collectd restarted once more, values arrive"
 grep -q 'tcpstates plugin' "$work/collectd.log" &&
 	{ cat "$work/collectd.log" >&2; fail "the plugin logged a problem"; }

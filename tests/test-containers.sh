@@ -10,8 +10,8 @@
 #    of its own name (a copy of sockmaker). Each container's
 #    tcpstates-<container>/tcp_connections-<STATE> equals `ss -tan` run
 #    in its namespace, state by state, at a read where nothing moved; the
-#    leak is tcpstates-<container>-proc_<process>, equal to `ss -tanp`
-#    there, and under no other container.
+#    leak is tcpstates_proc_close_wait-<container>/tcp_connections-<process>,
+#    equal to `ss -tanp` there, and under no other container.
 # 2. A pod of two containers, each with its own sockets: one set of
 #    values, tcpstates-<pod>, equal to ss in the shared namespace, with
 #    the leak of the one under the pod's name; none under the containers'
@@ -190,7 +190,7 @@ has_values()
 {
 	local name
 	collectd_alive "$daemon"
-	for name in tcpstates "tcpstates-$id-web" "tcpstates-$id-db" \
+	for name in tcpstates-host "tcpstates-$id-web" "tcpstates-$id-db" \
 		"tcpstates-$id-cache" "tcpstates-$pod"; do
 		[[ -n $(newest "$name") ]] || return 1
 	done
@@ -200,7 +200,7 @@ wait_until $((3 * period + 10)) has_values || {
 	ls "$daemon/csv/$host" >&2 || true
 	fail "no values for every container and the pod"
 }
-host_first=$(newest tcpstates)
+host_first=$(newest tcpstates-host)
 
 # equal_ss NAME CONTAINER: NAME's values equal ss in CONTAINER's
 # namespace, at a read where ss saw the same before and after.
@@ -226,8 +226,8 @@ equal_ss()
 # leak_value NAME PROG: PROG's CLOSE_WAIT count under namespace NAME.
 leak_value()
 {
-	csv_value "$daemon" "$host" "tcpstates-$1-proc_$2" \
-		tcp_connections-CLOSE_WAIT | sed 's/\.0*$//'
+	csv_value "$daemon" "$host" "tcpstates_proc_close_wait-$1" \
+		"tcp_connections-$2" | sed 's/\.0*$//'
 }
 
 # 1. Three containers.
@@ -237,13 +237,13 @@ for name in "$id-web" "$id-db" "$id-cache"; do
 	want=$(ss_leak "$name" "${leaker[$name]}")
 	[[ $got == "$want" && $want -eq ${leaks[$name]} ]] ||
 		fail "$name: ${leaker[$name]} holds ${got:-nothing}, ss -p says $want"
-	note "$name: tcpstates-$name-proc_${leaker[$name]} $got (ss -p $want)"
+	note "$name: tcpstates_proc_close_wait-$name/tcp_connections-${leaker[$name]} $got (ss -p $want)"
 done
 # Each leaker under its own container only.
 for name in "$id-web" "$id-db" "$id-cache" "$pod"; do
 	for prog in leaky-web leaky-db leaky-cache pod-leaker; do
 		[[ $prog == "${leaker[$name]:-pod-leaker}" ]] && continue
-		[[ ! -d $daemon/csv/$host/tcpstates-$name-proc_$prog ]] ||
+		! compgen -G "$daemon/csv/$host/tcpstates_proc_close_wait-$name/tcp_connections-$prog-[0-9]*" >/dev/null ||
 			fail "$prog filed under $name"
 	done
 done
@@ -256,10 +256,10 @@ equal_ss "$pod" "$pod-a"
 	fail "pod: pod-leaker holds $(leak_value "$pod" pod-leaker), not 5"
 for name in "$pod-a" "$pod-b"; do
 	[[ -z $(find "$daemon/csv/$host" -maxdepth 1 \
-		-name "tcpstates-$name*") ]] ||
+		-name "tcpstates*-$name*") ]] ||
 		fail "values under the pod's container $name"
 done
-note "pod: one set of values under $pod; tcpstates-$pod-proc_pod-leaker 5"
+note "pod: one set of values under $pod; tcpstates_proc_close_wait-$pod/tcp_connections-pod-leaker 5"
 
 # 3. cache stops, new starts.
 gone=tcpstates-$id-cache
@@ -313,21 +313,22 @@ zeros=$(zero_reads "$gone")
 [[ $(wc -l <<<"$zeros") -eq 1 ]] ||
 	fail "the stopped container's zeros were sent $(wc -l <<<"$zeros") times"
 later "$zeros" "$before_stop" || fail "zeros before the stop"
-for file in "$daemon/csv/$host/$gone"*/*; do
+for file in "$daemon/csv/$host/$gone"/* \
+	"$daemon/csv/$host/"tcpstates_*-"$id-cache"/*; do
 	awk -F, -v z="$zeros" '$1 ~ /^[0-9]/ && $1 + 0 > z + 0 { bad = 1 }
 		END { exit bad }' "$file" ||
 		fail "values after the zeros in $file"
 done
-proc_zero=$(csv_row "$daemon" "$host" "$gone-proc_leaky-cache" \
-	tcp_connections-CLOSE_WAIT)
+proc_zero=$(csv_row "$daemon" "$host" "tcpstates_proc_close_wait-$id-cache" \
+	tcp_connections-leaky-cache)
 num_eq "${proc_zero#*,}" 0 ||
 	fail "its leak group was left at ${proc_zero#*,}, not zero"
 note "stopped container: zeros once (its leak group too), nothing after"
 
 # 4. The host's own values went on.
-later "$(newest tcpstates)" "$host_first" || fail "no new host values"
-later "$(newest tcpstates)" "$zeros" || fail "host values stopped"
-note "host values under tcpstates/ throughout"
+later "$(newest tcpstates-host)" "$host_first" || fail "no new host values"
+later "$(newest tcpstates-host)" "$zeros" || fail "host values stopped"
+note "host values under tcpstates-host/ throughout"
 
 # No warning or error at all; the stop at INFO at most.
 if grep -E '\[(warning|error)\]' "$daemon/collectd.log" | grep -F tcpstates; then
@@ -380,13 +381,13 @@ left_out=$(head -n 1 <<<"$counts")
 	fail "the warning does not say how many were left out: $warnings"
 [[ $(wc -l <<<"$warnings") -eq 1 ]] ||
 	note "other namespaces came or went: $(wc -l <<<"$warnings") warnings"
-# Namespaces with values: folders with per-state values, but the host's
-# and the process groups'.
+# Namespaces with values: the state folders tcpstates-<namespace>, but
+# the host's.
 read_ns=$(find "$daemon/csv/$host" -name 'tcp_connections-ESTABLISHED-*' |
 	awk -F/ '{ print $(NF - 1) }' | sort -u |
-	grep -cvxE 'tcpstates|.*-proc(_.*|-other|-unknown)' || true)
+	grep -E '^tcpstates-' | grep -cvx 'tcpstates-host' || true)
 ((read_ns <= max)) || fail "$read_ns namespaces reported, MaxNamespaces $max"
-later "$(newest tcpstates)" 0 || fail "no host values with MaxNamespaces"
+later "$(newest tcpstates-host)" 0 || fail "no host values with MaxNamespaces"
 note "MaxNamespaces $max: $read_ns namespaces reported, one warning: ${warnings#*tcpstates plugin: }"
 stop_collectd "$daemon"
 
@@ -400,11 +401,13 @@ start_collectd "" "$daemon"
 # namespace with sockets, as collectd last wrote them.
 cgroup_groups()
 {
-	local dir
-	for dir in "$daemon/csv/$host/tcpstates-$1-proc_"*; do
-		[[ -d $dir ]] || continue
-		echo "${dir##*-proc_} $(csv_value "$daemon" "$host" "${dir##*/}" \
-			tcp_connections-CLOSE_WAIT | sed 's/\.0*$//')"
+	local dir=$daemon/csv/$host/tcpstates_proc_close_wait-$1 group
+	[[ -d $dir ]] || return 0
+	for group in $(ls "$dir" | sed -nE \
+		's/^tcp_connections-(.*)-[0-9]{4}-[0-9]{2}-[0-9]{2}$/\1/p' |
+		sort -u); do
+		echo "$group $(csv_value "$daemon" "$host" "${dir##*/}" \
+			"tcp_connections-$group" | sed 's/\.0*$//')"
 	done | awk '$2 > 0'
 }
 cgroup_leaks_seen()

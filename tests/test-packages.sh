@@ -211,7 +211,7 @@ csv_value()
 {
 	local file
 	# csv starts a new file each day: the newest is last by name.
-	file=$(printf '%s\n' "$work"/csv/*/tcpstates/tcp_connections-"$1"-* |
+	file=$(printf '%s\n' "$work"/csv/*/tcpstates-host/tcp_connections-"$1"-* |
 		tail -n 1)
 	[[ -f $file ]] || return 1
 	tail -n 1 "$file" | cut -d, -f2

@@ -14,7 +14,7 @@
 
 struct tcps_leaks_config {
 	uint32_t state_mask;  /* 1 << state for every ProcessStates state */
-	uint32_t top_n;	      /* TopProcesses: named groups; others "other" */
+	uint32_t top_n;	      /* TopProcesses: named groups; others "-other" */
 	uint32_t max_tracked; /* MaxTrackedSockets: bound of the age table */
 	uint32_t threshold;   /* LeakThreshold, sockets; 0 = off */
 	uint32_t max_age_s;   /* LeakAge, seconds; 0 = off */

@@ -77,8 +77,8 @@ void tcps_namespaces_free(struct tcps_namespaces *set);
  * One interval: a discovery when one is due (the first read always has
  * one), then every namespace dumped in turn, one owner search for the
  * sockets of all of them (one /proc pass, not one per namespace), and
- * their values sent to sink with each one's name in front of the plugin
- * instance ("blue", "blue-proc_java").
+ * their values sent to sink with each one's name as their netns ("blue";
+ * never "host", which is the daemon's own namespace).
  * A namespace no longer found sends its values once as zeros (unless it
  * never sent any) and is freed. One whose path names nothing now, or
  * another namespace, sends nothing, and the next read discovers again: it

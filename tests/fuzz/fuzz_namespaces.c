@@ -22,9 +22,8 @@
  *    after a discovery that ran, left_out = found - min(found,
  *    MaxNamespaces) (found: distinct identities), and no more members
  *    than that minimum;
- *  - every value's plugin instance starts with a member's name (exactly,
- *    or followed by '-'); a farewell's values may name a member the read
- *    dropped, and are all 0;
+ *  - every value names a member as its namespace; a farewell's values
+ *    may name a member the read dropped, and are all 0;
  *  - a member reads the namespace it was discovered as: it sends its
  *    states once per read (when entering and dumping work), equal to that
  *    namespace's counts, and its holders' CLOSE_WAIT groups equal the
@@ -529,7 +528,9 @@ static int keep_value(void *data, const struct tcps_value *v)
 	(void)data;
 	CHECK(values_num < VALUES_MAX);
 	c = &values[values_num++];
-	snprintf(c->instance, sizeof(c->instance), "%s", v->plugin_instance);
+	/* "<namespace>/<set>": the states are "<namespace>/". */
+	CHECK(v->netns[0] != '\0');
+	snprintf(c->instance, sizeof(c->instance), "%s/%s", v->netns, v->set);
 	snprintf(c->type, sizeof(c->type), "%s", v->type);
 	snprintf(c->type_instance, sizeof(c->type_instance), "%s",
 		 v->type_instance);
@@ -583,13 +584,18 @@ static const struct member *member_by_ino(const struct members *ms,
 	return NULL;
 }
 
-/* instance is name's, or one of name's ("name-..."). */
+/* instance ("namespace/set") is of namespace name. */
 static bool belongs(const char *instance, const char *name)
 {
 	size_t len = strlen(name);
 
-	return strncmp(instance, name, len) == 0 &&
-	       (instance[len] == '\0' || instance[len] == '-');
+	return strncmp(instance, name, len) == 0 && instance[len] == '/';
+}
+
+/* instance is the states of namespace name: "name/". */
+static bool states_of(const char *instance, const char *name)
+{
+	return belongs(instance, name) && instance[strlen(name) + 1] == '\0';
 }
 
 static void check_members(const struct members *now, uint32_t max)
@@ -659,7 +665,7 @@ static size_t went(const struct member *b)
 
 	for (int v = 0; v < values_num; v++)
 		if (values[v].farewell &&
-		    strcmp(values[v].instance, b->name) == 0 &&
+		    states_of(values[v].instance, b->name) &&
 		    strcmp(values[v].type_instance, "ESTABLISHED") == 0)
 			zeros++;
 	CHECK(sent[b->ino] ? zeros >= 1 : zeros == 0);
@@ -716,6 +722,8 @@ static void check_names(const struct members *now)
 	}
 }
 
+/* A tcp_connections value: the states' ("name/") or a group's
+ * ("name/proc_close_wait"). */
 static double value_of(const char *instance, const char *type_instance,
 		       int *count)
 {
@@ -738,7 +746,7 @@ static double value_of(const char *instance, const char *type_instance,
 static void check_groups(const char *name, int slot)
 {
 	int want[PROCS + 1] = { 0 }, count;
-	char instance[200];
+	char instance[200], group[16];
 
 	for (int i = 0; i < world[slot].close_wait; i++) {
 		int w = holder(slot, i);
@@ -748,13 +756,13 @@ static void check_groups(const char *name, int slot)
 	for (int w = 0; w <= PROCS; w++) {
 		double got;
 
+		snprintf(instance, sizeof(instance), "%s/proc_close_wait",
+			 name);
 		if (w < PROCS)
-			snprintf(instance, sizeof(instance), "%s-proc_w%d",
-				 name, w);
+			snprintf(group, sizeof(group), "w%d", w);
 		else
-			snprintf(instance, sizeof(instance), "%s-proc-unknown",
-				 name);
-		got = value_of(instance, "CLOSE_WAIT", &count);
+			snprintf(group, sizeof(group), "-unknown");
+		got = value_of(instance, group, &count);
 		if (want[w] > 0)
 			CHECK(count == 1 && got == want[w]);
 		else
@@ -769,11 +777,13 @@ static void check_groups(const char *name, int slot)
 static bool check_member_values(const struct member *m, bool leaks)
 {
 	int p = discovered_path[m->ino], slot, count;
+	char states[TCPS_NAME_MAX + 2];
 	double established;
 
 	CHECK(p >= 0);
 	slot = path_ns[p];
-	established = value_of(m->name, "ESTABLISHED", &count);
+	snprintf(states, sizeof(states), "%s/", m->name);
+	established = value_of(states, "ESTABLISHED", &count);
 	if (debug)
 		fprintf(stderr,
 			"  %s: identity %llu, path %d names %llu%s%s, "
@@ -799,10 +809,10 @@ static bool check_member_values(const struct member *m, bool leaks)
 	CHECK(count == 1);
 	sent[m->ino] = true;
 	CHECK(established == world[slot].established);
-	CHECK(value_of(m->name, "CLOSE_WAIT", &count) ==
+	CHECK(value_of(states, "CLOSE_WAIT", &count) ==
 		      world[slot].close_wait &&
 	      count == 1);
-	CHECK(value_of(m->name, "LISTEN", &count) == world[slot].listen &&
+	CHECK(value_of(states, "LISTEN", &count) == world[slot].listen &&
 	      count == 1);
 	if (leaks)
 		check_groups(m->name, slot);

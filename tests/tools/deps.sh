@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs the Debian packages a make target needs, only those missing.
-# Usage: deps.sh build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash|
-#        podman|ansible
+# Usage: deps.sh build|check|run|soak|downstream|prometheus|graph|deb|rpm|fuzz|
+#        bench-hash|podman|ansible
 set -euo pipefail
 
 build=(gcc libc6-dev make pkg-config libmnl-dev libjson-c-dev collectd-core
@@ -14,6 +14,11 @@ soak=("${check[@]}" valgrind)
 # deps.sh keeps their services from starting on install (policy-rc.d).
 downstream=("${check[@]}" graphite-carbon python3-whisper influxdb
 	influxdb-client)
+# tests/test-prometheus.sh (tests/prometheus.sh): a real Prometheus
+# scraping collectd's write_prometheus, which needs libmicrohttpd12 and
+# libprotobuf-c1 (collectd-core does not pull them in).
+prometheus=("${check[@]}" prometheus libmicrohttpd12 libprotobuf-c1 curl
+	python3)
 # tests/tools/leak-graph.sh: collectd's rrdtool plugin and rrdtool graph.
 graph=("${build[@]}" iproute2 librrd8 rrdtool)
 # make deb / make rpm (packaging/packaging.mk): the package builds run the
@@ -41,6 +46,7 @@ check) wanted=("${check[@]}") ;;
 run) wanted=("${run[@]}") ;;
 soak) wanted=("${soak[@]}") ;;
 downstream) wanted=("${downstream[@]}") ;;
+prometheus) wanted=("${prometheus[@]}") ;;
 graph) wanted=("${graph[@]}") ;;
 deb) wanted=("${deb[@]}") ;;
 rpm) wanted=("${rpm[@]}") ;;
@@ -49,7 +55,7 @@ bench-hash) wanted=("${bench_hash[@]}") ;;
 podman) wanted=("${podman[@]}") ;;
 ansible) wanted=("${ansible[@]}") ;;
 *)
-	echo "usage: $0 build|check|run|soak|downstream|graph|deb|rpm|fuzz|bench-hash|podman|ansible" >&2
+	echo "usage: $0 build|check|run|soak|downstream|prometheus|graph|deb|rpm|fuzz|bench-hash|podman|ansible" >&2
 	exit 2
 	;;
 esac

@@ -270,9 +270,19 @@ static void read_once(struct tcps_namespaces *set,
 	ck_assert_int_eq(tcps_namespaces_read(set, &sink, report), 0);
 }
 
+/* The states of namespace name are its values of the set "". */
+static const char *states_of(const char *name)
+{
+	static char instance[96];
+
+	snprintf(instance, sizeof(instance), "%s/", name);
+	return instance;
+}
+
 static double established(const char *name)
 {
-	return capture_get(&cap, name, "tcp_connections", "ESTABLISHED");
+	return capture_get(&cap, states_of(name), "tcp_connections",
+			   "ESTABLISHED");
 }
 
 START_TEST(tcps_namespaces_read__values_under_each_name)
@@ -290,9 +300,11 @@ START_TEST(tcps_namespaces_read__values_under_each_name)
 	ck_assert_double_eq(established("web"), 2);
 	ck_assert_double_eq(established("db"), 2);
 	ck_assert_double_eq(
-		capture_get(&cap, "db", "tcp_connections", "CLOSE_WAIT"), 1);
+		capture_get(&cap, "db/", "tcp_connections", "CLOSE_WAIT"), 1);
 	/* The leak finder's groups carry the name too. */
-	ck_assert_int_gt(capture_count_instance(&cap, "web-proc-unknown"), 0);
+	ck_assert_int_gt(capture_count(&cap, "web/proc_close_wait",
+				       "tcp_connections", "-unknown"),
+			 0);
 	/* No value without a name: the host's own are not ours to send. */
 	ck_assert(!capture_has(&cap, "", "tcp_connections", "ESTABLISHED"));
 	tcps_namespaces_free(set);
@@ -339,12 +351,13 @@ START_TEST(tcps_namespaces_read__gone_sends_zeros_once)
 	ck_assert_uint_eq(report.failed, 0);
 	ck_assert_double_eq(established("db"), 0);
 	ck_assert_double_eq(
-		capture_get(&cap, "db", "tcp_connections", "CLOSE_WAIT"), 0);
+		capture_get(&cap, "db/", "tcp_connections", "CLOSE_WAIT"), 0);
 	ck_assert_int_eq(
-		capture_count(&cap, "db", "tcp_connections", "ESTABLISHED"), 1);
+		capture_count(&cap, "db/", "tcp_connections", "ESTABLISHED"),
+		1);
 	ck_assert_double_eq(established("web"), 2);
 	read_once(set, &report);
-	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "db"), 0);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
 	tcps_namespaces_free(set);
 }
@@ -374,7 +387,7 @@ START_TEST(tcps_namespaces_read__named_otherwise_later_moves_its_values)
 	ck_assert_double_eq(established("netns-101"), 0);
 	ck_assert_double_eq(established("web"), 2);
 	read_once(set, &report);
-	ck_assert_int_eq(capture_count_instance(&cap, "netns-101"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "netns-101"), 0);
 	ck_assert_double_eq(established("web"), 2);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
 	/* A runtime's name is kept: the container renamed stays put. */
@@ -402,7 +415,7 @@ START_TEST(tcps_namespaces_read__vanished_between_discoveries)
 	ck_assert(!report.discovered);
 	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_uint_eq(report.failed, 0); /* normal, not an error */
-	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "db"), 0);
 	ck_assert_double_eq(established("web"), 2);
 	read_once(set, &report);
 	ck_assert(report.discovered);
@@ -410,7 +423,7 @@ START_TEST(tcps_namespaces_read__vanished_between_discoveries)
 	ck_assert_double_eq(established("db"), 0);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
 	read_once(set, &report);
-	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "db"), 0);
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -430,7 +443,7 @@ START_TEST(tcps_namespaces_read__path_gone_namespace_lives_on)
 	ck_assert(!report.discovered);
 	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_uint_eq(report.failed, 0);
-	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "web"), 0);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
 	read_once(set, &report);
 	ck_assert(report.discovered);
@@ -456,13 +469,13 @@ START_TEST(tcps_namespaces_read__gone_before_its_first_read_sends_nothing)
 	ck_assert_uint_eq(report.added, 2);
 	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_double_eq(established("web"), 2);
-	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "db"), 0);
 	/* The next discovery, as a real one, no longer lists it. */
 	script_num = 1;
 	read_once(set, &report);
 	ck_assert(report.discovered);
 	ck_assert_uint_eq(report.gone, 1);
-	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "db"), 0);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
 	tcps_namespaces_free(set);
 }
@@ -484,7 +497,7 @@ START_TEST(tcps_namespaces_read__pin_gone_just_after_its_discovery)
 	ck_assert(report.discovered);
 	ck_assert_uint_eq(report.added, 1);
 	ck_assert_uint_eq(report.gone, 0);
-	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "web"), 0);
 	read_once(set, &report);
 	ck_assert(report.discovered);
 	ck_assert_uint_eq(report.gone, 0);
@@ -515,27 +528,27 @@ START_TEST(tcps_namespaces_read__one_cgroup_map_serves_every_namespace)
 	close_wait_cgroup[1] = 21;
 	read_once(set, &report);
 	ck_assert_int_eq(cgroup_walks, 1);
-	ck_assert_double_eq(capture_get(&cap, "web-proc_web_service",
-					"tcp_connections", "CLOSE_WAIT"),
+	ck_assert_double_eq(capture_get(&cap, "web/proc_close_wait",
+					"tcp_connections", "web_service"),
 			    1);
-	ck_assert_double_eq(capture_get(&cap, "db-proc_db_service",
-					"tcp_connections", "CLOSE_WAIT"),
+	ck_assert_double_eq(capture_get(&cap, "db/proc_close_wait",
+					"tcp_connections", "db_service"),
 			    1);
-	ck_assert(!capture_has(&cap, "web-proc_db_service", "tcp_connections",
-			       "CLOSE_WAIT"));
+	ck_assert(!capture_has(&cap, "web/proc_close_wait", "tcp_connections",
+			       "db_service"));
 
 	/* db's socket is in web's cgroup now: known, no walk. */
 	close_wait_cgroup[1] = 20;
 	read_once(set, &report);
 	ck_assert_int_eq(cgroup_walks, 1);
-	ck_assert_double_eq(capture_get(&cap, "db-proc_web_service",
-					"tcp_connections", "CLOSE_WAIT"),
+	ck_assert_double_eq(capture_get(&cap, "db/proc_close_wait",
+					"tcp_connections", "web_service"),
 			    1);
-	ck_assert_double_eq(capture_get(&cap, "db-proc_db_service",
-					"tcp_connections", "CLOSE_WAIT"),
+	ck_assert_double_eq(capture_get(&cap, "db/proc_close_wait",
+					"tcp_connections", "db_service"),
 			    0);
-	ck_assert_double_eq(capture_get(&cap, "web-proc_web_service",
-					"tcp_connections", "CLOSE_WAIT"),
+	ck_assert_double_eq(capture_get(&cap, "web/proc_close_wait",
+					"tcp_connections", "web_service"),
 			    1);
 	tcps_namespaces_free(set);
 }
@@ -577,7 +590,7 @@ START_TEST(tcps_namespaces_read__maximum_leaves_the_rest_out)
 	read_once(set, &report);
 	ck_assert_uint_eq(report.reading, 2);
 	ck_assert_uint_eq(report.left_out, 1);
-	ck_assert(!capture_has(&cap, "c", "tcp_connections", "ESTABLISHED"));
+	ck_assert(!capture_has(&cap, "c/", "tcp_connections", "ESTABLISHED"));
 	/* When one goes, the one left out takes its place. */
 	script[0] = script[2];
 	script_num = 2;
@@ -609,6 +622,24 @@ START_TEST(tcps_namespaces_read__a_new_namespace_never_takes_a_used_name)
 }
 END_TEST
 
+/* A namespace that discovery would call "host" (a runtime may name a
+ * container so) never speaks as the daemon's own namespace. */
+START_TEST(tcps_namespaces_read__host_is_never_taken)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+	char suffixed[64];
+
+	script_namespace(0, "host", 101);
+	read_once(set, &report);
+	ck_assert_int_eq(capture_count_netns(&cap, "host"), 0);
+	snprintf(suffixed, sizeof(suffixed), "host-%llu",
+		 (unsigned long long)ino_of(101));
+	ck_assert_double_eq(established(suffixed), 2);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
 /* A namespace already read under "web-<inode>" (its own name, as an
  * operator may pin one): the newcomer called "web" with that inode goes
  * on to "web-<inode>-2", as discovery itself does. */
@@ -628,11 +659,11 @@ START_TEST(tcps_namespaces_read__a_suffixed_name_never_meets_another)
 	ck_assert_uint_eq(report.added, 1);
 	snprintf(third, sizeof(third), "%s-2", taken);
 	ck_assert_int_eq(
-		capture_count(&cap, "web", "tcp_connections", "ESTABLISHED"),
+		capture_count(&cap, "web/", "tcp_connections", "ESTABLISHED"),
 		1);
-	ck_assert_int_eq(
-		capture_count(&cap, taken, "tcp_connections", "ESTABLISHED"),
-		1);
+	ck_assert_int_eq(capture_count(&cap, states_of(taken),
+				       "tcp_connections", "ESTABLISHED"),
+			 1);
 	ck_assert_double_eq(established(third), 2);
 	tcps_namespaces_free(set);
 }
@@ -695,7 +726,7 @@ START_TEST(tcps_namespaces_read__path_taken_over_is_not_read_as_the_first)
 	ck_assert(!report.discovered);
 	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_uint_eq(report.failed, 0);
-	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "web"), 0);
 	/* Discovered as what it is now. */
 	script[0].ino = ino_of(102);
 	snprintf(script[0].name, sizeof(script[0].name), "api");
@@ -704,12 +735,12 @@ START_TEST(tcps_namespaces_read__path_taken_over_is_not_read_as_the_first)
 	ck_assert_uint_eq(report.gone, 1);
 	ck_assert_uint_eq(report.added, 1);
 	ck_assert_int_eq(
-		capture_count(&cap, "web", "tcp_connections", "ESTABLISHED"),
+		capture_count(&cap, "web/", "tcp_connections", "ESTABLISHED"),
 		1);
 	ck_assert_double_eq(established("web"), 0);
 	ck_assert_double_eq(established("api"), 2);
 	read_once(set, &report);
-	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "web"), 0);
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -750,16 +781,14 @@ START_TEST(tcps_namespaces_read__one_owner_search_serves_every_namespace)
 		read_once(set, &report);
 		ck_assert_int_eq(report.resolve_error, 0);
 		ck_assert_uint_eq(report.owners.unattributed, 0);
-		ck_assert_double_eq(capture_get(&cap, "web-proc_nginx",
-						"tcp_connections",
-						"CLOSE_WAIT"),
+		ck_assert_double_eq(capture_get(&cap, "web/proc_close_wait",
+						"tcp_connections", "nginx"),
 				    1);
-		ck_assert_double_eq(capture_get(&cap, "db-proc_java",
-						"tcp_connections",
-						"CLOSE_WAIT"),
+		ck_assert_double_eq(capture_get(&cap, "db/proc_close_wait",
+						"tcp_connections", "java"),
 				    1);
-		ck_assert(!capture_has(&cap, "web-proc_java", "tcp_connections",
-				       "CLOSE_WAIT"));
+		ck_assert(!capture_has(&cap, "web/proc_close_wait",
+				       "tcp_connections", "java"));
 		/* One pass over the two processes at most, for both. */
 		ck_assert_uint_le(report.owners.procs_scanned, 2);
 	}
@@ -785,7 +814,7 @@ START_TEST(tcps_namespaces_read__no_socket_to_place)
 		read_once(set, &report);
 		ck_assert_int_eq(report.resolve_error, 0);
 		ck_assert_double_eq(established("web"), 2);
-		ck_assert_double_eq(capture_get(&cap, "db", "tcp_connections",
+		ck_assert_double_eq(capture_get(&cap, "db/", "tcp_connections",
 						"CLOSE_WAIT"),
 				    0);
 	}
@@ -867,6 +896,8 @@ Suite *namespaces_suite(void)
 			reads,
 			tcps_namespaces_read__one_owner_search_serves_every_namespace);
 		tcase_add_test(reads, tcps_namespaces_read__no_socket_to_place);
+		tcase_add_test(reads,
+			       tcps_namespaces_read__host_is_never_taken);
 		suite_add_tcase(s, reads);
 	}
 	return s;
