@@ -308,6 +308,11 @@ size_t tcps_cgroups_key(const struct tcps_cgroups *cg, uint64_t id)
 	return e ? (size_t)(e - cg->slots) : cg->cap;
 }
 
+int tcps_cgroups_error(const struct tcps_cgroups *cg)
+{
+	return cg->tree_error;
+}
+
 const char *tcps_cgroups_name(const struct tcps_cgroups *cg, size_t key)
 {
 	if (key >= cg->cap || cg->slots[key].state != ENTRY_FOUND)

@@ -11,6 +11,7 @@
 #include "tcpstates/netns.h"
 #include "tcpstates/observers.h"
 #include "tcpstates/procfs.h"
+#include "tcpstates/sysctls.h"
 #include "tcpstates/util.h"
 
 struct tcps_ctx {
@@ -20,8 +21,11 @@ struct tcps_ctx {
 	void *handle; /* NULL after a failure until reopened */
 	struct tcps_observers *obs;
 	struct tcps_netns netns; /* path NULL: the daemon's own namespace */
-	uint64_t collected_ms;	 /* when tcps_ctx_collect dumped */
-	bool expect;		 /* read only the namespace below */
+	/* Another namespace's, opened inside it with the socket (below). */
+	int sockstat_fd;       /* its net/sockstat, or -1 */
+	int sysctls_dir;       /* its sys/net/ipv4, or -errno */
+	uint64_t collected_ms; /* when tcps_ctx_collect dumped */
+	bool expect;	       /* read only the namespace below */
 	uint64_t expect_dev, expect_ino;
 };
 
@@ -82,6 +86,8 @@ int tcps_ctx_new_source(const struct tcps_options *opts,
 	ctx->source = ops;
 	ctx->source_arg = arg;
 	ctx->netns.fd = -1;
+	ctx->sockstat_fd = -1;
+	ctx->sysctls_dir = -EBADF;
 	err = tcps_observers_new(opts, &ctx->obs);
 	if (err == 0 && opts->netns_path)
 		err = tcps_netns_init(&ctx->netns, opts->netns_path);
@@ -96,31 +102,101 @@ int tcps_ctx_new_source(const struct tcps_options *opts,
 	return 0;
 }
 
+/* Drops the socket and the files of a namespace: made again in the next
+ * one the path names, or after a failure. */
+static void close_inside(struct tcps_ctx *ctx)
+{
+	if (ctx->handle)
+		ctx->source->close(ctx->handle);
+	ctx->handle = NULL;
+	if (ctx->sockstat_fd >= 0)
+		close(ctx->sockstat_fd);
+	ctx->sockstat_fd = -1;
+	if (ctx->sysctls_dir >= 0)
+		close(ctx->sysctls_dir);
+	ctx->sysctls_dir = -EBADF;
+}
+
 void tcps_ctx_free(struct tcps_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	if (ctx->handle)
-		ctx->source->close(ctx->handle);
+	close_inside(ctx);
 	tcps_observers_free(ctx->obs);
 	tcps_netns_release(&ctx->netns);
 	free(ctx);
 }
 
+static int open_sockstat(const struct tcps_ctx *ctx)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/thread-self/net/sockstat",
+		 ctx->opts.proc_root);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -1 : fd;
+}
+
+/*
+ * Another namespace is entered only to make what reading it needs: the
+ * netlink socket, its sockstat and its sysctl folder. Each stays bound to
+ * the namespace it was made in, so a read needs no setns; they are made
+ * again only when the namespace is new to the context, or after a failed
+ * dump. Returns the source's open result, or the -errno of the setns
+ * (report->netns_error).
+ */
+static int open_inside(struct tcps_ctx *ctx, struct tcps_read_report *report)
+{
+	int saved, ret = 0;
+
+	ret = tcps_netns_enter(&ctx->netns, &saved);
+	if (ret < 0) {
+		report->netns_error = ret;
+		return ret;
+	}
+	report->entered++;
+	if (!ctx->handle) {
+		ret = ctx->source->open(ctx->source_arg, &ctx->handle);
+		if (ret < 0)
+			ctx->handle = NULL;
+	}
+	if (ctx->sockstat_fd < 0)
+		ctx->sockstat_fd = open_sockstat(ctx);
+	if (ctx->sysctls_dir < 0) {
+		ctx->sysctls_dir = tcps_sysctls_open_dir(ctx->opts.proc_root);
+		tcps_observers_set_sysctls_dir(ctx->obs, ctx->sysctls_dir);
+	}
+	if (tcps_netns_leave(saved) < 0)
+		report->leave_failed = true;
+	return ret;
+}
+
+static int open_source(struct tcps_ctx *ctx, struct tcps_read_report *report)
+{
+	int ret;
+
+	if (ctx->netns.path)
+		return open_inside(ctx, report);
+	ret = ctx->source->open(ctx->source_arg, &ctx->handle);
+	if (ret < 0)
+		ctx->handle = NULL;
+	return ret;
+}
+
 /* A socket that failed mid-dump may still hold the rest of that dump, so
  * it is dropped and the next attempt starts on a fresh one. */
-static int dump_once(struct tcps_ctx *ctx, struct tcps_dump_stats *stats)
+static int dump_once(struct tcps_ctx *ctx, struct tcps_read_report *report)
 {
+	struct tcps_dump_stats *stats = &report->stats;
 	int ret;
 
 	memset(stats, 0, sizeof(*stats));
 	tcps_observers_begin(ctx->obs);
 	if (!ctx->handle) {
-		ret = ctx->source->open(ctx->source_arg, &ctx->handle);
-		if (ret < 0) {
-			ctx->handle = NULL;
-			return ret;
-		}
+		ret = open_source(ctx, report);
+		if (!ctx->handle)
+			return ret < 0 ? ret : -EBADF;
 	}
 	ret = ctx->source->dump(ctx->handle, dump_family(&ctx->opts),
 				TCPS_DIAG_STATES_ALL, tcps_observers_observe,
@@ -132,32 +208,43 @@ static int dump_once(struct tcps_ctx *ctx, struct tcps_dump_stats *stats)
 	return ret;
 }
 
-/* Enters the context's namespace, if it has one; a namespace that was
- * replaced or came back gets a fresh socket. */
-static int enter_namespace(struct tcps_ctx *ctx, int *ret_saved)
+/*
+ * Makes sure the context's namespace is the one its path names, and that
+ * what reading it needs was made inside it; a namespace that was
+ * replaced or came back gets all of it anew. Nothing to do for the
+ * daemon's own namespace.
+ */
+static int prepare_namespace(struct tcps_ctx *ctx,
+			     struct tcps_read_report *report)
 {
 	int ret;
 
-	*ret_saved = -1;
 	if (!ctx->netns.path)
 		return 0;
 	ret = tcps_netns_refresh(&ctx->netns);
-	if (ret != 0 && ctx->handle) {
-		ctx->source->close(ctx->handle);
-		ctx->handle = NULL;
-	}
-	if (ret < 0)
+	if (ret != 0)
+		close_inside(ctx);
+	if (ret < 0) {
+		report->netns_error = ret;
 		return ret;
+	}
 	if (ctx->expect && ((uint64_t)ctx->netns.dev != ctx->expect_dev ||
-			    (uint64_t)ctx->netns.ino != ctx->expect_ino))
+			    (uint64_t)ctx->netns.ino != ctx->expect_ino)) {
+		report->netns_error = -ESTALE;
 		return -ESTALE;
-	return tcps_netns_enter(&ctx->netns, ret_saved);
+	}
+	if (ctx->handle)
+		return 0;
+	/* A source that fails to open is tried again by the dump, which
+	 * reports it; only a namespace that cannot be entered stops here. */
+	ret = open_inside(ctx, report);
+	return report->netns_error < 0 ? ret : 0;
 }
 
-/* Whether the calling thread's namespace has no TCP socket at all, as
- * its sockstat counts say: then no dump is needed, and a dump would
- * still walk the kernel's established table of the whole host. Only
- * for the kernel's table; unreadable counts say "not empty". */
+/* Whether the namespace has no TCP socket at all, as its sockstat counts
+ * say: then no dump is needed, and a dump would still walk the kernel's
+ * established table of the whole host. Only for the kernel's table;
+ * unreadable counts say "not empty". */
 static bool namespace_is_empty(const struct tcps_ctx *ctx)
 {
 	char path[4096], text[1024];
@@ -166,9 +253,16 @@ static bool namespace_is_empty(const struct tcps_ctx *ctx)
 
 	if (ctx->source != &tcps_kernel_source)
 		return false;
-	snprintf(path, sizeof(path), "%s/thread-self/net/sockstat",
-		 ctx->opts.proc_root);
-	n = tcps_read_small_at(AT_FDCWD, path, text, sizeof(text));
+	if (ctx->sockstat_fd >= 0) {
+		n = tcps_pread_small(ctx->sockstat_fd, text, sizeof(text));
+	} else if (!ctx->netns.path) {
+		/* The daemon's own: the calling thread's. */
+		snprintf(path, sizeof(path), "%s/thread-self/net/sockstat",
+			 ctx->opts.proc_root);
+		n = tcps_read_small_at(AT_FDCWD, path, text, sizeof(text));
+	} else {
+		return false;
+	}
 	return n > 0 &&
 	       tcps_parse_sockstat_tcp(text, (size_t)n, &inuse, &tw) == 0 &&
 	       inuse == 0 && tw == 0;
@@ -176,7 +270,7 @@ static bool namespace_is_empty(const struct tcps_ctx *ctx)
 
 /* The dump, retried once on a fresh socket; a failure aborts the
  * observers' interval. */
-static int dump_inside(struct tcps_ctx *ctx, struct tcps_read_report *report)
+static int dump_namespace(struct tcps_ctx *ctx, struct tcps_read_report *report)
 {
 	int ret;
 
@@ -187,11 +281,11 @@ static int dump_inside(struct tcps_ctx *ctx, struct tcps_read_report *report)
 	}
 
 	report->attempts = 1;
-	ret = dump_once(ctx, &report->stats);
+	ret = dump_once(ctx, report);
 	if (ret < 0) {
 		report->first_error = ret;
 		report->attempts = 2;
-		ret = dump_once(ctx, &report->stats);
+		ret = dump_once(ctx, report);
 	}
 	report->error = ret;
 	if (ret < 0)
@@ -208,11 +302,11 @@ static void take_report(struct tcps_read_report *report,
 	report->destinations_overflow = observed->destinations_overflow;
 }
 
-static int read_inside(struct tcps_ctx *ctx, const struct tcps_sink *sink,
-		       struct tcps_read_report *report)
+static int read_namespace(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+			  struct tcps_read_report *report)
 {
 	struct tcps_observers_report observed;
-	int ret = dump_inside(ctx, report);
+	int ret = dump_namespace(ctx, report);
 
 	if (ret < 0)
 		return ret;
@@ -221,47 +315,44 @@ static int read_inside(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 	return 0;
 }
 
-/* Runs read(ctx, ...) inside the context's namespace. */
-static int in_namespace(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+/* Runs read(ctx, ...) on the context's namespace. */
+static int on_namespace(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 			struct tcps_read_report *report,
 			int (*read)(struct tcps_ctx *ctx,
 				    const struct tcps_sink *sink,
 				    struct tcps_read_report *report))
 {
-	int saved, ret;
+	int ret;
 
 	memset(report, 0, sizeof(*report));
-	ret = enter_namespace(ctx, &saved);
+	ret = prepare_namespace(ctx, report);
 	if (ret < 0) {
-		report->netns_error = ret;
 		report->error = ret;
-		return ret;
+	} else {
+		ret = read(ctx, sink, report);
 	}
-	ret = read(ctx, sink, report);
-	if (saved >= 0 && tcps_netns_leave(saved) < 0) {
-		report->leave_failed = true;
+	if (report->leave_failed)
 		ret = -EBADFD;
-	}
 	return ret;
 }
 
 int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 		  struct tcps_read_report *report)
 {
-	return in_namespace(ctx, sink, report, read_inside);
+	return on_namespace(ctx, sink, report, read_namespace);
 }
 
-static int collect_inside(struct tcps_ctx *ctx, const struct tcps_sink *sink,
-			  struct tcps_read_report *report)
+static int collect_namespace(struct tcps_ctx *ctx, const struct tcps_sink *sink,
+			     struct tcps_read_report *report)
 {
 	(void)sink;
-	return dump_inside(ctx, report);
+	return dump_namespace(ctx, report);
 }
 
 int tcps_ctx_collect(struct tcps_ctx *ctx, struct tcps_read_report *report,
 		     struct tcps_owner_query **ret, size_t *ret_num)
 {
-	int err = in_namespace(ctx, NULL, report, collect_inside);
+	int err = on_namespace(ctx, NULL, report, collect_namespace);
 
 	*ret = NULL;
 	*ret_num = 0;

@@ -48,10 +48,10 @@ struct glue_instance {
 	size_t pending_num, pending_cap;
 };
 
-/* What one read hands to the sink: one timestamp, one name prefix. */
+/* What one read hands to the sink: one timestamp, one namespace name. */
 struct dispatch_batch {
 	cdtime_t time;
-	const char *prefix; /* the namespace name, or "" */
+	const char *netns; /* of values that do not name theirs */
 	struct glue_instance *inst;
 	size_t lost; /* values that could not be queued */
 };
@@ -63,16 +63,20 @@ static size_t namespaces_num;
 static bool config_failed;
 static bool reads_registered;
 
-/* Values of a namespace carry its name first: "blue", "blue-proc_java". */
-static void full_instance(const struct dispatch_batch *batch,
-			  const char *instance, char *out, size_t size)
+/* The plugin says what is measured: "tcpstates", "tcpstates_ephemeral". */
+static void plugin_name(const char *set, char *out, size_t size)
 {
-	if (batch->prefix[0] == '\0')
-		sstrncpy(out, instance, size);
-	else if (instance[0] == '\0')
-		sstrncpy(out, batch->prefix, size);
+	if (set[0] == '\0')
+		sstrncpy(out, PLUGIN_NAME, size);
 	else
-		snprintf(out, size, "%s-%s", batch->prefix, instance);
+		snprintf(out, size, PLUGIN_NAME "_%s", set);
+}
+
+/* The plugin instance says which namespace, never empty: "host", "blue". */
+static const char *netns_name(const struct dispatch_batch *batch,
+			      const char *netns)
+{
+	return netns[0] != '\0' ? netns : batch->netns;
 }
 
 /* After one value is lost the read is lost (see tcps_read): the rest are
@@ -96,9 +100,9 @@ static int queue_value(void *data, const struct tcps_value *value)
 	p->value.gauge = value->value;
 	vl->values_len = 1;
 	vl->time = batch->time;
-	sstrncpy(vl->plugin, PLUGIN_NAME, sizeof(vl->plugin));
-	full_instance(batch, value->plugin_instance, vl->plugin_instance,
-		      sizeof(vl->plugin_instance));
+	plugin_name(value->set, vl->plugin, sizeof(vl->plugin));
+	sstrncpy(vl->plugin_instance, netns_name(batch, value->netns),
+		 sizeof(vl->plugin_instance));
 	sstrncpy(vl->type, value->type, sizeof(vl->type));
 	sstrncpy(vl->type_instance, value->type_instance,
 		 sizeof(vl->type_instance));
@@ -132,9 +136,9 @@ static int dispatch_notification(void *data,
 
 	sstrncpy(n.message, notif->message, sizeof(n.message));
 	sstrncpy(n.host, hostname_g, sizeof(n.host));
-	sstrncpy(n.plugin, PLUGIN_NAME, sizeof(n.plugin));
-	full_instance(batch, notif->plugin_instance, n.plugin_instance,
-		      sizeof(n.plugin_instance));
+	plugin_name(notif->set, n.plugin, sizeof(n.plugin));
+	sstrncpy(n.plugin_instance, netns_name(batch, notif->netns),
+		 sizeof(n.plugin_instance));
 	sstrncpy(n.type, notif->type, sizeof(n.type));
 	sstrncpy(n.type_instance, notif->type_instance,
 		 sizeof(n.type_instance));
@@ -256,7 +260,7 @@ static void log_leaks(struct glue_instance *inst,
 		WARNING(PLUGIN_NAME
 			" plugin: may not read /proc/PID/fd of %" PRIu64
 			" processes: their sockets are counted "
-			"under proc-unknown. Run collectd as root, "
+			"under the group -unknown. Run collectd as root, "
 			"or give it CAP_SYS_PTRACE and "
 			"CAP_DAC_READ_SEARCH",
 			s->owners.denied);
@@ -342,8 +346,10 @@ static void log_discovery(struct glue_instance *inst,
 	}
 	if (report->added > 0 || report->gone > 0)
 		INFO(PLUGIN_NAME " plugin: Discover: reading %zu network "
-				 "namespaces (%zu new, %zu gone)",
-		     report->reading, report->added, report->gone);
+				 "namespaces (%zu new, %zu gone)%s%s%s%s",
+		     report->reading, report->added, report->gone,
+		     report->added ? "; new: " : "", report->added_names,
+		     report->gone ? "; gone: " : "", report->gone_names);
 	if (report->failed > report->denied)
 		c_complain(LOG_WARNING, &inst->dump_failed,
 			   PLUGIN_NAME " plugin: Discover: reading %zu "
@@ -361,7 +367,7 @@ static void log_discovery(struct glue_instance *inst,
 static int discovered_read(struct glue_instance *inst)
 {
 	struct dispatch_batch batch = { .time = cdtime(),
-					.prefix = "",
+					.netns = TCPS_NAME_HOST,
 					.inst = inst };
 	struct tcps_sink sink = { .value = queue_value,
 				  .notify = dispatch_notification,
@@ -382,7 +388,8 @@ static int tcps_read(user_data_t *ud)
 {
 	struct glue_instance *inst = ud->data;
 	struct dispatch_batch batch = { .time = cdtime(),
-					.prefix = inst->name,
+					.netns = inst->name[0] ? inst->name
+							       : TCPS_NAME_HOST,
 					.inst = inst };
 	struct tcps_sink sink = { .value = queue_value,
 				  .notify = dispatch_notification,
@@ -497,6 +504,13 @@ static int namespace_name(const oconfig_item_t *block, char *out)
 		ERROR(PLUGIN_NAME " plugin: <Namespace \"%s\">: a name may "
 				  "use only A-Z a-z 0-9 _ - (up to %d)",
 		      name, TCPS_NAME_MAX);
+		return -1;
+	}
+	if (tcps_name_reserved(name)) {
+		ERROR(PLUGIN_NAME " plugin: <Namespace \"%s\">: \"%s\" names "
+				  "the daemon's own namespace in every value; "
+				  "choose another name",
+		      name, name);
 		return -1;
 	}
 	for (size_t i = 0; i < namespaces_num; i++) {

@@ -376,9 +376,10 @@ static uint32_t *name_slot(uint32_t *table, size_t cap,
 }
 
 /*
- * In inode order, a name already given gets "-<inode>" appended (then
- * "-<inode>-2", "-3" ... should even that be taken): the result depends
- * only on the namespaces, never on the order /proc listed them in.
+ * In inode order, a name already given, or reserved ("host" is the
+ * daemon's own namespace), gets "-<inode>" appended (then "-<inode>-2",
+ * "-3" ... should even that be taken): the result depends only on the
+ * namespaces, never on the order /proc listed them in.
  */
 static int make_names_unique(struct tcps_discovered *list, size_t num)
 {
@@ -395,7 +396,8 @@ static int make_names_unique(struct tcps_discovered *list, size_t num)
 		uint32_t *slot = name_slot(table, cap, list, list[i].name);
 
 		memcpy(base, list[i].name, sizeof(base));
-		for (unsigned attempt = 0; *slot; attempt++) {
+		for (unsigned attempt = 0;
+		     *slot || tcps_name_reserved(list[i].name); attempt++) {
 			tcps_name_suffix(list[i].name, base, list[i].ino,
 					 attempt ? attempt + 1 : 0);
 			slot = name_slot(table, cap, list, list[i].name);

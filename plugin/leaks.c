@@ -19,10 +19,12 @@
 #include "tcpstates/tally.h"
 #include "tcpstates/util.h"
 
-#define INSTANCE_PREFIX "proc_"
-#define INSTANCE_OTHER "proc-other"
-#define INSTANCE_UNKNOWN "proc-unknown"
-#define INSTANCE_MAX (TCPS_NAME_MAX + sizeof(INSTANCE_PREFIX))
+/* The groups beyond TopProcesses and the sockets whose owner was not
+ * found. A cleaned name never starts with '-': no process takes these. */
+#define GROUP_OTHER "-other"
+#define GROUP_UNKNOWN "-unknown"
+#define GROUP_NAME_MAX (TCPS_NAME_MAX + 1)
+#define SET_MAX 32	  /* "proc_<state>" */
 #define MESSAGE_MAX 256	  /* collectd's notification message size */
 #define SHRINK_ABOVE 4096 /* candidates kept however few are tracked */
 #define NO_GROUP (-1)	  /* group_of_key: the key has no group yet */
@@ -45,7 +47,7 @@ struct state_acc {
 };
 
 struct group {
-	char instance[INSTANCE_MAX];
+	char name[GROUP_NAME_MAX];
 	int pid; /* one process of the group, 0 if none known */
 	uint64_t total;
 	struct state_acc acc[TCPS_STATE_COUNT];
@@ -53,7 +55,7 @@ struct group {
 
 /* A (group, state) whose WARNING was sent and whose OKAY is due. */
 struct alarm {
-	char instance[INSTANCE_MAX];
+	char name[GROUP_NAME_MAX];
 	uint8_t state;
 	bool still_leaking; /* at this read too: no OKAY due */
 };
@@ -86,8 +88,8 @@ struct tcps_leaks {
 	struct group other, unknown;
 	struct group **emitting; /* the groups emitted this interval */
 	size_t emitting_num;
-	/* The instances emitted last interval. */
-	char (*emitted_last)[INSTANCE_MAX];
+	/* The groups emitted last interval. */
+	char (*emitted_last)[GROUP_NAME_MAX];
 	size_t emitted_last_num;
 	struct alarm *alarms;
 	size_t alarms_num, alarms_cap;
@@ -97,6 +99,14 @@ struct tcps_leaks {
 static size_t emit_capacity(const struct tcps_leaks_config *cfg)
 {
 	return (size_t)cfg->top_n + 2; /* named, other, unknown */
+}
+
+/* Frees the cgroup map if it is this leak finder's own. */
+static void drop_cgroups(struct tcps_leaks *leaks)
+{
+	if (leaks->cgroups != leaks->cfg.shared_cgroups)
+		tcps_cgroups_free(leaks->cgroups);
+	leaks->cgroups = NULL;
 }
 
 int tcps_leaks_new(const struct tcps_leaks_config *cfg, struct tcps_leaks **ret)
@@ -119,7 +129,10 @@ int tcps_leaks_new(const struct tcps_leaks_config *cfg, struct tcps_leaks **ret)
 				      ? TCPS_GROUP_COMM
 				      : cfg->group_by,
 			      &leaks->owners);
-	if (err == 0 && cfg->group_by == TCPS_GROUP_CGROUP)
+	if (err == 0 && cfg->group_by == TCPS_GROUP_CGROUP &&
+	    cfg->shared_cgroups)
+		leaks->cgroups = cfg->shared_cgroups;
+	else if (err == 0 && cfg->group_by == TCPS_GROUP_CGROUP)
 		err = tcps_cgroups_new(cfg->proc_root, cfg->cgroups_source,
 				       &leaks->cgroups);
 	if (err == 0)
@@ -140,7 +153,7 @@ void tcps_leaks_free(struct tcps_leaks *leaks)
 	if (!leaks)
 		return;
 	tcps_owners_free(leaks->owners);
-	tcps_cgroups_free(leaks->cgroups);
+	drop_cgroups(leaks);
 	free(leaks->cands);
 	free(leaks->queries);
 	tcps_ages_release(&leaks->ages);
@@ -291,40 +304,62 @@ static int fill_queries(struct tcps_leaks *leaks)
 	return 0;
 }
 
-/* The cgroup ids of this read's candidates, looked up (at most one walk
- * of the cgroup2 tree). Returns 0 or what tells that GroupBy "cgroup"
- * cannot work here: -ENODATA when full sockets came without ids. */
-static int resolve_cgroups(struct tcps_leaks *leaks)
+/* GroupBy "cgroup" gives way to the owner search for good (err says
+ * why, in the stats of this read only). */
+static void give_up_cgroups(struct tcps_leaks *leaks, int err)
+{
+	drop_cgroups(leaks);
+	leaks->stats.cgroup_fallback = err;
+}
+
+/* Marks this read's candidates' ids used. Returns 0, or -ENODATA when
+ * full sockets came without ids: GroupBy "cgroup" cannot work here. */
+static int use_cgroups(struct tcps_leaks *leaks)
 {
 	if (leaks->full_sockets > 0 && leaks->with_cgroup_id == 0)
 		return -ENODATA;
-	tcps_cgroups_begin(leaks->cgroups);
 	for (size_t i = 0; i < leaks->cands_num; i++)
 		tcps_cgroups_use(leaks->cgroups, leaks->cands[i].cgroup_id);
-	return tcps_cgroups_resolve(leaks->cgroups);
+	return 0;
 }
 
-/* GroupBy "cgroup", with the queries filled: each candidate's key is
- * its cgroup's (-1: it has no id, the unknown group), and no owner is
- * looked for. Returns 0, or 1 when the kernel or the host cannot give
- * cgroups: GroupBy "cgroup" gives way to the owner search for good,
- * which the stats say once. */
-static int find_cgroups(struct tcps_leaks *leaks)
+/* The queries' owners: each candidate's key is its cgroup's (-1: it has
+ * no id, the unknown group), once the map resolved this read's ids. */
+static void take_cgroup_keys(struct tcps_leaks *leaks)
 {
-	int err = resolve_cgroups(leaks);
-
-	if (err < 0) {
-		tcps_cgroups_free(leaks->cgroups);
-		leaks->cgroups = NULL;
-		leaks->stats.cgroup_fallback = err;
-		return 1;
-	}
 	leaks->stats.cgroups = *tcps_cgroups_stats(leaks->cgroups);
 	for (size_t i = 0; i < leaks->cands_num; i++) {
 		uint64_t id = leaks->cands[i].cgroup_id;
 
 		leaks->queries[i].owner =
 			id ? (int32_t)tcps_cgroups_key(leaks->cgroups, id) : -1;
+	}
+}
+
+/*
+ * GroupBy "cgroup", with the queries filled: with a map of its own, the
+ * ids are looked up now (at most one walk of the cgroup2 tree) and no
+ * owner is looked for; with a shared one, they are only marked used, and
+ * the keys come at tcps_leaks_finish, after the map's owner resolved
+ * every namespace's ids. Returns 0, or 1 when the kernel or the host
+ * cannot give cgroups and the owner search takes over.
+ */
+static int find_cgroups(struct tcps_leaks *leaks)
+{
+	bool shared = leaks->cfg.shared_cgroups != NULL;
+	int err;
+
+	if (!shared)
+		tcps_cgroups_begin(leaks->cgroups);
+	err = use_cgroups(leaks);
+	if (err == 0 && !shared) {
+		err = tcps_cgroups_resolve(leaks->cgroups);
+		if (err == 0)
+			take_cgroup_keys(leaks);
+	}
+	if (err < 0) {
+		give_up_cgroups(leaks, err);
+		return 1;
 	}
 	return 0;
 }
@@ -368,10 +403,10 @@ static const char *key_name(const struct tcps_leaks *leaks, int32_t key,
 	return p->group;
 }
 
-static void group_reset(struct group *g, const char *instance)
+static void group_reset(struct group *g, const char *name)
 {
 	memset(g, 0, sizeof(*g));
-	snprintf(g->instance, sizeof(g->instance), "%s", instance);
+	snprintf(g->name, sizeof(g->name), "%s", name);
 	for (int state = 0; state < TCPS_STATE_COUNT; state++) {
 		g->acc[state].oldest = -1;
 		g->acc[state].oldest_ms = UINT64_MAX;
@@ -415,21 +450,19 @@ static void group_merge(struct group *dst, const struct group *src)
 }
 
 /* The named group of a key, created on first use; NULL = unknown. A
- * cgroup's group shares the prefix of a process's: the identifiers stay
- * those the man page promises, whatever GroupBy says. */
+ * cgroup's group is named like a process's: the identifiers stay those
+ * the man page promises, whatever GroupBy says. */
 static struct group *group_of(struct tcps_leaks *leaks, int32_t key,
 			      int *ret_pid)
 {
 	const char *name = key_name(leaks, key, ret_pid);
-	char instance[INSTANCE_MAX];
 
 	if (!name)
 		return NULL;
 	if (leaks->group_of_key[key] != NO_GROUP)
 		return &leaks->groups[leaks->group_of_key[key]];
-	snprintf(instance, sizeof(instance), INSTANCE_PREFIX "%s", name);
 	for (size_t i = 0; i < leaks->groups_num; i++) {
-		if (strcmp(leaks->groups[i].instance, instance) == 0) {
+		if (strcmp(leaks->groups[i].name, name) == 0) {
 			leaks->group_of_key[key] = (int32_t)i;
 			return &leaks->groups[i];
 		}
@@ -437,7 +470,7 @@ static struct group *group_of(struct tcps_leaks *leaks, int32_t key,
 	if (tcps_grow((void **)&leaks->groups, &leaks->groups_cap,
 		      leaks->groups_num + 1, sizeof(*leaks->groups)) != 0)
 		return NULL;
-	group_reset(&leaks->groups[leaks->groups_num], instance);
+	group_reset(&leaks->groups[leaks->groups_num], name);
 	leaks->group_of_key[key] = (int32_t)leaks->groups_num;
 	return &leaks->groups[leaks->groups_num++];
 }
@@ -446,8 +479,8 @@ static struct group *group_of(struct tcps_leaks *leaks, int32_t key,
 static void build_groups(struct tcps_leaks *leaks, bool owners_known)
 {
 	leaks->groups_num = 0;
-	group_reset(&leaks->other, INSTANCE_OTHER);
-	group_reset(&leaks->unknown, INSTANCE_UNKNOWN);
+	group_reset(&leaks->other, GROUP_OTHER);
+	group_reset(&leaks->unknown, GROUP_UNKNOWN);
 	for (size_t i = 0; i < leaks->cands_num; i++) {
 		int32_t key = owners_known ? leaks->queries[i].owner : -1;
 		int pid = 0;
@@ -468,7 +501,7 @@ static int by_total_then_name(const void *a, const void *b)
 
 	if (ga->total != gb->total)
 		return ga->total > gb->total ? -1 : 1;
-	return strcmp(ga->instance, gb->instance);
+	return strcmp(ga->name, gb->name);
 }
 
 /* Top groups by socket count keep their name; the rest become "other". */
@@ -503,31 +536,39 @@ static bool tracked(const struct tcps_leaks *leaks, int state)
 	return (leaks->cfg.state_mask >> state) & 1;
 }
 
+/* "proc_close_wait": the set of one tracked state's groups. */
+static void proc_set(int state, char *buf)
+{
+	snprintf(buf, SET_MAX, "proc_%s", tcps_state_set_name(state));
+}
+
 static void emit_group(const struct tcps_leaks *leaks, const struct group *g,
 		       uint64_t now_ms, const struct tcps_sink *sink)
 {
+	char set[SET_MAX];
+
 	for (int state = TCPS_STATE_FIRST; state < TCPS_STATE_UNKNOWN;
 	     state++) {
 		const struct state_acc *acc = &g->acc[state];
 
 		if (!tracked(leaks, state))
 			continue;
-		tcps_sink_value(sink, g->instance, "tcp_connections",
-				tcps_state_name(state), (double)acc->count);
-		tcps_sink_value(sink, g->instance, "duration",
-				tcps_state_name(state),
+		proc_set(state, set);
+		tcps_sink_value(sink, set, "tcp_connections", g->name,
+				(double)acc->count);
+		tcps_sink_value(sink, set, "duration", g->name,
 				age_seconds(acc, now_ms));
-		tcps_sink_value(sink, g->instance, "bytes",
-				tcps_state_name(state), (double)acc->unread);
+		tcps_sink_value(sink, set, "bytes", g->name,
+				(double)acc->unread);
 	}
 }
 
-/* The group emitted this interval under instance, or NULL. */
+/* The group emitted this interval under name, or NULL. */
 static const struct group *emitting_group(const struct tcps_leaks *leaks,
-					  const char *instance)
+					  const char *name)
 {
 	for (size_t i = 0; i < leaks->emitting_num; i++)
-		if (strcmp(leaks->emitting[i]->instance, instance) == 0)
+		if (strcmp(leaks->emitting[i]->name, name) == 0)
 			return leaks->emitting[i];
 	return NULL;
 }
@@ -547,7 +588,7 @@ static void emit_all(struct tcps_leaks *leaks, uint64_t now_ms,
 	for (size_t i = 0; i < leaks->emitting_num; i++) {
 		emit_group(leaks, leaks->emitting[i], now_ms, sink);
 		snprintf(leaks->emitted_last[i], sizeof(leaks->emitted_last[i]),
-			 "%s", leaks->emitting[i]->instance);
+			 "%s", leaks->emitting[i]->name);
 	}
 	leaks->emitted_last_num = leaks->emitting_num;
 }
@@ -565,19 +606,17 @@ static void format_endpoint(uint8_t family, const uint8_t *addr, uint16_t port,
 }
 
 /* The group's name as an operator reads it: "java", "other", ... */
-static const char *display_name(const char *instance)
+static const char *display_name(const char *name)
 {
-	if (strncmp(instance, INSTANCE_PREFIX, strlen(INSTANCE_PREFIX)) == 0)
-		return instance + strlen(INSTANCE_PREFIX);
-	return instance + strlen("proc-");
+	return name[0] == '-' ? name + 1 : name;
 }
 
-static struct alarm *alarm_find(struct tcps_leaks *leaks, const char *instance,
+static struct alarm *alarm_find(struct tcps_leaks *leaks, const char *name,
 				int state)
 {
 	for (size_t i = 0; i < leaks->alarms_num; i++)
 		if (leaks->alarms[i].state == state &&
-		    strcmp(leaks->alarms[i].instance, instance) == 0)
+		    strcmp(leaks->alarms[i].name, name) == 0)
 			return &leaks->alarms[i];
 	return NULL;
 }
@@ -603,6 +642,7 @@ static void raise_alarm(struct tcps_leaks *leaks, const struct group *g,
 	const struct state_acc *acc = &g->acc[state];
 	const struct candidate *c = &leaks->cands[acc->oldest];
 	char message[MESSAGE_MAX], pid[24] = "", local[64], remote[64];
+	char set[SET_MAX];
 	struct alarm *a;
 
 	if (leaks->alarms_num >= leaks->alarms_cap)
@@ -613,25 +653,30 @@ static void raise_alarm(struct tcps_leaks *leaks, const struct group *g,
 			sizeof(local));
 	format_endpoint(c->family, c->remote_addr, c->remote_port, remote,
 			sizeof(remote));
-	snprintf(message, sizeof(message),
-		 "%s leak: %s%s holds %llu %s sockets, oldest %.0f s, %llu "
-		 "bytes unread (limits %u sockets, %u s); e.g. %s -> %s",
-		 tcps_state_name(state), display_name(g->instance), pid,
-		 (unsigned long long)acc->count, tcps_state_name(state),
-		 age_seconds(acc, now_ms), (unsigned long long)acc->unread,
-		 leaks->cfg.threshold, leaks->cfg.max_age_s, local, remote);
-	tcps_sink_notify(sink, TCPS_SEVERITY_WARNING, g->instance,
-			 "tcp_connections", tcps_state_name(state), message);
+	/* Cut at collectd's size if need be: the example endpoints, last,
+	 * are what goes (the test keeps gcc from warning about that). */
+	if (snprintf(message, sizeof(message),
+		     "%s leak: %s%s holds %llu %s sockets, oldest %.0f s, %llu "
+		     "bytes unread (limits %u sockets, %u s); e.g. %s -> %s",
+		     tcps_state_name(state), display_name(g->name), pid,
+		     (unsigned long long)acc->count, tcps_state_name(state),
+		     age_seconds(acc, now_ms), (unsigned long long)acc->unread,
+		     leaks->cfg.threshold, leaks->cfg.max_age_s, local,
+		     remote) >= (int)sizeof(message))
+		message[sizeof(message) - 1] = '\0';
+	proc_set(state, set);
+	tcps_sink_notify(sink, TCPS_SEVERITY_WARNING, set, "tcp_connections",
+			 g->name, message);
 	a = &leaks->alarms[leaks->alarms_num++];
-	snprintf(a->instance, sizeof(a->instance), "%s", g->instance);
+	snprintf(a->name, sizeof(a->name), "%s", g->name);
 	a->state = (uint8_t)state;
 	a->still_leaking = true;
 }
 
-static uint64_t count_now(const struct tcps_leaks *leaks, const char *instance,
+static uint64_t count_now(const struct tcps_leaks *leaks, const char *name,
 			  int state)
 {
-	const struct group *g = emitting_group(leaks, instance);
+	const struct group *g = emitting_group(leaks, name);
 
 	return g ? g->acc[state].count : 0;
 }
@@ -640,17 +685,18 @@ static void clear_alarm(struct tcps_leaks *leaks, size_t index,
 			const struct tcps_sink *sink)
 {
 	const struct alarm *a = &leaks->alarms[index];
-	char message[MESSAGE_MAX];
+	char message[MESSAGE_MAX], set[SET_MAX];
 
 	snprintf(message, sizeof(message),
 		 "%s leak cleared: %s holds %llu %s sockets (limits %u "
 		 "sockets, %u s)",
-		 tcps_state_name(a->state), display_name(a->instance),
-		 (unsigned long long)count_now(leaks, a->instance, a->state),
+		 tcps_state_name(a->state), display_name(a->name),
+		 (unsigned long long)count_now(leaks, a->name, a->state),
 		 tcps_state_name(a->state), leaks->cfg.threshold,
 		 leaks->cfg.max_age_s);
-	tcps_sink_notify(sink, TCPS_SEVERITY_OKAY, a->instance,
-			 "tcp_connections", tcps_state_name(a->state), message);
+	proc_set(a->state, set);
+	tcps_sink_notify(sink, TCPS_SEVERITY_OKAY, set, "tcp_connections",
+			 a->name, message);
 	leaks->alarms[index] = leaks->alarms[--leaks->alarms_num];
 }
 
@@ -661,7 +707,7 @@ static void raise_new_alarms(struct tcps_leaks *leaks, const struct group *g,
 		if (tracked(leaks, state) &&
 		    leaking(leaks, &g->acc[state], now_ms) &&
 		    g->acc[state].oldest >= 0 &&
-		    !alarm_find(leaks, g->instance, state))
+		    !alarm_find(leaks, g->name, state))
 			raise_alarm(leaks, g, state, now_ms, sink);
 }
 
@@ -679,7 +725,7 @@ static void check_alarms(struct tcps_leaks *leaks, uint64_t now_ms,
 
 		for (int state = TCPS_STATE_FIRST; state < TCPS_STATE_UNKNOWN;
 		     state++) {
-			struct alarm *a = alarm_find(leaks, g->instance, state);
+			struct alarm *a = alarm_find(leaks, g->name, state);
 
 			if (a)
 				a->still_leaking =
@@ -739,8 +785,18 @@ int tcps_leaks_finish(struct tcps_leaks *leaks,
 		      const struct tcps_owner_stats *stats, uint64_t now_ms,
 		      const struct tcps_sink *sink)
 {
-	int err = leaks->cgroups ? leaks->prepare_error : resolve_error;
+	int err;
 
+	/* A shared map resolved every namespace's ids since prepare. */
+	if (leaks->cgroups && leaks->cfg.shared_cgroups &&
+	    leaks->prepare_error == 0) {
+		err = tcps_cgroups_error(leaks->cgroups);
+		if (err < 0)
+			give_up_cgroups(leaks, err);
+		else
+			take_cgroup_keys(leaks);
+	}
+	err = leaks->cgroups ? leaks->prepare_error : resolve_error;
 	leaks->answer = owners;
 	/* By cgroup, another namespace's search is none of ours. */
 	if (!leaks->cgroups)

@@ -167,32 +167,33 @@ static uint32_t rank_busy(struct tcps_listeners *listeners)
 	return n;
 }
 
+/* The type instance of a listening port's values and notifications. */
+static void port_text(uint16_t port, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u", (unsigned int)port);
+}
+
 /* The port's values of this interval; zeros for a port that no longer
  * listens (its entry is from an older interval, or it has SYN_RECV
- * only). */
-/* The plugin instance of a listening port's values and notifications. */
-static void port_instance(uint16_t port, char *buf, size_t size)
-{
-	snprintf(buf, size, "listen-%u", (unsigned int)port);
-}
+ * only). One set per measure, each holding ports only. */
 
 static void emit_port(const struct tcps_listeners *listeners, uint16_t port,
 		      const struct tcps_sink *sink)
 {
 	static const struct port_stat gone;
 	const struct port_stat *st = &listeners->stats[port];
-	char instance[32];
+	char text[8];
 
 	if (st->gen != listeners->gen ||
 	    !tcps_port_set_has(&listeners->listening, port))
 		st = &gone;
 
-	port_instance(port, instance, sizeof(instance));
-	tcps_sink_value(sink, instance, "queue_length", "accept_queue",
+	port_text(port, text, sizeof(text));
+	tcps_sink_value(sink, "listen_queue", "queue_length", text,
 			(double)st->queue);
-	tcps_sink_value(sink, instance, "queue_length", "backlog",
+	tcps_sink_value(sink, "listen_backlog", "queue_length", text,
 			(double)st->backlog);
-	tcps_sink_value(sink, instance, "tcp_connections", "SYN_RECV",
+	tcps_sink_value(sink, "listen_syn_recv", "tcp_connections", text,
 			(double)st->syn_recv);
 }
 
@@ -200,9 +201,9 @@ static void notify_port(const struct tcps_listeners *listeners, uint16_t port,
 			bool full, const struct tcps_sink *sink)
 {
 	const struct port_stat *st = &listeners->stats[port];
-	char instance[32], message[320];
+	char text[8], message[320];
 
-	port_instance(port, instance, sizeof(instance));
+	port_text(port, text, sizeof(text));
 	if (full)
 		snprintf(message, sizeof(message),
 			 "listener on port %u: accept queue full (%" PRIu64
@@ -222,7 +223,7 @@ static void notify_port(const struct tcps_listeners *listeners, uint16_t port,
 			 (unsigned int)port);
 	tcps_sink_notify(sink,
 			 full ? TCPS_SEVERITY_WARNING : TCPS_SEVERITY_OKAY,
-			 instance, "queue_length", "accept_queue", message);
+			 "listen_queue", "queue_length", text, message);
 }
 
 /* Ports whose full bit differs from what was last notified, in port

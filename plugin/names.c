@@ -1,5 +1,7 @@
 /* Names that can never add a Graphite path level, an InfluxDB tag or a
- * collectd identifier separator: [A-Za-z0-9_-] only, bounded. */
+ * collectd identifier separator: [A-Za-z0-9_-] only, bounded, never
+ * starting with '-' (the plugin's own group names "-other", "-unknown"
+ * do). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +24,8 @@ size_t tcps_name_clean(const char *text, size_t len, char *out)
 
 		if (c == '\0')
 			break;
-		if (is_safe(c)) {
+		/* A login shell's "-bash" is "_bash". */
+		if (is_safe(c) && !(n == 0 && c == '-')) {
 			out[n++] = (char)c;
 			meaningful |= c != '_';
 		} else if (n == 0 || out[n - 1] != '_') {
@@ -35,6 +38,11 @@ size_t tcps_name_clean(const char *text, size_t len, char *out)
 	}
 	out[n] = '\0';
 	return n;
+}
+
+bool tcps_name_reserved(const char *name)
+{
+	return strcmp(name, TCPS_NAME_HOST) == 0;
 }
 
 void tcps_name_suffix(char *out, const char *base, uint64_t ino,

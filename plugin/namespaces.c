@@ -5,11 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpstates/cgroups.h"
 #include "tcpstates/namespaces.h"
 #include "tcpstates/util.h"
-
-/* Room for "name-" in front of the longest instance the core emits. */
-#define INSTANCE_MAX (TCPS_NAME_MAX + 1 + 160)
 
 struct member {
 	uint64_t dev, ino;
@@ -37,32 +35,23 @@ struct tcps_namespaces {
 	struct tcps_owners *owners;
 	struct tcps_owner_query *queries;
 	size_t queries_cap;
+	/* GroupBy "cgroup": one map of cgroup ids for every namespace, as
+	 * cgroup ids are host-wide too (NULL otherwise). */
+	struct tcps_cgroups *cgroups;
 };
 
-/* A sink that puts a namespace's name in front of every instance. */
+/* A sink that says which namespace each value and notification is of. */
 struct named_sink {
 	const struct tcps_sink *out;
 	const char *name;
 };
 
-static void named_instance(const char *name, const char *instance, char *buf,
-			   size_t size)
-{
-	if (instance[0] == '\0')
-		snprintf(buf, size, "%s", name);
-	else
-		snprintf(buf, size, "%s-%s", name, instance);
-}
-
 static int named_value(void *data, const struct tcps_value *value)
 {
 	const struct named_sink *named = data;
 	struct tcps_value renamed = *value;
-	char instance[INSTANCE_MAX];
 
-	named_instance(named->name, value->plugin_instance, instance,
-		       sizeof(instance));
-	renamed.plugin_instance = instance;
+	renamed.netns = named->name;
 	return named->out->value(named->out->data, &renamed);
 }
 
@@ -70,13 +59,10 @@ static int named_notify(void *data, const struct tcps_notification *notif)
 {
 	const struct named_sink *named = data;
 	struct tcps_notification renamed = *notif;
-	char instance[INSTANCE_MAX];
 
 	if (!named->out->notify)
 		return 0;
-	named_instance(named->name, notif->plugin_instance, instance,
-		       sizeof(instance));
-	renamed.plugin_instance = instance;
+	renamed.netns = named->name;
 	return named->out->notify(named->out->data, &renamed);
 }
 
@@ -106,6 +92,18 @@ int tcps_namespaces_new(const struct tcps_namespaces_config *cfg,
 		tcps_owners_set_budget(set->owners,
 				       cfg->opts.process_scan_budget);
 	}
+	if (cfg->opts.process_states != 0 &&
+	    cfg->opts.group_by == TCPS_GROUP_CGROUP) {
+		int err = tcps_cgroups_new(cfg->opts.proc_root,
+					   cfg->opts.cgroups_source,
+					   &set->cgroups);
+
+		if (err < 0) {
+			tcps_namespaces_free(set);
+			return err;
+		}
+		set->cfg.opts.shared_cgroups = set->cgroups;
+	}
 	*ret = set;
 	return 0;
 }
@@ -118,6 +116,7 @@ void tcps_namespaces_free(struct tcps_namespaces *set)
 		tcps_ctx_free(set->members[i].ctx);
 	free(set->members);
 	tcps_owners_free(set->owners);
+	tcps_cgroups_free(set->cgroups);
 	free(set->queries);
 	free(set);
 }
@@ -136,6 +135,23 @@ const char *tcps_namespaces_member(const struct tcps_namespaces *set,
 	*ret_dev = set->members[index].dev;
 	*ret_ino = set->members[index].ino;
 	return set->members[index].name;
+}
+
+/* Adds name to a report's list; once one does not fit whole, the list
+ * ends with "..." (room for it is always kept). */
+static void list_name(char *list, const char *name)
+{
+	static const char more[] = ", ...";
+	size_t len = strlen(list), sep = len ? 2 : 0;
+
+	if (len >= 3 && strcmp(list + len - 3, "...") == 0)
+		return;
+	if (len + sep + strlen(name) + sizeof(more) <= TCPS_NAMES_LIST_MAX)
+		snprintf(list + len, TCPS_NAMES_LIST_MAX - len, "%s%s",
+			 sep ? ", " : "", name);
+	else
+		snprintf(list + len, TCPS_NAMES_LIST_MAX - len, "%s",
+			 more + 2 - sep);
 }
 
 /* Sends the member's values once more as zeros (if it ever sent any: one
@@ -167,6 +183,8 @@ static struct member *find_member(struct tcps_namespaces *set, uint64_t dev,
 
 static bool name_taken(const struct tcps_namespaces *set, const char *name)
 {
+	if (tcps_name_reserved(name))
+		return true;
 	for (size_t i = 0; i < set->members_num; i++)
 		if (strcmp(set->members[i].name, name) == 0)
 			return true;
@@ -240,6 +258,7 @@ static void apply_discovery(struct tcps_namespaces *set,
 	}
 	for (size_t i = set->members_num; i-- > 0;) {
 		if (!set->members[i].found) {
+			list_name(report->gone_names, set->members[i].name);
 			drop_member(set, i, sink);
 			report->gone++;
 		}
@@ -251,9 +270,11 @@ static void apply_discovery(struct tcps_namespaces *set,
 			report->left_out++;
 			continue;
 		}
-		if (add_member(set, &found[i]) == 0)
+		if (add_member(set, &found[i]) == 0) {
+			list_name(report->added_names,
+				  set->members[set->members_num - 1].name);
 			report->added++;
-		else if (report->discover_error == 0)
+		} else if (report->discover_error == 0)
 			report->discover_error = -ENOMEM;
 	}
 }
@@ -373,25 +394,17 @@ static void emit_member(struct tcps_namespaces *set, struct member *m,
 
 /*
  * A namespace whose path names nothing now, or another namespace, is gone
- * from there. Just after a discovery that gave that path it is gone for
- * good: its last values, zeros, are sent now. Between discoveries it may
- * live on elsewhere (its pin deleted, not it; its first process exited):
- * it sends nothing, and the next read looks for it again, so that it
- * sends no false zeros.
+ * from there; it may live on elsewhere (its pin deleted, not it; its first
+ * process exited), even when the path came from this read's discovery:
+ * the pin may go between the discovery and the dump. It sends nothing
+ * now, and the next read discovers again: it is dropped, with its zeros,
+ * only when that discovery does not find it.
  */
-static void drop_gone(struct tcps_namespaces *set, const struct tcps_sink *sink,
-		      struct tcps_namespaces_report *report)
+static void look_again_for_gone(struct tcps_namespaces *set)
 {
-	for (size_t i = set->members_num; i-- > 0;) {
-		if (!set->members[i].gone)
-			continue;
-		if (report->discovered) {
-			drop_member(set, i, sink);
-			report->gone++;
-		} else {
+	for (size_t i = 0; i < set->members_num; i++)
+		if (set->members[i].gone)
 			set->reads_to_discovery = 0;
-		}
-	}
 }
 
 int tcps_namespaces_read(struct tcps_namespaces *set,
@@ -406,15 +419,21 @@ int tcps_namespaces_read(struct tcps_namespaces *set,
 		set->reads_to_discovery = set->cfg.discover_every;
 	}
 	set->reads_to_discovery--;
+	if (set->cgroups)
+		tcps_cgroups_begin(set->cgroups);
 	for (size_t i = 0; i < set->members_num; i++)
 		collect_member(&set->members[i], report);
+	/* One walk at most for every namespace's new ids; each member's
+	 * leak finder takes its keys, or the error, when it emits. */
+	if (set->cgroups)
+		(void)tcps_cgroups_resolve(set->cgroups);
 	resolve_error = resolve_owners(set, &report->owners);
 	report->resolve_error = resolve_error;
 	for (size_t i = 0; i < set->members_num; i++)
 		if (set->members[i].collected)
 			emit_member(set, &set->members[i], resolve_error,
 				    &report->owners, sink);
-	drop_gone(set, sink, report);
+	look_again_for_gone(set);
 	report->reading = set->members_num;
 	return 0;
 }

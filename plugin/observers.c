@@ -1,5 +1,6 @@
 /* Fans every record out to the observers, in one pass. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,8 @@ struct tcps_observers {
 	uint32_t sysctls_due;	/* reads until the next; 0: at this one */
 	int prepare_error; /* of the leak finder's queries, shared search */
 	const char *proc_root;
+	bool sysctls_at; /* read under sysctls_dir, not under proc_root */
+	int sysctls_dir; /* an open sys/net/ipv4, or -errno */
 };
 
 static int new_leaks(const struct tcps_options *o, struct tcps_leaks **ret)
@@ -38,6 +41,7 @@ static int new_leaks(const struct tcps_options *o, struct tcps_leaks **ret)
 		.scan_budget_ms = o->process_scan_budget,
 		.proc_root = o->proc_root,
 		.cgroups_source = o->cgroups_source,
+		.shared_cgroups = o->shared_cgroups,
 	};
 
 	if (o->process_states == 0)
@@ -138,13 +142,26 @@ void tcps_observers_begin(struct tcps_observers *obs)
 	/* Only the ephemeral observer needs them; a discovered namespace's
 	 * are read again only when it is looked for again. */
 	if (obs->ephemeral && obs->sysctls_due == 0) {
-		obs->sysctls_error =
-			tcps_sysctls_read(obs->proc_root, &obs->sysctls);
+		if (!obs->sysctls_at)
+			obs->sysctls_error = tcps_sysctls_read(obs->proc_root,
+							       &obs->sysctls);
+		else if (obs->sysctls_dir >= 0)
+			obs->sysctls_error = tcps_sysctls_read_at(
+				obs->sysctls_dir, &obs->sysctls);
+		else
+			obs->sysctls_error = obs->sysctls_dir;
 		obs->sysctls_due = obs->sysctls_every;
 	}
 	if (obs->sysctls_due > 0)
 		obs->sysctls_due--;
 	begin_all(obs, obs->sysctls_error == 0 ? &obs->sysctls : NULL);
+}
+
+void tcps_observers_set_sysctls_dir(struct tcps_observers *obs, int dir)
+{
+	obs->sysctls_at = true;
+	obs->sysctls_dir = dir;
+	obs->sysctls_due = 0;
 }
 
 void tcps_observers_begin_empty(struct tcps_observers *obs)

@@ -187,36 +187,40 @@ void tcps_ports_observe(struct tcps_ports *p, const struct tcps_record *rec)
 		p->counts[p->counts_of[rec->remote_port]].remote[state]++;
 }
 
-static void emit_states(const struct tcps_sink *sink, const char *instance,
-			const uint32_t *by_state)
+/* One value per state, "tcpstates_<side>_<state>/tcp_connections-<port>":
+ * each set holds ports only. */
+static void emit_side(const struct tcps_sink *sink, const char *side,
+		      uint16_t port, const uint32_t *by_state)
 {
-	for (int state = TCPS_STATE_FIRST; state < TCPS_STATE_UNKNOWN; state++)
-		tcps_sink_value(sink, instance, "tcp_connections",
-				tcps_state_name(state),
+	char set[32], port_text[8];
+
+	snprintf(port_text, sizeof(port_text), "%u", (unsigned int)port);
+	for (int state = TCPS_STATE_FIRST; state < TCPS_STATE_UNKNOWN;
+	     state++) {
+		snprintf(set, sizeof(set), "%s_%s", side,
+			 tcps_state_set_name(state));
+		tcps_sink_value(sink, set, "tcp_connections", port_text,
 				(double)by_state[state]);
+	}
 }
 
 static void emit_counts(const struct port_counts *pc,
 			const struct tcps_sink *sink)
 {
-	char instance[32];
-
-	if (pc->flags & (CONFIGURED_LOCAL | LISTENED)) {
-		snprintf(instance, sizeof(instance), "%u-local",
-			 (unsigned int)pc->port);
-		emit_states(sink, instance, pc->local);
-	}
-	if (pc->flags & CONFIGURED_REMOTE) {
-		snprintf(instance, sizeof(instance), "%u-remote",
-			 (unsigned int)pc->port);
-		emit_states(sink, instance, pc->remote);
-	}
+	if (pc->flags & (CONFIGURED_LOCAL | LISTENED))
+		emit_side(sink, "local", pc->port, pc->local);
+	if (pc->flags & CONFIGURED_REMOTE)
+		emit_side(sink, "remote", pc->port, pc->remote);
 }
 
 void tcps_ports_end(struct tcps_ports *p, const struct tcps_sink *sink)
 {
 	if (p->all_summary)
-		emit_states(sink, "all", p->all);
+		for (int state = TCPS_STATE_FIRST; state < TCPS_STATE_UNKNOWN;
+		     state++)
+			tcps_sink_value(sink, "all", "tcp_connections",
+					tcps_state_name(state),
+					(double)p->all[state]);
 	/* Ascending port order, whatever order the counts are in. */
 	TCPS_PORT_SET_FOREACH(port, &p->has_counts)
 	emit_counts(&p->counts[p->counts_of[port]], sink);

@@ -179,25 +179,19 @@ int tcps_parse_reserved_ports(const char *text, struct tcps_port_set *ret)
 
 /* ---- reading the files ---- */
 
-static int open_sysctl(const char *proc_root, const char *name)
+static int open_sysctl(int dir_fd, const char *name)
 {
-	char path[PATH_MAX];
-	int n, fd;
+	int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
 
-	n = snprintf(path, sizeof(path), "%s/sys/net/ipv4/%s", proc_root, name);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
 /* Reads a file of at most size - 1 bytes as a string; -EFBIG if longer. */
-static int read_small(const char *proc_root, const char *name, char *buf,
-		      size_t size)
+static int read_small(int dir_fd, const char *name, char *buf, size_t size)
 {
 	size_t len = 0;
 	ssize_t n = 1;
-	int err = 0, fd = open_sysctl(proc_root, name);
+	int err = 0, fd = open_sysctl(dir_fd, name);
 
 	if (fd < 0)
 		return fd;
@@ -241,11 +235,11 @@ static int stream_list(int fd, struct list_parser *lp)
 	return err < 0 ? err : list_finish(lp);
 }
 
-static int read_reserved(const char *proc_root, struct tcps_port_set *ret)
+static int read_reserved(int dir_fd, struct tcps_port_set *ret)
 {
 	struct tcps_port_set set;
 	struct list_parser lp = { .set = &set, .expect = EXPECT_FIRST };
-	int err, fd = open_sysctl(proc_root, "ip_local_reserved_ports");
+	int err, fd = open_sysctl(dir_fd, "ip_local_reserved_ports");
 
 	if (fd < 0)
 		return fd;
@@ -257,11 +251,11 @@ static int read_reserved(const char *proc_root, struct tcps_port_set *ret)
 	return err;
 }
 
-static int64_t read_int(const char *proc_root, const char *name)
+static int64_t read_int(int dir_fd, const char *name)
 {
 	char text[32];
 
-	if (read_small(proc_root, name, text, sizeof(text)) < 0)
+	if (read_small(dir_fd, name, text, sizeof(text)) < 0)
 		return -1;
 	return parse_sysctl_int(text);
 }
@@ -285,13 +279,13 @@ static uint32_t count_ephemeral(const struct tcps_sysctls *sys)
 	return high - low + 1 - reserved;
 }
 
-int tcps_sysctls_read(const char *proc_root, struct tcps_sysctls *ret)
+int tcps_sysctls_read_at(int dir_fd, struct tcps_sysctls *ret)
 {
 	char text[64];
 	uint16_t low, high;
 	int err;
 
-	err = read_small(proc_root, "ip_local_port_range", text, sizeof(text));
+	err = read_small(dir_fd, "ip_local_port_range", text, sizeof(text));
 	if (err == 0)
 		err = tcps_parse_port_range(text, &low, &high);
 	if (err < 0)
@@ -300,11 +294,34 @@ int tcps_sysctls_read(const char *proc_root, struct tcps_sysctls *ret)
 	ret->port_high = high;
 	/* Without the list, none reserved is the kernel's default; if wrong
 	 * it only lowers the percentages (a late warning, not a false one). */
-	if (read_reserved(proc_root, &ret->reserved) < 0)
+	if (read_reserved(dir_fd, &ret->reserved) < 0)
 		tcps_port_set_clear(&ret->reserved);
 	ret->ephemeral_ports = count_ephemeral(ret);
-	ret->tw_reuse = (int)read_int(proc_root, "tcp_tw_reuse");
-	ret->max_tw_buckets = read_int(proc_root, "tcp_max_tw_buckets");
-	ret->fin_timeout = read_int(proc_root, "tcp_fin_timeout");
+	ret->tw_reuse = (int)read_int(dir_fd, "tcp_tw_reuse");
+	ret->max_tw_buckets = read_int(dir_fd, "tcp_max_tw_buckets");
+	ret->fin_timeout = read_int(dir_fd, "tcp_fin_timeout");
 	return 0;
+}
+
+int tcps_sysctls_open_dir(const char *proc_root)
+{
+	char path[PATH_MAX];
+	int n, fd;
+
+	n = snprintf(path, sizeof(path), "%s/sys/net/ipv4", proc_root);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int tcps_sysctls_read(const char *proc_root, struct tcps_sysctls *ret)
+{
+	int err, dir_fd = tcps_sysctls_open_dir(proc_root);
+
+	if (dir_fd < 0)
+		return dir_fd;
+	err = tcps_sysctls_read_at(dir_fd, ret);
+	close(dir_fd);
+	return err;
 }

@@ -21,6 +21,22 @@ static const char *const state_names[TCPS_STATE_COUNT] = {
 	[TCPS_STATE_UNKNOWN] = "UNKNOWN",
 };
 
+/* The same, as value set names take them: "proc_close_wait". */
+static const char *const state_set_names[TCPS_STATE_COUNT] = {
+	[TCPS_ESTABLISHED] = "established",
+	[TCPS_SYN_SENT] = "syn_sent",
+	[TCPS_SYN_RECV] = "syn_recv",
+	[TCPS_FIN_WAIT1] = "fin_wait1",
+	[TCPS_FIN_WAIT2] = "fin_wait2",
+	[TCPS_TIME_WAIT] = "time_wait",
+	[TCPS_CLOSE] = "closed",
+	[TCPS_CLOSE_WAIT] = "close_wait",
+	[TCPS_LAST_ACK] = "last_ack",
+	[TCPS_LISTEN] = "listen",
+	[TCPS_CLOSING] = "closing",
+	[TCPS_STATE_UNKNOWN] = "unknown",
+};
+
 enum tcps_state tcps_state_of(unsigned int kernel_state)
 {
 	if (kernel_state < TCPS_STATE_FIRST ||
@@ -34,6 +50,13 @@ const char *tcps_state_name(enum tcps_state state)
 	if ((unsigned int)state >= TCPS_STATE_COUNT || !state_names[state])
 		return state_names[TCPS_STATE_UNKNOWN];
 	return state_names[state];
+}
+
+const char *tcps_state_set_name(enum tcps_state state)
+{
+	if ((unsigned int)state >= TCPS_STATE_COUNT || !state_set_names[state])
+		return state_set_names[TCPS_STATE_UNKNOWN];
+	return state_set_names[state];
 }
 
 int tcps_state_from_name(const char *name)

@@ -90,3 +90,13 @@ ssize_t tcps_read_small_at(int dir_fd, const char *path, char *buf, size_t size)
 	buf[n] = '\0';
 	return n;
 }
+
+ssize_t tcps_pread_small(int fd, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}

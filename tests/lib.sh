@@ -256,8 +256,9 @@ collectd_alive()
 }
 
 # csv_row DIR HOST PLUGIN-INSTANCE TYPE-INSTANCE: the newest "time,value"
-# the csv plugin wrote, e.g. csv_row "$work" h tcpstates-listen
-# count-full_queues; nothing if there is none yet.
+# the csv plugin wrote, e.g. csv_row "$work" h tcpstates_listen-host
+# count-full_queues (plugin tcpstates_listen, plugin instance host);
+# nothing if there is none yet.
 csv_row()
 {
 	local file
@@ -374,19 +375,69 @@ container_image()
 		fail "cannot build the container image"
 }
 
+# container_plan NAME TAG [--as PROG] ARGS...: the container NAME, when
+# start_container starts it, runs the image's sockmaker with ARGS and
+# --report, as a copy named PROG (its process name, which the leak finder
+# reports) if given; its output goes to /tmp/TAG.out and /tmp/TAG.err in
+# the container. Its stdin is a pipe from sleep, so it holds its sockets
+# until the container ends. Part of the container's own command, not a
+# `podman exec`: runc inside a chroot (tools/minimal-root.sh,
+# fresh-debian.sh) runs an exec in the host's root, not the image's.
+declare -A CONTAINER_PLAN CONTAINER_TAGS
+container_plan()
+{
+	local name=$1 tag=$2 prog=/bin/sockmaker
+	shift 2
+	if [[ ${1:-} == --as ]]; then
+		prog=/tmp/$2
+		CONTAINER_PLAN[$name]+="cp /bin/sockmaker $prog; "
+		shift 2
+	fi
+	CONTAINER_PLAN[$name]+="sleep $CONTAINER_LIFE | $prog --report $* "
+	CONTAINER_PLAN[$name]+=">/tmp/$tag.out 2>/tmp/$tag.err & "
+	CONTAINER_TAGS[$name]+="$tag "
+}
+
 # start_container NAME [--pod POD]: a container of CONTAINER_IMAGE that
-# sleeps CONTAINER_LIFE seconds under Podman's init (so that a stop needs
-# no timeout), with --network none: a network namespace of its own with
-# loopback (no bridge, no iptables), or POD's. Removed on exit.
+# starts what container_plan planned for it and sleeps CONTAINER_LIFE
+# seconds under Podman's init (so that a stop needs no timeout), with
+# --network none: a network namespace of its own with loopback (no
+# bridge, no iptables), or POD's. Waits until every planned sockmaker is
+# READY; CONTAINER_STARTED_AT is when Podman had started it. Removed on
+# exit.
 start_container()
 {
-	local name=$1
+	local name=$1 tag
 	local -a where=(--network none)
 	[[ ${2:-} != --pod ]] || where=(--pod "$3")
 	CONTAINER_LIST+=("$name")
 	"${PODMAN[@]}" run -d --name "$name" --init "${CONTAINER_LIMITS[@]}" \
-		"${where[@]}" "$CONTAINER_IMAGE" sleep "$CONTAINER_LIFE" \
+		"${where[@]}" "$CONTAINER_IMAGE" sh -c \
+		"${CONTAINER_PLAN[$name]:-}exec sleep $CONTAINER_LIFE" \
 		>/dev/null || fail "cannot start container $name"
+	CONTAINER_STARTED_AT=$(date +%s.%N)
+	for tag in ${CONTAINER_TAGS[$name]:-}; do
+		container_ready "$name" "$tag"
+	done
+}
+
+# container_file NAME PATH: PATH in NAME's own file system, read from the
+# host through its first process's root.
+container_file()
+{
+	cat "/proc/$(container_pid "$1")/root$2"
+}
+
+# container_ready NAME TAG: waits for sockmaker TAG in NAME to say READY.
+container_ready()
+{
+	for _ in $(seq 100); do
+		container_file "$1" "/tmp/$2.out" 2>/dev/null | grep -q READY &&
+			return 0
+		sleep 0.2
+	done
+	container_file "$1" "/tmp/$2.err" >&2 || true
+	fail "sockmaker $2 in $1 did not get ready"
 }
 
 # start_pod POD NAME...: a pod and a container NAME in it for each NAME;
@@ -422,14 +473,6 @@ remove_containers()
 	done
 }
 
-# container_exec NAME CMD...: CMD inside container NAME.
-container_exec()
-{
-	local name=$1
-	shift
-	"${PODMAN[@]}" exec "$name" "$@"
-}
-
 # container_pid NAME: the host pid of NAME's first process.
 container_pid()
 {
@@ -461,36 +504,6 @@ container_ss_all()
 	container_ss "$1" -tanH | ss_name_states | count_states
 }
 
-# container_sockmaker NAME TAG [--as PROG] ARGS...: starts the image's
-# sockmaker inside NAME with ARGS and --report, as a copy named PROG (its
-# process name, which the leak finder reports) if given; its output goes
-# to /tmp/TAG.out and /tmp/TAG.err in the container. Its stdin is a pipe
-# from sleep, so it holds its sockets until the container ends. Waits
-# for READY.
-container_sockmaker()
-{
-	local name=$1 tag=$2 prog=/bin/sockmaker
-	shift 2
-	if [[ ${1:-} == --as ]]; then
-		prog=/tmp/$2
-		shift 2
-		container_exec "$name" cp /bin/sockmaker "$prog"
-	fi
-	# shellcheck disable=SC2016 # expanded by the container's shell
-	"${PODMAN[@]}" exec -d "$name" sh -c \
-		'life=$1 prog=$2 tag=$3; shift 3
-		sleep "$life" | "$prog" --report "$@" >"/tmp/$tag.out" \
-			2>"/tmp/$tag.err"' \
-		sh "$CONTAINER_LIFE" "$prog" "$tag" "$@" >/dev/null
-	for _ in $(seq 100); do
-		container_exec "$name" cat "/tmp/$tag.out" 2>/dev/null |
-			grep -q READY && return 0
-		sleep 0.2
-	done
-	container_exec "$name" cat "/tmp/$tag.err" >&2 || true
-	fail "sockmaker $tag in $name did not get ready"
-}
-
 # container_expected NAME TAG...: "STATE count" for every state, summed
 # over what the sockmakers TAG... in NAME promised (--report).
 container_expected()
@@ -498,7 +511,7 @@ container_expected()
 	local name=$1 tag
 	shift
 	for tag in "$@"; do
-		container_exec "$name" cat "/tmp/$tag.err"
+		container_file "$name" "/tmp/$tag.err"
 	done | awk '
 		BEGIN {
 			split("established syn-recv time-wait close-wait " \

@@ -24,6 +24,7 @@ run glue env CK_FORK=yes "$BUILD/glue-tests"
 run build bash tests/test-build.sh
 run docs bash tests/test-docs.sh
 run config bash tests/test-config.sh
+run ansible bash tests/test-ansible.sh
 run netns-counts bash tests/test-netns-counts.sh
 run collectd-e2e bash tests/test-collectd.sh
 run leaks bash tests/test-leaks.sh
@@ -31,6 +32,7 @@ run cgroup-owners bash tests/test-cgroup-owners.sh
 run faults bash tests/test-faults.sh
 run handoff bash tests/test-handoff.sh
 run downstream bash tests/test-downstream.sh
+run prometheus bash tests/test-prometheus.sh
 run dashboards bash tests/test-dashboards.sh
 run pressure bash tests/test-pressure.sh
 run tcpconns bash tests/test-tcpconns.sh

@@ -12,7 +12,7 @@
 # and network namespace of its own (private_host in lib.sh), so that
 # discovery finds only these. It passes when:
 #   - at least SOAK_READS reads were dispatched (csv rows of
-#     tcpstates/tcp_connections-ESTABLISHED, one per read of the main
+#     tcpstates-host/tcp_connections-ESTABLISHED, one per read of the main
 #     instance; the watched namespace is read as often);
 #   - the leaker, the namespace going and coming back, the handed
 #     sockets' holders, the discovered namespaces were all seen;
@@ -139,16 +139,23 @@ track_pid "$collectd_pid"
 # file name carries the date: add up every day's file).
 reads()
 {
-	cat "$work/csv/$host/tcpstates/tcp_connections-ESTABLISHED-"* \
+	cat "$work/csv/$host/tcpstates-host/tcp_connections-ESTABLISHED-"* \
 		2>/dev/null | grep -c '^[0-9]' || true
 }
 
-# reported INSTANCE: returns a second after the csv plugin has a folder
+# reported PATTERN: returns a second after the csv plugin has a file
 # for INSTANCE, or after 60 s; says nothing (the end of a holder's stdin).
 reported()
 {
-	wait_until 60 test -e "$work/csv/$host/$1" || true
+	wait_until 60 csv_has "$1" || true
 	sleep 1
+}
+
+# csv_has PATTERN: the csv plugin wrote a file matching PATTERN (under
+# the host's folder), e.g. tcpstates_proc_*-host/tcp_connections-app-*.
+csv_has()
+{
+	compgen -G "$work/csv/$host/$1" >/dev/null
 }
 
 # A discovered namespace's life, one step a churn round: made with a
@@ -206,10 +213,10 @@ churn()
 	ip netns exec "$ns" "$work/leaky-app" --close-wait 12 \
 		--close-wait-bytes 7 <"$work/leak.in" >/dev/null 2>&1 &
 	leaker=$!
-	reported tcpstates-watched-proc_sockmaker |
+	reported "tcpstates_proc_*-watched/tcp_connections-sockmaker-*" |
 		ip netns exec "$watched" "$BUILD/sockmaker" \
 			--established 10 --close-wait 4 >/dev/null 2>&1 &
-	reported tcpstates-proc_sockmaker |
+	reported "tcpstates_proc_*-host/tcp_connections-sockmaker-*" |
 		ip netns exec "$ns" "$BUILD/sockmaker" --established 60 \
 			--time-wait 5 --listen 2 --v6-every 4 >/dev/null 2>&1 || true
 	wait $! 2>/dev/null || true
@@ -431,7 +438,7 @@ note "$HANDOFF_SOCKETS sockets handed on each second in each mode:${handoffs%,}"
 
 # The churn must have been seen: the leaker named, the namespace gone
 # and back (the plugin logs both).
-ls "$work/csv/$host/tcpstates-proc_leaky-app" >/dev/null 2>&1 ||
+csv_has "tcpstates_proc_close_wait-host/tcp_connections-leaky-app-*" ||
 	fail "the leaking process was never reported"
 grep -q "namespace watched .* is gone" "$work/collectd.log" ||
 	fail "the watched namespace was never seen gone"
@@ -439,14 +446,14 @@ grep -q "namespace watched .* is back" "$work/collectd.log" ||
 	fail "the watched namespace was never seen back"
 ls "$work/csv/$host/tcpstates-watched" >/dev/null 2>&1 ||
 	fail "no values from the watched namespace"
-ls -d "$work/csv/$host/tcpstates-proc_hand-live" \
-	"$work/csv/$host/tcpstates-proc_pass-g"* >/dev/null 2>&1 ||
+{ csv_has "tcpstates_proc_close_wait-host/tcp_connections-hand-live-*" &&
+	csv_has "tcpstates_proc_close_wait-host/tcp_connections-pass-g*"; } ||
 	fail "the handed-on sockets' holders were never reported"
 # Discovery: both names read (their holders named too), found again and
 # gone (logged at INFO); the watched namespace read by its block only,
 # the daemon's own by the plugin's own read only.
 for name in "${found[@]}"; do
-	ls "$work/csv/$host/tcpstates-$name-proc_sockmaker" >/dev/null 2>&1 ||
+	csv_has "tcpstates_proc_*-$name/tcp_connections-sockmaker-*" ||
 		fail "discovered namespace $name was never reported"
 done
 discoveries=$(grep -c "Discover: reading" "$work/collectd.log" || true)
@@ -457,9 +464,9 @@ for name in "$watched" "$ns"; do
 done
 note "Discover: $discoveries changes logged; $watched and $ns read once each"
 
-# groups_add_up INSTANCE STATE: in every read of INSTANCE, the process
-# groups' STATE counts (proc_* + proc-other + proc-unknown) add up to
-# its tcp_connections-STATE. The last 20 reads are left out: values
+# groups_add_up NETNS STATE: in every read of namespace NETNS, the
+# process groups' STATE counts (tcpstates_proc_<state>-NETNS: the names,
+# -other and -unknown) add up to its tcpstates-NETNS/tcp_connections-STATE. The last 20 reads are left out: values
 # still queued when the daemon stops may be dropped. Prints the number
 # of reads checked, or the first mismatches.
 groups_add_up()
@@ -467,11 +474,11 @@ groups_add_up()
 	local dir=$work/csv/$host
 	local -a total groups
 	shopt -s nullglob
-	total=("$dir/$1/tcp_connections-$2-"*)
-	groups=("$dir/$1-proc"[-_]*/"tcp_connections-$2-"*)
+	total=("$dir/tcpstates-$1/tcp_connections-$2-"*)
+	groups=("$dir/tcpstates_proc_${2,,}-$1/tcp_connections-"*)
 	shopt -u nullglob
 	[[ ${#total[@]} -gt 0 && ${#groups[@]} -gt 0 ]] || { echo 0; return; }
-	awk -F, -v main="$dir/$1/" '
+	awk -F, -v main="$dir/tcpstates-$1/" '
 		!/^[0-9]/ { next }
 		index(FILENAME, main) == 1 { t[++n] = $1; want[$1] = $2; next }
 		{ sum[$1] += $2 }
@@ -486,7 +493,7 @@ groups_add_up()
 		}' "${total[@]}" "${groups[@]}"
 }
 sums=""
-for instance in tcpstates tcpstates-watched "tcpstates-${found[0]}"; do
+for instance in host watched "${found[0]}"; do
 	for state in CLOSE_WAIT ESTABLISHED; do
 		out=$(groups_add_up "$instance" "$state") ||
 			{ echo "$out" >&2; fail "$instance $state: the groups do not add up"; }

@@ -9,7 +9,7 @@
 # /proc/PID/cgroup), pick up a cgroup made while it runs, and let a
 # deleted one fall to 0. The same collectd run as nobody, with no
 # capability, must name the cgroups too, where GroupBy "comm" can name
-# nobody's sockets' owners only as proc-unknown. A process started by
+# nobody's sockets' owners only as -unknown. A process started by
 # `ip netns exec` (which mounts a fresh /sys, without cgroup mounts) sees
 # no cgroup2 tree: the leak finder falls back to comm and says so.
 # Needs root and a cgroup2 mount (skipped without one). Every process is
@@ -138,8 +138,8 @@ CONF
 # count_is DIR NAME N: the newest CLOSE_WAIT count of group NAME is N.
 count_is()
 {
-	num_eq "$(csv_value "$1" tcps-cgroup "tcpstates-proc_$2" \
-		tcp_connections-CLOSE_WAIT)" "$3"
+	num_eq "$(csv_value "$1" tcps-cgroup tcpstates_proc_close_wait-host \
+		"tcp_connections-$2")" "$3"
 }
 
 # expect_groups DIR: every group reaches the count ss shows, and the
@@ -150,19 +150,21 @@ expect_groups()
 	while read -r name count; do
 		wait_until 20 count_is "$1" "$name" "$count" ||
 			{ cat "$1/collectd.log" >&2; fail "$name: not $count \
-($(csv_value "$1" tcps-cgroup "tcpstates-proc_$name" \
-	tcp_connections-CLOSE_WAIT))"; }
+($(csv_value "$1" tcps-cgroup tcpstates_proc_close_wait-host \
+	"tcp_connections-$name"))"; }
 	done <<<"$(ss_by_cgroup)"
 	sleep 1.5 # one more read, all values from the same one
-	total=$(csv_value "$1" tcps-cgroup tcpstates tcp_connections-CLOSE_WAIT)
+	total=$(csv_value "$1" tcps-cgroup tcpstates-host \
+		tcp_connections-CLOSE_WAIT)
 	sum=0
 	while read -r name count; do
-		sum=$((sum + $(csv_value "$1" tcps-cgroup "tcpstates-proc_$name" \
-			tcp_connections-CLOSE_WAIT | cut -d. -f1)))
+		sum=$((sum + $(csv_value "$1" tcps-cgroup \
+			tcpstates_proc_close_wait-host "tcp_connections-$name" |
+			cut -d. -f1)))
 	done <<<"$(ss_by_cgroup)"
 	[[ $sum -eq ${total%.*} ]] || fail "groups sum to $sum, total $total"
-	for name in proc_worker proc-unknown; do
-		[[ ! -e $1/csv/tcps-cgroup/tcpstates-$name ]] ||
+	for name in worker -unknown; do
+		! compgen -G "$1/csv/tcps-cgroup/tcpstates_proc_close_wait-host/tcp_connections-$name-[0-9]*" >/dev/null ||
 			fail "sockets grouped as $name"
 	done
 	grep -q "is not possible" "$1/collectd.log" &&
@@ -222,9 +224,9 @@ stop_collectd "$user_run"
 total=$(ip netns exec "$ns" ss -tanH state close-wait | wc -l)
 nsenter --net="$nspath" "${as_nobody[@]}" "$BUILD/tcps-count" \
 	-o "GroupBy comm" -o "ProcessScanBudget 0" >"$work/comm" 2>&1 || fail "tcps-count failed"
-grep -qx "proc-unknown/tcp_connections-CLOSE_WAIT $total" "$work/comm" ||
+grep -qx "tcpstates_proc_close_wait/tcp_connections--unknown $total" "$work/comm" ||
 	fail "GroupBy comm as nobody: $(grep CLOSE_WAIT "$work/comm")"
-note "GroupBy comm as nobody: all $total under proc-unknown"
+note "GroupBy comm as nobody: all $total under -unknown"
 
 # ---- no cgroup2 tree in sight: the fallback ----
 ip netns exec "$ns" "$BUILD/tcps-count" -v -o "GroupBy cgroup" -o "ProcessScanBudget 0" \
@@ -232,7 +234,7 @@ ip netns exec "$ns" "$BUILD/tcps-count" -v -o "GroupBy cgroup" -o "ProcessScanBu
 	fail "tcps-count failed: $(cat "$work/fallback.err")"
 grep -q "fallback -2" "$work/fallback.err" ||
 	fail "no fallback reported: $(cat "$work/fallback.err")"
-grep -qx "proc_worker/tcp_connections-CLOSE_WAIT $total" "$work/fallback" ||
+grep -qx "tcpstates_proc_close_wait/tcp_connections-worker $total" "$work/fallback" ||
 	fail "fallback to comm: $(grep CLOSE_WAIT "$work/fallback") \
 $(cat "$work/fallback.err")"
 note "under ip netns exec (no cgroup mounts): fell back to comm, said so"

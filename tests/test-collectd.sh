@@ -28,7 +28,7 @@ ip netns exec "$ns" "${COLLECTD[@]}" -f -C "$work/collectd.conf" \
 track_pid $!
 collectd_pid=$!
 
-csv_dir="$work/csv/$host/tcpstates"
+csv_dir="$work/csv/$host/tcpstates-host"
 # csv_value STATE: the newest value collectd wrote for STATE.
 csv_value()
 {

@@ -10,8 +10,8 @@
 #    of its own name (a copy of sockmaker). Each container's
 #    tcpstates-<container>/tcp_connections-<STATE> equals `ss -tan` run
 #    in its namespace, state by state, at a read where nothing moved; the
-#    leak is tcpstates-<container>-proc_<process>, equal to `ss -tanp`
-#    there, and under no other container.
+#    leak is tcpstates_proc_close_wait-<container>/tcp_connections-<process>,
+#    equal to `ss -tanp` there, and under no other container.
 # 2. A pod of two containers, each with its own sockets: one set of
 #    values, tcpstates-<pod>, equal to ss in the shared namespace, with
 #    the leak of the one under the pod's name; none under the containers'
@@ -19,12 +19,16 @@
 # 3. One container stopped and another started between reads (Interval
 #    1, DiscoverEvery 2): the stopped one's values come once more as
 #    zeros, then never again; the new one's come within one discovery
-#    period and equal ss; nothing is logged at warning or error level.
+#    period and equal ss; nothing is logged at warning or error level,
+#    and one INFO line names each.
 # 4. The host's own values go on under tcpstates/ through all of it.
 # 5. A second daemon with MaxNamespaces 2: one warning saying how many
 #    namespaces were left out (at least the two of ours; one more only
 #    if other namespaces on the host change that number, never the same
 #    one twice in a row), and no more than two namespaces' values.
+# 6. A third with GroupBy "cgroup": one cgroup map for every namespace;
+#    each container's leak is one group named after the container (the
+#    pod's after the pod), equal to `ss -tanp`.
 #
 # Other containers and namespaces on the host (other tests, other users)
 # are discovered too; the checks only look at this test's names, except
@@ -55,42 +59,30 @@ declare -A leaker leaks tags
 # Three containers with different mixes, so that they cannot be
 # mistaken for each other; each leaker holds CLOSE_WAIT sockets and their
 # FIN_WAIT2 peers (both ends open: neither expires).
+container_plan "$id-web" main --established 20 --listen 3 --time-wait 6 \
+	--v6-every 3
+container_plan "$id-web" leak --as leaky-web --fin-wait2 7 --v6-every 0
 start_container "$id-web"
-# runc in a chroot (tests/tools/minimal-root.sh, fresh-debian.sh) moves
-# into the image with chroot, not pivot_root, and `podman exec` then
-# lands in the chroot's own root, not the image's: nothing can be run in
-# a container there. Said and skipped, never on a real host.
-if ! container_exec "$id-web" ls /bin/sockmaker >/dev/null 2>&1; then
-	echo "SKIP: podman exec does not enter the container's image here" \
-		"(runc inside a chroot); run on a real host"
-	exit 0
-fi
-container_sockmaker "$id-web" main --established 20 --listen 3 \
-	--time-wait 6 --v6-every 3
-container_sockmaker "$id-web" leak --as leaky-web --fin-wait2 7 \
-	--v6-every 0
 leaker[$id-web]=leaky-web leaks[$id-web]=7 tags[$id-web]="main leak"
 
+container_plan "$id-db" main --established 5 --listen 8 --syn-recv 4 \
+	--v6-every 0
+container_plan "$id-db" leak --as leaky-db --fin-wait2 11 --v6-every 2
 start_container "$id-db"
-container_sockmaker "$id-db" main --established 5 --listen 8 \
-	--syn-recv 4 --v6-every 0
-container_sockmaker "$id-db" leak --as leaky-db --fin-wait2 11 \
-	--v6-every 2
 leaker[$id-db]=leaky-db leaks[$id-db]=11 tags[$id-db]="main leak"
 
+container_plan "$id-cache" main --established 13 --time-wait 9 \
+	--v6-every 0
+container_plan "$id-cache" leak --as leaky-cache --fin-wait2 3 \
+	--v6-every 0
 start_container "$id-cache"
-container_sockmaker "$id-cache" main --established 13 --time-wait 9 \
-	--v6-every 0
-container_sockmaker "$id-cache" leak --as leaky-cache --fin-wait2 3 \
-	--v6-every 0
 leaker[$id-cache]=leaky-cache leaks[$id-cache]=3 tags[$id-cache]="main leak"
 
 # The pod: one container with ordinary sockets, one with the leak.
 pod=$id-pod
+container_plan "$pod-a" main --established 9 --listen 2 --v6-every 0
+container_plan "$pod-b" leak --as pod-leaker --fin-wait2 5 --v6-every 0
 start_pod "$pod" "$pod-a" "$pod-b"
-container_sockmaker "$pod-a" main --established 9 --listen 2 --v6-every 0
-container_sockmaker "$pod-b" leak --as pod-leaker --fin-wait2 5 \
-	--v6-every 0
 [[ $(container_netns "$pod-a") == "$(container_netns "$pod-b")" ]] ||
 	fail "the pod's containers do not share a network namespace"
 host_netns=$(stat -L -c %i /proc/self/ns/net)
@@ -198,7 +190,7 @@ has_values()
 {
 	local name
 	collectd_alive "$daemon"
-	for name in tcpstates "tcpstates-$id-web" "tcpstates-$id-db" \
+	for name in tcpstates-host "tcpstates-$id-web" "tcpstates-$id-db" \
 		"tcpstates-$id-cache" "tcpstates-$pod"; do
 		[[ -n $(newest "$name") ]] || return 1
 	done
@@ -208,7 +200,7 @@ wait_until $((3 * period + 10)) has_values || {
 	ls "$daemon/csv/$host" >&2 || true
 	fail "no values for every container and the pod"
 }
-host_first=$(newest tcpstates)
+host_first=$(newest tcpstates-host)
 
 # equal_ss NAME CONTAINER: NAME's values equal ss in CONTAINER's
 # namespace, at a read where ss saw the same before and after.
@@ -234,8 +226,8 @@ equal_ss()
 # leak_value NAME PROG: PROG's CLOSE_WAIT count under namespace NAME.
 leak_value()
 {
-	csv_value "$daemon" "$host" "tcpstates-$1-proc_$2" \
-		tcp_connections-CLOSE_WAIT | sed 's/\.0*$//'
+	csv_value "$daemon" "$host" "tcpstates_proc_close_wait-$1" \
+		"tcp_connections-$2" | sed 's/\.0*$//'
 }
 
 # 1. Three containers.
@@ -245,13 +237,13 @@ for name in "$id-web" "$id-db" "$id-cache"; do
 	want=$(ss_leak "$name" "${leaker[$name]}")
 	[[ $got == "$want" && $want -eq ${leaks[$name]} ]] ||
 		fail "$name: ${leaker[$name]} holds ${got:-nothing}, ss -p says $want"
-	note "$name: tcpstates-$name-proc_${leaker[$name]} $got (ss -p $want)"
+	note "$name: tcpstates_proc_close_wait-$name/tcp_connections-${leaker[$name]} $got (ss -p $want)"
 done
 # Each leaker under its own container only.
 for name in "$id-web" "$id-db" "$id-cache" "$pod"; do
 	for prog in leaky-web leaky-db leaky-cache pod-leaker; do
 		[[ $prog == "${leaker[$name]:-pod-leaker}" ]] && continue
-		[[ ! -d $daemon/csv/$host/tcpstates-$name-proc_$prog ]] ||
+		! compgen -G "$daemon/csv/$host/tcpstates_proc_close_wait-$name/tcp_connections-$prog-[0-9]*" >/dev/null ||
 			fail "$prog filed under $name"
 	done
 done
@@ -264,21 +256,21 @@ equal_ss "$pod" "$pod-a"
 	fail "pod: pod-leaker holds $(leak_value "$pod" pod-leaker), not 5"
 for name in "$pod-a" "$pod-b"; do
 	[[ -z $(find "$daemon/csv/$host" -maxdepth 1 \
-		-name "tcpstates-$name*") ]] ||
+		-name "tcpstates*-$name*") ]] ||
 		fail "values under the pod's container $name"
 done
-note "pod: one set of values under $pod; tcpstates-$pod-proc_pod-leaker 5"
+note "pod: one set of values under $pod; tcpstates_proc_close_wait-$pod/tcp_connections-pod-leaker 5"
 
 # 3. cache stops, new starts.
 gone=tcpstates-$id-cache
 before_stop=$(newest "$gone")
 stop_container "$id-cache"
 stopped_at=$SECONDS
+container_plan "$id-new" main --established 4 --listen 1 --v6-every 0
+container_plan "$id-new" leak --as leaky-new --fin-wait2 2 --v6-every 0
 start_container "$id-new"
-started_at=$(date +%s.%N)
-container_sockmaker "$id-new" main --established 4 --listen 1 --v6-every 0
-container_sockmaker "$id-new" leak --as leaky-new --fin-wait2 2 \
-	--v6-every 0
+started_at=$CONTAINER_STARTED_AT
+leaker[$id-new]=leaky-new
 
 # zero_reads INSTANCE: the times of the reads at which every state of
 # INSTANCE was 0. (A read while the container's processes were dying
@@ -321,21 +313,22 @@ zeros=$(zero_reads "$gone")
 [[ $(wc -l <<<"$zeros") -eq 1 ]] ||
 	fail "the stopped container's zeros were sent $(wc -l <<<"$zeros") times"
 later "$zeros" "$before_stop" || fail "zeros before the stop"
-for file in "$daemon/csv/$host/$gone"*/*; do
+for file in "$daemon/csv/$host/$gone"/* \
+	"$daemon/csv/$host/"tcpstates_*-"$id-cache"/*; do
 	awk -F, -v z="$zeros" '$1 ~ /^[0-9]/ && $1 + 0 > z + 0 { bad = 1 }
 		END { exit bad }' "$file" ||
 		fail "values after the zeros in $file"
 done
-proc_zero=$(csv_row "$daemon" "$host" "$gone-proc_leaky-cache" \
-	tcp_connections-CLOSE_WAIT)
+proc_zero=$(csv_row "$daemon" "$host" "tcpstates_proc_close_wait-$id-cache" \
+	tcp_connections-leaky-cache)
 num_eq "${proc_zero#*,}" 0 ||
 	fail "its leak group was left at ${proc_zero#*,}, not zero"
 note "stopped container: zeros once (its leak group too), nothing after"
 
 # 4. The host's own values went on.
-later "$(newest tcpstates)" "$host_first" || fail "no new host values"
-later "$(newest tcpstates)" "$zeros" || fail "host values stopped"
-note "host values under tcpstates/ throughout"
+later "$(newest tcpstates-host)" "$host_first" || fail "no new host values"
+later "$(newest tcpstates-host)" "$zeros" || fail "host values stopped"
+note "host values under tcpstates-host/ throughout"
 
 # No warning or error at all; the stop at INFO at most.
 if grep -E '\[(warning|error)\]' "$daemon/collectd.log" | grep -F tcpstates; then
@@ -345,6 +338,16 @@ if grep -F "$id-cache" "$daemon/collectd.log" |
 	grep -vE '\[(info|debug)\]'; then
 	fail "the stop was logged above INFO"
 fi
+grep -qE "\[info\] tcpstates plugin: Discover: .*gone: (.*, )?$id-cache(,|;|\$)" \
+	"$daemon/collectd.log" || {
+	grep "Discover:" "$daemon/collectd.log" >&2
+	fail "no INFO line naming the stopped container"
+}
+grep -qE "\[info\] tcpstates plugin: Discover: .*new: (.*, )?$id-new(,|;|\$)" \
+	"$daemon/collectd.log" || {
+	grep "Discover:" "$daemon/collectd.log" >&2
+	fail "no INFO line naming the new container"
+}
 note "log: $(grep -cF "$id-cache" "$daemon/collectd.log" || true) lines about the stopped container, none above INFO"
 stop_collectd "$daemon"
 
@@ -378,13 +381,57 @@ left_out=$(head -n 1 <<<"$counts")
 	fail "the warning does not say how many were left out: $warnings"
 [[ $(wc -l <<<"$warnings") -eq 1 ]] ||
 	note "other namespaces came or went: $(wc -l <<<"$warnings") warnings"
-# Namespaces with values: folders with per-state values, but the host's
-# and the process groups'.
+# Namespaces with values: the state folders tcpstates-<namespace>, but
+# the host's.
 read_ns=$(find "$daemon/csv/$host" -name 'tcp_connections-ESTABLISHED-*' |
 	awk -F/ '{ print $(NF - 1) }' | sort -u |
-	grep -cvxE 'tcpstates|.*-proc(_.*|-other|-unknown)' || true)
+	grep -E '^tcpstates-' | grep -cvx 'tcpstates-host' || true)
 ((read_ns <= max)) || fail "$read_ns namespaces reported, MaxNamespaces $max"
-later "$(newest tcpstates)" 0 || fail "no host values with MaxNamespaces"
+later "$(newest tcpstates-host)" 0 || fail "no host values with MaxNamespaces"
 note "MaxNamespaces $max: $read_ns namespaces reported, one warning: ${warnings#*tcpstates plugin: }"
+stop_collectd "$daemon"
+
+# 6. GroupBy "cgroup" with every namespace's ids in one map: each
+# container's leak is one group, named after the container's cgroup,
+# with no /proc scan.
+daemon=$work/cgroup
+write_conf "$daemon" 'GroupBy "cgroup"'
+start_collectd "" "$daemon"
+# cgroup_groups NAME: "GROUP count" for each CLOSE_WAIT group of NAME's
+# namespace with sockets, as collectd last wrote them.
+cgroup_groups()
+{
+	local dir=$daemon/csv/$host/tcpstates_proc_close_wait-$1 group
+	[[ -d $dir ]] || return 0
+	for group in $(ls "$dir" | sed -nE \
+		's/^tcp_connections-(.*)-[0-9]{4}-[0-9]{2}-[0-9]{2}$/\1/p' |
+		sort -u); do
+		echo "$group $(csv_value "$daemon" "$host" "${dir##*/}" \
+			"tcp_connections-$group" | sed 's/\.0*$//')"
+	done | awk '$2 > 0'
+}
+cgroup_leaks_seen()
+{
+	collectd_alive "$daemon"
+	[[ -n $(cgroup_groups "$id-web") && -n $(cgroup_groups "$pod") ]]
+}
+wait_until $((3 * period + 10)) cgroup_leaks_seen || {
+	cat "$daemon/collectd.log"
+	fail "GroupBy cgroup: no group for the containers' leaks"
+}
+sleep $((2 * interval))
+for name in "$id-web" "$id-db" "$id-new" "$pod"; do
+	ctr=$name
+	[[ $name != "$pod" ]] || ctr=$pod-b
+	groups=$(cgroup_groups "$name")
+	[[ $(wc -l <<<"$groups") -eq 1 ]] ||
+		fail "GroupBy cgroup: $name's leak is not one group: $groups"
+	[[ ${groups##* } -eq $(ss_leak "$ctr" "${leaker[$ctr]:-pod-leaker}") ]] ||
+		fail "GroupBy cgroup: $name: $groups, ss -p differs"
+	# The container's (the pod's) name, from Podman's files.
+	[[ ${groups%% *} == "$name" ]] ||
+		fail "GroupBy cgroup: $name's leak is not named after it: $groups"
+	note "GroupBy cgroup: $name: $groups"
+done
 stop_collectd "$daemon"
 echo "containers: ok"

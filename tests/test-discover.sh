@@ -62,12 +62,12 @@ wait_until 30 states_equal "$nsa" "$nsa" ||
 	fail "$nsa: $(ss_all_once "$nsa" | tr '\n' ' ') not reported"
 wait_until 30 states_equal "$nsb" "$nsb" ||
 	fail "$nsb: $(ss_all_once "$nsb" | tr '\n' ' ') not reported"
-[[ $(csv_value "$work" "$host" "tcpstates-$nsa-proc_sockmaker" \
-	tcp_connections-CLOSE_WAIT) == 4* ]] ||
+[[ $(csv_value "$work" "$host" "tcpstates_proc_close_wait-$nsa" \
+	tcp_connections-sockmaker) == 4* ]] ||
 	fail "$nsa's CLOSE_WAIT holder not named"
 note "$nsa and $nsb equal ss: $(ss_all_once "$nsb" | awk '$2 > 0' | tr '\n' ' ')"
 wait_until 30 states_equal "$nsc" block-c || fail "block-c not reported"
-[[ -d $work/csv/$host/tcpstates-$nsc ]] &&
+ls "$work/csv/$host" | grep -q -- "-$nsc\$" &&
 	fail "$nsc is read by its block and by Discover"
 note "$nsc is read by its <Namespace> block only"
 
@@ -109,7 +109,7 @@ track_pid $!
 COLLECTD_PID=$!
 host_states()
 {
-	[[ -n $(csv_value "$nobody" "$host" tcpstates \
+	[[ -n $(csv_value "$nobody" "$host" tcpstates-host \
 		tcp_connections-ESTABLISHED) ]]
 }
 wait_until 30 host_states || fail "no host values as nobody"
@@ -120,7 +120,7 @@ warned=$(grep -c "needs CAP_SYS_ADMIN" "$nobody/collectd.log" || true)
 	cat "$nobody/collectd.log"
 	fail "$warned warnings about CAP_SYS_ADMIN, not 1"
 }
-ls "$nobody/csv/$host" | grep -q "tcpstates-$nsb" &&
+ls "$nobody/csv/$host" | grep -q -- "-$nsb\$" &&
 	fail "values of $nsb without CAP_SYS_ADMIN"
 note "as nobody: one warning, the host's values go on"
 stop_collectd "$nobody"

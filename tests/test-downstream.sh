@@ -8,8 +8,9 @@
 #       a query returns the same values with tags host, instance, type,
 #       type_instance;
 #   (c) two processes with hostile names (dots, a slash, spaces, quotes, a
-#       newline) holding CLOSE_WAIT sockets arrive as one clean Graphite
-#       path segment and one clean InfluxDB instance tag each.
+#       newline) holding CLOSE_WAIT sockets arrive as one clean
+#       Graphite name and one clean InfluxDB type_instance tag each, under
+#       tcpstates_proc_close_wait with the namespace host as instance.
 # Everything listens on the namespace's loopback only, on ports the kernel
 # picked, with data under a temporary folder; every wait is bounded.
 source "$(dirname "$0")/lib.sh"
@@ -34,7 +35,7 @@ file_count=5
 main_close_wait=25
 # The only process groups that may appear (nothing else in the namespace
 # holds CLOSE_WAIT sockets).
-ALLOWED_PROCS="proc_sockmaker|proc_$prctl_clean|proc_$file_clean|proc-other|proc-unknown"
+ALLOWED_PROCS="sockmaker|$prctl_clean|$file_clean|-other|-unknown"
 
 # free_port tcp|udp: a loopback port in the namespace that the kernel
 # picked as free (bound to port 0), different from those already given.
@@ -267,7 +268,7 @@ influx_query()
 }
 
 # Wait for the first values to reach carbon (and so its whisper files).
-first=$whisper/tcpstates/tcp_connections-UNKNOWN.wsp
+first=$whisper/tcpstates-host/tcp_connections-UNKNOWN.wsp
 for _ in $(seq 300); do
 	[[ -f $first ]] && break
 	kill -0 "$collectd_pid" 2>/dev/null ||
@@ -324,14 +325,16 @@ if ! grep -qx "proc_$prctl_clean $prctl_count" <<<"$before" ||
 	fail "the hostile processes do not hold the CLOSE_WAIT sockets asked for"
 fi
 
-# expected_rows: "instance type type_instance value" for every value the
-# test checks, as ss (and the process setup) says they must be.
+# expected_rows: "set type type_instance value" for every value the
+# test checks, as ss (and the process setup) says they must be; set "-"
+# is the states' (plugin tcpstates), the others' plugin tcpstates_<set>.
+# All are of the daemon's own namespace: plugin instance host.
 expected_rows()
 {
 	local name count
 	while read -r name count; do
-		if [[ $name == proc* ]]; then
-			echo "$name tcp_connections CLOSE_WAIT $count"
+		if [[ $name == proc_* ]]; then
+			echo "proc_close_wait tcp_connections ${name#proc_} $count"
 		else
 			echo "- tcp_connections $name $count"
 		fi
@@ -339,22 +342,22 @@ expected_rows()
 	echo "- tcp_connections UNKNOWN 0"
 }
 
-# graphite_file INSTANCE TYPE TYPE_INSTANCE: where write_graphite puts it
-# with its default options: <host>.<plugin>[-<instance>].<type>-<ti>.
+# graphite_file SET TYPE TYPE_INSTANCE: where write_graphite puts it
+# with its default options: <host>.<plugin>-<instance>.<type>-<ti>.
 graphite_file()
 {
 	local dir=tcpstates
-	[[ $1 == - ]] || dir+="-$1"
-	echo "$whisper/$dir/$2-$3.wsp"
+	[[ $1 == - ]] || dir+="_$1"
+	echo "$whisper/$dir-host/$2-$3.wsp"
 }
 
 # graphite_check: every expected value is in its whisper file for the
 # window, or a line saying what is not (and a non-zero status).
 graphite_check()
 {
-	local inst type ti want file got
-	while read -r inst type ti want; do
-		file=$(graphite_file "$inst" "$type" "$ti")
+	local set type ti want file got
+	while read -r set type ti want; do
+		file=$(graphite_file "$set" "$type" "$ti")
 		if [[ ! -f $file ]]; then
 			echo "no whisper file ${file#"$whisper"/}"
 			return 1
@@ -385,36 +388,41 @@ bad=$(cd "$carbon/storage/whisper" && find . -name '*.wsp') ||
 bad=$(grep -Ev '^\./[A-Za-z0-9_-]+/[A-Za-z0-9_-]+/[A-Za-z0-9_-]+\.wsp$' \
 	<<<"$bad" || true)
 [[ -z $bad ]] || fail "whisper paths with extra levels or unclean names: $bad"
-segments=$(cd "$whisper" && ls -d tcpstates-proc*)
-for want in "proc_$prctl_clean" "proc_$file_clean"; do
-	grep -qx "tcpstates-$want" <<<"$segments" ||
-		fail "no Graphite segment tcpstates-$want; have: $segments"
+# The groups: the type instances under tcpstates_proc_close_wait-host.
+segments=$(cd "$whisper/tcpstates_proc_close_wait-host" && ls |
+	sed -E 's/^(tcp_connections|duration|bytes)-//; s/\.wsp$//' | sort -u)
+for want in "$prctl_clean" "$file_clean"; do
+	grep -qx -- "$want" <<<"$segments" ||
+		fail "no Graphite group $want; have: $segments"
 done
-stray=$(grep -Evx "tcpstates-($ALLOWED_PROCS)" <<<"$segments" || true)
-[[ -z $stray ]] || fail "unexpected process segments: $stray"
+stray=$(grep -Evx -- "$ALLOWED_PROCS" <<<"$segments" || true)
+[[ -z $stray ]] || fail "unexpected process groups: $stray"
 note "graphite: processes arrived as $(tr '\n' ' ' <<<"$segments")"
 
-# (b) + (c) InfluxDB: measurement tcpstates_value, tags host, instance,
-# type, type_instance; a value without plugin instance has no instance tag.
-# One line: the influx shell reads a newline as the end of a statement.
-query="SELECT host, instance, type, type_instance, value FROM tcpstates_value"
+# (b) + (c) InfluxDB: measurement <plugin>_value (tcpstates_value,
+# tcpstates_proc_close_wait_value), tags host, instance (the namespace),
+# type, type_instance. One line: the influx shell reads a newline as the
+# end of a statement.
+query="SELECT host, instance, type, type_instance, value FROM /^tcpstates/"
 query+=" WHERE time > ${from}s AND time <= ${until}s"
 # influx_check: every expected value is in InfluxDB for the window, with
 # the expected tags, or a line saying what is not (non-zero status).
 influx_check()
 {
-	local rows inst type ti want got
+	local rows set type ti want got measurement
 	rows=$(influx_query "$query" 2>&1) || {
 		echo "influx: $rows"
 		return 1
 	}
-	while read -r inst type ti want; do
-		[[ $inst == - ]] && inst=""
-		got=$(awk -F, -v h="$host" -v i="$inst" -v t="$type" -v ti="$ti" \
-			'$3 == h && $4 == i && $5 == t && $6 == ti {
+	while read -r set type ti want; do
+		measurement=tcpstates_value
+		[[ $set == - ]] || measurement=tcpstates_${set}_value
+		got=$(awk -F, -v m="$measurement" -v h="$host" -v t="$type" \
+			-v ti="$ti" '$1 == m && $3 == h && $4 == "host" &&
+				$5 == t && $6 == ti {
 				printf "%d\n", $7 }' <<<"$rows" | sort -u | tr '\n' ' ')
 		if [[ $got != "$want " ]]; then
-			echo "InfluxDB: tcpstates_value host=$host instance=$inst" \
+			echo "InfluxDB: $measurement host=$host instance=host" \
 				"type=$type type_instance=$ti is '$got', ss says $want"
 			return 1
 		fi
@@ -435,18 +443,22 @@ keys=$(influx_query 'SHOW TAG KEYS FROM tcpstates_value' | cut -d, -f2 |
 	sort | tr '\n' ' ')
 [[ $keys == "host instance type type_instance " ]] ||
 	fail "InfluxDB tag keys are: $keys"
-instances=$(influx_query 'SHOW TAG VALUES FROM tcpstates_value WITH KEY = "instance"' |
+# One table per measurement, each after a header line.
+instances=$(influx_query 'SHOW TAG VALUES FROM /^tcpstates/ WITH KEY = "instance"' |
+	awk -F, '$2 == "instance" { print $3 }' | sort -u)
+[[ $instances == host ]] ||
+	fail "InfluxDB: instance tags are not the namespace host: $instances"
+groups=$(influx_query 'SHOW TAG VALUES FROM tcpstates_proc_close_wait_value WITH KEY = "type_instance"' |
 	cut -d, -f3-)
-bad=$(grep -Ev '^[A-Za-z0-9_-]+$' <<<"$instances" || true)
-[[ -z $bad ]] || fail "InfluxDB instance tags not clean: $bad"
-for want in "proc_$prctl_clean" "proc_$file_clean"; do
-	grep -qx "$want" <<<"$instances" ||
-		fail "InfluxDB: no instance tag $want; have: $instances"
+bad=$(grep -Ev '^[A-Za-z0-9_-]+$' <<<"$groups" || true)
+[[ -z $bad ]] || fail "InfluxDB group tags not clean: $bad"
+for want in "$prctl_clean" "$file_clean"; do
+	grep -qx -- "$want" <<<"$groups" ||
+		fail "InfluxDB: no group tag $want; have: $groups"
 done
-stray=$(grep -E '^proc' <<<"$instances" |
-	grep -Evx "$ALLOWED_PROCS" || true)
+stray=$(grep -Evx -- "$ALLOWED_PROCS" <<<"$groups" || true)
 [[ -z $stray ]] || fail "InfluxDB: unexpected process tags: $stray"
-note "influxdb: instance tags $(tr '\n' ' ' <<<"$instances")"
+note "influxdb: group tags $(tr '\n' ' ' <<<"$groups")"
 
 if grep -q "tcpstates plugin" "$work/collectd.log"; then
 	cat "$work/collectd.log"

@@ -7,7 +7,7 @@
 #    leak finder scans /proc whenever an owner is new. No read fails, the
 #    steady holder's count equals `ss -tanp`, the groups sum to the total.
 # 2. /proc/PID/fd unreadable: tcps-count as nobody against root's
-#    sockets. Counts still equal ss, the leak lands in proc-unknown, the
+#    sockets. Counts still equal ss, the leak lands in -unknown, the
 #    refusals are counted, nothing fails.
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -41,7 +41,7 @@ ss_cw()
 value()
 {
 	awk -v n="$2" -v name="$3" '
-		/^tcp_connections-ESTABLISHED / { read++ }
+		/^tcpstates\/tcp_connections-ESTABLISHED / { read++ }
 		read == n && $1 == name { print $2 }' "$1"
 }
 
@@ -84,16 +84,16 @@ grep -F "tcps-count: read:" "$work/churn.err" &&
 [[ $churned -ge $CHURN_MAX ]] ||
 	fail "only $churned of $CHURN_MAX processes in $CHURN_SECONDS s"
 
-reads=$(grep -c "^tcp_connections-ESTABLISHED " "$work/churn.reads")
+reads=$(grep -c "^tcpstates/tcp_connections-ESTABLISHED " "$work/churn.reads")
 [[ $reads -eq $READS ]] || fail "$reads reads printed, not $READS"
 scanned=0
 for ((n = 1; n <= READS; n++)); do
-	got=$(value "$work/churn.reads" "$n" proc_cw-holder/tcp_connections-CLOSE_WAIT)
+	got=$(value "$work/churn.reads" "$n" tcpstates_proc_close_wait/tcp_connections-cw-holder)
 	[[ $got -eq $HOLD ]] || fail "read $n: cw-holder $got, ss says $HOLD"
-	total=$(value "$work/churn.reads" "$n" tcp_connections-CLOSE_WAIT)
+	total=$(value "$work/churn.reads" "$n" tcpstates/tcp_connections-CLOSE_WAIT)
 	sum=$(awk -v n="$n" '
-		/^tcp_connections-ESTABLISHED / { read++ }
-		read == n && $1 ~ /^proc[-_].*\/tcp_connections-CLOSE_WAIT$/ {
+		/^tcpstates\/tcp_connections-ESTABLISHED / { read++ }
+		read == n && $1 ~ /^tcpstates_proc_close_wait\/tcp_connections-/ {
 			s += $2 }
 		END { print s + 0 }' "$work/churn.reads")
 	[[ $sum -eq $total ]] || fail "read $n: groups sum to $sum, not $total"
@@ -120,18 +120,18 @@ ip netns exec "$ns" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 sanitizer_clean "$work/nobody.err"
 grep -F "tcps-count: read:" "$work/nobody.err" && fail "a read failed as nobody"
 for n in 1 2; do
-	[[ $(value "$work/nobody.reads" $n tcp_connections-CLOSE_WAIT) -eq \
+	[[ $(value "$work/nobody.reads" $n tcpstates/tcp_connections-CLOSE_WAIT) -eq \
 		$ss_total ]] || fail "read $n as nobody: CLOSE_WAIT is not $ss_total"
-	[[ $(value "$work/nobody.reads" $n proc-unknown/tcp_connections-CLOSE_WAIT) -eq \
-		$ss_total ]] || fail "read $n as nobody: proc-unknown is not $ss_total"
-	[[ -z $(value "$work/nobody.reads" $n proc_cw-holder/tcp_connections-CLOSE_WAIT) ]] ||
+	[[ $(value "$work/nobody.reads" $n tcpstates_proc_close_wait/tcp_connections--unknown) -eq \
+		$ss_total ]] || fail "read $n as nobody: -unknown is not $ss_total"
+	[[ -z $(value "$work/nobody.reads" $n tcpstates_proc_close_wait/tcp_connections-cw-holder) ]] ||
 		fail "read $n as nobody: named an owner it cannot see"
 done
 equal_states()
 {
 	local i got want
 	for i in "${!STATE_NAMES[@]}"; do
-		got=$(value "$work/nobody.reads" 2 "tcp_connections-${STATE_NAMES[$i]}")
+		got=$(value "$work/nobody.reads" 2 "tcpstates/tcp_connections-${STATE_NAMES[$i]}")
 		want=$(ss_count "$ns" "${SS_FILTERS[$i]}")
 		[[ $got -eq $want ]] || return 1
 	done
@@ -143,7 +143,7 @@ denied=$(sed -n 's/^read 1: .* \([0-9]*\) denied, resolve error \(-\?[0-9]*\).*/
 read -r denied resolve_error <<<"$denied"
 [[ ${denied:-0} -ge 1 ]] || fail "no refused fd folder was counted"
 [[ $resolve_error -eq 0 ]] || fail "the scan failed as nobody: $resolve_error"
-note "as nobody: CLOSE_WAIT $ss_total = ss, all in proc-unknown, $denied fd folders refused and counted"
+note "as nobody: CLOSE_WAIT $ss_total = ss, all in -unknown, $denied fd folders refused and counted"
 
 # ---- 3. namespace files that go away or are no namespace ----
 # test-namespaces.sh deletes a /var/run/netns file under collectd. Not
@@ -194,12 +194,12 @@ newest()
 	csv_row "$work" "$host" "$1" tcp_connections-ESTABLISHED | cut -d, -f1
 }
 bypid_last=$(newest tcpstates-bypid)
-own_last=$(newest tcpstates)
+own_last=$(newest tcpstates-host)
 sleep 3
 collectd_alive "$work"
 [[ $(newest tcpstates-bypid) == "$bypid_last" ]] ||
 	fail "values for bypid after its process exited"
-awk -v a="$(newest tcpstates)" -v b="$own_last" 'BEGIN { exit !(a > b) }' ||
+awk -v a="$(newest tcpstates-host)" -v b="$own_last" 'BEGIN { exit !(a > b) }' ||
 	fail "the daemon's own namespace stopped reporting"
 seconds=$((SECONDS - gone_at))
 for line in "$gone" "$unusable"; do

@@ -17,7 +17,7 @@
 # every read (each csv row), while the sockets move and after:
 #   - collectd is alive, and under TCPS_VALGRIND=1 valgrind reported
 #     nothing;
-#   - proc_* + proc-other + proc-unknown CLOSE_WAIT add up to the read's
+#   - the groups, -other and -unknown (CLOSE_WAIT) add up to the read's
 #     tcpstates/tcp_connections-CLOSE_WAIT, which is SOCKETS, and ss
 #     counts SOCKETS CLOSE_WAIT sockets (nothing else in the namespace
 #     opens or closes one: no tolerance);
@@ -27,8 +27,8 @@
 #     that lives on is trusted, each socket re-confirmed once in that many
 #     reads: TCPS_OWNERS_VERIFY_EVERY), so within VERIFY_EVERY reads of
 #     the last round all are under the last receivers' name; never under
-#     another name, nothing in proc-other (TopProcesses 50);
-#   - proc-unknown is 0, except where a socket truly was in flux. A
+#     another name, nothing in -other (TopProcesses 50);
+#   - -unknown is 0, except where a socket truly was in flux. A
 #     socket is always in some process's fd table (the new holder has it
 #     before the old one lets go), but a /proc scan lists the pids once,
 #     then reads their fd folders one by one: a socket handed during that
@@ -84,19 +84,24 @@ handoff_cleanup()
 trap handoff_cleanup EXIT
 
 # csv_rows DIR: "M time value" for each read of the CLOSE_WAIT total,
-# then "G group time value" for each row of every group's count.
+# then "G group time value" for each row of every group's count (the
+# group: a process name, -other or -unknown, from the csv file name
+# tcpstates_proc_close_wait-host/tcp_connections-<group>-<date>).
 csv_rows()
 {
 	local csv=$1/csv/$host
 	local -a main groups
 	shopt -s nullglob
-	main=("$csv"/tcpstates/tcp_connections-CLOSE_WAIT-*)
-	groups=("$csv"/tcpstates-proc[-_]*/tcp_connections-CLOSE_WAIT-*)
+	main=("$csv"/tcpstates-host/tcp_connections-CLOSE_WAIT-*)
+	groups=("$csv"/tcpstates_proc_close_wait-host/tcp_connections-*)
 	shopt -u nullglob
 	[[ ${#main[@]} -gt 0 ]] || return 0
-	awk -F, 'FNR == 1 { n = split(FILENAME, p, "/"); g = p[n - 1] }
+	awk -F, 'FNR == 1 { n = split(FILENAME, p, "/"); g = p[n]
+			m = (p[n - 1] == "tcpstates-host")
+			sub(/^tcp_connections-/, "", g)
+			sub(/-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]$/, "", g) }
 		!/^[0-9]/ { next }
-		g == "tcpstates" { print "M", $1, $2; next }
+		m { print "M", $1, $2; next }
 		{ print "G", g, $1, $2 }' "${main[@]}" "${groups[@]}"
 }
 
@@ -173,12 +178,12 @@ function check(k,   T, next_t, lo, n_g, gl, i, g, val, sum, unknown, other,
 	sum = 0; unknown = 0; other = 0; named = ""
 	for (i = 1; i <= n_g; i++) {
 		g = gl[i]; val = v[T, g] + 0; sum += val
-		if (g == "tcpstates-proc-unknown") {
+		if (g == "-unknown") {
 			unknown = val
-		} else if (g == "tcpstates-proc-other") {
+		} else if (g == "-other") {
 			other = val
 		} else if (val > 0) {
-			name = substr(g, length("tcpstates-proc_") + 1)
+			name = g
 			named = named " " name ":" val
 			if (!allowed(name, t[lo], next_t))
 				fail(k, val " sockets under " g ", no holder of theirs in the last " window " reads")
@@ -195,10 +200,10 @@ function check(k,   T, next_t, lo, n_g, gl, i, g, val, sum, unknown, other,
 	if (total[k] != n)
 		fail(k, "CLOSE_WAIT total " total[k] ", the tool holds " n)
 	if (other != 0)
-		fail(k, other " sockets in proc-other")
+		fail(k, other " sockets in -other")
 	if (unknown > 0) {
 		if (!may_be_unknown(k))
-			fail(k, unknown " sockets in proc-unknown, and no round ran during this read or a chain of missed reads before it")
+			fail(k, unknown " sockets in -unknown, and no round ran during this read or a chain of missed reads before it")
 		unknown_reads++
 	}
 	printf "ok %d %s %d %d%s\n", k, T, total[k], unknown, named
@@ -425,7 +430,7 @@ CONF
 		{ cat "$work/handoff.err" >&2; fail "$mode: the tool exited with $rc"; }
 	wait_until 10 test -z "$(ip netns pids "$ns")" ||
 		fail "$mode: processes left in the namespace: $(ip netns pids "$ns" | head -5)"
-	note "$mode: $SOCKETS sockets, $(rounds_done) rounds ($(($(rounds_done) * SOCKETS)) handoffs), $checked reads checked ($(stat_of moving) since the first round, $(stat_of after) after the last; $unknown_reads with sockets in proc-unknown, each while they moved), all under $last_comm at the end$([[ $mode != pass ]] || echo ", slowest move $max_lag reads (bound $VERIFY_EVERY)"); $((SECONDS - started)) s"
+	note "$mode: $SOCKETS sockets, $(rounds_done) rounds ($(($(rounds_done) * SOCKETS)) handoffs), $checked reads checked ($(stat_of moving) since the first round, $(stat_of after) after the last; $unknown_reads with sockets in -unknown, each while they moved), all under $last_comm at the end$([[ $mode != pass ]] || echo ", slowest move $max_lag reads (bound $VERIFY_EVERY)"); $((SECONDS - started)) s"
 }
 
 for mode in $MODES; do

@@ -51,7 +51,7 @@ ss_cw()
 [[ $(ss_cw other-leaker count) -eq 12 ]] || fail "setup: other-leaker"
 
 # Three reads two seconds apart; TopProcesses 1 ranks leaky-app first
-# and folds other-leaker into proc-other. No scan budget: on a host where
+# and folds other-leaker into -other. No scan budget: on a host where
 # other processes hold huge fd tables the first read must still find
 # every owner (the budget has unit tests of its own).
 ip netns exec "$ns" "$BUILD/tcps-count" -a -n 3 -i 2 \
@@ -60,40 +60,41 @@ ip netns exec "$ns" "$BUILD/tcps-count" -a -n 3 -i 2 \
 	>"$work/reads" 2>"$work/reads.err" ||
 	{ cat "$work/reads.err"; fail "tcps-count failed"; }
 
-# value N NAME: NAME's value in read N (1-based).
+# value N NAME: NAME's value in read N (1-based), NAME as tcps-count
+# prints it: "tcpstates_proc_close_wait/tcp_connections-leaky-app".
 value()
 {
 	awk -v n="$1" -v name="$2" '
-		/^tcp_connections-ESTABLISHED / { read++ }
+		/^tcpstates\/tcp_connections-ESTABLISHED / { read++ }
 		read == n && $1 == name { print $2 }' "$work/reads"
 }
 
 for n in 1 2 3; do
-	[[ $(value $n proc_leaky-app/tcp_connections-CLOSE_WAIT) -eq \
+	[[ $(value $n tcpstates_proc_close_wait/tcp_connections-leaky-app) -eq \
 		$(ss_cw leaky-app count) ]] || fail "read $n: leaky-app count"
-	[[ $(value $n proc-other/tcp_connections-CLOSE_WAIT) -eq \
+	[[ $(value $n tcpstates_proc_close_wait/tcp_connections--other) -eq \
 		$(ss_cw other-leaker count) ]] || fail "read $n: other count"
-	total=$(value $n tcp_connections-CLOSE_WAIT)
-	unknown=$(value $n proc-unknown/tcp_connections-CLOSE_WAIT)
-	sum=$(($(value $n proc_leaky-app/tcp_connections-CLOSE_WAIT) + \
-		$(value $n proc-other/tcp_connections-CLOSE_WAIT) + \
+	total=$(value $n tcpstates/tcp_connections-CLOSE_WAIT)
+	unknown=$(value $n tcpstates_proc_close_wait/tcp_connections--unknown)
+	sum=$(($(value $n tcpstates_proc_close_wait/tcp_connections-leaky-app) + \
+		$(value $n tcpstates_proc_close_wait/tcp_connections--other) + \
 		${unknown:-0}))
 	[[ $sum -eq $total ]] || fail "read $n: groups sum to $sum, not $total"
 done
-[[ -z $(value 1 proc_other-leaker/tcp_connections-CLOSE_WAIT) ]] ||
-	fail "other-leaker should be folded into proc-other"
-[[ $(value 3 proc_leaky-app/bytes-CLOSE_WAIT) -eq $(ss_cw leaky-app bytes) ]] ||
-	fail "unread bytes: $(value 3 proc_leaky-app/bytes-CLOSE_WAIT) vs ss $(ss_cw leaky-app bytes)"
+[[ -z $(value 1 tcpstates_proc_close_wait/tcp_connections-other-leaker) ]] ||
+	fail "other-leaker should be folded into -other"
+[[ $(value 3 tcpstates_proc_close_wait/bytes-leaky-app) -eq $(ss_cw leaky-app bytes) ]] ||
+	fail "unread bytes: $(value 3 tcpstates_proc_close_wait/bytes-leaky-app) vs ss $(ss_cw leaky-app bytes)"
 [[ $(ss_cw leaky-app bytes) -eq $((37 * 11)) ]] || fail "ss unread bytes"
-[[ $(value 3 proc-other/bytes-CLOSE_WAIT) -eq $((12 * 3)) ]] ||
+[[ $(value 3 tcpstates_proc_close_wait/bytes--other) -eq $((12 * 3)) ]] ||
 	fail "other-leaker unread bytes"
-age1=$(value 1 proc_leaky-app/duration-CLOSE_WAIT)
-age2=$(value 2 proc_leaky-app/duration-CLOSE_WAIT)
-age3=$(value 3 proc_leaky-app/duration-CLOSE_WAIT)
+age1=$(value 1 tcpstates_proc_close_wait/duration-leaky-app)
+age2=$(value 2 tcpstates_proc_close_wait/duration-leaky-app)
+age3=$(value 3 tcpstates_proc_close_wait/duration-leaky-app)
 [[ $age1 == 0 ]] || fail "first sighting must have age 0, got $age1"
 awk -v a="$age2" -v b="$age3" 'BEGIN { exit !(a > 0 && b > a) }' ||
 	fail "ages do not grow: $age1 $age2 $age3"
-note "core: leaky-app 37 (ss 37), proc-other 12, bytes 407, ages $age1 $age2 $age3"
+note "core: leaky-app 37 (ss 37), -other 12, bytes 407, ages $age1 $age2 $age3"
 
 # A real collectd: the logfile plugin receives the WARNING for leaky-app
 # (37 >= 30) but not for other-leaker (12), then OKAY when it exits.
@@ -124,10 +125,10 @@ wait_log()
 	cat "$work/collectd.log" >&2
 	fail "no log line matching: $1"
 }
-wait_log "Notification: severity = WARNING.*plugin_instance = proc_leaky-app"
+wait_log "Notification: severity = WARNING.*plugin = tcpstates_proc_close_wait, plugin_instance = host, type = tcp_connections, type_instance = leaky-app"
 line=$(grep "severity = WARNING" "$work/collectd.log" | head -1)
 for text in "CLOSE_WAIT leak: leaky-app (pid $leaky_pid) holds 37" \
-	"type_instance = CLOSE_WAIT"; do
+	"type_instance = leaky-app"; do
 	grep -qF "$text" <<<"$line" || fail "warning lacks '$text': $line"
 done
 grep -qE "e\.g\. (127\.0\.0\.1|\[::1\]):[0-9]+ -> (127\.0\.0\.1|\[::1\]):[0-9]+$" \
@@ -135,11 +136,11 @@ grep -qE "e\.g\. (127\.0\.0\.1|\[::1\]):[0-9]+ -> (127\.0\.0\.1|\[::1\]):[0-9]+$
 # SIGTERM, not EOF: the other children inherited the fifo's write end.
 kill "$leaky_pid"
 wait "$leaky_pid" || true
-wait_log "Notification: severity = OKAY.*plugin_instance = proc_leaky-app"
+wait_log "Notification: severity = OKAY.*plugin = tcpstates_proc_close_wait, plugin_instance = host, type = tcp_connections, type_instance = leaky-app"
 sleep 1.5
 warnings=$(grep -c "severity = WARNING" "$work/collectd.log")
 [[ $warnings -eq 1 ]] || fail "expected one WARNING, got $warnings"
-grep -q "plugin_instance = proc_other-leaker" "$work/collectd.log" &&
+grep -q "type_instance = other-leaker" "$work/collectd.log" &&
 	fail "other-leaker is under the threshold and must not be notified"
 note "collectd: one WARNING naming leaky-app (pid $leaky_pid), OKAY after it exited"
 kill "$collectd_pid"

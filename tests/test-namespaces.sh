@@ -100,9 +100,9 @@ port_range_is()
 	local low high
 	read -r low high < <(ip netns exec "$2" sysctl -n \
 		net.ipv4.ip_local_port_range)
-	num_eq "$(csv_value "$work" "$host" "tcpstates-$1-sysctl" \
+	num_eq "$(csv_value "$work" "$host" "tcpstates_sysctl-$1" \
 		gauge-ip_local_port_range_low)" "$low" &&
-		num_eq "$(csv_value "$work" "$host" "tcpstates-$1-sysctl" \
+		num_eq "$(csv_value "$work" "$host" "tcpstates_sysctl-$1" \
 			gauge-ip_local_port_range_high)" "$high" ||
 		fail "$1: ip_local_port_range is not $low $high as in $2"
 }

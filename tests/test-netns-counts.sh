@@ -21,7 +21,7 @@ sleep 3
 ours()
 {
 	ip netns exec "$1" "$BUILD/tcps-count" ${2:+"$2"} 2>/dev/null |
-		sed -n 's/^tcp_connections-\([A-Z_0-9]*\) /\1 /p'
+		sed -n 's/^tcpstates\/tcp_connections-\([A-Z_0-9]*\) /\1 /p'
 }
 
 ss_family()

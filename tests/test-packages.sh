@@ -2,11 +2,12 @@
 # The packages as an administrator meets them. `make deb`: the .deb
 # installs with dpkg, the stock Debian collectd (its own collectd.conf,
 # which includes /etc/collectd/collectd.conf.d/*.conf) loads the plugin
-# from the package and tcpstates values arrive; `dpkg -r` and `--purge`
-# leave nothing behind. `make rpm`: the .rpm holds the plugin, the conf.d
-# snippet and the man page and requires collectd, libmnl and json-c. Both
-# hold the Grafana dashboards and the Prometheus alert rules under
-# /usr/share/collectd-tcpstates.
+# from the package and tcpstates values arrive; the Ansible role's
+# check-conf.sh, as installed, accepts the installed conffile; `dpkg -r`
+# and `--purge` leave nothing behind. `make rpm`: the .rpm holds the
+# plugin, the conf.d snippet, the man page and the Ansible role and
+# requires collectd, libmnl and json-c. Both hold the Grafana dashboards
+# and the Prometheus alert rules under /usr/share/collectd-tcpstates.
 #
 # Needs root: it installs and removes packages. Everything it adds (the
 # package, a temporary conf.d file, the collectd package and what that
@@ -24,6 +25,7 @@ SHARED_FILES="$SHARED/grafana/tcpstates-graphite.json
 $SHARED/grafana/tcpstates-influxdb.json
 $SHARED/grafana/tcpstates-prometheus.json
 $SHARED/prometheus/tcpstates.rules.yml"
+ROLE=$SHARED/ansible/roles/tcpstates
 POLICY=/usr/sbin/policy-rc.d
 STATES=(ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSED
 	CLOSE_WAIT LAST_ACK LISTEN CLOSING UNKNOWN)
@@ -205,6 +207,17 @@ install_deb()
 	for f in $SHARED_FILES; do
 		[[ -f $f ]] || fail "$f missing after dpkg -i"
 	done
+	for f in tasks/main.yml tasks/package.yml handlers/main.yml \
+		defaults/main.yml meta/main.yml templates/tcpstates.conf.j2 \
+		README.md; do
+		[[ -f $ROLE/$f ]] || fail "the Ansible role lacks $ROLE/$f"
+	done
+	[[ -x $ROLE/files/check-conf.sh ]] ||
+		fail "$ROLE/files/check-conf.sh missing or not executable"
+	"$ROLE/files/check-conf.sh" "$CONF_D/tcpstates.conf" \
+		>"$work/check-conf.log" 2>&1 ||
+		{ cat "$work/check-conf.log" >&2; fail "check-conf.sh refuses the conffile"; }
+	note "the Ansible role is in $ROLE; its check-conf.sh accepts the conffile"
 	note "installed: $(dpkg-query -W -f='${Package} ${Version}' "$PKG")"
 }
 
@@ -213,7 +226,7 @@ csv_value()
 {
 	local file
 	# csv starts a new file each day: the newest is last by name.
-	file=$(printf '%s\n' "$work"/csv/*/tcpstates/tcp_connections-"$1"-* |
+	file=$(printf '%s\n' "$work"/csv/*/tcpstates-host/tcp_connections-"$1"-* |
 		tail -n 1)
 	[[ -f $file ]] || return 1
 	tail -n 1 "$file" | cut -d, -f2
@@ -314,6 +327,9 @@ check_rpm()
 	for f in $SHARED_FILES; do
 		grep -qx "$f" <<<"$files" || fail "the rpm lacks $f"
 	done
+	grep -qx "$ROLE/tasks/main.yml" <<<"$files" &&
+		grep -qx "$ROLE/files/check-conf.sh" <<<"$files" ||
+		fail "rpm lacks the Ansible role in $ROLE"
 	rpm -qp --configfiles "$rpm_file" |
 		grep -qx '/etc/collectd.d/tcpstates.conf' ||
 		fail "the conf snippet is not %config in the rpm"

@@ -59,9 +59,11 @@ CONF
 } >"$work/collectd.conf"
 start_collectd "$ns" "$work"
 
+# value SET TYPE-INSTANCE: the newest value of plugin tcpstates_SET in
+# the daemon's namespace (plugin instance host).
 value()
 {
-	csv_value "$work" "$host" "tcpstates-$1" "$2"
+	csv_value "$work" "$host" "tcpstates_$1-host" "$2"
 }
 
 has_value()
@@ -271,16 +273,19 @@ ss_listener()
 
 csv_listener()
 {
-	local l="listen-$port_queue"
-	awk -v q="$(value "$l" queue_length-accept_queue)" \
-		-v b="$(value "$l" queue_length-backlog)" \
-		-v s="$(value "$l" tcp_connections-SYN_RECV)" \
+	local p=$port_queue
+	awk -v q="$(value listen_queue "queue_length-$p")" \
+		-v b="$(value listen_backlog "queue_length-$p")" \
+		-v s="$(value listen_syn_recv "tcp_connections-$p")" \
 		-v f="$(value listen count-full_queues)" \
 		'BEGIN { printf "queue %d backlog %d syn_recv %d full %d\n",
 			q, b, s, f }'
 }
 
 wait_notified WARNING "listener on port $port_queue: accept queue full"
+# Named as the value it is about.
+[[ $(notified WARNING "plugin = tcpstates_listen_queue, plugin_instance = host, type = queue_length, type_instance = $port_queue,") -eq 1 ]] ||
+	fail "the full-queue WARNING is not under tcpstates_listen_queue-host/queue_length-$port_queue"
 stable "accept queue" ss_listener csv_listener
 [[ $(csv_listener) == "queue 6 backlog 5 syn_recv 0 full 1" ]] ||
 	fail "expected a queue of backlog + 1 = 6: $(csv_listener)"

@@ -3,8 +3,10 @@
 # tcpconns plugin and ours with the same LocalPort, RemotePort,
 # ListeningPorts and AllPortsSummary options, in a private namespace full
 # of sockets in every common state. Every tcpconns-<instance> value the
-# csv plugin writes must equal tcpstates-<instance>, the same instances
-# must exist on both sides, and both must equal what ss shows.
+# csv plugin writes must equal ours (tcpconns-80-local/tcp_connections-S
+# is tcpstates_local_<s>-host/tcp_connections-80, tcpconns-all is
+# tcpstates_all-host), the same instances must exist on both sides, and
+# both must equal what ss shows.
 source "$(dirname "$0")/lib.sh"
 need_root
 
@@ -69,17 +71,46 @@ has_values()
 	collectd_alive "$work"
 	[[ -n $(csv_value "$work" "$host" tcpconns-all \
 		tcp_connections-CLOSING) &&
-		-n $(csv_value "$work" "$host" tcpstates-all \
+		-n $(csv_value "$work" "$host" tcpstates_all-host \
 			tcp_connections-CLOSING) ]]
 }
 wait_until 20 has_values ||
 	{ cat "$work/collectd.log"; fail "no values from collectd"; }
 
-# The per-port instances a plugin wrote: all, <port>-local, <port>-remote.
+# The per-port instances a plugin wrote, named as tcpconns names them:
+# all, <port>-local, <port>-remote. Ours: tcpstates_all-host, and the
+# ports (type instances) of tcpstates_<side>_established-host.
 instances()
 {
-	ls "$csv" | sed -n "s/^$1-\(all\|[0-9]*-local\|[0-9]*-remote\)\$/\1/p" |
-		sort
+	local side
+	if [[ $1 == tcpconns ]]; then
+		ls "$csv" |
+			sed -n "s/^tcpconns-\(all\|[0-9]*-local\|[0-9]*-remote\)\$/\1/p" |
+			sort
+		return
+	fi
+	{
+		[[ ! -d $csv/tcpstates_all-host ]] || echo all
+		for side in local remote; do
+			ls "$csv/tcpstates_${side}_established-host" 2>/dev/null |
+				sed -En "s/^tcp_connections-([0-9]+)-[0-9]{4}-[0-9]{2}-[0-9]{2}\$/\1-$side/p"
+		done
+	} | sort -u
+}
+
+# value PLUGIN INSTANCE STATE: the newest value of one per-port count.
+value()
+{
+	local port=${2%-*} side=${2#*-} state=$3
+	if [[ $1 == tcpconns ]]; then
+		csv_value "$work" "$host" "tcpconns-$2" "tcp_connections-$state"
+	elif [[ $2 == all ]]; then
+		csv_value "$work" "$host" tcpstates_all-host \
+			"tcp_connections-$state"
+	else
+		csv_value "$work" "$host" "tcpstates_${side}_${state,,}-host" \
+			"tcp_connections-$port"
+	fi
 }
 
 # values PLUGIN: "instance STATE value" for every per-port value.
@@ -88,8 +119,7 @@ values()
 	local inst state
 	for inst in $(instances "$1"); do
 		for state in "${STATE_NAMES[@]}"; do
-			echo "$inst $state $(csv_value "$work" "$host" \
-				"$1-$inst" "tcp_connections-$state" |
+			echo "$inst $state $(value "$1" "$inst" "$state" |
 				sed 's/\.0*$//')"
 		done
 	done

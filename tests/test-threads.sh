@@ -87,8 +87,8 @@ states()
 		echo "$state $(csv_value "$1" "$host" "tcpstates-$2" \
 			"tcp_connections-$state" | sed 's/\.0*$//')"
 	done
-	echo "holder $(csv_value "$1" "$host" "tcpstates-$2-proc_sockmaker" \
-		tcp_connections-CLOSE_WAIT | sed 's/\.0*$//')"
+	echo "holder $(csv_value "$1" "$host" "tcpstates_proc_close_wait-$2" \
+		tcp_connections-sockmaker | sed 's/\.0*$//')"
 }
 
 # ss_states NS: the same from ss inside NS (every CLOSE_WAIT socket there
@@ -157,7 +157,7 @@ equal_ss()
 reads_at_least()
 {
 	collectd_alive "$1"
-	(($(csv_rows "$1" "$host" tcpstates tcp_connections-ESTABLISHED |
+	(($(csv_rows "$1" "$host" tcpstates-host tcp_connections-ESTABLISHED |
 		wc -l) >= $2))
 }
 
@@ -182,7 +182,7 @@ farewell_once()
 		num_eq "$last" 0 || fail "$2: $state ends at $last, not 0"
 	done
 	for file in "tcpstates-$2 tcp_connections-ESTABLISHED" \
-		"tcpstates-$2-proc_sockmaker tcp_connections-CLOSE_WAIT"; do
+		"tcpstates_proc_close_wait-$2 tcp_connections-sockmaker"; do
 		# shellcheck disable=SC2086
 		zeros=$(csv_rows "$1" "$host" $file |
 			awk -F, '$2 + 0 == 0 { n++ } END { print n + 0 }')
@@ -318,7 +318,7 @@ scenario()
 
 	wait_until "$wait" reads_at_least "$work" "$want" ||
 		fail "$mode: fewer than $want reads in $wait s"
-	reads=$(csv_rows "$work" "$host" tcpstates tcp_connections-ESTABLISHED |
+	reads=$(csv_rows "$work" "$host" tcpstates-host tcp_connections-ESTABLISHED |
 		wc -l)
 	rc=0
 	kill -TERM "$COLLECTD_PID"

@@ -89,6 +89,10 @@ const char *tcps_cgroups_name(const struct tcps_cgroups *cg, size_t key);
 const struct tcps_cgroups_stats *
 tcps_cgroups_stats(const struct tcps_cgroups *cg);
 
+/* What every tcps_cgroups_resolve returns from now on: 0 while the tree
+ * can be walked, or its -errno for good. */
+int tcps_cgroups_error(const struct tcps_cgroups *cg);
+
 /*
  * Reads one line of /proc/PID/mountinfo (len bytes, no NUL needed). For a
  * cgroup2 mount, writes its mount point and the cgroup path it shows

@@ -35,6 +35,7 @@ struct tcps_read_report {
 	int error;	 /* -errno of the last attempt, or 0 */
 	struct tcps_dump_stats stats; /* of the attempt that counted */
 	int netns_error;	      /* the namespace is gone or unusable */
+	int entered; /* setns into the namespace: only to make its socket */
 	bool leave_failed; /* the thread could not switch back (logged) */
 	bool empty; /* no TCP socket in the namespace: no dump was needed */
 	/* As the observers reported them (struct tcps_observers_report). */
@@ -62,7 +63,11 @@ void tcps_ctx_free(struct tcps_ctx *ctx);
  * Runs one interval. A failed or interrupted dump is retried once with a
  * fresh socket; if that fails too nothing is emitted. Returns 0 or the
  * last -errno; -EBADFD when the thread could not switch back to its own
- * namespace afterwards (report->leave_failed; what was read went out).
+ * namespace after making the socket of another (report->leave_failed;
+ * what was read went out). Another namespace is entered only to make its
+ * netlink socket, its sockstat and its sysctl folder, which stay bound to
+ * it: at the first read, when its path names a new namespace, and after
+ * a failed dump; every other read of it needs no setns.
  */
 int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 		  struct tcps_read_report *report);
@@ -96,12 +101,12 @@ void tcps_ctx_expect_netns(struct tcps_ctx *ctx, uint64_t dev, uint64_t ino);
 
 /*
  * tcps_ctx_read in two steps, around an owner search shared between
- * namespaces (Discover). collect dumps inside the namespace, as
+ * namespaces (Discover). collect dumps the namespace, as
  * tcps_ctx_read does, and gives the leak finder's owner queries (*ret
  * inside the context, valid until emit); it returns as tcps_ctx_read, and
  * after a failure (report->error < 0) nothing is emitted for the
  * interval. emit_shared then ends the interval with the search whose last
- * resolve wrote the queries' owners, outside the namespace.
+ * resolve wrote the queries' owners.
  */
 int tcps_ctx_collect(struct tcps_ctx *ctx, struct tcps_read_report *report,
 		     struct tcps_owner_query **ret, size_t *ret_num);

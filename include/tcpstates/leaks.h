@@ -14,7 +14,7 @@
 
 struct tcps_leaks_config {
 	uint32_t state_mask;  /* 1 << state for every ProcessStates state */
-	uint32_t top_n;	      /* TopProcesses: named groups; others "other" */
+	uint32_t top_n;	      /* TopProcesses: named groups; others "-other" */
 	uint32_t max_tracked; /* MaxTrackedSockets: bound of the age table */
 	uint32_t threshold;   /* LeakThreshold, sockets; 0 = off */
 	uint32_t max_age_s;   /* LeakAge, seconds; 0 = off */
@@ -24,6 +24,12 @@ struct tcps_leaks_config {
 	/* GroupBy "cgroup": where cgroups come from; NULL for the cgroup2
 	 * tree in <proc_root>/self/mountinfo (tests script one). */
 	const struct tcps_cgroups_source *cgroups_source;
+	/* GroupBy "cgroup" with one map for several namespaces (Discover;
+	 * borrowed, NULL: a map of its own). Its owner drives each read:
+	 * tcps_cgroups_begin before any namespace's tcps_leaks_prepare,
+	 * which only marks its ids used, tcps_cgroups_resolve after the
+	 * last, before any tcps_leaks_finish, which takes the keys. */
+	struct tcps_cgroups *shared_cgroups;
 };
 
 struct tcps_leaks_stats {

@@ -45,12 +45,14 @@ void tcps_listeners_observe(struct tcps_listeners *listeners,
 
 /*
  * Ends a successful dump. Emits, for the top_n listening ports ranked by
- * accept queue / backlog (ties: longer queue, then lower port), under
- * plugin instance "listen-<port>": queue_length-accept_queue,
- * queue_length-backlog and tcp_connections-SYN_RECV; and always, under
- * "listen": count-full_queues and count-listening_ports. Then one WARNING
- * for each port whose queue became full, and one OKAY for each port that
- * was full and no longer is or no longer listens, whatever top_n is.
+ * accept queue / backlog (ties: longer queue, then lower port), the port
+ * as type instance: set "listen_queue" queue_length-<port>,
+ * "listen_backlog" queue_length-<port> and "listen_syn_recv"
+ * tcp_connections-<port>; and always, in set "listen": count-full_queues
+ * and count-listening_ports. Then one WARNING (listen_queue,
+ * queue_length-<port>) for each port whose queue became full, and one OKAY
+ * for each port that was full and no longer is or no longer listens,
+ * whatever top_n is.
  */
 void tcps_listeners_end(struct tcps_listeners *listeners,
 			const struct tcps_sink *sink);

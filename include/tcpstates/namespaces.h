@@ -46,14 +46,18 @@ struct tcps_namespaces_config {
 };
 
 /* What one read did, for the caller to log. */
+#define TCPS_NAMES_LIST_MAX 256
+
 struct tcps_namespaces_report {
 	int discover_error; /* -errno of this read's discovery, or 0 */
 	bool discovered;    /* a discovery ran at this read */
 	size_t reading;	    /* namespaces read at this read */
 	size_t left_out;    /* found beyond max_namespaces, not read */
 	size_t added, gone; /* since the last read */
-	size_t failed;	    /* namespaces whose read failed */
-	int first_error;    /* -errno of the first failure, or 0 */
+	/* Their names, ", " between, as many as fit (the log line's). */
+	char added_names[TCPS_NAMES_LIST_MAX], gone_names[TCPS_NAMES_LIST_MAX];
+	size_t failed;	 /* namespaces whose read failed */
+	int first_error; /* -errno of the first failure, or 0 */
 	char first_failed[TCPS_NAME_MAX + 1]; /* its name */
 	/* Denied: setns needs CAP_SYS_ADMIN, which the daemon lacks. */
 	bool denied;
@@ -73,8 +77,8 @@ void tcps_namespaces_free(struct tcps_namespaces *set);
  * One interval: a discovery when one is due (the first read always has
  * one), then every namespace dumped in turn, one owner search for the
  * sockets of all of them (one /proc pass, not one per namespace), and
- * their values sent to sink with each one's name in front of the plugin
- * instance ("blue", "blue-proc_java").
+ * their values sent to sink with each one's name as their netns ("blue";
+ * never "host", which is the daemon's own namespace).
  * A namespace no longer found sends its values once as zeros (unless it
  * never sent any) and is freed. One whose path names nothing now, or
  * another namespace, sends nothing, and the next read discovers again: it

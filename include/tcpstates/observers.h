@@ -27,8 +27,17 @@ int tcps_observers_new(const struct tcps_options *opts,
 		       struct tcps_observers **ret);
 void tcps_observers_free(struct tcps_observers *obs);
 
-/* Start of an interval, inside the namespace read (sysctls are read). */
+/* Start of an interval: sysctls are read when due, from the folder set
+ * below, or else from the calling thread's namespace. */
 void tcps_observers_begin(struct tcps_observers *obs);
+/*
+ * Where the sysctls come from: dir is an open sys/net/ipv4 of the
+ * namespace read (tcps_sysctls_open_dir; the caller keeps and closes it),
+ * or -errno when it could not be opened (that is then the sysctl read's
+ * error). The next begin reads them: a namespace opened again may have
+ * other settings.
+ */
+void tcps_observers_set_sysctls_dir(struct tcps_observers *obs, int dir);
 /* The start of an interval that will see no socket, without reading
  * sysctls: a namespace that is gone sends its values once as zeros. */
 void tcps_observers_begin_empty(struct tcps_observers *obs);

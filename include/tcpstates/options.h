@@ -54,12 +54,14 @@ struct tcps_options {
 	/* Not config options: the observers to run (enum tcps_value_set),
 	 * where /proc is (tests use a fake tree), the network namespace to
 	 * read (NULL: the daemon's own), and where GroupBy "cgroup" finds
-	 * cgroups (NULL: the cgroup2 tree). */
+	 * cgroups (NULL: the cgroup2 tree) or the map of them it shares
+	 * with other namespaces (NULL: a map of its own). */
 	uint32_t value_sets;
 	uint32_t sysctls_every; /* reads between sysctl reads (0 or 1: each) */
 	const char *proc_root;
 	const char *netns_path;
 	const struct tcps_cgroups_source *cgroups_source;
+	struct tcps_cgroups *shared_cgroups;
 };
 
 /* A configuration value as the config file gave it. */

@@ -1,13 +1,14 @@
 /*
  * Per-port counts compatible with collectd's tcpconns plugin, so that an
- * operator switches by changing the plugin name: the same options, plugin
- * instances and values.
+ * operator switches with the same options and values.
  *
- * "<port>-local" counts, per state, every socket whose local port is the
- * port (the LISTEN socket itself, its accepted connections, TIME_WAIT and
- * SYN_RECV included); "<port>-remote" every socket whose remote port is.
- * "all" counts every socket per state, whatever its ports. Type
- * tcp_connections, type instances the 11 state names, zeros included.
+ * Sets "local_<state>" (state in lower case) count, per state, every
+ * socket whose local port is the port (the LISTEN socket itself, its
+ * accepted connections, TIME_WAIT and SYN_RECV included), with the port
+ * as type instance; "remote_<state>" every socket whose remote port is.
+ * Set "all" counts every socket per state, whatever its ports, with the
+ * state as type instance. Type tcp_connections, the 11 states, zeros
+ * included.
  * Records with a state number outside 1..11 are left out of all of them,
  * as tcpconns leaves them out.
  */
@@ -21,11 +22,11 @@
 #include "tcpstates/sink.h"
 
 struct tcps_ports_config {
-	struct tcps_port_set local;  /* LocalPort N: "<N>-local" */
-	struct tcps_port_set remote; /* RemotePort N: "<N>-remote" */
-	bool listening;	  /* ListeningPorts: "-local" for every port that has
-			   a LISTEN socket in the interval */
-	bool all_summary; /* AllPortsSummary: the "all" instance */
+	struct tcps_port_set local;  /* LocalPort N: local_<state>, N */
+	struct tcps_port_set remote; /* RemotePort N: remote_<state>, N */
+	bool listening;	  /* ListeningPorts: local_<state> for every port
+			   with a LISTEN socket in the interval */
+	bool all_summary; /* AllPortsSummary: the set "all" */
 };
 
 struct tcps_ports;
@@ -59,9 +60,9 @@ void tcps_ports_observe(struct tcps_ports *p, const struct tcps_record *rec);
 
 /*
  * Ends a successful dump: emits "all" when asked for, then for each port
- * in ascending order "<port>-local" when configured as a local port or,
- * with listening on, when it listened in this interval, and
- * "<port>-remote" when configured as a remote port.
+ * in ascending order its local_<state> values when configured as a local
+ * port or, with listening on, when it listened in this interval, and its
+ * remote_<state> values when configured as a remote port.
  */
 void tcps_ports_end(struct tcps_ports *p, const struct tcps_sink *sink);
 

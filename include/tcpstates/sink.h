@@ -2,10 +2,16 @@
 #ifndef TCPSTATES_SINK_H
 #define TCPSTATES_SINK_H
 
-/* One gauge value, named the way collectd names a value. */
+/*
+ * One gauge value, named the way collectd names a value: the plugin says
+ * what is measured ("tcpstates" or "tcpstates_<set>"), the plugin
+ * instance which network namespace, the type instance the one object the
+ * value is about (a state, a group, a port, a side, a name).
+ */
 struct tcps_value {
-	const char *plugin_instance; /* "" for the plugin's own instance */
-	const char *type;	     /* a stock types.db type */
+	const char *netns; /* the namespace's name; "" for the reader's own */
+	const char *set;   /* the value set: "" (states), "ephemeral", ... */
+	const char *type;  /* a stock types.db type */
 	const char *type_instance;
 	double value;
 };
@@ -20,7 +26,8 @@ enum tcps_severity {
 /* One event: sent once when a condition starts, once when it clears. */
 struct tcps_notification {
 	enum tcps_severity severity;
-	const char *plugin_instance;
+	const char *netns; /* as in the value it is about */
+	const char *set;
 	const char *type;
 	const char *type_instance;
 	const char *message; /* one line, no newline */
@@ -40,12 +47,14 @@ struct tcps_sink {
 	void *data;
 };
 
-/* Sends one value. Returns what sink->value returned: 0 or -errno. */
-static inline int tcps_sink_value(const struct tcps_sink *sink,
-				  const char *plugin_instance, const char *type,
-				  const char *type_instance, double value)
+/* Sends one value of set in the reader's own namespace. Returns what
+ * sink->value returned: 0 or -errno. */
+static inline int tcps_sink_value(const struct tcps_sink *sink, const char *set,
+				  const char *type, const char *type_instance,
+				  double value)
 {
-	const struct tcps_value v = { .plugin_instance = plugin_instance,
+	const struct tcps_value v = { .netns = "",
+				      .set = set,
 				      .type = type,
 				      .type_instance = type_instance,
 				      .value = value };
@@ -58,13 +67,13 @@ static inline int tcps_sink_value(const struct tcps_sink *sink,
  * the sink has no notify: that notification is dropped, by design.
  */
 static inline int tcps_sink_notify(const struct tcps_sink *sink,
-				   enum tcps_severity severity,
-				   const char *plugin_instance,
+				   enum tcps_severity severity, const char *set,
 				   const char *type, const char *type_instance,
 				   const char *message)
 {
 	const struct tcps_notification n = { .severity = severity,
-					     .plugin_instance = plugin_instance,
+					     .netns = "",
+					     .set = set,
 					     .type = type,
 					     .type_instance = type_instance,
 					     .message = message };

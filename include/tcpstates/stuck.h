@@ -31,7 +31,7 @@ void tcps_stuck_begin(struct tcps_stuck *s);
 void tcps_stuck_observe(struct tcps_stuck *s, const struct tcps_record *rec);
 
 /*
- * Ends a successful dump: emits under plugin instance "stuck", zeros
+ * Ends a successful dump: emits in the value set "stuck", zeros
  * included, tcp_connections-retransmitting (ESTABLISHED sockets with the
  * retransmit timer running and more retransmits of the current segment
  * than the threshold), tcp_connections-zero_window (sockets, any state,

@@ -1,7 +1,7 @@
 /*
  * The kernel's port sysctls: which local ports connect() may pick, and the
  * TIME_WAIT settings that decide how fast they come back. Read once an
- * interval, inside the namespace being read.
+ * interval, from the namespace being read.
  */
 #ifndef TCPSTATES_SYSCTLS_H
 #define TCPSTATES_SYSCTLS_H
@@ -27,10 +27,20 @@ struct tcps_sysctls {
  * (-EINVAL for bad text, -ENAMETOOLONG for a long proc_root); *ret is then
  * untouched. The three numbers are -1 when unreadable or out of range; an
  * unreadable or unparsable reserved-ports file counts as none reserved.
- * /proc/sys/net shows the network namespace of the reading thread: read
- * while inside the wanted namespace.
+ * /proc/sys/net shows the network namespace of the thread that looks the
+ * folder up: this reads the calling thread's namespace.
  */
 int tcps_sysctls_read(const char *proc_root, struct tcps_sysctls *ret);
+
+/*
+ * Opens <proc_root>/sys/net/ipv4 as a folder. The folder stays bound to
+ * the namespace of the thread that opened it: files opened under it later,
+ * from any namespace, are that namespace's. Returns the fd or -errno.
+ */
+int tcps_sysctls_open_dir(const char *proc_root);
+
+/* tcps_sysctls_read with the files under dir_fd, an open sys/net/ipv4. */
+int tcps_sysctls_read_at(int dir_fd, struct tcps_sysctls *ret);
 
 /*
  * Parses ip_local_port_range ("32768\t60999\n"). Returns 0, or -EINVAL

@@ -17,6 +17,10 @@ enum tcps_state tcps_state_of(unsigned int kernel_state);
 /* The metric name of a state ("ESTABLISHED", ..., "UNKNOWN"). */
 const char *tcps_state_name(enum tcps_state state);
 
+/* The state's name in lower case ("close_wait"), as it ends the names of
+ * the per-state value sets: "proc_close_wait", "local_close_wait". */
+const char *tcps_state_set_name(enum tcps_state state);
+
 /* Looks a state up by metric name, case-insensitively. Returns the state,
  * or -ENOENT. "UNKNOWN" is not a name one can ask for. */
 int tcps_state_from_name(const char *name);

@@ -78,6 +78,10 @@ static inline size_t tcps_next_bit(const uint64_t *bits, size_t words,
 ssize_t tcps_read_small_at(int dir_fd, const char *path, char *buf,
 			   size_t size);
 
+/* The same from the start of a file kept open (a /proc file shows its
+ * contents anew at each read from offset 0). */
+ssize_t tcps_pread_small(int fd, char *buf, size_t size);
+
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t tcps_monotonic_ms(void);
 

@@ -227,7 +227,8 @@ static void check_name(const char *name)
 static int sink_value(void *data, const struct tcps_value *value)
 {
 	(void)data;
-	check_name(value->plugin_instance);
+	check_name(value->netns);
+	check_name(value->set);
 	check_name(value->type);
 	check_name(value->type_instance);
 	if (isnan(value->value) || value->value < 0)
@@ -238,7 +239,8 @@ static int sink_value(void *data, const struct tcps_value *value)
 static int sink_notify(void *data, const struct tcps_notification *notif)
 {
 	(void)data;
-	check_name(notif->plugin_instance);
+	check_name(notif->netns);
+	check_name(notif->set);
 	check_name(notif->type);
 	check_name(notif->type_instance);
 	if (!notif->message || strnlen(notif->message, 1024) >= 1024 ||

@@ -149,7 +149,7 @@ static struct model m;
 
 /* The values the model expects of a read, each to be sent once. */
 struct expected_value {
-	const char *plugin_instance, *type, *type_instance;
+	const char *set, *type, *type_instance;
 	double value;
 	int sent;
 };
@@ -405,20 +405,19 @@ static NO_COVERAGE int keep_value(void *data, const struct tcps_value *v)
 		struct expected_value *w = &want[i];
 
 		if (strcmp(w->type_instance, v->type_instance) ||
-		    strcmp(w->type, v->type) ||
-		    strcmp(w->plugin_instance, v->plugin_instance))
+		    strcmp(w->type, v->type) || strcmp(w->set, v->set))
 			continue;
 		if (v->value != w->value || w->sent) {
 			fprintf(stderr, "%s/%s-%s: %g, model %g, sent %d\n",
-				v->plugin_instance, v->type, v->type_instance,
-				v->value, w->value, w->sent + 1);
+				v->set, v->type, v->type_instance, v->value,
+				w->value, w->sent + 1);
 			abort();
 		}
 		w->sent++;
 		return 0;
 	}
-	fprintf(stderr, "%s/%s-%s: %g, not in the model\n", v->plugin_instance,
-		v->type, v->type_instance, v->value);
+	fprintf(stderr, "%s/%s-%s: %g, not in the model\n", v->set, v->type,
+		v->type_instance, v->value);
 	abort();
 }
 
@@ -507,7 +506,7 @@ static NO_COVERAGE int keep_note(void *data, const struct tcps_notification *n)
 	long id;
 
 	(void)data;
-	CHECK(strcmp(n->plugin_instance, "ephemeral") == 0);
+	CHECK(strcmp(n->set, "ephemeral") == 0);
 	CHECK(strncmp(n->message, head, sizeof(head) - 1) == 0);
 	end = strstr(dest, ": ");
 	CHECK(end && sscanf(end, ": %u of %u in use", &count, &avail) == 2);
@@ -540,10 +539,9 @@ static NO_COVERAGE void expect_value(const char *pi, const char *type,
 				     const char *ti, double v)
 {
 	CHECK(want_num < MAX_VALUES);
-	want[want_num++] = (struct expected_value){ .plugin_instance = pi,
-						    .type = type,
-						    .type_instance = ti,
-						    .value = v };
+	want[want_num++] = (struct expected_value){
+		.set = pi, .type = type, .type_instance = ti, .value = v
+	};
 }
 
 static NO_COVERAGE void model_values(void)
@@ -602,9 +600,8 @@ static NO_COVERAGE void check_values(void)
 {
 	for (size_t i = 0; i < want_num; i++) {
 		if (want[i].sent != 1) {
-			fprintf(stderr, "%s/%s-%s not sent\n",
-				want[i].plugin_instance, want[i].type,
-				want[i].type_instance);
+			fprintf(stderr, "%s/%s-%s not sent\n", want[i].set,
+				want[i].type, want[i].type_instance);
 			abort();
 		}
 	}

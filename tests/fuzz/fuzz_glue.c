@@ -401,9 +401,9 @@ static void check_logs(struct instance *in, bool gone, bool dumped,
 	input_lines += (uint64_t)stub.logs_num;
 }
 
-/* The true counts under the instance's name, each once, in one pass
- * (a read sends 19 to 30 values). */
-static void check_values(const struct instance *in, const char *prefix,
+/* Every value under the namespace's name ("host" for the daemon's own),
+ * the true counts each once, in one pass (a read sends 19 to 30 values). */
+static void check_values(const struct instance *in, const char *netns,
 			 bool dumped)
 {
 	int established = 0, listening = 0, close_wait = 0;
@@ -415,7 +415,8 @@ static void check_values(const struct instance *in, const char *prefix,
 	for (int i = 0; i < stub.values_num; i++) {
 		const struct stub_value *v = &stub.values[i];
 
-		if (strcmp(v->plugin_instance, prefix) != 0 ||
+		CHECK(strcmp(v->plugin_instance, netns) == 0);
+		if (strcmp(v->plugin, "tcpstates") != 0 ||
 		    strcmp(v->type, "tcp_connections") != 0)
 			continue;
 		if (strcmp(v->type_instance, "ESTABLISHED") == 0) {
@@ -454,7 +455,8 @@ static void read_instance(int i)
 	/* Non-zero only when nothing was collected; 0 for a gone one. */
 	CHECK(ret == 0 || ret == -1);
 	CHECK(ret == 0 ? dumped || gone : !dumped && !gone);
-	check_values(in, in->path[0] ? stub.reads[i].name + 10 : "", dumped);
+	check_values(in, in->path[0] ? stub.reads[i].name + 10 : "host",
+		     dumped);
 	check_logs(in, gone, dumped,
 		   in->mode == DUMP_FIRST_FAILS || in->mode == DUMP_INTERRUPTED,
 		   stuck);

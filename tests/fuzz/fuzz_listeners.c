@@ -260,14 +260,15 @@ static void model_commit(void)
 
 /* ---- the sink ---- */
 
-static NO_COVERAGE long instance_port(const char *instance)
+/* The port a per-port value is about: its type instance, in decimal. */
+static NO_COVERAGE long instance_port(const char *type_instance)
 {
 	char *end;
 	unsigned long port;
 
-	if (strncmp(instance, "listen-", 7) != 0)
+	if (type_instance[0] < '0' || type_instance[0] > '9')
 		return -1;
-	port = strtoul(instance + 7, &end, 10);
+	port = strtoul(type_instance, &end, 10);
 	return *end == '\0' && port < PORTS ? (long)port : -1;
 }
 
@@ -280,15 +281,15 @@ static void check_total(int which, double v)
 
 static NO_COVERAGE int keep_value(void *data, const struct tcps_value *v)
 {
-	static const char *const names[] = { "accept_queue", "backlog",
-					     "SYN_RECV" };
-	long port = instance_port(v->plugin_instance);
+	static const char *const sets[] = { "listen_queue", "listen_backlog",
+					    "listen_syn_recv" };
+	long port = instance_port(v->type_instance);
 	const struct port_model *p;
 	double want;
 	int which = 0;
 
 	(void)data;
-	if (strcmp(v->plugin_instance, "listen") == 0) {
+	if (strcmp(v->set, "listen") == 0) {
 		CHECK(strcmp(v->type, "count") == 0);
 		if (strcmp(v->type_instance, "full_queues") == 0)
 			check_total(0, v->value);
@@ -302,7 +303,7 @@ static NO_COVERAGE int keep_value(void *data, const struct tcps_value *v)
 	/* Never re-sent while out of the list: listed now or last time. */
 	CHECK(m.port[port].gen == m.gen &&
 	      (m.port[port].listed || was_listed[port]));
-	while (which < 3 && strcmp(v->type_instance, names[which]) != 0)
+	while (which < 3 && strcmp(v->set, sets[which]) != 0)
 		which++;
 	CHECK(which < 3);
 	CHECK(strcmp(v->type, which < 2 ? "queue_length" : "tcp_connections") ==
@@ -318,8 +319,8 @@ static NO_COVERAGE int keep_value(void *data, const struct tcps_value *v)
 	       : which == 1	    ? (double)p->backlog
 				    : p->syn_recv;
 	if (v->value != want) {
-		fprintf(stderr, "listen-%ld %s: %g, model %g\n", port,
-			names[which], v->value, want);
+		fprintf(stderr, "%s port %ld: %g, model %g\n", sets[which],
+			port, v->value, want);
 		abort();
 	}
 	return 0;
@@ -348,13 +349,13 @@ static void check_message(const struct tcps_notification *n, uint16_t port)
 
 static int keep_note(void *data, const struct tcps_notification *n)
 {
-	long port = instance_port(n->plugin_instance);
+	long port = instance_port(n->type_instance);
 	struct port_model *p;
 
 	(void)data;
 	CHECK(port >= 0);
-	CHECK(strcmp(n->type, "queue_length") == 0 &&
-	      strcmp(n->type_instance, "accept_queue") == 0);
+	CHECK(strcmp(n->set, "listen_queue") == 0 &&
+	      strcmp(n->type, "queue_length") == 0);
 	p = &m.port[port];
 	if (p->gen != m.gen || p->want_severity != n->severity) {
 		fprintf(stderr, "port %ld: sent %d, model %d\n", port,

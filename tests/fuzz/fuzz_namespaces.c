@@ -22,23 +22,22 @@
  *    after a discovery that ran, left_out = found - min(found,
  *    MaxNamespaces) (found: distinct identities), and no more members
  *    than that minimum;
- *  - every value's plugin instance starts with a member's name (exactly,
- *    or followed by '-'); a farewell's values may name a member the read
- *    dropped, and are all 0;
+ *  - every value names a member as its namespace; a farewell's values
+ *    may name a member the read dropped, and are all 0;
  *  - a member reads the namespace it was discovered as: it sends its
  *    states once per read (when entering and dumping work), equal to that
  *    namespace's counts, and its holders' CLOSE_WAIT groups equal the
  *    fake /proc's; a member whose path names nothing now, or another
- *    namespace, sends nothing (never that one's sockets as its own): it
- *    is dropped if the read discovered, else the next read discovers;
+ *    namespace, sends nothing (never that one's sockets as its own), and
+ *    the next read discovers (dropping it only if not found);
  *  - every member dropped that ever sent values sends its states once
  *    as zeros (its farewell), one that never did sends nothing; then
  *    nothing while it is not found again; a member moves to another name
  *    only when discovery names it as its runtime does, and then goes so
  *    under the old name;
  *  - the read thread never enters a namespace while inside another, and
- *    leaves before the read ends; sockets are made and dumped inside
- *    their own namespace;
+ *    leaves before the read ends; it enters only to make a socket in a
+ *    namespace that has none, and dumps from its own namespace;
  *  - memory: held namespaces and sockets at most one each per member;
  *    the heap at most a bound per member; after the input, the set freed,
  *    no fd left open and (LeakSanitizer) nothing left allocated.
@@ -123,6 +122,8 @@ struct world_ns {
 static struct world_ns world[SLOTS];
 static int path_ns[PATHS]; /* slot a path names, or -1 */
 static int held_fd[INOS + 1], held_sock[INOS + 1];
+/* This read tried to enter the namespace (to make its socket). */
+static bool enter_tried[INOS + 1];
 static uint64_t fd_ino[FD_MAX];
 static int netns_fds, handles;
 static uint64_t inside; /* the read thread's namespace; 0: its own */
@@ -338,6 +339,9 @@ int __wrap_tcps_netns_enter(const struct tcps_netns *ns, int *ret_saved)
 
 	CHECK(inside == 0); /* never inside two at once */
 	CHECK(ns->fd >= 0 && ns->fd < FD_MAX);
+	/* Only to make a socket: a namespace with one is read without. */
+	CHECK(held_sock[fd_ino[ns->fd]] == 0);
+	enter_tried[fd_ino[ns->fd]] = true;
 	slot = slot_of_ino(fd_ino[ns->fd]);
 	if (slot >= 0 && world[slot].enter_fails)
 		return -EPERM;
@@ -427,7 +431,7 @@ static int source_dump(void *handle, enum tcps_dump_family family,
 
 	(void)family;
 	(void)state_mask;
-	CHECK(inside == h->ino); /* dumped inside its own namespace */
+	CHECK(inside == 0); /* through the socket made inside, no setns */
 	if (slot < 0)
 		return 0; /* gone, held open: empty */
 	if (world[slot].dump_fails)
@@ -524,7 +528,9 @@ static int keep_value(void *data, const struct tcps_value *v)
 	(void)data;
 	CHECK(values_num < VALUES_MAX);
 	c = &values[values_num++];
-	snprintf(c->instance, sizeof(c->instance), "%s", v->plugin_instance);
+	/* "<namespace>/<set>": the states are "<namespace>/". */
+	CHECK(v->netns[0] != '\0');
+	snprintf(c->instance, sizeof(c->instance), "%s/%s", v->netns, v->set);
 	snprintf(c->type, sizeof(c->type), "%s", v->type);
 	snprintf(c->type_instance, sizeof(c->type_instance), "%s",
 		 v->type_instance);
@@ -578,13 +584,18 @@ static const struct member *member_by_ino(const struct members *ms,
 	return NULL;
 }
 
-/* instance is name's, or one of name's ("name-..."). */
+/* instance ("namespace/set") is of namespace name. */
 static bool belongs(const char *instance, const char *name)
 {
 	size_t len = strlen(name);
 
-	return strncmp(instance, name, len) == 0 &&
-	       (instance[len] == '\0' || instance[len] == '-');
+	return strncmp(instance, name, len) == 0 && instance[len] == '/';
+}
+
+/* instance is the states of namespace name: "name/". */
+static bool states_of(const char *instance, const char *name)
+{
+	return belongs(instance, name) && instance[strlen(name) + 1] == '\0';
 }
 
 static void check_members(const struct members *now, uint32_t max)
@@ -654,7 +665,7 @@ static size_t went(const struct member *b)
 
 	for (int v = 0; v < values_num; v++)
 		if (values[v].farewell &&
-		    strcmp(values[v].instance, b->name) == 0 &&
+		    states_of(values[v].instance, b->name) &&
 		    strcmp(values[v].type_instance, "ESTABLISHED") == 0)
 			zeros++;
 	CHECK(sent[b->ino] ? zeros >= 1 : zeros == 0);
@@ -711,6 +722,8 @@ static void check_names(const struct members *now)
 	}
 }
 
+/* A tcp_connections value: the states' ("name/") or a group's
+ * ("name/proc_close_wait"). */
 static double value_of(const char *instance, const char *type_instance,
 		       int *count)
 {
@@ -733,7 +746,7 @@ static double value_of(const char *instance, const char *type_instance,
 static void check_groups(const char *name, int slot)
 {
 	int want[PROCS + 1] = { 0 }, count;
-	char instance[200];
+	char instance[200], group[16];
 
 	for (int i = 0; i < world[slot].close_wait; i++) {
 		int w = holder(slot, i);
@@ -743,13 +756,13 @@ static void check_groups(const char *name, int slot)
 	for (int w = 0; w <= PROCS; w++) {
 		double got;
 
+		snprintf(instance, sizeof(instance), "%s/proc_close_wait",
+			 name);
 		if (w < PROCS)
-			snprintf(instance, sizeof(instance), "%s-proc_w%d",
-				 name, w);
+			snprintf(group, sizeof(group), "w%d", w);
 		else
-			snprintf(instance, sizeof(instance), "%s-proc-unknown",
-				 name);
-		got = value_of(instance, "CLOSE_WAIT", &count);
+			snprintf(group, sizeof(group), "-unknown");
+		got = value_of(instance, group, &count);
 		if (want[w] > 0)
 			CHECK(count == 1 && got == want[w]);
 		else
@@ -757,20 +770,20 @@ static void check_groups(const char *name, int slot)
 	}
 }
 
-/* A member reads the namespace it was discovered as, or nothing. */
 /* A member reads the namespace it was discovered as, or nothing. One
- * whose path names nothing or another namespace sends nothing and is
- * dropped if a discovery ran; else the next read must discover.
- * Returns whether it waits for that discovery. */
-static bool check_member_values(const struct member *m, bool leaks,
-				bool discovered)
+ * whose path names nothing or another namespace sends nothing, and the
+ * next read must discover (even if this one did: the path may have gone
+ * after it). Returns whether it waits for that discovery. */
+static bool check_member_values(const struct member *m, bool leaks)
 {
 	int p = discovered_path[m->ino], slot, count;
+	char states[TCPS_NAME_MAX + 2];
 	double established;
 
 	CHECK(p >= 0);
 	slot = path_ns[p];
-	established = value_of(m->name, "ESTABLISHED", &count);
+	snprintf(states, sizeof(states), "%s/", m->name);
+	established = value_of(states, "ESTABLISHED", &count);
 	if (debug)
 		fprintf(stderr,
 			"  %s: identity %llu, path %d names %llu%s%s, "
@@ -783,21 +796,23 @@ static bool check_member_values(const struct member *m, bool leaks,
 							    : "",
 			count);
 	if (slot < 0 || world[slot].ino != m->ino) {
-		CHECK(!discovered);
 		CHECK(count == 0);
 		return true;
 	}
-	if (world[slot].enter_fails || world[slot].dump_fails) {
+	/* A namespace that refuses setns is still read through the socket
+	 * made before; one that needed a new socket is not. */
+	if ((world[slot].enter_fails && enter_tried[m->ino]) ||
+	    world[slot].dump_fails) {
 		CHECK(count == 0);
 		return false;
 	}
 	CHECK(count == 1);
 	sent[m->ino] = true;
 	CHECK(established == world[slot].established);
-	CHECK(value_of(m->name, "CLOSE_WAIT", &count) ==
+	CHECK(value_of(states, "CLOSE_WAIT", &count) ==
 		      world[slot].close_wait &&
 	      count == 1);
-	CHECK(value_of(m->name, "LISTEN", &count) == world[slot].listen &&
+	CHECK(value_of(states, "LISTEN", &count) == world[slot].listen &&
 	      count == 1);
 	if (leaks)
 		check_groups(m->name, slot);
@@ -834,6 +849,7 @@ static void do_read(struct run *run)
 
 	list_members(run->set, &before);
 	values_num = 0;
+	memset(enter_tried, 0, sizeof(enter_tried));
 	CHECK(tcps_namespaces_read(run->set, &sink, &report) == 0);
 	discovery_ok = report.discovered && discover_fails == fails_before;
 	CHECK(!report.discovered || discovery_ok ||
@@ -855,8 +871,8 @@ static void do_read(struct run *run)
 	CHECK(!run->must_discover || report.discovered);
 	run->must_discover = false;
 	for (size_t i = 0; i < now.num; i++)
-		run->must_discover |= check_member_values(&now.m[i], run->leaks,
-							  report.discovered);
+		run->must_discover |=
+			check_member_values(&now.m[i], run->leaks);
 	check_holds(&now);
 	CHECK(HEAP_NOW() <= run->heap_start + HEAP_SLACK +
 				    (size_t)run->max * HEAP_PER_MEMBER);

@@ -32,7 +32,7 @@ struct facts {
 	/* Per record: bit per process of the live processes with a
 	 * readable comm that ever held its (inode, cookie). */
 	proc_set holders[ORACLE_RECORDS];
-	bool must[ORACLE_RECORDS]; /* cannot be left to proc-unknown */
+	bool must[ORACLE_RECORDS]; /* cannot be left to -unknown */
 	/* Per inode: bit per process of the processes listing it in a
 	 * readable fd folder. */
 	proc_set listers[WORLD_INODES + 1];
@@ -91,19 +91,28 @@ static void check_instance(const char *instance)
 		broken("instance not a clean group name: %s", instance);
 }
 
-static int state_named(const struct oracle *o, const char *type_instance)
+/*
+ * The leak finder sends set "proc_<state>" (state in lower case) and the
+ * group as type instance ("-other", "-unknown" or a name that never starts
+ * with '-'). The oracle keys its views as the identifiers once were:
+ * writes "proc_<group>" or "proc-other" to key, returns the state.
+ */
+static int translate(const struct oracle *o, const char *set, const char *group,
+		     char *key, size_t size)
 {
-	int state;
+	int state = -1;
 
-	/* The leak finder passes tcps_state_name()'s own strings: a pointer
-	 * tells them, with no string compare per value. */
-	for (int s = TCPS_STATE_FIRST; s < TCPS_STATE_UNKNOWN; s++)
-		if (type_instance == o->state_names[s] && tracked(o, s))
-			return s;
-	state = tcps_state_from_name(type_instance);
-	if (state < 0 || !tracked(o, state) ||
-	    strcmp(tcps_state_name(state), type_instance) != 0)
-		broken("a state not tracked: %s", type_instance);
+	if (strncmp(set, PREFIX, PREFIX_LEN) == 0)
+		for (int s = TCPS_STATE_FIRST; s < TCPS_STATE_UNKNOWN; s++)
+			if (strcmp(set + PREFIX_LEN, tcps_state_set_name(s)) ==
+			    0)
+				state = s;
+	if (state < 0 || !tracked(o, state))
+		broken("not the set of a tracked state: %s", set);
+	if (group[0] == '-' && strcmp(group, "-other") != 0 &&
+	    strcmp(group, "-unknown") != 0)
+		broken("a group name starting with '-': %s", group);
+	snprintf(key, size, "%s%s", group[0] == '-' ? "proc" : PREFIX, group);
 	return state;
 }
 
@@ -159,18 +168,20 @@ static int keep_value(void *data, const struct tcps_value *value)
 {
 	struct oracle *o = data;
 	int type = type_index(value->type);
-	int state = state_named(o, value->type_instance);
+	char key[ORACLE_INSTANCE_MAX + 8];
+	int state = translate(o, value->set, value->type_instance, key,
+			      sizeof(key));
 	struct oracle_view *v;
 	double *field;
 
 	if (o->trace)
-		fprintf(stderr, "  %s %s-%s %g\n", value->plugin_instance,
-			value->type, value->type_instance, value->value);
+		fprintf(stderr, "  %s %s-%s %g\n", value->set, value->type,
+			value->type_instance, value->value);
 	if (!isfinite(value->value) || value->value < 0 ||
 	    (type != TYPE_AGE && value->value != floor(value->value)))
-		broken("%s %s-%s = %g", value->plugin_instance, value->type,
+		broken("%s %s-%s = %g", value->set, value->type,
 		       value->type_instance, value->value);
-	v = view_of(o, value->plugin_instance);
+	v = view_of(o, key);
 	if (v->have[state] & (1u << type))
 		broken("%s %s-%s sent twice in one read", v->instance,
 		       value->type, value->type_instance);
@@ -186,16 +197,18 @@ static int keep_note(void *data, const struct tcps_notification *n)
 {
 	struct oracle *o = data;
 	struct oracle_note *note;
+	char key[ORACLE_INSTANCE_MAX + 8];
+	int state = translate(o, n->set, n->type_instance, key, sizeof(key));
 
 	if (o->trace)
 		fprintf(stderr, "  %s: %s\n",
 			n->severity == TCPS_SEVERITY_OKAY ? "OKAY" : "WARNING",
 			n->message);
-	check_instance(n->plugin_instance);
+	check_instance(key);
 	if (strcmp(n->type, "tcp_connections") != 0 || !n->message ||
 	    !n->message[0] || strlen(n->message) >= MESSAGE_MAX ||
 	    strchr(n->message, '\n'))
-		broken("malformed notification for %s", n->plugin_instance);
+		broken("malformed notification for %s", key);
 	if (n->severity != TCPS_SEVERITY_WARNING &&
 	    n->severity != TCPS_SEVERITY_OKAY)
 		broken("severity %d", (int)n->severity);
@@ -203,9 +216,8 @@ static int keep_note(void *data, const struct tcps_notification *n)
 		broken("more than %d notifications in one read", ORACLE_NOTES);
 	note = &o->notes[o->notes_num++];
 	note->severity = n->severity;
-	note->state = state_named(o, n->type_instance);
-	snprintf(note->instance, sizeof(note->instance), "%s",
-		 n->plugin_instance);
+	note->state = state;
+	snprintf(note->instance, sizeof(note->instance), "%s", key);
 	return 0;
 }
 
@@ -223,8 +235,6 @@ void oracle_start(struct oracle *o, const struct tcps_leaks_config *cfg)
 	memset(o, 0, sizeof(*o));
 	o->cfg = *cfg;
 	o->trace = getenv("FUZZ_LEAKS_TRACE") != NULL;
-	for (int s = 0; s < TCPS_STATE_COUNT; s++)
-		o->state_names[s] = tcps_state_name(s);
 	for (size_t i = 0; i <= WORLD_INODES; i++)
 		o->unfindable[i] = -1;
 }
@@ -269,8 +279,8 @@ static bool name_has_group(const struct oracle *o, const char *comm)
 }
 
 /* The processes view v's group may stand for: those of
- * its name, or for proc-other those of a name not sent as a group of its
- * own. (proc-unknown may stand for any.) */
+ * its name, or for -other those of a name not sent as a group of its
+ * own. (-unknown may stand for any.) */
 static proc_set group_procs(const struct oracle *o, const struct world *w,
 			    const struct oracle_view *v)
 {
@@ -505,7 +515,7 @@ static void gather_members(struct oracle *o, const struct world *w,
 
 /*
  * A group holds only sockets a process of its name ever held; all named
- * groups and proc-other together only sockets some live process ever
+ * groups and -other together only sockets some live process ever
  * held; and with no budget, at least the sockets must_name() vouches for.
  */
 static void check_attribution(const struct oracle *o,

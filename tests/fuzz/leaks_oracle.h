@@ -4,18 +4,18 @@
  * crash with the script that led to it.
  *
  * Per tracked state, after every read:
- *  - the groups (named, proc-other, proc-unknown) add up to the sockets
+ *  - the groups (named, -other, -unknown) add up to the sockets
  *    observed, and their unread bytes to the bytes observed;
  *  - a named group holds no more sockets than there are sockets in that
  *    state which a live process of that name ever held (per inode and
- *    cookie); proc-other likewise with the names not emitted; together no
+ *    cookie); -other likewise with the names not emitted; together no
  *    more than the sockets some live process ever held;
  *  - with no scan budget: a socket its holders list in readable fd
- *    folders (and no recent scan missed) is not left to proc-unknown;
+ *    folders (and no recent scan missed) is not left to -unknown;
  *  - an age never exceeds the time the oldest possible member stayed in
  *    the state by its cookie, and does not go back while a group's
  *    possible members stay the same;
- *  - named groups at most TopProcesses, proc-other only past them, a
+ *  - named groups at most TopProcesses, -other only past them, a
  *    group gone since the last read sent as zeros once;
  *  - WARNING and OKAY alternate per (group, state), OKAY never first, a
  *    WARNING only where a limit is crossed, none outstanding where the
@@ -88,7 +88,6 @@ struct oracle_alarm {
 
 struct oracle {
 	struct tcps_leaks_config cfg;
-	const char *state_names[TCPS_STATE_COUNT];
 	bool trace;	/* FUZZ_LEAKS_TRACE set: print what each read sent */
 	uint64_t reads; /* completed reads of this script */
 	struct oracle_view views[ORACLE_VIEWS], last_views[ORACLE_VIEWS];

@@ -165,7 +165,7 @@ def bursts():
 
 def alarms():
     """Groups cross the count and age limits and fall back; TopProcesses 1
-    sends the rest to proc-other."""
+    sends the rest to -other."""
     s = Script(top=1, threshold=3, age=45)
     s.op(SPAWN, 0, UNIQUE).op(SPAWN, 1, UNIQUE).op(SPAWN, 2, UNIQUE)
     for i in range(4):
@@ -184,9 +184,9 @@ def alarms():
 
 
 def alarm_table():
-    """Ten states tracked, TopProcesses 1: a named group, proc-other and
-    proc-unknown leak in all ten; then the named group falls to
-    proc-other (renamed) and another takes its place: its WARNINGs must
+    """Ten states tracked, TopProcesses 1: a named group, -other and
+    -unknown leak in all ten; then the named group falls to
+    -other (renamed) and another takes its place: its WARNINGs must
     all come at once, while the ones of the group gone are still out."""
     s = Script(states=0x7ff, top=1, age=10, tracked=32)
     for p in range(4):

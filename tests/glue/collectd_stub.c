@@ -123,9 +123,13 @@ int plugin_dispatch_values(value_list_t const *vl)
 	struct stub_value *v;
 
 	STUB_REQUIRE(vl->values_len == 1);
-	STUB_REQUIRE(strcmp(vl->plugin, "tcpstates") == 0);
+	/* "tcpstates" or "tcpstates_<set>", always under a namespace's name. */
+	STUB_REQUIRE(strcmp(vl->plugin, "tcpstates") == 0 ||
+		     strncmp(vl->plugin, "tcpstates_", 10) == 0);
+	STUB_REQUIRE(vl->plugin_instance[0] != '\0');
 	STUB_REQUIRE(stub.values_num < STUB_MAX_VALUES);
 	v = &stub.values[stub.values_num++];
+	sstrncpy(v->plugin, vl->plugin, sizeof(v->plugin));
 	sstrncpy(v->plugin_instance, vl->plugin_instance,
 		 sizeof(v->plugin_instance));
 	sstrncpy(v->type, vl->type, sizeof(v->type));
@@ -136,7 +140,9 @@ int plugin_dispatch_values(value_list_t const *vl)
 
 int plugin_dispatch_notification(const notification_t *notif)
 {
-	(void)notif;
+	STUB_REQUIRE(strcmp(notif->plugin, "tcpstates") == 0 ||
+		     strncmp(notif->plugin, "tcpstates_", 10) == 0);
+	STUB_REQUIRE(notif->plugin_instance[0] != '\0');
 	stub.notifications_num++;
 	return 0;
 }
@@ -199,8 +205,8 @@ int stub_logs_matching(int level, const char *needle)
 	return n;
 }
 
-gauge_t stub_value(const char *plugin_instance, const char *type,
-		   const char *type_instance)
+gauge_t stub_value(const char *plugin, const char *plugin_instance,
+		   const char *type, const char *type_instance)
 {
 	gauge_t found = -1;
 	int seen = 0;
@@ -208,7 +214,8 @@ gauge_t stub_value(const char *plugin_instance, const char *type,
 	for (int i = 0; i < stub.values_num; i++) {
 		const struct stub_value *v = &stub.values[i];
 
-		if (strcmp(v->plugin_instance, plugin_instance) == 0 &&
+		if (strcmp(v->plugin, plugin) == 0 &&
+		    strcmp(v->plugin_instance, plugin_instance) == 0 &&
 		    strcmp(v->type, type) == 0 &&
 		    strcmp(v->type_instance, type_instance) == 0) {
 			found = v->value;

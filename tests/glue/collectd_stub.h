@@ -22,8 +22,8 @@ struct stub_log {
 };
 
 struct stub_value {
-	char plugin_instance[DATA_MAX_NAME_LEN], type[DATA_MAX_NAME_LEN],
-		type_instance[DATA_MAX_NAME_LEN];
+	char plugin[DATA_MAX_NAME_LEN], plugin_instance[DATA_MAX_NAME_LEN],
+		type[DATA_MAX_NAME_LEN], type_instance[DATA_MAX_NAME_LEN];
 	gauge_t value;
 };
 
@@ -62,9 +62,9 @@ void stub_reset(void);
 void module_register(void);
 /* Log lines at level whose text contains needle. */
 int stub_logs_matching(int level, const char *needle);
-/* The value of tcpstates/<plugin_instance>/<type>-<type_instance>, or -1
+/* The value of <plugin>-<plugin_instance>/<type>-<type_instance>, or -1
  * if it was not dispatched; fails the test if it was twice. */
-gauge_t stub_value(const char *plugin_instance, const char *type,
-		   const char *type_instance);
+gauge_t stub_value(const char *plugin, const char *plugin_instance,
+		   const char *type, const char *type_instance);
 
 #endif

@@ -137,11 +137,15 @@ static void healthy_forever(int established, int listen)
 
 static void expect_true_counts(int established, int listen)
 {
-	ck_assert_double_eq(stub_value("", "tcp_connections", "ESTABLISHED"),
+	ck_assert_double_eq(stub_value("tcpstates", "host", "tcp_connections",
+				       "ESTABLISHED"),
 			    established);
-	ck_assert_double_eq(stub_value("", "tcp_connections", "LISTEN"),
-			    listen);
-	ck_assert_double_eq(stub_value("", "tcp_connections", "CLOSE_WAIT"), 0);
+	ck_assert_double_eq(
+		stub_value("tcpstates", "host", "tcp_connections", "LISTEN"),
+		listen);
+	ck_assert_double_eq(stub_value("tcpstates", "host", "tcp_connections",
+				       "CLOSE_WAIT"),
+			    0);
 }
 
 START_TEST(tcps_read__failing_reads_log_one_line_then_recover)
@@ -237,7 +241,8 @@ START_TEST(queue_value__out_of_memory_drops_the_whole_read)
 	queue_limit = SIZE_MAX;
 	ck_assert_int_eq(read_at(1), 0);
 	expect_true_counts(5, 3);
-	ck_assert_double_eq(stub_value("8-local", "tcp_connections", "LISTEN"),
+	ck_assert_double_eq(stub_value("tcpstates_local_listen", "host",
+				       "tcp_connections", "8"),
 			    0);
 	whole = stub.values_num;
 	ck_assert_int_gt(whole, 64);
@@ -316,6 +321,34 @@ START_TEST(tcps_config__unknown_block_without_argument_is_named)
 }
 END_TEST
 
+/* "host" names the daemon's own namespace in every value: a block may
+ * not take it, and the line says which option and value. */
+START_TEST(tcps_config__namespace_host_is_refused)
+{
+	oconfig_value_t name = { .type = OCONFIG_TYPE_STRING,
+				 .value.string = "host" };
+	oconfig_value_t path = { .type = OCONFIG_TYPE_STRING,
+				 .value.string = "/var/run/netns/host" };
+	oconfig_item_t path_item = { .key = "Path",
+				     .values = &path,
+				     .values_num = 1 };
+	oconfig_item_t block = { .key = "Namespace",
+				 .values = &name,
+				 .values_num = 1,
+				 .children = &path_item,
+				 .children_num = 1 };
+	oconfig_item_t ci = { .key = "Plugin",
+			      .children = &block,
+			      .children_num = 1 };
+
+	ck_assert_int_ne(stub.config(&ci), 0);
+	ck_assert_int_eq(stub_logs_matching(LOG_ERR, "<Namespace \"host\">"),
+			 1);
+	ck_assert_int_ne(stub.init(), 0);
+	ck_assert_int_eq(stub.reads_registered, 0);
+}
+END_TEST
+
 /* ---- GroupBy "cgroup" on a kernel without socket cgroup ids ---- */
 
 #define CGROUP_FALLBACK "GroupBy \"cgroup\" is not possible here"
@@ -346,8 +379,9 @@ START_TEST(log_leaks__cgroup_fallback_is_said_once)
 	nlb_put_done(&reply->msg, 0);
 	reply->forever = true;
 	ck_assert_int_eq(read_at(1), 0);
-	ck_assert_double_eq(
-		stub_value("proc-unknown", "tcp_connections", "CLOSE_WAIT"), 1);
+	ck_assert_double_eq(stub_value("tcpstates_proc_close_wait", "host",
+				       "tcp_connections", "-unknown"),
+			    1);
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(read_at(1), 0);
 	ck_assert_int_eq(stub_logs_matching(LOG_WARNING, CGROUP_FALLBACK), 1);
@@ -412,8 +446,9 @@ START_TEST(tcps_read__namespace_collected_but_could_not_switch_back)
 	fake_socket_healthy(&fake, 4, 2);
 	leave_error = -EPERM;
 	ck_assert_int_eq(stub.reads[1].callback(&stub.reads[1].data), 0);
-	ck_assert_double_eq(
-		stub_value("blue", "tcp_connections", "ESTABLISHED"), 4);
+	ck_assert_double_eq(stub_value("tcpstates", "blue", "tcp_connections",
+				       "ESTABLISHED"),
+			    4);
 	ck_assert_int_eq(stub_logs_matching(LOG_ERR,
 					    "could not switch the read thread "
 					    "back from namespace blue"),
@@ -447,6 +482,7 @@ static Suite *glue_suite(void)
 	tcase_add_test(config, tcps_config__empty_unknown_block_is_named);
 	tcase_add_test(config,
 		       tcps_config__unknown_block_without_argument_is_named);
+	tcase_add_test(config, tcps_config__namespace_host_is_refused);
 	suite_add_tcase(s, config);
 	tcase_add_checked_fixture(namespaces, setup_namespace,
 				  teardown_namespace);

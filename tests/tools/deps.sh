@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs the Debian packages a make target needs, only those missing.
-# Usage: deps.sh build|check|run|soak|downstream|dashboards|graph|deb|rpm|fuzz|
-#        bench-hash|podman
+# Usage: deps.sh build|check|run|soak|downstream|prometheus|dashboards|graph|
+#        deb|rpm|fuzz|bench-hash|podman|ansible
 set -euo pipefail
 
 build=(gcc libc6-dev make pkg-config libmnl-dev libjson-c-dev collectd-core
@@ -14,11 +14,14 @@ soak=("${check[@]}" valgrind)
 # deps.sh keeps their services from starting on install (policy-rc.d).
 downstream=("${check[@]}" graphite-carbon python3-whisper influxdb
 	influxdb-client)
+# tests/test-prometheus.sh (tests/prometheus.sh): a real Prometheus
+# scraping collectd's write_prometheus, which needs libmicrohttpd12 and
+# libprotobuf-c1 (collectd-core does not pull them in).
+prometheus=("${check[@]}" prometheus libmicrohttpd12 libprotobuf-c1 curl
+	python3)
 # tests/test-dashboards.sh: the downstream receivers, graphite-web's
-# render API (Django), a Prometheus with promtool scraping collectd's
-# write_prometheus, which needs libmicrohttpd and protobuf-c.
-dashboards=("${downstream[@]}" graphite-web prometheus libmicrohttpd12
-	libprotobuf-c1 python3)
+# render API (Django) and the Prometheus group, with promtool.
+dashboards=("${downstream[@]}" "${prometheus[@]}" graphite-web)
 # tests/tools/leak-graph.sh: collectd's rrdtool plugin and rrdtool graph.
 graph=("${build[@]}" iproute2 librrd8 rrdtool)
 # make deb / make rpm (packaging/packaging.mk): the package builds run the
@@ -27,6 +30,10 @@ deb=("${build[@]}" check libsubunit-dev dpkg-dev debhelper fakeroot lintian)
 rpm=("${build[@]}" check libsubunit-dev rpm)
 # make bench-hash: uthash, measured against the core's own tables.
 bench_hash=("${build[@]}" uthash-dev)
+# tests/test-ansible.sh: the role in packaging/ansible run by
+# ansible-playbook (its apt module needs python3-apt) against the .deb
+# that make deb builds.
+ansible=("${deb[@]}" ansible-core python3-apt)
 # make fuzz: clang with libFuzzer; its runtime comes after (see below).
 fuzz=("${build[@]}" clang)
 # tests/test-discover-podman.sh, test-containers.sh: a rootful Podman 4.3
@@ -42,6 +49,7 @@ check) wanted=("${check[@]}") ;;
 run) wanted=("${run[@]}") ;;
 soak) wanted=("${soak[@]}") ;;
 downstream) wanted=("${downstream[@]}") ;;
+prometheus) wanted=("${prometheus[@]}") ;;
 dashboards) wanted=("${dashboards[@]}") ;;
 graph) wanted=("${graph[@]}") ;;
 deb) wanted=("${deb[@]}") ;;
@@ -49,8 +57,9 @@ rpm) wanted=("${rpm[@]}") ;;
 fuzz) wanted=("${fuzz[@]}") ;;
 bench-hash) wanted=("${bench_hash[@]}") ;;
 podman) wanted=("${podman[@]}") ;;
+ansible) wanted=("${ansible[@]}") ;;
 *)
-	echo "usage: $0 build|check|run|soak|downstream|dashboards|graph|deb|rpm|fuzz|bench-hash|podman" >&2
+	echo "usage: $0 build|check|run|soak|downstream|prometheus|dashboards|graph|deb|rpm|fuzz|bench-hash|podman|ansible" >&2
 	exit 2
 	;;
 esac

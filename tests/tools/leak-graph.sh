@@ -85,8 +85,8 @@ wait_rrd()
 }
 
 rrd_dir=$work/rrd/$host
-total_rrd=$rrd_dir/tcpstates/tcp_connections-CLOSE_WAIT.rrd
-app_rrd=$rrd_dir/tcpstates-proc_$app/tcp_connections-CLOSE_WAIT.rrd
+total_rrd=$rrd_dir/tcpstates-host/tcp_connections-CLOSE_WAIT.rrd
+app_rrd=$rrd_dir/tcpstates_proc_close_wait-host/tcp_connections-$app.rrd
 for _ in $(seq 100); do
 	[[ -f $total_rrd ]] && break
 	kill -0 "$collectd_pid" 2>/dev/null ||
@@ -209,9 +209,9 @@ rrdtool graph "$out" --start "$start" --end "$end" \
 	"CDEF:app=raw,UN,0,raw,IF" \
 	"VDEF:appmax=app,MAXIMUM" \
 	"AREA:app#FF000040" \
-	"LINE2:app#D00000:process $app (tcpstates-proc_$app)" \
+	"LINE2:app#D00000:process $app (tcpstates_proc_close_wait-host/tcp_connections-$app)" \
 	"GPRINT:appmax:peak %.0lf\\l" \
-	"LINE1:total#0000A0:all CLOSE_WAIT sockets of the host (tcpstates/tcp_connections-CLOSE_WAIT)\\l" \
+	"LINE1:total#0000A0:all CLOSE_WAIT sockets of the host (tcpstates-host/tcp_connections-CLOSE_WAIT)\\l" \
 	"VRULE:$fixed#008000:fixed\: every $app process has exited\\l" \
 	"COMMENT:time axis\: minutes\:seconds ($(date +%Z)), one value a second\\l" \
 	>/dev/null

@@ -1,7 +1,9 @@
 /*
  * Runs the core the way the plugin does, without collectd, and prints
- * every value ("[instance/]type-type_instance value") and notification
- * ("NOTIFY SEVERITY instance/type-type_instance message"). Used by the
+ * every value ("[netns/]plugin/type-type_instance value", plugin being
+ * "tcpstates" or "tcpstates_<set>", netns given for a discovered
+ * namespace only) and notification ("NOTIFY SEVERITY [netns/]plugin/
+ * type-type_instance message"). Used by the
  * tests to compare the core with ss, and by the benchmark.
  *
  *   tcps-count [-4 | -6] [-n READS] [-i SECONDS] [-q] [-v] [-o "Key value"]...
@@ -37,14 +39,22 @@ struct run {
 	bool verbose; /* -v: the leak finder's work per read on stderr */
 };
 
+/* "tcpstates/" or "tcpstates_<set>/", after "netns/" if it has one. */
+static void print_plugin(const char *netns, const char *set)
+{
+	printf("%s%stcpstates%s%s/", netns, netns[0] ? "/" : "",
+	       set[0] ? "_" : "", set);
+}
+
 static int print_value(void *data, const struct tcps_value *value)
 {
 	const struct run *run = data;
 
-	if (run->printing)
-		printf("%s%s%s-%s %.17g\n", value->plugin_instance,
-		       value->plugin_instance[0] ? "/" : "", value->type,
-		       value->type_instance, value->value);
+	if (run->printing) {
+		print_plugin(value->netns, value->set);
+		printf("%s-%s %.17g\n", value->type, value->type_instance,
+		       value->value);
+	}
 	return 0;
 }
 
@@ -56,9 +66,12 @@ static int print_notification(void *data, const struct tcps_notification *notif)
 				   ? "WARNING"
 				   : "FAILURE";
 
-	if (run->printing)
-		printf("NOTIFY %s %s/%s-%s %s\n", name, notif->plugin_instance,
-		       notif->type, notif->type_instance, notif->message);
+	if (run->printing) {
+		printf("NOTIFY %s ", name);
+		print_plugin(notif->netns, notif->set);
+		printf("%s-%s %s\n", notif->type, notif->type_instance,
+		       notif->message);
+	}
 	return 0;
 }
 

@@ -12,7 +12,8 @@ static int keep_value(void *data, const struct tcps_value *v)
 
 	ck_assert_int_lt(cap->values_num, CAPTURE_MAX);
 	c = &cap->values[cap->values_num++];
-	snprintf(c->instance, sizeof(c->instance), "%s", v->plugin_instance);
+	snprintf(c->instance, sizeof(c->instance), "%s%s%s", v->netns,
+		 v->netns[0] ? "/" : "", v->set);
 	snprintf(c->type, sizeof(c->type), "%s", v->type);
 	snprintf(c->type_instance, sizeof(c->type_instance), "%s",
 		 v->type_instance);
@@ -29,7 +30,8 @@ static int keep_notification(void *data, const struct tcps_notification *n)
 	ck_assert_ptr_null(strchr(n->message, '\n'));
 	c = &cap->notes[cap->notes_num++];
 	c->severity = n->severity;
-	snprintf(c->instance, sizeof(c->instance), "%s", n->plugin_instance);
+	snprintf(c->instance, sizeof(c->instance), "%s%s%s", n->netns,
+		 n->netns[0] ? "/" : "", n->set);
 	snprintf(c->type, sizeof(c->type), "%s", n->type);
 	snprintf(c->type_instance, sizeof(c->type_instance), "%s",
 		 n->type_instance);
@@ -102,5 +104,16 @@ int capture_count_instance(const struct capture *cap, const char *instance)
 
 	for (int i = 0; i < cap->values_num; i++)
 		n += strcmp(cap->values[i].instance, instance) == 0;
+	return n;
+}
+
+int capture_count_netns(const struct capture *cap, const char *netns)
+{
+	size_t len = strlen(netns);
+	int n = 0;
+
+	for (int i = 0; i < cap->values_num; i++)
+		n += strncmp(cap->values[i].instance, netns, len) == 0 &&
+		     cap->values[i].instance[len] == '/';
 	return n;
 }

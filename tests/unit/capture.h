@@ -11,6 +11,8 @@
  * in one interval (TCPS_EPHEMERAL_MAX_WARNED, 1024). */
 #define CAPTURE_NOTES_MAX 1100
 
+/* instance: the value set ("" for the states, "proc_close_wait", ...),
+ * after "NETNS/" when the value names its namespace. */
 struct captured_value {
 	char instance[160], type[64], type_instance[64];
 	double value;
@@ -40,5 +42,7 @@ bool capture_has(const struct capture *cap, const char *instance,
 int capture_count(const struct capture *cap, const char *instance,
 		  const char *type, const char *type_instance);
 int capture_count_instance(const struct capture *cap, const char *instance);
+/* How many values named the namespace netns, of any set. */
+int capture_count_netns(const struct capture *cap, const char *netns);
 
 #endif

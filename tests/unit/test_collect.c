@@ -1,5 +1,8 @@
 /* One read against the real kernel (no root, no collectd needed). */
+#define _GNU_SOURCE /* setns */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,6 +159,161 @@ START_TEST(tcps_ctx_read__namespace_with_a_socket_is_dumped)
 }
 END_TEST
 
+/* Runs fn(arg) in the child's namespace, on this thread: what a process
+ * living there would do between two reads. */
+static int in_child(pid_t child, int (*fn)(const char *arg), const char *arg)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	char path[64];
+	int ns, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)child);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(self, 0);
+	ck_assert_int_ge(ns, 0);
+	ck_assert_int_eq(setns(ns, CLONE_NEWNET), 0);
+	ret = fn(arg);
+	ck_assert_int_eq(setns(self, CLONE_NEWNET), 0);
+	close(ns);
+	close(self);
+	return ret;
+}
+
+static int set_port_range(const char *range)
+{
+	int fd = open("/proc/sys/net/ipv4/ip_local_port_range", O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, range, strlen(range)), (int)strlen(range));
+	close(fd);
+	return 0;
+}
+
+/* A listener on any address: the child's loopback is down. */
+static int listen_any(const char *unused)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)unused;
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	return fd;
+}
+
+static struct tcps_ctx *child_ctx(pid_t child, char *path, size_t size)
+{
+	struct tcps_options opts;
+	struct tcps_ctx *ctx;
+
+	snprintf(path, size, "/proc/%d/ns/net", (int)child);
+	tcps_options_init(&opts);
+	opts.process_states = 0;
+	opts.netns_path = path;
+	opts.sysctls_every = 1;
+	ck_assert_int_eq(tcps_ctx_new(&opts, &ctx), 0);
+	return ctx;
+}
+
+static double port_range_low(void)
+{
+	return capture_get(&cap, "sysctl", "gauge", "ip_local_port_range_low");
+}
+
+START_TEST(tcps_ctx_read__enters_a_namespace_only_to_open_it)
+{
+	pid_t child = child_netns_spawn(true);
+	struct tcps_read_report report;
+	struct tcps_ctx *ctx;
+	char path[64];
+	int fd;
+
+	in_child(child, set_port_range, "40000 40100");
+	ctx = child_ctx(child, path, sizeof(path));
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
+	ck_assert_int_eq(report.entered, 1);
+	ck_assert_double_eq(capture_get(&cap, "", "tcp_connections", "LISTEN"),
+			    1);
+	ck_assert_double_eq(port_range_low(), 40000);
+
+	/* A socket and a setting changed after it: the next read sees both
+	 * through what it kept, from this thread's own namespace. */
+	fd = in_child(child, listen_any, NULL);
+	in_child(child, set_port_range, "41000 41100");
+	capture_reset(&cap);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
+	ck_assert_int_eq(report.entered, 0);
+	ck_assert_double_eq(capture_get(&cap, "", "tcp_connections", "LISTEN"),
+			    2);
+	ck_assert_double_eq(port_range_low(), 41000);
+
+	close(fd);
+	tcps_ctx_free(ctx);
+	child_netns_end(child);
+}
+END_TEST
+
+START_TEST(tcps_ctx_read__kept_sockstat_follows_the_namespace)
+{
+	pid_t child = child_netns_spawn(false);
+	struct tcps_read_report report;
+	struct tcps_ctx *ctx = NULL;
+	char path[64];
+	int fd;
+
+	ctx = child_ctx(child, path, sizeof(path));
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
+	ck_assert(report.empty);
+
+	fd = in_child(child, listen_any, NULL);
+	capture_reset(&cap);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
+	ck_assert(!report.empty);
+	ck_assert_int_eq(report.entered, 0);
+	ck_assert_double_eq(capture_get(&cap, "", "tcp_connections", "LISTEN"),
+			    1);
+
+	close(fd);
+	capture_reset(&cap);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
+	ck_assert(report.empty);
+	ck_assert_int_eq(report.entered, 0);
+	tcps_ctx_free(ctx);
+	child_netns_end(child);
+}
+END_TEST
+
+/* The namespace the path names is replaced: everything is made anew in
+ * the new one, and nothing of the old one is read through what was kept. */
+START_TEST(tcps_ctx_read__opens_a_replaced_namespace_again)
+{
+	pid_t first = child_netns_spawn(true), second;
+	struct tcps_read_report report;
+	struct tcps_ctx *ctx;
+	char path[64], other[64];
+
+	in_child(first, set_port_range, "40000 40100");
+	ctx = child_ctx(first, path, sizeof(path));
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
+	ck_assert_double_eq(port_range_low(), 40000);
+
+	second = child_netns_spawn(false);
+	snprintf(other, sizeof(other), "/proc/%d/ns/net", (int)second);
+	ck_assert_int_eq(tcps_ctx_set_netns(ctx, other), 0);
+	capture_reset(&cap);
+	ck_assert_int_eq(tcps_ctx_read(ctx, &sink, &report), 0);
+	ck_assert_int_eq(report.entered, 1);
+	ck_assert(report.empty);
+	ck_assert_double_eq(port_range_low(), 32768);
+	ck_assert_double_eq(capture_get(&cap, "", "tcp_connections", "LISTEN"),
+			    0);
+	tcps_ctx_free(ctx);
+	child_netns_end(second);
+	child_netns_end(first);
+}
+END_TEST
+
 Suite *collect_suite(void)
 {
 	Suite *s = suite_create("collect");
@@ -174,6 +332,12 @@ Suite *collect_suite(void)
 			       tcps_ctx_read__empty_namespace_needs_no_dump);
 		tcase_add_test(
 			tc, tcps_ctx_read__namespace_with_a_socket_is_dumped);
+		tcase_add_test(
+			tc, tcps_ctx_read__enters_a_namespace_only_to_open_it);
+		tcase_add_test(
+			tc, tcps_ctx_read__kept_sockstat_follows_the_namespace);
+		tcase_add_test(tc,
+			       tcps_ctx_read__opens_a_replaced_namespace_again);
 		suite_add_tcase(s, tc);
 	}
 	return s;

@@ -254,6 +254,21 @@ START_TEST(tcps_discover__pin_names_are_cleaned)
 }
 END_TEST
 
+/* "host" is the daemon's own namespace in every identifier: a pin of
+ * that name gets its inode like any name already taken. */
+START_TEST(tcps_discover__host_is_never_a_discovered_name)
+{
+	char expected[64];
+
+	fakehost_pin(&host, "netns", "host", "h");
+	discover();
+	ck_assert_uint_eq(found_num, 1);
+	snprintf(expected, sizeof(expected), "host-%llu",
+		 (unsigned long long)found[0].ino);
+	ck_assert_str_eq(found[0].name, expected);
+}
+END_TEST
+
 START_TEST(tcps_discover__clashing_names_get_their_inode)
 {
 	const struct tcps_discovered *first, *second;
@@ -482,6 +497,7 @@ Suite *discover_suite(void)
 
 	tc = tcase_create("unique names");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, tcps_discover__host_is_never_a_discovered_name);
 	tcase_add_test(tc, tcps_discover__clashing_names_get_their_inode);
 	tcase_add_test(tc, tcps_discover__a_suffixed_name_never_meets_another);
 	tcase_add_test(tc, tcps_discover__suffix_fits_a_long_name);

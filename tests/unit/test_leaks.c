@@ -12,6 +12,7 @@
 #include "tcpstates/cgroup_names.h"
 #include "tcpstates/leaks.h"
 #include "tcpstates/record.h"
+#include "tcpstates/tally.h"
 
 #define CW "CLOSE_WAIT"
 #define SECOND 1000ull
@@ -20,6 +21,28 @@ static struct fakeproc fp;
 static struct tcps_leaks *leaks;
 static struct capture cap;
 static struct tcps_sink sink;
+
+/* "proc_close_wait": the set of a state's groups, from its name. */
+static const char *proc_set(const char *state)
+{
+	static char set[32];
+
+	snprintf(set, sizeof(set), "proc_%s",
+		 tcps_state_set_name(tcps_state_from_name(state)));
+	return set;
+}
+
+/* A group's value, tcpstates_proc_<state>/<type>-<group>; fails the test
+ * if absent. */
+static double group_get(const char *group, const char *type, const char *state)
+{
+	return capture_get(&cap, proc_set(state), type, group);
+}
+
+static bool group_has(const char *group, const char *type, const char *state)
+{
+	return capture_has(&cap, proc_set(state), type, group);
+}
 
 static void setup(void)
 {
@@ -111,15 +134,11 @@ START_TEST(tcps_leaks_end__ranks_with_other_and_unknown)
 	make_leaks(2, 0, 0, 100);
 	five_three_one();
 	run_interval(0);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_java", "tcp_connections", CW), 5);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_nginx", "tcp_connections", CW), 3);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc-other", "tcp_connections", CW), 1);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc-unknown", "tcp_connections", CW), 2);
-	ck_assert(!capture_has(&cap, "proc_python3", "tcp_connections", CW));
+	ck_assert_double_eq(group_get("java", "tcp_connections", CW), 5);
+	ck_assert_double_eq(group_get("nginx", "tcp_connections", CW), 3);
+	ck_assert_double_eq(group_get("-other", "tcp_connections", CW), 1);
+	ck_assert_double_eq(group_get("-unknown", "tcp_connections", CW), 2);
+	ck_assert(!group_has("python3", "tcp_connections", CW));
 	/* Three values per group and state: count, age, unread bytes. */
 	ck_assert_int_eq(cap.values_num, 4 * 3);
 	ck_assert_uint_eq(tcps_leaks_stats(leaks)->candidates, 11);
@@ -134,23 +153,20 @@ START_TEST(tcps_leaks_end__gone_groups_fall_to_zero_once)
 	tcps_leaks_begin(leaks);
 	observe(TCPS_CLOSE_WAIT, 1000, 1);
 	run_interval(10 * SECOND);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_java", "tcp_connections", CW), 1);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_nginx", "tcp_connections", CW), 0);
-	ck_assert_double_eq(capture_get(&cap, "proc_nginx", "duration", CW), 0);
-	ck_assert_double_eq(capture_get(&cap, "proc-unknown", "bytes", CW), 0);
+	ck_assert_double_eq(group_get("java", "tcp_connections", CW), 1);
+	ck_assert_double_eq(group_get("nginx", "tcp_connections", CW), 0);
+	ck_assert_double_eq(group_get("nginx", "duration", CW), 0);
+	ck_assert_double_eq(group_get("-unknown", "bytes", CW), 0);
 	tcps_leaks_begin(leaks);
 	observe(TCPS_CLOSE_WAIT, 1000, 1);
 	run_interval(20 * SECOND);
-	ck_assert(!capture_has(&cap, "proc_nginx", "tcp_connections", CW));
+	ck_assert(!group_has("nginx", "tcp_connections", CW));
 	ck_assert_int_eq(cap.values_num, 3);
 	/* Nothing tracked: no scan, and the last group falls to 0. */
 	tcps_leaks_begin(leaks);
 	run_interval(30 * SECOND);
 	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.links_read, 0);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_java", "tcp_connections", CW), 0);
+	ck_assert_double_eq(group_get("java", "tcp_connections", CW), 0);
 	tcps_leaks_begin(leaks);
 	run_interval(40 * SECOND);
 	ck_assert_int_eq(cap.values_num, 0);
@@ -164,18 +180,18 @@ START_TEST(tcps_leaks_end__ages_follow_cookies)
 	tcps_leaks_begin(leaks);
 	observe(TCPS_CLOSE_WAIT, 1000, 1);
 	run_interval(5 * SECOND);
-	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 0);
+	ck_assert_double_eq(group_get("java", "duration", CW), 0);
 	hold(100, 11, 1001);
 	tcps_leaks_begin(leaks);
 	observe(TCPS_CLOSE_WAIT, 1000, 1);
 	observe(TCPS_CLOSE_WAIT, 1001, 1);
 	run_interval(65 * SECOND);
-	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 60);
+	ck_assert_double_eq(group_get("java", "duration", CW), 60);
 	/* The old socket closes: the oldest is the newer one now. */
 	tcps_leaks_begin(leaks);
 	observe(TCPS_CLOSE_WAIT, 1001, 1);
 	run_interval(95 * SECOND);
-	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 30);
+	ck_assert_double_eq(group_get("java", "duration", CW), 30);
 }
 END_TEST
 
@@ -191,7 +207,7 @@ START_TEST(tcps_leaks_end__a_socket_absent_once_starts_over)
 	tcps_leaks_begin(leaks);
 	observe(TCPS_CLOSE_WAIT, 1000, 1);
 	run_interval(20 * SECOND);
-	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 0);
+	ck_assert_double_eq(group_get("java", "duration", CW), 0);
 }
 END_TEST
 
@@ -213,14 +229,12 @@ START_TEST(tcps_leaks_end__state_change_restarts_age)
 	tcps_leaks_begin(leaks);
 	observe(TCPS_ESTABLISHED, 1000, 0);
 	run_interval(50 * SECOND);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_java", "duration", "ESTABLISHED"), 50);
+	ck_assert_double_eq(group_get("java", "duration", "ESTABLISHED"), 50);
 	tcps_leaks_begin(leaks);
 	observe(TCPS_CLOSE_WAIT, 1000, 1);
 	run_interval(60 * SECOND);
-	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 0);
-	ck_assert_double_eq(capture_get(&cap, "proc_java", "tcp_connections",
-					"ESTABLISHED"),
+	ck_assert_double_eq(group_get("java", "duration", CW), 0);
+	ck_assert_double_eq(group_get("java", "tcp_connections", "ESTABLISHED"),
 			    0);
 }
 END_TEST
@@ -236,7 +250,7 @@ START_TEST(tcps_leaks_end__unread_bytes_without_the_fin)
 	observe(TCPS_CLOSE_WAIT, 1001, 1);
 	observe(TCPS_CLOSE_WAIT, 1002, 0);
 	run_interval(0);
-	ck_assert_double_eq(capture_get(&cap, "proc_java", "bytes", CW), 7);
+	ck_assert_double_eq(group_get("java", "bytes", CW), 7);
 }
 END_TEST
 
@@ -253,10 +267,9 @@ START_TEST(tcps_leaks_end__tracking_bound_keeps_counts_exact)
 	for (uint32_t i = 0; i < 4; i++)
 		observe(TCPS_CLOSE_WAIT, 1003 - i, 1);
 	run_interval(30 * SECOND);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_java", "tcp_connections", CW), 4);
+	ck_assert_double_eq(group_get("java", "tcp_connections", CW), 4);
 	/* The two already aged keep their age; the new two have none. */
-	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 30);
+	ck_assert_double_eq(group_get("java", "duration", CW), 30);
 	ck_assert_uint_eq(tcps_leaks_stats(leaks)->untracked, 2);
 }
 END_TEST
@@ -281,8 +294,9 @@ START_TEST(tcps_leaks_end__threshold_warns_once_then_okay)
 	run_interval(5 * SECOND);
 	ck_assert_int_eq(cap.notes_num, 1);
 	ck_assert_int_eq(cap.notes[0].severity, TCPS_SEVERITY_WARNING);
-	ck_assert_str_eq(cap.notes[0].instance, "proc_java");
-	ck_assert_str_eq(cap.notes[0].type_instance, CW);
+	ck_assert_str_eq(cap.notes[0].instance, "proc_close_wait");
+	ck_assert_str_eq(cap.notes[0].type, "tcp_connections");
+	ck_assert_str_eq(cap.notes[0].type_instance, "java");
 	ck_assert_ptr_nonnull(strstr(cap.notes[0].message, "java (pid 100)"));
 	ck_assert_ptr_nonnull(strstr(cap.notes[0].message, "holds 5"));
 	ck_assert_ptr_nonnull(strstr(cap.notes[0].message,
@@ -317,9 +331,8 @@ START_TEST(tcps_leaks_end__transient_close_wait_raises_nothing)
 		}
 		run_interval(read * SECOND);
 		ck_assert_int_eq(cap.notes_num, 0);
-		ck_assert_double_eq(
-			capture_get(&cap, "proc_java", "tcp_connections", CW),
-			10);
+		ck_assert_double_eq(group_get("java", "tcp_connections", CW),
+				    10);
 	}
 	/* Three of them stay: at the next read they count. */
 	tcps_leaks_begin(leaks);
@@ -349,7 +362,8 @@ START_TEST(tcps_leaks_end__age_limit_warns_and_exit_clears)
 	tcps_leaks_begin(leaks);
 	run_interval(70 * SECOND);
 	ck_assert_int_eq(notes_with(TCPS_SEVERITY_OKAY), 1);
-	ck_assert_str_eq(cap.notes[0].instance, "proc_python3");
+	ck_assert_str_eq(cap.notes[0].instance, "proc_close_wait");
+	ck_assert_str_eq(cap.notes[0].type_instance, "python3");
 }
 END_TEST
 
@@ -365,10 +379,8 @@ START_TEST(tcps_leaks_end__exec_keeps_the_socket_age)
 	tcps_leaks_begin(leaks);
 	observe(TCPS_CLOSE_WAIT, 1000, 1);
 	run_interval(40 * SECOND);
-	ck_assert_double_eq(capture_get(&cap, "proc_worker", "duration", CW),
-			    40);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_java", "tcp_connections", CW), 0);
+	ck_assert_double_eq(group_get("worker", "duration", CW), 40);
+	ck_assert_double_eq(group_get("java", "tcp_connections", CW), 0);
 	/* A new socket reusing the inode is a new socket: age 0. */
 	tcps_leaks_begin(leaks);
 	{
@@ -381,10 +393,8 @@ START_TEST(tcps_leaks_end__exec_keeps_the_socket_age)
 		tcps_leaks_observe(leaks, &rec);
 	}
 	run_interval(50 * SECOND);
-	ck_assert_double_eq(capture_get(&cap, "proc_worker", "duration", CW),
-			    0);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_worker", "tcp_connections", CW), 1);
+	ck_assert_double_eq(group_get("worker", "duration", CW), 0);
+	ck_assert_double_eq(group_get("worker", "tcp_connections", CW), 1);
 }
 END_TEST
 
@@ -405,7 +415,7 @@ START_TEST(tcps_leaks_abort__keeps_ages_and_alarms)
 	observe(TCPS_CLOSE_WAIT, 1000, 1);
 	run_interval(20 * SECOND);
 	ck_assert_int_eq(cap.notes_num, 0);
-	ck_assert_double_eq(capture_get(&cap, "proc_java", "duration", CW), 20);
+	ck_assert_double_eq(group_get("java", "duration", CW), 20);
 }
 END_TEST
 
@@ -431,9 +441,8 @@ START_TEST(tcps_leaks_end__memory_falls_after_a_burst)
 	ck_assert_uint_ge(tcps_leaks_stats(leaks)->candidates_capacity, 50000);
 	ck_assert_uint_ge(tcps_leaks_stats(leaks)->owners_memory,
 			  50000 * sizeof(struct tcps_owner_proc));
-	ck_assert_double_eq(
-		capture_get(&cap, "proc-unknown", "tcp_connections", CW),
-		50000);
+	ck_assert_double_eq(group_get("-unknown", "tcp_connections", CW),
+			    50000);
 	tcps_leaks_begin(leaks);
 	observe(TCPS_CLOSE_WAIT, 0, 1);
 	run_interval(SECOND);
@@ -492,19 +501,19 @@ static double close_wait_total(void)
 
 	for (int i = 0; i < cap.values_num; i++)
 		if (strcmp(cap.values[i].type, "tcp_connections") == 0 &&
-		    strcmp(cap.values[i].type_instance, CW) == 0)
+		    strcmp(cap.values[i].instance, proc_set(CW)) == 0)
 			total += cap.values[i].value;
 	return total;
 }
 
 static double generation_value(int generation, const char *type)
 {
-	char instance[32];
+	char group[32];
 
-	snprintf(instance, sizeof(instance), "proc_gen%d", generation);
-	if (!capture_has(&cap, instance, type, CW))
+	snprintf(group, sizeof(group), "gen%d", generation);
+	if (!group_has(group, type, CW))
 		return 0;
-	return capture_get(&cap, instance, type, CW);
+	return group_get(group, type, CW);
 }
 
 /* One read of the handed-off sockets: the groups add up to the total
@@ -589,8 +598,7 @@ START_TEST(tcps_leaks_end__new_socket_on_a_reused_inode)
 	tcps_leaks_begin(leaks);
 	observe_cookie(1000, 1);
 	run_interval(0);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_java", "tcp_connections", CW), 1);
+	ck_assert_double_eq(group_get("java", "tcp_connections", CW), 1);
 	/* java closes it and lives on; before the next read a new socket,
 	 * in nginx, gets the same inode number. java never held it. */
 	fakeproc_close_fd(&fp, 100, 10);
@@ -598,15 +606,13 @@ START_TEST(tcps_leaks_end__new_socket_on_a_reused_inode)
 	tcps_leaks_begin(leaks);
 	observe_cookie(1000, 2);
 	run_interval(10 * SECOND);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_nginx", "tcp_connections", CW), 1);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_java", "tcp_connections", CW), 0);
+	ck_assert_double_eq(group_get("nginx", "tcp_connections", CW), 1);
+	ck_assert_double_eq(group_get("java", "tcp_connections", CW), 0);
 }
 END_TEST
 
 /* Ten states tracked, TopProcesses 1: java holds a socket in each, then
- * nginx (in proc-other) and sockets nobody holds (proc-unknown). */
+ * nginx (in -other) and sockets nobody holds (-unknown). */
 static const uint8_t ten_states[] = {
 	TCPS_ESTABLISHED, TCPS_SYN_SENT,  TCPS_SYN_RECV, TCPS_FIN_WAIT1,
 	TCPS_FIN_WAIT2,	  TCPS_TIME_WAIT, TCPS_CLOSE,	 TCPS_CLOSE_WAIT,
@@ -643,7 +649,7 @@ START_TEST(tcps_leaks_end__alarms_of_a_group_gone_make_room)
 	ten_states_read(0);
 	ten_states_read(20 * SECOND);
 	ck_assert_int_eq(notes_with(TCPS_SEVERITY_WARNING), 30);
-	/* java renames itself and falls to proc-other; nginx takes its
+	/* java renames itself and falls to -other; nginx takes its
 	 * place: its ten leaks are reported at once, while java's ten
 	 * alarms, still out when nginx's are raised, clear. */
 	fakeproc_set_comm(&fp, 100, "zzz");
@@ -651,10 +657,10 @@ START_TEST(tcps_leaks_end__alarms_of_a_group_gone_make_room)
 	ck_assert_int_eq(notes_with(TCPS_SEVERITY_OKAY), 10);
 	ck_assert_int_eq(notes_with(TCPS_SEVERITY_WARNING), 10);
 	for (int i = 0; i < cap.notes_num; i++)
-		ck_assert_str_eq(cap.notes[i].instance,
+		ck_assert_str_eq(cap.notes[i].type_instance,
 				 cap.notes[i].severity == TCPS_SEVERITY_OKAY
-					 ? "proc_java"
-					 : "proc_nginx");
+					 ? "java"
+					 : "nginx");
 }
 END_TEST
 
@@ -702,9 +708,9 @@ static void make_cgroup_leaks(uint32_t threshold, uint32_t state_mask)
 }
 
 /* The CLOSE_WAIT count of a group in the last read. */
-static double close_wait_of(const char *instance)
+static double close_wait_of(const char *group)
 {
-	return capture_get(&cap, instance, "tcp_connections", CW);
+	return group_get(group, "tcp_connections", CW);
 }
 
 /* A socket in state made in cgroup id, with inode = cookie = sock, held
@@ -738,15 +744,14 @@ START_TEST(tcps_leaks_end__groups_by_cgroup_without_proc)
 {
 	make_cgroup_leaks(0, 1u << TCPS_CLOSE_WAIT);
 	cgroup_read(0);
-	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 5);
-	ck_assert_double_eq(close_wait_of("proc_podman-0123456789ab"), 3);
-	ck_assert_double_eq(close_wait_of("proc_" TCPS_CGROUP_ROOT_NAME), 1);
-	ck_assert_double_eq(close_wait_of("proc_" TCPS_CGROUP_UNKNOWN_NAME), 1);
-	ck_assert_double_eq(close_wait_of("proc-unknown"), 1);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_nginx_service", "bytes", CW), 0);
+	ck_assert_double_eq(close_wait_of("nginx_service"), 5);
+	ck_assert_double_eq(close_wait_of("podman-0123456789ab"), 3);
+	ck_assert_double_eq(close_wait_of(TCPS_CGROUP_ROOT_NAME), 1);
+	ck_assert_double_eq(close_wait_of(TCPS_CGROUP_UNKNOWN_NAME), 1);
+	ck_assert_double_eq(close_wait_of("-unknown"), 1);
+	ck_assert_double_eq(group_get("nginx_service", "bytes", CW), 0);
 	/* Java holds every socket in /proc: it was never looked for. */
-	ck_assert(!capture_has(&cap, "proc_java", "tcp_connections", CW));
+	ck_assert(!group_has("java", "tcp_connections", CW));
 	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.procs_scanned, 0);
 	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.links_read, 0);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, 0);
@@ -763,16 +768,15 @@ START_TEST(tcps_leaks_end__cgroup_groups_across_reads)
 	cgroup_read(0);
 	cgroup_read(30 * SECOND);
 	ck_assert_int_eq(cgroup_walks, 1);
-	ck_assert_double_eq(
-		capture_get(&cap, "proc_nginx_service", "duration", CW), 30);
+	ck_assert_double_eq(group_get("nginx_service", "duration", CW), 30);
 	tcps_leaks_begin(leaks);
 	observe_in(TCPS_CLOSE_WAIT, 1000, 10);
 	observe_in(TCPS_CLOSE_WAIT, 1500, 13); /* new, never found */
 	run_interval(40 * SECOND);
 	ck_assert_int_eq(cgroup_walks, 2);
-	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 1);
-	ck_assert_double_eq(close_wait_of("proc_podman-0123456789ab"), 0);
-	ck_assert_double_eq(close_wait_of("proc_" TCPS_CGROUP_UNKNOWN_NAME), 1);
+	ck_assert_double_eq(close_wait_of("nginx_service"), 1);
+	ck_assert_double_eq(close_wait_of("podman-0123456789ab"), 0);
+	ck_assert_double_eq(close_wait_of(TCPS_CGROUP_UNKNOWN_NAME), 1);
 }
 END_TEST
 
@@ -784,7 +788,8 @@ START_TEST(tcps_leaks_end__cgroup_leak_warns_by_name)
 	cgroup_read(0);
 	cgroup_read(5 * SECOND);
 	ck_assert_int_eq(cap.notes_num, 1);
-	ck_assert_str_eq(cap.notes[0].instance, "proc_nginx_service");
+	ck_assert_str_eq(cap.notes[0].instance, "proc_close_wait");
+	ck_assert_str_eq(cap.notes[0].type_instance, "nginx_service");
 	ck_assert_ptr_nonnull(
 		strstr(cap.notes[0].message, "leak: nginx_service holds 5"));
 	ck_assert_ptr_null(strstr(cap.notes[0].message, "pid"));
@@ -801,10 +806,10 @@ START_TEST(tcps_leaks_end__no_cgroup_ids_falls_back_to_comm)
 	observe_in(TCPS_CLOSE_WAIT, 1001, 0);
 	run_interval(0);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, -ENODATA);
-	ck_assert_double_eq(close_wait_of("proc_java"), 2);
+	ck_assert_double_eq(close_wait_of("java"), 2);
 	cgroup_read(10 * SECOND);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, 0);
-	ck_assert_double_eq(close_wait_of("proc_java"), 11);
+	ck_assert_double_eq(close_wait_of("java"), 11);
 	ck_assert_int_eq(cgroup_walks, 0);
 }
 END_TEST
@@ -820,11 +825,10 @@ START_TEST(tcps_leaks_end__time_wait_alone_is_no_sign)
 	observe_in(TCPS_SYN_RECV, 0, 0);
 	run_interval(0);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, 0);
-	ck_assert_double_eq(capture_get(&cap, "proc-unknown", "tcp_connections",
-					"TIME_WAIT"),
-			    1);
+	ck_assert_double_eq(
+		group_get("-unknown", "tcp_connections", "TIME_WAIT"), 1);
 	cgroup_read(10 * SECOND);
-	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 5);
+	ck_assert_double_eq(close_wait_of("nginx_service"), 5);
 }
 END_TEST
 
@@ -851,7 +855,7 @@ START_TEST(tcps_leaks_prepare__by_cgroup_asks_the_shared_search_nothing)
 	ck_assert_int_eq(
 		tcps_leaks_finish(leaks, shared, -EACCES, &others, 0, &sink),
 		0);
-	ck_assert_double_eq(close_wait_of("proc_nginx_service"), 5);
+	ck_assert_double_eq(close_wait_of("nginx_service"), 5);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->resolve_error, 0);
 	ck_assert_uint_eq(tcps_leaks_stats(leaks)->owners.procs_scanned, 0);
 	tcps_leaks_begin(leaks);
@@ -864,7 +868,7 @@ START_TEST(tcps_leaks_prepare__by_cgroup_asks_the_shared_search_nothing)
 	ck_assert_int_eq(tcps_leaks_finish(leaks, shared, 0, &others, 0, &sink),
 			 0);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, -ENODATA);
-	ck_assert_double_eq(close_wait_of("proc_java"), 1);
+	ck_assert_double_eq(close_wait_of("java"), 1);
 	tcps_owners_free(shared);
 }
 END_TEST
@@ -876,7 +880,7 @@ START_TEST(tcps_leaks_end__no_cgroup2_tree_falls_back_to_comm)
 	cgroup_walk_error = -ENOENT;
 	cgroup_read(0);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, -ENOENT);
-	ck_assert_double_eq(close_wait_of("proc_java"), 11);
+	ck_assert_double_eq(close_wait_of("java"), 11);
 	cgroup_read(10 * SECOND);
 	ck_assert_int_eq(tcps_leaks_stats(leaks)->cgroup_fallback, 0);
 	ck_assert_int_eq(cgroup_walks, 1);

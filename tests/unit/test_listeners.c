@@ -26,6 +26,26 @@ static double value_of(const char *pi, const char *type, const char *ti)
 	return capture_get(&cap, pi, type, ti);
 }
 
+/* The i-th value is the first of a port's three: its accept queue. */
+static void port_at(int i, const char *port)
+{
+	ck_assert_int_lt(i + 2, cap.values_num);
+	ck_assert_str_eq(cap.values[i].instance, "listen_queue");
+	ck_assert_str_eq(cap.values[i + 1].instance, "listen_backlog");
+	ck_assert_str_eq(cap.values[i + 2].instance, "listen_syn_recv");
+	for (int k = 0; k < 3; k++)
+		ck_assert_str_eq(cap.values[i + k].type_instance, port);
+}
+
+/* The i-th notification is about the port's accept queue. */
+static void note_port(int i, const char *port)
+{
+	ck_assert_int_lt(i, cap.notes_num);
+	ck_assert_str_eq(cap.notes[i].instance, "listen_queue");
+	ck_assert_str_eq(cap.notes[i].type, "queue_length");
+	ck_assert_str_eq(cap.notes[i].type_instance, port);
+}
+
 static struct tcps_record rec(int state, uint16_t lport, uint32_t rq,
 			      uint32_t wq)
 {
@@ -99,12 +119,12 @@ START_TEST(tcps_listeners_end__sums_the_sockets_of_a_port)
 	observe(listeners, TCPS_TIME_WAIT, 8080, 0, 0);
 	end(listeners);
 	ck_assert_int_eq(cap.values_num, 5);
-	ck_assert_double_eq(
-		value_of("listen-8080", "queue_length", "accept_queue"), 3);
-	ck_assert_double_eq(value_of("listen-8080", "queue_length", "backlog"),
+	ck_assert_double_eq(value_of("listen_queue", "queue_length", "8080"),
+			    3);
+	ck_assert_double_eq(value_of("listen_backlog", "queue_length", "8080"),
 			    10);
 	ck_assert_double_eq(
-		value_of("listen-8080", "tcp_connections", "SYN_RECV"), 3);
+		value_of("listen_syn_recv", "tcp_connections", "8080"), 3);
 	ck_assert_double_eq(value_of("listen", "count", "listening_ports"), 1);
 	ck_assert_double_eq(value_of("listen", "count", "full_queues"), 0);
 	ck_assert_int_eq(cap.notes_num, 0);
@@ -128,11 +148,11 @@ START_TEST(tcps_listeners_end__ranks_by_fill_then_queue_then_port)
 	end(listeners);
 	/* Three values per listed port, then the two totals. */
 	ck_assert_int_eq(cap.values_num, 5 * 3 + 2);
-	ck_assert_str_eq(cap.values[0].instance, "listen-400");
-	ck_assert_str_eq(cap.values[3].instance, "listen-300");
-	ck_assert_str_eq(cap.values[6].instance, "listen-200");
-	ck_assert_str_eq(cap.values[9].instance, "listen-50");
-	ck_assert_str_eq(cap.values[12].instance, "listen-100");
+	port_at(0, "400");
+	port_at(3, "300");
+	port_at(6, "200");
+	port_at(9, "50");
+	port_at(12, "100");
 	ck_assert_double_eq(value_of("listen", "count", "listening_ports"), 7);
 	ck_assert_double_eq(value_of("listen", "count", "full_queues"), 1);
 	tcps_listeners_free(listeners);
@@ -165,9 +185,8 @@ START_TEST(tcps_listeners_end__full_port_warns_once_then_okay)
 	end(listeners);
 	ck_assert_int_eq(cap.notes_num, 1);
 	ck_assert_int_eq(cap.notes[0].severity, TCPS_SEVERITY_WARNING);
-	ck_assert_str_eq(cap.notes[0].instance, "listen-8080");
+	note_port(0, "8080");
 	ck_assert_str_eq(cap.notes[0].type, "queue_length");
-	ck_assert_str_eq(cap.notes[0].type_instance, "accept_queue");
 	ck_assert_str_eq(
 		cap.notes[0].message,
 		"listener on port 8080: accept queue full (6 waiting, backlog "
@@ -188,7 +207,7 @@ START_TEST(tcps_listeners_end__full_port_warns_once_then_okay)
 	end(listeners);
 	ck_assert_int_eq(cap.notes_num, 1);
 	ck_assert_int_eq(cap.notes[0].severity, TCPS_SEVERITY_OKAY);
-	ck_assert_str_eq(cap.notes[0].instance, "listen-8080");
+	note_port(0, "8080");
 	ck_assert_str_eq(cap.notes[0].message,
 			 "listener on port 8080: accept queue no longer full "
 			 "(5 waiting, backlog 5)");
@@ -219,12 +238,11 @@ START_TEST(tcps_listeners_end__okay_when_port_stops_listening)
 			 "listener on port 443: no longer listening");
 	/* Listed last time: sent once more, with zeros, then left out. */
 	ck_assert_int_eq(cap.values_num, 3 + 2);
-	ck_assert_double_eq(
-		value_of("listen-443", "queue_length", "accept_queue"), 0);
-	ck_assert_double_eq(value_of("listen-443", "queue_length", "backlog"),
+	ck_assert_double_eq(value_of("listen_queue", "queue_length", "443"), 0);
+	ck_assert_double_eq(value_of("listen_backlog", "queue_length", "443"),
 			    0);
 	ck_assert_double_eq(
-		value_of("listen-443", "tcp_connections", "SYN_RECV"), 0);
+		value_of("listen_syn_recv", "tcp_connections", "443"), 0);
 	tcps_listeners_begin(listeners);
 	end(listeners);
 	ck_assert_int_eq(cap.values_num, 2);
@@ -248,9 +266,8 @@ START_TEST(tcps_listeners_end__full_when_any_socket_is_full)
 	observe(listeners, TCPS_LISTEN, 25, 0, 100); /* the sum would hide it */
 	end(listeners);
 	ck_assert_double_eq(value_of("listen", "count", "full_queues"), 1);
-	ck_assert_double_eq(
-		value_of("listen-25", "queue_length", "accept_queue"), 2);
-	ck_assert_double_eq(value_of("listen-25", "queue_length", "backlog"),
+	ck_assert_double_eq(value_of("listen_queue", "queue_length", "25"), 2);
+	ck_assert_double_eq(value_of("listen_backlog", "queue_length", "25"),
 			    101);
 	ck_assert_int_eq(cap.notes_num, 1);
 	ck_assert_str_eq(cap.notes[0].message,
@@ -272,11 +289,11 @@ START_TEST(tcps_listeners_end__notifies_full_ports_beyond_top_n)
 	observe(listeners, TCPS_LISTEN, 3000, 0, 10);
 	end(listeners);
 	ck_assert_int_eq(cap.values_num, 3 + 2);
-	ck_assert_str_eq(cap.values[0].instance, "listen-1000");
+	port_at(0, "1000");
 	ck_assert_double_eq(value_of("listen", "count", "full_queues"), 2);
 	ck_assert_int_eq(cap.notes_num, 2);
-	ck_assert_str_eq(cap.notes[0].instance, "listen-1000");
-	ck_assert_str_eq(cap.notes[1].instance, "listen-2000");
+	note_port(0, "1000");
+	note_port(1, "2000");
 	tcps_listeners_free(listeners);
 }
 END_TEST
@@ -305,8 +322,8 @@ START_TEST(tcps_listeners_abort__keeps_notification_state)
 	observe(listeners, TCPS_LISTEN, 8080, 7, 5);
 	end(listeners);
 	ck_assert_int_eq(cap.notes_num, 0);
-	ck_assert_double_eq(
-		value_of("listen-8080", "queue_length", "accept_queue"), 7);
+	ck_assert_double_eq(value_of("listen_queue", "queue_length", "8080"),
+			    7);
 
 	/* Abort, then recovered: the OKAY comes with the good dump. */
 	tcps_listeners_begin(listeners);
@@ -358,10 +375,9 @@ START_TEST(tcps_listeners_begin__counts_start_afresh)
 		observe(listeners, TCPS_SYN_RECV, 8080, 0, 0);
 		end(listeners);
 		ck_assert_double_eq(
-			value_of("listen-8080", "queue_length", "accept_queue"),
-			1);
+			value_of("listen_queue", "queue_length", "8080"), 1);
 		ck_assert_double_eq(
-			value_of("listen-8080", "tcp_connections", "SYN_RECV"),
+			value_of("listen_syn_recv", "tcp_connections", "8080"),
 			1);
 	}
 	tcps_listeners_free(listeners);
@@ -443,8 +459,8 @@ START_TEST(tcps_listeners_end__idle_listeners_not_listed)
 	end(listeners);
 	ck_assert_int_eq(cap.values_num, 3 + 2);
 	ck_assert_double_eq(
-		value_of("listen-443", "tcp_connections", "SYN_RECV"), 1);
-	ck_assert_double_eq(value_of("listen-443", "queue_length", "backlog"),
+		value_of("listen_syn_recv", "tcp_connections", "443"), 1);
+	ck_assert_double_eq(value_of("listen_backlog", "queue_length", "443"),
 			    4096);
 	ck_assert_double_eq(value_of("listen", "count", "listening_ports"), 3);
 	tcps_listeners_free(listeners);
@@ -458,17 +474,17 @@ START_TEST(tcps_listeners_end__drained_port_sent_once_more)
 	tcps_listeners_begin(listeners);
 	observe(listeners, TCPS_LISTEN, 8080, 7, 128);
 	end(listeners);
-	ck_assert_double_eq(
-		value_of("listen-8080", "queue_length", "accept_queue"), 7);
+	ck_assert_double_eq(value_of("listen_queue", "queue_length", "8080"),
+			    7);
 
 	/* Drained: its values once more (queue 0, the backlog it has)... */
 	tcps_listeners_begin(listeners);
 	observe(listeners, TCPS_LISTEN, 8080, 0, 128);
 	end(listeners);
 	ck_assert_int_eq(cap.values_num, 3 + 2);
-	ck_assert_double_eq(
-		value_of("listen-8080", "queue_length", "accept_queue"), 0);
-	ck_assert_double_eq(value_of("listen-8080", "queue_length", "backlog"),
+	ck_assert_double_eq(value_of("listen_queue", "queue_length", "8080"),
+			    0);
+	ck_assert_double_eq(value_of("listen_backlog", "queue_length", "8080"),
 			    128);
 
 	/* ...then only the totals while it stays idle. */
@@ -496,9 +512,9 @@ START_TEST(tcps_listeners_end__port_pushed_out_of_the_top_sent_once)
 	observe(listeners, TCPS_LISTEN, 2000, 9, 10);
 	end(listeners);
 	ck_assert_int_eq(cap.values_num, 3 + 3 + 2);
-	ck_assert_str_eq(cap.values[0].instance, "listen-2000");
-	ck_assert_double_eq(
-		value_of("listen-1000", "queue_length", "accept_queue"), 1);
+	port_at(0, "2000");
+	ck_assert_double_eq(value_of("listen_queue", "queue_length", "1000"),
+			    1);
 
 	tcps_listeners_begin(listeners);
 	observe(listeners, TCPS_LISTEN, 1000, 1, 10);

@@ -31,6 +31,28 @@ START_TEST(tcps_name_clean__separators_become_underscore)
 }
 END_TEST
 
+/* "-other" and "-unknown" are the plugin's own groups: a login shell's
+ * "-bash" or a process named "-other" cannot take them. */
+START_TEST(tcps_name_clean__never_starts_with_a_dash)
+{
+	ck_assert_str_eq(clean("-bash"), "_bash");
+	ck_assert_str_eq(clean("-other"), "_other");
+	ck_assert_str_eq(clean("--unknown"), "_-unknown");
+	ck_assert_str_eq(clean("-.x"), "_x");
+	ck_assert_str_eq(clean("-"), TCPS_NAME_EMPTY);
+	ck_assert_str_eq(clean("a-b-"), "a-b-");
+}
+END_TEST
+
+START_TEST(tcps_name_reserved__only_host)
+{
+	ck_assert(tcps_name_reserved("host"));
+	ck_assert(!tcps_name_reserved("hostA"));
+	ck_assert(!tcps_name_reserved("Host"));
+	ck_assert(!tcps_name_reserved(""));
+}
+END_TEST
+
 START_TEST(tcps_name_clean__dots_and_empty_are_unnamed)
 {
 	ck_assert_str_eq(clean(".."), TCPS_NAME_EMPTY);
@@ -100,6 +122,8 @@ Suite *names_suite(void)
 
 	tcase_add_test(tc, tcps_name_clean__keeps_safe_names);
 	tcase_add_test(tc, tcps_name_clean__separators_become_underscore);
+	tcase_add_test(tc, tcps_name_clean__never_starts_with_a_dash);
+	tcase_add_test(tc, tcps_name_reserved__only_host);
 	tcase_add_test(tc, tcps_name_clean__dots_and_empty_are_unnamed);
 	tcase_add_test(tc, tcps_name_clean__utf8_becomes_one_underscore);
 	tcase_add_test(tc, tcps_name_clean__bounds_long_names);

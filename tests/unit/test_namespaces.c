@@ -29,6 +29,11 @@ static struct tcps_namespace_found script[MAX_FOUND];
 static size_t script_num;
 static int discoveries, discover_result;
 static int opens, closes;
+/* Set by a test: once the next discovery has listed namespace n, its
+ * link moves, as a pin deleted just after discovery looked. */
+static int move_after_discovery = -1, move_to_tag;
+
+static void move_namespace(size_t n, int tag);
 
 static int scripted_discover(void *arg, struct tcps_namespace_found **ret,
 			     size_t *ret_num)
@@ -41,6 +46,9 @@ static int scripted_discover(void *arg, struct tcps_namespace_found **ret,
 	ck_assert_ptr_nonnull(*ret);
 	memcpy(*ret, script, sizeof(script));
 	*ret_num = script_num;
+	if (move_after_discovery >= 0)
+		move_namespace((size_t)move_after_discovery, move_to_tag);
+	move_after_discovery = -1;
 	return 0;
 }
 
@@ -70,6 +78,12 @@ static uint32_t close_wait_inode[MAX_FOUND];
 /* Set by a test: the namespaces hold no CLOSE_WAIT socket. */
 static bool no_close_wait;
 
+/* The cgroup id of the CLOSE_WAIT socket (0: none), by handle. */
+static uint64_t close_wait_cgroup[MAX_FOUND];
+/* Set by a test before make(): GroupBy "cgroup"; walks of its tree. */
+static bool group_by_cgroup;
+static int cgroup_walks;
+
 /* Two ESTABLISHED sockets and one CLOSE_WAIT, in every namespace. */
 static int steady_dump(void *handle, enum tcps_dump_family family,
 		       uint32_t state_mask, tcps_record_fn fn, void *data,
@@ -85,6 +99,7 @@ static int steady_dump(void *handle, enum tcps_dump_family family,
 			.family = AF_INET,
 			.state = states[i],
 			.inode = states[i] == 8 ? close_wait_inode[n] : 0,
+			.cgroup_id = states[i] == 8 ? close_wait_cgroup[n] : 0,
 			.cookie = 1000 + 10 * (uint64_t)n + i
 		};
 
@@ -182,7 +197,11 @@ static void setup(void)
 	script_num = 0;
 	pool_num = 0;
 	discoveries = discover_result = opens = closes = 0;
+	move_after_discovery = -1;
 	no_close_wait = false;
+	memset(close_wait_cgroup, 0, sizeof(close_wait_cgroup));
+	group_by_cgroup = false;
+	cgroup_walks = 0;
 	capture_reset(&cap);
 }
 
@@ -195,6 +214,23 @@ static void teardown(void)
 	for (size_t i = 0; i < pool_num; i++)
 		child_netns_end(pool[i].pid);
 }
+
+/* The host's cgroups for GroupBy "cgroup": id 20 + i is cgroups[i]. */
+static const char *const cgroups[] = {
+	"/system.slice/web.service",
+	"/system.slice/db.service",
+};
+static int fake_walk(void *arg, tcps_cgroup_visit_fn *visit, void *data)
+{
+	(void)arg;
+	cgroup_walks++;
+	for (size_t i = 0; i < sizeof(cgroups) / sizeof(cgroups[0]); i++)
+		if (visit(data, 20 + i, cgroups[i]))
+			return 1;
+	return 0;
+}
+
+static const struct tcps_cgroups_source fake_tree = { .walk = fake_walk };
 
 static struct tcps_namespaces *make_in(uint32_t every, uint32_t max,
 				       const char *proc_root)
@@ -212,6 +248,10 @@ static struct tcps_namespaces *make_in(uint32_t every, uint32_t max,
 	cfg.opts.process_scan_budget = 0;
 	if (proc_root)
 		cfg.opts.proc_root = proc_root;
+	if (group_by_cgroup) {
+		cfg.opts.group_by = TCPS_GROUP_CGROUP;
+		cfg.opts.cgroups_source = &fake_tree;
+	}
 	ck_assert_int_eq(tcps_namespaces_new(&cfg, &set), 0);
 	return set;
 }
@@ -230,9 +270,19 @@ static void read_once(struct tcps_namespaces *set,
 	ck_assert_int_eq(tcps_namespaces_read(set, &sink, report), 0);
 }
 
+/* The states of namespace name are its values of the set "". */
+static const char *states_of(const char *name)
+{
+	static char instance[96];
+
+	snprintf(instance, sizeof(instance), "%s/", name);
+	return instance;
+}
+
 static double established(const char *name)
 {
-	return capture_get(&cap, name, "tcp_connections", "ESTABLISHED");
+	return capture_get(&cap, states_of(name), "tcp_connections",
+			   "ESTABLISHED");
 }
 
 START_TEST(tcps_namespaces_read__values_under_each_name)
@@ -250,9 +300,11 @@ START_TEST(tcps_namespaces_read__values_under_each_name)
 	ck_assert_double_eq(established("web"), 2);
 	ck_assert_double_eq(established("db"), 2);
 	ck_assert_double_eq(
-		capture_get(&cap, "db", "tcp_connections", "CLOSE_WAIT"), 1);
+		capture_get(&cap, "db/", "tcp_connections", "CLOSE_WAIT"), 1);
 	/* The leak finder's groups carry the name too. */
-	ck_assert_int_gt(capture_count_instance(&cap, "web-proc-unknown"), 0);
+	ck_assert_int_gt(capture_count(&cap, "web/proc_close_wait",
+				       "tcp_connections", "-unknown"),
+			 0);
 	/* No value without a name: the host's own are not ours to send. */
 	ck_assert(!capture_has(&cap, "", "tcp_connections", "ESTABLISHED"));
 	tcps_namespaces_free(set);
@@ -286,21 +338,26 @@ START_TEST(tcps_namespaces_read__gone_sends_zeros_once)
 	script_namespace(0, "web", 101);
 	script_namespace(1, "db", 102);
 	read_once(set, &report);
+	ck_assert_str_eq(report.added_names, "web, db");
+	ck_assert_str_eq(report.gone_names, "");
 	/* No longer found at the next discovery (read 3). */
 	script_num = 1;
 	read_once(set, &report);
 	ck_assert_double_eq(established("db"), 2); /* not due yet */
 	read_once(set, &report);
 	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_str_eq(report.gone_names, "db");
+	ck_assert_str_eq(report.added_names, "");
 	ck_assert_uint_eq(report.failed, 0);
 	ck_assert_double_eq(established("db"), 0);
 	ck_assert_double_eq(
-		capture_get(&cap, "db", "tcp_connections", "CLOSE_WAIT"), 0);
+		capture_get(&cap, "db/", "tcp_connections", "CLOSE_WAIT"), 0);
 	ck_assert_int_eq(
-		capture_count(&cap, "db", "tcp_connections", "ESTABLISHED"), 1);
+		capture_count(&cap, "db/", "tcp_connections", "ESTABLISHED"),
+		1);
 	ck_assert_double_eq(established("web"), 2);
 	read_once(set, &report);
-	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "db"), 0);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
 	tcps_namespaces_free(set);
 }
@@ -330,7 +387,7 @@ START_TEST(tcps_namespaces_read__named_otherwise_later_moves_its_values)
 	ck_assert_double_eq(established("netns-101"), 0);
 	ck_assert_double_eq(established("web"), 2);
 	read_once(set, &report);
-	ck_assert_int_eq(capture_count_instance(&cap, "netns-101"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "netns-101"), 0);
 	ck_assert_double_eq(established("web"), 2);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
 	/* A runtime's name is kept: the container renamed stays put. */
@@ -358,7 +415,7 @@ START_TEST(tcps_namespaces_read__vanished_between_discoveries)
 	ck_assert(!report.discovered);
 	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_uint_eq(report.failed, 0); /* normal, not an error */
-	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "db"), 0);
 	ck_assert_double_eq(established("web"), 2);
 	read_once(set, &report);
 	ck_assert(report.discovered);
@@ -366,7 +423,7 @@ START_TEST(tcps_namespaces_read__vanished_between_discoveries)
 	ck_assert_double_eq(established("db"), 0);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
 	read_once(set, &report);
-	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "db"), 0);
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -386,7 +443,7 @@ START_TEST(tcps_namespaces_read__path_gone_namespace_lives_on)
 	ck_assert(!report.discovered);
 	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_uint_eq(report.failed, 0);
-	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "web"), 0);
 	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
 	read_once(set, &report);
 	ck_assert(report.discovered);
@@ -410,9 +467,114 @@ START_TEST(tcps_namespaces_read__gone_before_its_first_read_sends_nothing)
 	unlink(script[1].path);
 	read_once(set, &report);
 	ck_assert_uint_eq(report.added, 2);
-	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_double_eq(established("web"), 2);
-	ck_assert_int_eq(capture_count_instance(&cap, "db"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "db"), 0);
+	/* The next discovery, as a real one, no longer lists it. */
+	script_num = 1;
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.gone, 1);
+	ck_assert_int_eq(capture_count_netns(&cap, "db"), 0);
+	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+/* Its pin goes between the discovery that listed it and its dump, in the
+ * same read: it lives on, is found again through its other path at the
+ * next read (which discovers again, whatever DiscoverEvery says), keeps
+ * its name and never sends a false zero. */
+START_TEST(tcps_namespaces_read__pin_gone_just_after_its_discovery)
+{
+	struct tcps_namespaces *set = make(10, 8);
+	struct tcps_namespaces_report report;
+
+	script_namespace(0, "web", 101);
+	move_after_discovery = 0;
+	move_to_tag = 101;
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.added, 1);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "web"), 0);
+	read_once(set, &report);
+	ck_assert(report.discovered);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_uint_eq(report.added, 0);
+	ck_assert_double_eq(established("web"), 2);
+	ck_assert_uint_eq(tcps_namespaces_count(set), 1);
+	read_once(set, &report);
+	ck_assert(!report.discovered);
+	ck_assert_double_eq(established("web"), 2);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+/* GroupBy "cgroup": one map of cgroup ids serves every namespace (ids
+ * are host-wide): ids new in any namespace are looked for in one walk
+ * per read, each namespace's groups come from its own sockets, and a
+ * socket that moves to a known cgroup needs no walk. */
+START_TEST(tcps_namespaces_read__one_cgroup_map_serves_every_namespace)
+{
+	struct tcps_namespaces *set;
+	struct tcps_namespaces_report report;
+
+	group_by_cgroup = true;
+	set = make(1, 8);
+	script_namespace(0, "web", 101);
+	script_namespace(1, "db", 102);
+	close_wait_cgroup[0] = 20;
+	close_wait_cgroup[1] = 21;
+	read_once(set, &report);
+	ck_assert_int_eq(cgroup_walks, 1);
+	ck_assert_double_eq(capture_get(&cap, "web/proc_close_wait",
+					"tcp_connections", "web_service"),
+			    1);
+	ck_assert_double_eq(capture_get(&cap, "db/proc_close_wait",
+					"tcp_connections", "db_service"),
+			    1);
+	ck_assert(!capture_has(&cap, "web/proc_close_wait", "tcp_connections",
+			       "db_service"));
+
+	/* db's socket is in web's cgroup now: known, no walk. */
+	close_wait_cgroup[1] = 20;
+	read_once(set, &report);
+	ck_assert_int_eq(cgroup_walks, 1);
+	ck_assert_double_eq(capture_get(&cap, "db/proc_close_wait",
+					"tcp_connections", "web_service"),
+			    1);
+	ck_assert_double_eq(capture_get(&cap, "db/proc_close_wait",
+					"tcp_connections", "db_service"),
+			    0);
+	ck_assert_double_eq(capture_get(&cap, "web/proc_close_wait",
+					"tcp_connections", "web_service"),
+			    1);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
+/* The names of those added fill the log line's list as far as they fit
+ * whole, then "...". */
+START_TEST(tcps_namespaces_read__names_what_came_as_far_as_it_fits)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+	char name[TCPS_NAME_MAX + 1];
+
+	for (int i = 0; i < 5; i++) {
+		memset(name, 'a' + i, 60);
+		name[60] = '\0';
+		script_namespace((size_t)i, name, 101 + i);
+	}
+	read_once(set, &report);
+	ck_assert_uint_eq(report.added, 5);
+	/* Four of 60 and their commas fit in 256 with room for ", ...";
+	 * the fifth does not. */
+	ck_assert_uint_eq(strlen(report.added_names), 4 * 60 + 4 * 2 + 3);
+	ck_assert_str_eq(report.added_names + 4 * 60 + 4 * 2, "...");
+	ck_assert_int_eq(report.added_names[0], 'a');
+	ck_assert_int_eq(report.added_names[62], 'b');
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -428,7 +590,7 @@ START_TEST(tcps_namespaces_read__maximum_leaves_the_rest_out)
 	read_once(set, &report);
 	ck_assert_uint_eq(report.reading, 2);
 	ck_assert_uint_eq(report.left_out, 1);
-	ck_assert(!capture_has(&cap, "c", "tcp_connections", "ESTABLISHED"));
+	ck_assert(!capture_has(&cap, "c/", "tcp_connections", "ESTABLISHED"));
 	/* When one goes, the one left out takes its place. */
 	script[0] = script[2];
 	script_num = 2;
@@ -460,6 +622,24 @@ START_TEST(tcps_namespaces_read__a_new_namespace_never_takes_a_used_name)
 }
 END_TEST
 
+/* A namespace that discovery would call "host" (a runtime may name a
+ * container so) never speaks as the daemon's own namespace. */
+START_TEST(tcps_namespaces_read__host_is_never_taken)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+	char suffixed[64];
+
+	script_namespace(0, "host", 101);
+	read_once(set, &report);
+	ck_assert_int_eq(capture_count_netns(&cap, "host"), 0);
+	snprintf(suffixed, sizeof(suffixed), "host-%llu",
+		 (unsigned long long)ino_of(101));
+	ck_assert_double_eq(established(suffixed), 2);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
 /* A namespace already read under "web-<inode>" (its own name, as an
  * operator may pin one): the newcomer called "web" with that inode goes
  * on to "web-<inode>-2", as discovery itself does. */
@@ -479,11 +659,11 @@ START_TEST(tcps_namespaces_read__a_suffixed_name_never_meets_another)
 	ck_assert_uint_eq(report.added, 1);
 	snprintf(third, sizeof(third), "%s-2", taken);
 	ck_assert_int_eq(
-		capture_count(&cap, "web", "tcp_connections", "ESTABLISHED"),
+		capture_count(&cap, "web/", "tcp_connections", "ESTABLISHED"),
 		1);
-	ck_assert_int_eq(
-		capture_count(&cap, taken, "tcp_connections", "ESTABLISHED"),
-		1);
+	ck_assert_int_eq(capture_count(&cap, states_of(taken),
+				       "tcp_connections", "ESTABLISHED"),
+			 1);
 	ck_assert_double_eq(established(third), 2);
 	tcps_namespaces_free(set);
 }
@@ -546,7 +726,7 @@ START_TEST(tcps_namespaces_read__path_taken_over_is_not_read_as_the_first)
 	ck_assert(!report.discovered);
 	ck_assert_uint_eq(report.gone, 0);
 	ck_assert_uint_eq(report.failed, 0);
-	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "web"), 0);
 	/* Discovered as what it is now. */
 	script[0].ino = ino_of(102);
 	snprintf(script[0].name, sizeof(script[0].name), "api");
@@ -555,12 +735,12 @@ START_TEST(tcps_namespaces_read__path_taken_over_is_not_read_as_the_first)
 	ck_assert_uint_eq(report.gone, 1);
 	ck_assert_uint_eq(report.added, 1);
 	ck_assert_int_eq(
-		capture_count(&cap, "web", "tcp_connections", "ESTABLISHED"),
+		capture_count(&cap, "web/", "tcp_connections", "ESTABLISHED"),
 		1);
 	ck_assert_double_eq(established("web"), 0);
 	ck_assert_double_eq(established("api"), 2);
 	read_once(set, &report);
-	ck_assert_int_eq(capture_count_instance(&cap, "web"), 0);
+	ck_assert_int_eq(capture_count_netns(&cap, "web"), 0);
 	tcps_namespaces_free(set);
 }
 END_TEST
@@ -601,16 +781,14 @@ START_TEST(tcps_namespaces_read__one_owner_search_serves_every_namespace)
 		read_once(set, &report);
 		ck_assert_int_eq(report.resolve_error, 0);
 		ck_assert_uint_eq(report.owners.unattributed, 0);
-		ck_assert_double_eq(capture_get(&cap, "web-proc_nginx",
-						"tcp_connections",
-						"CLOSE_WAIT"),
+		ck_assert_double_eq(capture_get(&cap, "web/proc_close_wait",
+						"tcp_connections", "nginx"),
 				    1);
-		ck_assert_double_eq(capture_get(&cap, "db-proc_java",
-						"tcp_connections",
-						"CLOSE_WAIT"),
+		ck_assert_double_eq(capture_get(&cap, "db/proc_close_wait",
+						"tcp_connections", "java"),
 				    1);
-		ck_assert(!capture_has(&cap, "web-proc_java", "tcp_connections",
-				       "CLOSE_WAIT"));
+		ck_assert(!capture_has(&cap, "web/proc_close_wait",
+				       "tcp_connections", "java"));
 		/* One pass over the two processes at most, for both. */
 		ck_assert_uint_le(report.owners.procs_scanned, 2);
 	}
@@ -636,7 +814,7 @@ START_TEST(tcps_namespaces_read__no_socket_to_place)
 		read_once(set, &report);
 		ck_assert_int_eq(report.resolve_error, 0);
 		ck_assert_double_eq(established("web"), 2);
-		ck_assert_double_eq(capture_get(&cap, "db", "tcp_connections",
+		ck_assert_double_eq(capture_get(&cap, "db/", "tcp_connections",
 						"CLOSE_WAIT"),
 				    0);
 	}
@@ -686,7 +864,16 @@ Suite *namespaces_suite(void)
 			tcps_namespaces_read__gone_before_its_first_read_sends_nothing);
 		tcase_add_test(
 			reads,
+			tcps_namespaces_read__pin_gone_just_after_its_discovery);
+		tcase_add_test(
+			reads,
 			tcps_namespaces_read__maximum_leaves_the_rest_out);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__names_what_came_as_far_as_it_fits);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__one_cgroup_map_serves_every_namespace);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__a_new_namespace_never_takes_a_used_name);
@@ -709,6 +896,8 @@ Suite *namespaces_suite(void)
 			reads,
 			tcps_namespaces_read__one_owner_search_serves_every_namespace);
 		tcase_add_test(reads, tcps_namespaces_read__no_socket_to_place);
+		tcase_add_test(reads,
+			       tcps_namespaces_read__host_is_never_taken);
 		suite_add_tcase(s, reads);
 	}
 	return s;

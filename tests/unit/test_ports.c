@@ -19,35 +19,90 @@ static void end(struct tcps_ports *p)
 	ck_assert_int_eq(cap.notes_num, 0);
 }
 
-/* How many instances were emitted, checking each has the 11 states in
- * tcpconns' order. */
+/*
+ * The tests name a block of 11 values as the old identifiers did: "all"
+ * (set "all", type instance the state) or "80-local" (sets "local_<s>"
+ * for each state s, type instance the port 80).
+ */
+static void block_of(const struct captured_value *v, char *buf, size_t size)
+{
+	const char *state = strchr(v->instance, '_');
+
+	if (strcmp(v->instance, "all") == 0) {
+		snprintf(buf, size, "all");
+		return;
+	}
+	ck_assert_ptr_nonnull(state);
+	snprintf(buf, size, "%s-%.*s", v->type_instance,
+		 (int)(state - v->instance), v->instance);
+}
+
+/* The set of one state of a block: "all", or "local_established". */
+static void set_of(const char *block, int state, char *buf, size_t size)
+{
+	const char *dash = strchr(block, '-');
+
+	if (strcmp(block, "all") == 0)
+		snprintf(buf, size, "all");
+	else
+		snprintf(buf, size, "%s_%s", dash + 1,
+			 tcps_state_set_name(state));
+}
+
+/* How many blocks were emitted, checking each has the 11 states in
+ * tcpconns' order, each under its own set ("all": its type instance). */
 static int instances(void)
 {
+	char block[160], first[160], set[32];
+
 	ck_assert_int_eq(cap.values_num % 11, 0);
 	for (int i = 0; i < cap.values_num; i++) {
+		int state = TCPS_STATE_FIRST + i % 11;
+
 		ck_assert_str_eq(cap.values[i].type, "tcp_connections");
-		ck_assert_str_eq(cap.values[i].type_instance,
-				 tcps_state_name(TCPS_STATE_FIRST + i % 11));
-		ck_assert_str_eq(cap.values[i].instance,
-				 cap.values[i - i % 11].instance);
+		block_of(&cap.values[i], block, sizeof(block));
+		block_of(&cap.values[i - i % 11], first, sizeof(first));
+		ck_assert_str_eq(block, first);
+		set_of(block, state, set, sizeof(set));
+		ck_assert_str_eq(cap.values[i].instance, set);
+		if (strcmp(block, "all") == 0)
+			ck_assert_str_eq(cap.values[i].type_instance,
+					 tcps_state_name(state));
 	}
 	return cap.values_num / 11;
 }
 
 static const char *instance(int i)
 {
+	static char block[160];
+
 	ck_assert_int_lt(i * 11, cap.values_num);
-	return cap.values[i * 11].instance;
+	block_of(&cap.values[i * 11], block, sizeof(block));
+	return block;
 }
 
-static double count(const char *pi, int state)
+static double count(const char *block, int state)
 {
-	return capture_get(&cap, pi, "tcp_connections", tcps_state_name(state));
+	char set[32], port[8];
+
+	set_of(block, state, set, sizeof(set));
+	if (strcmp(block, "all") == 0)
+		return capture_get(&cap, set, "tcp_connections",
+				   tcps_state_name(state));
+	snprintf(port, sizeof(port), "%.*s", (int)strcspn(block, "-"), block);
+	return capture_get(&cap, set, "tcp_connections", port);
 }
 
-static bool emitted(const char *pi)
+static bool emitted(const char *block)
 {
-	return capture_count_instance(&cap, pi) > 0;
+	char other[160];
+
+	for (int i = 0; i < cap.values_num; i++) {
+		block_of(&cap.values[i], other, sizeof(other));
+		if (strcmp(other, block) == 0)
+			return true;
+	}
+	return false;
 }
 
 static void observe(struct tcps_ports *p, int state, uint16_t lport,
@@ -409,8 +464,10 @@ static int count_value(void *data, const struct tcps_value *value)
 {
 	(void)data;
 	counted++;
-	if (strcmp(value->plugin_instance, "2-local") == 0 ||
-	    strcmp(value->plugin_instance, "1-remote") == 0)
+	if ((strncmp(value->set, "local_", 6) == 0 &&
+	     strcmp(value->type_instance, "2") == 0) ||
+	    (strncmp(value->set, "remote_", 7) == 0 &&
+	     strcmp(value->type_instance, "1") == 0))
 		return sink.value(sink.data, value);
 	return 0;
 }

@@ -41,7 +41,8 @@ START_TEST(tcps_sink_value__passes_fields_and_answer)
 					 "unacknowledged", 42.5),
 			 -ENOMEM);
 	ck_assert_int_eq(seen.values, 1);
-	ck_assert_str_eq(seen.value.plugin_instance, "stuck");
+	ck_assert_str_eq(seen.value.netns, "");
+	ck_assert_str_eq(seen.value.set, "stuck");
 	ck_assert_str_eq(seen.value.type, "bytes");
 	ck_assert_str_eq(seen.value.type_instance, "unacknowledged");
 	ck_assert_double_eq(seen.value.value, 42.5);
@@ -59,14 +60,15 @@ START_TEST(tcps_sink_notify__passes_fields_and_answer)
 					.data = &seen };
 
 	ck_assert_int_eq(tcps_sink_notify(&sink, TCPS_SEVERITY_WARNING,
-					  "listen-80", "queue_length",
-					  "accept_queue", "full"),
+					  "listen_queue", "queue_length", "80",
+					  "full"),
 			 -EIO);
 	ck_assert_int_eq(seen.notifs, 1);
 	ck_assert_int_eq(seen.notif.severity, TCPS_SEVERITY_WARNING);
-	ck_assert_str_eq(seen.notif.plugin_instance, "listen-80");
+	ck_assert_str_eq(seen.notif.netns, "");
+	ck_assert_str_eq(seen.notif.set, "listen_queue");
 	ck_assert_str_eq(seen.notif.type, "queue_length");
-	ck_assert_str_eq(seen.notif.type_instance, "accept_queue");
+	ck_assert_str_eq(seen.notif.type_instance, "80");
 	ck_assert_str_eq(seen.notif.message, "full");
 	ck_assert_int_eq(seen.values, 0);
 }
