@@ -72,16 +72,18 @@ INFLUX_DS = {"duration": "seconds"}
 
 
 def influx(plugin, type_, objects):
-    """InfluxQL as Grafana's raw query editor keeps it."""
-    field = INFLUX_DS.get(type_, "value")
+    """InfluxQL as Grafana's raw query editor keeps it. The collectd
+    listener names a measurement after the plugin and the data source
+    (<plugin>_<ds>) and always calls the field "value"."""
+    measurement = "%s_%s" % (plugin, INFLUX_DS.get(type_, "value"))
     where = ['"host" =~ /^$host$/', '"instance" =~ /^$namespace$/',
              "\"type\" = '%s'" % type_]
     if objects != "*":
         where.append('"type_instance" =~ /^(%s)$/' % "|".join(objects))
     where.append("$timeFilter")
-    return ('SELECT max("%s") FROM "%s_%s" WHERE %s GROUP BY '
+    return ('SELECT max("value") FROM "%s" WHERE %s GROUP BY '
             'time($__interval), "type_instance" fill(null)' % (
-                field, plugin, field, " AND ".join(where)))
+                measurement, " AND ".join(where)))
 
 
 PROM_DS = {"duration": "seconds"}
