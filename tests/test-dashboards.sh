@@ -31,6 +31,7 @@
 # Everything listens on the namespace's loopback only, on ports the kernel
 # picked; data under a temporary folder; every wait is bounded.
 source "$(dirname "$0")/lib.sh"
+source "$TESTS_DIR/prometheus.sh"
 
 top=$(cd "$TESTS_DIR/.." && pwd)
 grafana=$top/packaging/grafana
@@ -67,18 +68,33 @@ ip -n "$peer" addr add 10.77.0.2/24 dev tcpsd1
 ip -n "$ns" link set tcpsd0 up
 ip -n "$peer" link set tcpsd1 up
 
+# Prometheus (tests/prometheus.sh), scraping collectd's write_prometheus
+# (up from step 3) every second, keeping its instance label (the host
+# name, as the dashboard and the README's scrape config want) and
+# evaluating the rules as shipped, but every `for:` 5 s (see the header).
+# It listens before the other ports are picked, so none can be its own.
+free_port exporter_port "$ns" tcp
+PROM_NETNS=$ns
+mkdir "$work/prometheus"
+sed -E 's/^( +for: ).*/\15s/' "$rules" >"$work/prometheus/tcpstates.rules.yml"
+grep -q 'for: 5s' "$work/prometheus/tcpstates.rules.yml" ||
+	fail "no for: to shorten"
+PROM_RULES=$work/prometheus/tcpstates.rules.yml PROM_HONOR_LABELS=true \
+	prom_start "$work/prometheus" "127.0.0.1:$exporter_port"
+[[ $PROM_URL != *":$exporter_port" ]] ||
+	fail "Prometheus took the port meant for write_prometheus"
+
 free_port carbon_port "$ns" tcp
 free_port carbon_query_port "$ns" tcp
 free_port graphite_port "$ns" tcp
 free_port influx_udp_port "$ns" udp
 free_port influx_http_port "$ns" tcp
 free_port influx_rpc_port "$ns" tcp
-free_port exporter_port "$ns" tcp
-free_port prom_port "$ns" tcp
 free_port flood_port "$ns" tcp
 free_port queue_port "$ns" tcp
 free_port tw_client_port "$ns" tcp
 free_port tw_server_port "$ns" tcp
+
 # The ports above came from the default range (32768-60999); the shrunk
 # one lies below it, so that no client takes a listener's port.
 ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="20000 20399"
@@ -188,46 +204,6 @@ start_collectd "$ns" "$work"
 wait_listening "$ns" tcp "$exporter_port" "$COLLECTD_PID" \
 	"$work/collectd.log" "collectd's write_prometheus"
 
-prom=$work/prometheus
-mkdir -p "$prom/data"
-# The rules as shipped, but every `for:` 5 s (see the header).
-sed -E 's/^( +for: ).*/\15s/' "$rules" >"$prom/tcpstates.rules.yml"
-grep -q 'for: 5s' "$prom/tcpstates.rules.yml" || fail "no for: to shorten"
-cat >"$prom/prometheus.yml" <<CONF
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files:
-  - $prom/tcpstates.rules.yml
-scrape_configs:
-  - job_name: collectd
-    honor_labels: true
-    static_configs:
-      - targets: ['127.0.0.1:$exporter_port']
-CONF
-ip netns exec "$ns" prometheus --config.file="$prom/prometheus.yml" \
-	--storage.tsdb.path="$prom/data" \
-	--web.listen-address="127.0.0.1:$prom_port" >"$prom/stdout" 2>&1 &
-prom_pid=$!
-track_pid "$prom_pid"
-wait_listening "$ns" tcp "$prom_port" "$prom_pid" "$prom/stdout" Prometheus
-prom_url=http://127.0.0.1:$prom_port
-
-# get URL: the body of a GET inside the namespace.
-get()
-{
-	ip netns exec "$ns" /usr/bin/python3 -c '
-import sys, urllib.request
-print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$1"
-}
-
-# prom_has QUERY: the instant query returns at least one series.
-prom_has()
-{
-	collectd_alive "$work"
-	get "$prom_url/api/v1/query?query=$1" | grep -q '"metric"'
-}
-
 whisper=$work/carbon/storage/whisper/$host
 leak_file=$whisper/tcpstates_proc_close_wait-host/tcp_connections-leaky-app.wsp
 has_leak_file()
@@ -241,8 +217,9 @@ wait_until 30 has_leak_file || {
 }
 # The leak grows while Prometheus watches: 10 sockets more every 2 s,
 # once it has seen the first 10.
-wait_until 30 prom_has 'collectd_tcpstates_proc_close_wait_tcp_connections{type="leaky-app"}' ||
-	{ tail -n 20 "$prom/stdout" >&2; fail "Prometheus has no leaky-app"; }
+prom_wait 30 'collectd_tcpstates_proc_close_wait_tcp_connections{type="leaky-app"}' ||
+	{ tail -n 20 "$work/prometheus/prometheus.log" >&2
+	  fail "Prometheus has no leaky-app"; }
 for i in 2 3 4; do
 	sleep 2
 	leak "$i"
@@ -293,38 +270,23 @@ dashboard()
 }
 dashboard graphite "http://127.0.0.1:$graphite_port"
 dashboard influxdb "http://127.0.0.1:$influx_http_port"
-dashboard prometheus "$prom_url"
+dashboard prometheus "$PROM_URL"
 
 # --- 5. the alert rules fire -------------------------------------------
-# firing ALERTNAME [LABEL=VALUE]: Prometheus lists the alert as firing.
-firing()
-{
+# Prometheus' own ALERTS series, one per firing alert and its labels.
+for alert in 'alertname="TcpstatesCloseWaitLeak",type="leaky-app",tcpstates_proc_close_wait="host"' \
+	'alertname="TcpstatesEphemeralPortsExhausted",tcpstates_ephemeral="host"' \
+	'alertname="TcpstatesAcceptQueueFull",tcpstates_listen="host"' \
+	'alertname="TcpstatesStuckSenders",type="retransmitting",tcpstates_stuck="host"'; do
 	collectd_alive "$work"
-	get "$prom_url/api/v1/alerts" >"$work/alerts.json"
-	/usr/bin/python3 - "$work/alerts.json" "$@" <<'PY'
-import json, sys
-alerts = json.load(open(sys.argv[1]))["data"]["alerts"]
-name, want = sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
-sys.exit(not any(a["state"] == "firing" and
-                 a["labels"]["alertname"] == name and
-                 all(a["labels"].get(k) == v for k, v in want.items())
-                 for a in alerts))
-PY
-}
-for alert in "TcpstatesCloseWaitLeak type=leaky-app tcpstates_proc_close_wait=host" \
-	"TcpstatesEphemeralPortsExhausted tcpstates_ephemeral=host" \
-	"TcpstatesAcceptQueueFull tcpstates_listen=host" \
-	"TcpstatesStuckSenders type=retransmitting tcpstates_stuck=host"; do
-	# shellcheck disable=SC2086 # the name and its labels, as words
-	wait_until 30 firing $alert || {
-		cat "$work/alerts.json" >&2
+	prom_wait 30 "ALERTS{alertstate=\"firing\",instance=\"$host\",$alert}" || {
+		prom_query 'ALERTS' >&2
 		fail "alert not firing: $alert"
 	}
-	note "firing in Prometheus: $alert (instance=$host)"
+	note "firing in Prometheus: $alert"
 done
-if firing TcpstatesStuckSenders type=zero_window; then
+[[ -z $(prom_query 'ALERTS{alertname="TcpstatesStuckSenders",type="zero_window"}') ]] ||
 	fail "TcpstatesStuckSenders fires for zero_window with no such socket"
-fi
 
 if grep -q "tcpstates plugin" "$work/collectd.log"; then
 	cat "$work/collectd.log"
@@ -333,8 +295,7 @@ fi
 
 # --- stop, each by its PID ---------------------------------------------
 stop_collectd "$work"
-stop_pid "$prom_pid" 10
-[[ $STOP_RC -eq 0 ]] || fail "Prometheus exited with $STOP_RC"
+prom_stop
 stop_pid "$GRAPHITE_PID" 10
 stop_pid "$CARBON_PID" 10
 [[ $STOP_RC -eq 0 || $STOP_RC -eq 143 ]] ||
