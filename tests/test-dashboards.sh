@@ -74,6 +74,7 @@ ip -n "$peer" link set tcpsd1 up
 # evaluating the rules as shipped, but every `for:` 5 s (see the header).
 # It listens before the other ports are picked, so none can be its own.
 free_port exporter_port "$ns" tcp
+# shellcheck disable=SC2034 # read by prometheus.sh
 PROM_NETNS=$ns
 mkdir "$work/prometheus"
 sed -E 's/^( +for: ).*/\15s/' "$rules" >"$work/prometheus/tcpstates.rules.yml"
