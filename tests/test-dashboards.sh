@@ -38,11 +38,11 @@ grafana=$top/packaging/grafana
 rules=$top/packaging/prometheus/tcpstates.rules.yml
 
 # --- 1. the committed files --------------------------------------------
+need_root
+"$TESTS_DIR/tools/deps.sh" dashboards
 /usr/bin/python3 "$grafana/dashboards.py" --check ||
 	fail "packaging/grafana/*.json differ from dashboards.py"
 note "dashboards: the JSON matches dashboards.py"
-need_root
-"$TESTS_DIR/tools/deps.sh" dashboards
 promtool check rules "$rules" >/dev/null || fail "promtool check rules"
 (cd "$top/packaging/prometheus" &&
 	promtool test rules tcpstates.rules.test.yml) >/dev/null ||
