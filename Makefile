@@ -281,7 +281,7 @@ $(BUILD)/fuzz-glue: $(BUILD)/tests/glue/collectd_stub.o $(GLUE_OBJS) \
 	$(BUILD)/tests/unit/nlbuild.o
 $(BUILD)/fuzz-glue: FUZZ_WRAP := -Wl,--wrap=tcps_ctx_new \
 	-Wl,--wrap=tcps_netns_enter -Wl,--wrap=tcps_netns_leave \
-	-Wl,--wrap=tcps_sysctls_read
+	-Wl,--wrap=tcps_sysctls_read -Wl,--wrap=tcps_sysctls_read_at
 
 # The discovered namespaces in a scripted world (see fuzz_namespaces.c):
 # paths resolve there, entering and leaving a namespace is a variable,
