@@ -1,16 +1,44 @@
 #!/bin/bash
-# Starts a real collectd in the foreground with the freshly built plugin,
-# reading this host's sockets and printing every value on the terminal
-# (write_log), until Ctrl-C.
+# `make run`: starts a real collectd with the freshly built plugin, reading
+# this host's sockets, and prints one screen of its values per interval
+# (tools/run-screen.sh), read from the daemon through its unixsock plugin
+# with collectdctl, until Ctrl-C or SIGTERM; then stops the daemon by its
+# pid. On a terminal each screen replaces the last; elsewhere (a log, CI)
+# screens are separated by a blank line. INTERVAL (5) sets collectd's
+# Interval in seconds.
 set -euo pipefail
 
 build=$(cd "${BUILD:-build}" && pwd)
+tools=$(cd "$(dirname "$0")" && pwd)
 interval=${INTERVAL:-5}
+host=$(hostname -s 2>/dev/null || echo localhost)
 workdir=$(mktemp -d /tmp/tcpstates-run.XXXXXX)
-trap 'rm -rf "$workdir"' EXIT
+socket=$workdir/collectd.sock
+log=$workdir/collectd.log
+collectd_pid=""
+sleep_pid=""
 
+stop()
+{
+	# A second signal (make passes SIGTERM on to the one the process
+	# group got) must not cut the wait for the daemon short.
+	trap "" INT TERM
+	if [[ -n $collectd_pid ]]; then
+		kill "$collectd_pid" 2>/dev/null || true
+		wait "$collectd_pid" 2>/dev/null || true
+	fi
+	[[ -z $sleep_pid ]] || kill "$sleep_pid" 2>/dev/null || true
+	rm -rf "$workdir"
+}
+trap stop EXIT
+trap 'exit 0' INT TERM
+
+# The values stop in collectd's cache, which unixsock reads: the
+# PostCache chain's only target is "stop", so no write plugin is needed
+# (nor wanted: the screen is the output). Notifications still reach the
+# logfile, whose last ones the screen shows.
 cat >"$workdir/collectd.conf" <<CONF
-Hostname "$(hostname -s 2>/dev/null || echo localhost)"
+Hostname "$host"
 BaseDir "$workdir"
 PIDFile "$workdir/collectd.pid"
 Interval $interval
@@ -18,15 +46,19 @@ PluginDir "/usr/lib/collectd"
 LoadPlugin logfile
 <Plugin logfile>
   LogLevel info
-  File STDOUT
+  File "$log"
   Timestamp true
 </Plugin>
-<LoadPlugin write_log>
-  FlushInterval 1
-</LoadPlugin>
-<Plugin write_log>
-  Format Graphite
+LoadPlugin unixsock
+<Plugin unixsock>
+  SocketFile "$socket"
+  SocketGroup "$(id -gn)"
+  SocketPerms "0600"
 </Plugin>
+PostCacheChain "PostCache"
+<Chain "PostCache">
+  Target "stop"
+</Chain>
 PluginDir "$build"
 LoadPlugin tcpstates
 <Plugin tcpstates>
@@ -35,9 +67,40 @@ LoadPlugin tcpstates
 </Plugin>
 CONF
 
-echo "collectd with $build/tcpstates.so, every ${interval}s; Ctrl-C stops it"
-collectd -T -C "$workdir/collectd.conf" >/dev/null 2>&1 || {
-	collectd -T -C "$workdir/collectd.conf"
+collectd -T -C "$workdir/collectd.conf" >"$workdir/check.log" 2>&1 || {
+	cat "$workdir/check.log" >&2
 	exit 1
 }
-collectd -f -C "$workdir/collectd.conf"
+
+# daemon_gone: true (after showing why) if collectd has exited.
+daemon_gone()
+{
+	kill -0 "$collectd_pid" 2>/dev/null && return 1
+	echo "collectd exited:" >&2
+	cat "$log" "$workdir/collectd.out" >&2 2>/dev/null || true
+	return 0
+}
+
+collectd -f -C "$workdir/collectd.conf" >"$workdir/collectd.out" 2>&1 &
+collectd_pid=$!
+echo "collectd (pid $collectd_pid) with $build/tcpstates.so, every ${interval}s; Ctrl-C stops it"
+
+# The first read: its values are in the cache within an interval or two.
+for _ in $(seq $((interval * 10 + 50))); do
+	daemon_gone && exit 1
+	[[ -S $socket ]] && collectdctl -s "$socket" listval 2>/dev/null |
+		grep "/tcpstates" >/dev/null && break
+	sleep 0.2
+done
+
+# Half an interval after a read, so that a screen never straddles two.
+sleep "$(awk -v i="$interval" 'BEGIN { print i / 2 }')" &
+sleep_pid=$!
+wait $!
+while ! daemon_gone; do
+	"$tools/run-screen.sh" show "$socket" "$host" "$interval" "$log"
+	sleep "$interval" &
+	sleep_pid=$!
+	wait $!
+done
+exit 1
