@@ -5,7 +5,8 @@
 # with collectdctl, until Ctrl-C or SIGTERM; then stops the daemon by its
 # pid. On a terminal each screen replaces the last; elsewhere (a log, CI)
 # screens are separated by a blank line. INTERVAL (5) sets collectd's
-# Interval in seconds.
+# Interval in seconds; RUN_PRELOAD, libraries only the daemon preloads (the
+# sanitizer runtimes, which tests/test-run-screen.sh sets under make asan).
 set -euo pipefail
 
 build=$(cd "${BUILD:-build}" && pwd)
@@ -16,6 +17,8 @@ workdir=$(mktemp -d /tmp/tcpstates-run.XXXXXX)
 socket=$workdir/collectd.sock
 log=$workdir/collectd.log
 collectd_pid=""
+daemon=(collectd)
+[[ -z ${RUN_PRELOAD:-} ]] || daemon=(env "LD_PRELOAD=$RUN_PRELOAD" collectd)
 sleep_pid=""
 
 stop()
@@ -23,12 +26,18 @@ stop()
 	# A second signal (make passes SIGTERM on to the one the process
 	# group got) must not cut the wait for the daemon short.
 	trap "" INT TERM
+	local rc=0
 	if [[ -n $collectd_pid ]]; then
 		kill "$collectd_pid" 2>/dev/null || true
-		wait "$collectd_pid" 2>/dev/null || true
+		wait "$collectd_pid" 2>/dev/null || rc=$?
 	fi
 	[[ -z $sleep_pid ]] || kill "$sleep_pid" 2>/dev/null || true
+	if [[ $rc -ne 0 ]]; then
+		echo "collectd ended with $rc:" >&2
+		cat "$workdir/collectd.out" >&2 || true
+	fi
 	rm -rf "$workdir"
+	[[ $rc -eq 0 ]] || exit 1
 }
 trap stop EXIT
 trap 'exit 0' INT TERM
@@ -67,7 +76,7 @@ LoadPlugin tcpstates
 </Plugin>
 CONF
 
-collectd -T -C "$workdir/collectd.conf" >"$workdir/check.log" 2>&1 || {
+"${daemon[@]}" -T -C "$workdir/collectd.conf" >"$workdir/check.log" 2>&1 || {
 	cat "$workdir/check.log" >&2
 	exit 1
 }
@@ -81,7 +90,7 @@ daemon_gone()
 	return 0
 }
 
-collectd -f -C "$workdir/collectd.conf" >"$workdir/collectd.out" 2>&1 &
+"${daemon[@]}" -f -C "$workdir/collectd.conf" >"$workdir/collectd.out" 2>&1 &
 collectd_pid=$!
 echo "collectd (pid $collectd_pid) with $build/tcpstates.so, every ${interval}s; Ctrl-C stops it"
 
