@@ -5,8 +5,10 @@
 # with collectdctl, until Ctrl-C or SIGTERM; then stops the daemon by its
 # pid. On a terminal each screen replaces the last; elsewhere (a log, CI)
 # screens are separated by a blank line. INTERVAL (5) sets collectd's
-# Interval in seconds; RUN_PRELOAD, libraries only the daemon preloads (the
-# sanitizer runtimes, which tests/test-run-screen.sh sets under make asan).
+# Interval in seconds; RUN_OPTIONS, more lines for the plugin's block
+# (e.g. 'Discover true': a section per namespace); RUN_PRELOAD, libraries
+# only the daemon preloads (the sanitizer runtimes, which
+# tests/test-run-screen.sh sets under make asan).
 set -euo pipefail
 
 build=$(cd "${BUILD:-build}" && pwd)
@@ -73,13 +75,16 @@ LoadPlugin tcpstates
 <Plugin tcpstates>
   IPv4 true
   IPv6 true
+${RUN_OPTIONS:-}
 </Plugin>
 CONF
 
 "${daemon[@]}" -T -C "$workdir/collectd.conf" >"$workdir/check.log" 2>&1 || {
-	cat "$workdir/check.log" >&2
+	cat "$workdir/check.log" "$log" >&2 2>/dev/null || true
 	exit 1
 }
+# The check run wrote to the same log: the screen shows the daemon's own.
+: >"$log"
 
 # daemon_gone: true (after showing why) if collectd has exited.
 daemon_gone()
