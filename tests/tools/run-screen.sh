@@ -155,8 +155,8 @@ function groups_lines(ns, plugin,    state, n, i, j, g, name, total, shown,
 	for (i = shown + 1; i <= n; i++)
 		rest += V[ns, plugin, "tcp_connections", g[i]]
 	if (rest > 0)
-		printf "    %-28s %7s\n", "(" n - shown " more groups)",
-			count(rest)
+		printf "    %-28s %7s\n", "(" n - shown " more group" \
+			(n - shown > 1 ? "s)" : ")"), count(rest)
 	group_line(ns, plugin, "-other", "(beyond TopProcesses)")
 	group_line(ns, plugin, "-unknown", "(owner not found)")
 }
