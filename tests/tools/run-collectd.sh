@@ -107,14 +107,17 @@ for _ in $(seq $((interval * 10 + 50))); do
 	sleep 0.2
 done
 
-# Half an interval after a read, so that a screen never straddles two.
-sleep "$(awk -v i="$interval" 'BEGIN { print i / 2 }')" &
-sleep_pid=$!
-wait $!
+# Screens half an interval after each read, so that none straddles two:
+# the next is due one interval after the last was due, however long the
+# last took to print.
+next_due=$(awk -v i="$interval" -v t="$EPOCHREALTIME" 'BEGIN { printf "%.3f", t + i / 2 }')
 while ! daemon_gone; do
-	"$tools/run-screen.sh" show "$socket" "$host" "$interval" "$log"
-	sleep "$interval" &
+	sleep "$(awk -v due="$next_due" -v t="$EPOCHREALTIME" \
+		'BEGIN { printf "%.3f", (due > t ? due - t : 0) }')" &
 	sleep_pid=$!
 	wait $!
+	next_due=$(awk -v due="$next_due" -v i="$interval" -v t="$EPOCHREALTIME" \
+		'BEGIN { while (due <= t) due += i; printf "%.3f", due }')
+	"$tools/run-screen.sh" show "$socket" "$host" "$interval" "$log"
 done
 exit 1
