@@ -150,7 +150,8 @@ check: deps-check
 	$(Q)$(MAKE) --no-print-directory all tools $(UNIT_TESTS) $(GLUE_TESTS)
 	$(Q)BUILD=$(BUILD) tests/run-all.sh
 
-# The plugin in a real collectd, printing this host's values until Ctrl-C.
+# The plugin in a real collectd, one screen of this host's values per
+# interval (read back through unixsock) until Ctrl-C.
 run: deps-run
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/tools/run-collectd.sh
