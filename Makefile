@@ -151,7 +151,8 @@ check: deps-check
 	$(Q)$(MAKE) --no-print-directory all tools $(UNIT_TESTS) $(GLUE_TESTS)
 	$(Q)BUILD=$(BUILD) tests/run-all.sh
 
-# The plugin in a real collectd, printing this host's values until Ctrl-C.
+# The plugin in a real collectd, one screen of this host's values per
+# interval (read back through unixsock) until Ctrl-C.
 run: deps-run
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/tools/run-collectd.sh
@@ -282,7 +283,7 @@ $(BUILD)/fuzz-glue: $(BUILD)/tests/glue/collectd_stub.o $(GLUE_OBJS) \
 	$(BUILD)/tests/unit/nlbuild.o
 $(BUILD)/fuzz-glue: FUZZ_WRAP := -Wl,--wrap=tcps_ctx_new \
 	-Wl,--wrap=tcps_netns_enter -Wl,--wrap=tcps_netns_leave \
-	-Wl,--wrap=tcps_sysctls_read
+	-Wl,--wrap=tcps_sysctls_read -Wl,--wrap=tcps_sysctls_read_at
 
 # The discovered namespaces in a scripted world (see fuzz_namespaces.c):
 # paths resolve there, entering and leaving a namespace is a variable,

@@ -27,6 +27,7 @@ run config bash tests/test-config.sh
 run ansible bash tests/test-ansible.sh
 run netns-counts bash tests/test-netns-counts.sh
 run collectd-e2e bash tests/test-collectd.sh
+run run-screen bash tests/test-run-screen.sh
 run leaks bash tests/test-leaks.sh
 run cgroup-owners bash tests/test-cgroup-owners.sh
 run faults bash tests/test-faults.sh

@@ -18,7 +18,8 @@
  *    complaint rule allows (quiet time doubling from the interval, at
  *    most a day); the end of a streak is said once; no other ERROR line;
  *  - a namespace that comes back, or is replaced, is read again on a
- *    fresh socket;
+ *    fresh socket; a namespace is entered only to make a socket, so one
+ *    that refuses setns later is still read on the socket it has;
  *  - each context holds at most one socket; after the input every socket
  *    is closed, and LeakSanitizer sees no memory left.
  *
@@ -115,6 +116,7 @@ int __wrap_tcps_ctx_new(const struct tcps_options *opts, struct tcps_ctx **ret);
 int __wrap_tcps_netns_enter(const struct tcps_netns *ns, int *ret_saved);
 int __wrap_tcps_netns_leave(int saved);
 int __wrap_tcps_sysctls_read(const char *proc_root, struct tcps_sysctls *ret);
+int __wrap_tcps_sysctls_read_at(int dir_fd, struct tcps_sysctls *ret);
 
 static struct instance *instance_of(const char *netns_path)
 {
@@ -173,6 +175,13 @@ int __wrap_tcps_sysctls_read(const char *proc_root, struct tcps_sysctls *ret)
 	ret->max_tw_buckets = 262144;
 	ret->fin_timeout = 60;
 	return 0;
+}
+
+/* Another namespace's, through the folder opened when it was entered. */
+int __wrap_tcps_sysctls_read_at(int dir_fd, struct tcps_sysctls *ret)
+{
+	CHECK(dir_fd >= 0);
+	return __wrap_tcps_sysctls_read(NULL, ret);
 }
 
 /* ---- the scripted socket ---- */
@@ -438,9 +447,16 @@ static void check_values(const struct instance *in, const char *netns,
 static void read_instance(int i)
 {
 	struct instance *in = &inst[i];
-	bool gone = in->path[0] && (!in->exists || in->enter_fails);
+	/* A namespace is entered only to make a socket: when it has none,
+	 * must be read on a new one, or its first attempt fails and the
+	 * retry takes a fresh one. Else a read needs no setns, and one that
+	 * could not be entered now is read all the same. */
+	bool first_ok = in->mode == DUMP_HEALTHY || in->mode == DUMP_MALFORMED;
+	bool enters = in->path[0] && in->exists &&
+		      (in->open_socks == 0 || in->must_reopen || !first_ok);
+	bool gone = in->path[0] && (!in->exists || (in->enter_fails && enters));
 	bool dumped = !gone && dump_works(in->mode);
-	bool stuck = in->leave_fails_once && !gone;
+	bool stuck = in->leave_fails_once && enters && !gone;
 	bool reopen = !gone && in->must_reopen;
 	int opens = in->opens, ret;
 

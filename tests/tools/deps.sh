@@ -6,8 +6,11 @@ set -euo pipefail
 
 build=(gcc libc6-dev make pkg-config libmnl-dev libjson-c-dev collectd-core
 	collectd-dev)
-check=("${build[@]}" check libsubunit-dev iproute2 procps clang-format)
-run=("${build[@]}" libyajl2)
+# collectd-utils: collectdctl, with which `make run` (and its test) reads
+# the daemon through unixsock.
+check=("${build[@]}" check libsubunit-dev iproute2 procps clang-format
+	collectd-utils)
+run=("${build[@]}" collectd-utils)
 # make soak: collectd under valgrind memcheck (vgdb comes with it).
 soak=("${check[@]}" valgrind)
 # tests/test-downstream.sh: real carbon-cache, whisper-fetch, InfluxDB 1.x.
