@@ -7,7 +7,8 @@ PLUGINDIR ?= $(LIBDIR)/collectd
 SYSCONFDIR ?= /etc
 CONFDIR ?= $(SYSCONFDIR)/collectd/collectd.conf.d
 MANDIR ?= $(PREFIX)/share/man
-# The Ansible role (packaging/ansible) goes to $(DATADIR)/ansible.
+# The Grafana dashboards, the Prometheus alert rules and the Ansible role
+# (packaging/ansible) go to $(DATADIR)/grafana, /prometheus and /ansible.
 DATADIR ?= $(PREFIX)/share/collectd-tcpstates
 COLLECTD_INCLUDE ?= /usr/include/collectd
 PKG_CONFIG ?= pkg-config
@@ -307,17 +308,23 @@ format:
 format-check: deps-check
 	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(C_SOURCES)
 
-# The plugin, its conf.d snippet, collectd-tcpstates(5) and the Ansible
-# role; the packages install through this target too, so each file is
-# installed in one place.
+# The plugin, its conf.d snippet, collectd-tcpstates(5), the Grafana
+# dashboards, the Prometheus alert rules and the Ansible role; the
+# packages install through this target too, so each file is installed in
+# one place.
+DASHBOARDS := $(wildcard packaging/grafana/tcpstates-*.json)
+ALERT_RULES := packaging/prometheus/tcpstates.rules.yml
 ANSIBLE_FILES := $(shell cd packaging && find ansible -type f | LC_ALL=C sort)
 install: $(PLUGIN)
 	$(INSTALL) -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(CONFDIR) \
-		$(DESTDIR)$(MANDIR)/man5
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/grafana \
+		$(DESTDIR)$(DATADIR)/prometheus
 	$(INSTALL) -m 0644 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/tcpstates.so
 	$(INSTALL) -m 0644 conf/tcpstates.conf $(DESTDIR)$(CONFDIR)/tcpstates.conf
 	$(INSTALL) -m 0644 packaging/collectd-tcpstates.5 \
 		$(DESTDIR)$(MANDIR)/man5/collectd-tcpstates.5
+	$(INSTALL) -m 0644 $(DASHBOARDS) $(DESTDIR)$(DATADIR)/grafana
+	$(INSTALL) -m 0644 $(ALERT_RULES) $(DESTDIR)$(DATADIR)/prometheus
 	for f in $(ANSIBLE_FILES); do \
 		mode=0644; [ -x packaging/$$f ] && mode=0755; \
 		$(INSTALL) -D -m $$mode packaging/$$f $(DESTDIR)$(DATADIR)/$$f \
@@ -328,8 +335,11 @@ uninstall:
 	rm -f $(DESTDIR)$(PLUGINDIR)/tcpstates.so
 	rm -f $(DESTDIR)$(CONFDIR)/tcpstates.conf
 	rm -f $(DESTDIR)$(MANDIR)/man5/collectd-tcpstates.5
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/grafana/,$(notdir $(DASHBOARDS)))
+	rm -f $(DESTDIR)$(DATADIR)/prometheus/$(notdir $(ALERT_RULES))
 	rm -rf $(DESTDIR)$(DATADIR)/ansible
-	-rmdir $(DESTDIR)$(DATADIR)
+	rmdir $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus \
+		$(DESTDIR)$(DATADIR) 2>/dev/null || true
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -566,3 +566,171 @@ now_s()
 {
 	date +%s.%N
 }
+
+# ---- helpers for the tests with real receivers ----
+
+# free_port VAR NS tcp|udp: puts in VAR a loopback port in NS that the
+# kernel picked as free (bound to port 0), different from those given
+# before. (Not $(free_port): a subshell would forget the ports given.)
+FREE_PORTS_GIVEN=" "
+free_port()
+{
+	local port
+	for _ in 1 2 3 4 5; do
+		port=$(ip netns exec "$2" /usr/bin/python3 -c '
+import socket, sys
+kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+s = socket.socket(socket.AF_INET, kind)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' "$3")
+		[[ $FREE_PORTS_GIVEN == *" $port "* ]] && continue
+		FREE_PORTS_GIVEN+="$port "
+		printf -v "$1" '%s' "$port"
+		return 0
+	done
+	fail "no free $3 port"
+}
+
+# wait_listening NS tcp|udp PORT PID LOG WHAT: until something listens on
+# PORT in NS (looked up with ss: no connection is made), at most 30 s.
+wait_listening()
+{
+	local flag=-t
+	[[ $2 == udp ]] && flag=-u
+	for _ in $(seq 300); do
+		ip netns exec "$1" ss -Hln "$flag" "sport = :$3" | grep -q . &&
+			return 0
+		kill -0 "$4" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -n 40 "$5" >&2
+	fail "$6 is not listening on 127.0.0.1:$3"
+}
+
+# stop_pid PID SECONDS: TERM, then (InfluxDB may hang after receiving
+# data) TERM again after 2 s and KILL after SECONDS. Sets STOP_RC.
+stop_pid()
+{
+	STOP_RC=0
+	kill "$1" 2>/dev/null || true
+	for i in $(seq $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || break
+		[[ $i -eq 20 ]] && kill "$1" 2>/dev/null
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || STOP_RC=$?
+}
+
+# start_carbon NS DIR PORT QUERY-PORT: a real carbon-cache in NS, its
+# line receiver on 127.0.0.1:PORT, whisper files (1 s steps, an hour)
+# under DIR/storage/whisper; sets CARBON_PID, output in DIR/stdout.
+start_carbon()
+{
+	local dir=$2
+	mkdir -p "$dir/conf" "$dir/storage/whisper" "$dir/lists" "$dir/log"
+	cat >"$dir/conf/carbon.conf" <<CONF
+[cache]
+STORAGE_DIR = $dir/storage
+LOCAL_DATA_DIR = $dir/storage/whisper
+WHITELISTS_DIR = $dir/lists
+CONF_DIR = $dir/conf
+LOG_DIR = $dir/log
+PID_DIR = $dir
+USER =
+ENABLE_LOGROTATION = False
+LINE_RECEIVER_INTERFACE = 127.0.0.1
+LINE_RECEIVER_PORT = $3
+PICKLE_RECEIVER_PORT = 0
+ENABLE_UDP_LISTENER = False
+CACHE_QUERY_INTERFACE = 127.0.0.1
+CACHE_QUERY_PORT = $4
+MAX_CREATES_PER_MINUTE = inf
+MAX_UPDATES_PER_SECOND = inf
+WHISPER_AUTOFLUSH = True
+CONF
+	cat >"$dir/conf/storage-schemas.conf" <<CONF
+[everything]
+pattern = .*
+retentions = 1s:1h
+CONF
+	# The system python3: a python3 earlier on PATH may lack twisted.
+	ip netns exec "$1" /usr/bin/python3 /usr/bin/carbon-cache \
+		--config="$dir/conf/carbon.conf" --pidfile="$dir/carbon.pid" \
+		--debug start >"$dir/stdout" 2>&1 &
+	CARBON_PID=$!
+	track_pid "$CARBON_PID"
+}
+
+# start_influxdb NS DIR UDP-PORT HTTP-PORT RPC-PORT: a real InfluxDB 1.x
+# in NS with a collectd listener (database collectd, stock types.db) on
+# udp 127.0.0.1:UDP-PORT, its HTTP API on HTTP-PORT; data under DIR; sets
+# INFLUX_PID, output in DIR/stdout.
+start_influxdb()
+{
+	local dir=$2
+	mkdir -p "$dir"
+	cat >"$dir/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$5"
+[meta]
+  dir = "$dir/meta"
+[data]
+  dir = "$dir/data"
+  wal-dir = "$dir/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:$4"
+  log-enabled = false
+[ifql]
+  enabled = false
+[[collectd]]
+  enabled = true
+  bind-address = "127.0.0.1:$3"
+  database = "collectd"
+  typesdb = "/usr/share/collectd/types.db"
+  batch-timeout = "1s"
+CONF
+	ip netns exec "$1" influxd run -config "$dir/influxdb.conf" \
+		>"$dir/stdout" 2>&1 &
+	INFLUX_PID=$!
+	track_pid "$INFLUX_PID"
+}
+
+# start_graphite_web NS DIR WHISPER PORT: graphite-web (Debian's, Django's
+# runserver) in NS on 127.0.0.1:PORT, reading the whisper files under
+# WHISPER, its settings, database and logs under DIR; the same render
+# and find API Grafana's Graphite data source calls. Sets GRAPHITE_PID.
+start_graphite_web()
+{
+	local dir=$2
+	mkdir -p "$dir/py" "$dir/conf" "$dir/log"
+	cat >"$dir/py/tcps_graphite_settings.py" <<CONF
+SECRET_KEY = 'tcpstates-test-only'
+ALLOWED_HOSTS = ['127.0.0.1']
+CONF_DIR = '$dir/conf'
+STORAGE_DIR = '$dir'
+WHISPER_DIR = '$3'
+STANDARD_DIRS = ['$3']
+LOG_DIR = '$dir/log'
+INDEX_FILE = '$dir/index'
+CARBONLINK_HOSTS = []
+DEFAULT_XFILES_FACTOR = 0
+LOG_ROTATION = False
+DATABASES = {'default': {'NAME': '$dir/graphite.db',
+                         'ENGINE': 'django.db.backends.sqlite3'}}
+CONF
+	local -a env=(env "PYTHONPATH=$dir/py"
+		GRAPHITE_SETTINGS_MODULE=tcps_graphite_settings
+		DJANGO_SETTINGS_MODULE=graphite.settings)
+	# /metrics/find keeps a default user profile in the database.
+	"${env[@]}" /usr/bin/python3 -m django migrate --run-syncdb \
+		>"$dir/migrate.log" 2>&1 ||
+		{ cat "$dir/migrate.log" >&2; fail "graphite-web: migrate failed"; }
+	ip netns exec "$1" "${env[@]}" /usr/bin/python3 -m django runserver \
+		--noreload "127.0.0.1:$4" >"$dir/stdout" 2>&1 &
+	GRAPHITE_PID=$!
+	track_pid "$GRAPHITE_PID"
+}

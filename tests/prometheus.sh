@@ -10,7 +10,11 @@
 #   prom_free_port              a free loopback TCP port
 #   prom_start DIR TARGET...    Prometheus scraping TARGET (host:port)
 #                               every second (job "collectd"); sets
-#                               PROM_PID and PROM_URL
+#                               PROM_PID and PROM_URL. PROM_RULES: rule
+#                               files it evaluates every second;
+#                               PROM_HONOR_LABELS=true: the scraped
+#                               instance label is kept (else it becomes
+#                               exported_instance)
 #   prom_query EXPR             an instant query: one line per series,
 #                               "VALUE name="value" ..." (labels sorted,
 #                               __name__ included)
@@ -72,8 +76,12 @@ prom_start()
 	local dir=$1 port target targets=""
 	local -a in_ns=()
 	shift
+	local rule rules=""
 	for target in "$@"; do
 		targets+="'$target', "
+	done
+	for rule in ${PROM_RULES:-}; do
+		rules+="'$rule', "
 	done
 	port=$(prom_free_port)
 	cat >"$dir/prometheus.yml" <<YML
@@ -81,8 +89,10 @@ global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
+rule_files: [${rules%, }]
 scrape_configs:
   - job_name: collectd
+    honor_labels: ${PROM_HONOR_LABELS:-false}
     static_configs:
       - targets: [${targets%, }]
 YML

@@ -34,6 +34,7 @@ run faults bash tests/test-faults.sh
 run handoff bash tests/test-handoff.sh
 run downstream bash tests/test-downstream.sh
 run prometheus bash tests/test-prometheus.sh
+run dashboards bash tests/test-dashboards.sh
 run pressure bash tests/test-pressure.sh
 run tcpconns bash tests/test-tcpconns.sh
 run namespaces bash tests/test-namespaces.sh

@@ -37,58 +37,6 @@ main_close_wait=25
 # holds CLOSE_WAIT sockets).
 ALLOWED_PROCS="sockmaker|$prctl_clean|$file_clean|-other|-unknown"
 
-# free_port tcp|udp: a loopback port in the namespace that the kernel
-# picked as free (bound to port 0), different from those already given.
-USED_PORTS=" "
-free_port()
-{
-	local port
-	for _ in 1 2 3 4 5; do
-		port=$(ip netns exec "$ns" /usr/bin/python3 -c '
-import socket, sys
-kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-s = socket.socket(socket.AF_INET, kind)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])' "$1")
-		[[ $USED_PORTS == *" $port "* ]] && continue
-		USED_PORTS+="$port "
-		echo "$port"
-		return 0
-	done
-	fail "no free $1 port"
-}
-
-# wait_listening tcp|udp PORT PID LOG WHAT: until something listens on
-# PORT in the namespace (looked up with ss: no connection is made).
-wait_listening()
-{
-	local flag=-t
-	[[ $1 == udp ]] && flag=-u
-	for _ in $(seq 300); do
-		ip netns exec "$ns" ss -Hln "$flag" "sport = :$2" | grep -q . &&
-			return 0
-		kill -0 "$3" 2>/dev/null || break
-		sleep 0.1
-	done
-	tail -n 40 "$4" >&2
-	fail "$5 is not listening on 127.0.0.1:$2"
-}
-
-# stop_pid PID SECONDS: TERM, then (InfluxDB may hang after receiving
-# data) TERM again after 2 s and KILL after SECONDS. Sets STOP_RC.
-stop_pid()
-{
-	STOP_RC=0
-	kill "$1" 2>/dev/null || true
-	for i in $(seq $(($2 * 10))); do
-		kill -0 "$1" 2>/dev/null || break
-		[[ $i -eq 20 ]] && kill "$1" 2>/dev/null
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || STOP_RC=$?
-}
-
 # start_holder LABEL COMMAND...: starts COMMAND (a sockmaker) in the
 # namespace holding its sockets until the test ends; waits for READY.
 # Sets HOLDER_PID.
@@ -114,83 +62,24 @@ start_holder()
 	fail "$label did not get ready"
 }
 
-carbon_port=$(free_port tcp)
-carbon_query_port=$(free_port tcp)
-influx_udp_port=$(free_port udp)
-influx_http_port=$(free_port tcp)
-influx_rpc_port=$(free_port tcp)
+free_port carbon_port "$ns" tcp
+free_port carbon_query_port "$ns" tcp
+free_port influx_udp_port "$ns" udp
+free_port influx_http_port "$ns" tcp
+free_port influx_rpc_port "$ns" tcp
 
-# --- carbon-cache ------------------------------------------------------
 carbon=$work/carbon
-mkdir -p "$carbon/conf" "$carbon/storage/whisper" "$carbon/lists" \
-	"$carbon/log"
-cat >"$carbon/conf/carbon.conf" <<CONF
-[cache]
-STORAGE_DIR = $carbon/storage
-LOCAL_DATA_DIR = $carbon/storage/whisper
-WHITELISTS_DIR = $carbon/lists
-CONF_DIR = $carbon/conf
-LOG_DIR = $carbon/log
-PID_DIR = $carbon
-USER =
-ENABLE_LOGROTATION = False
-LINE_RECEIVER_INTERFACE = 127.0.0.1
-LINE_RECEIVER_PORT = $carbon_port
-PICKLE_RECEIVER_PORT = 0
-ENABLE_UDP_LISTENER = False
-CACHE_QUERY_INTERFACE = 127.0.0.1
-CACHE_QUERY_PORT = $carbon_query_port
-MAX_CREATES_PER_MINUTE = inf
-MAX_UPDATES_PER_SECOND = inf
-WHISPER_AUTOFLUSH = True
-CONF
-cat >"$carbon/conf/storage-schemas.conf" <<CONF
-[everything]
-pattern = .*
-retentions = 1s:1h
-CONF
-# The system python3: a python3 earlier on PATH may lack twisted.
-ip netns exec "$ns" /usr/bin/python3 /usr/bin/carbon-cache \
-	--config="$carbon/conf/carbon.conf" --pidfile="$carbon/carbon.pid" \
-	--debug start >"$carbon/stdout" 2>&1 &
-carbon_pid=$!
-track_pid "$carbon_pid"
-
-# --- InfluxDB ----------------------------------------------------------
 influx=$work/influxdb
-mkdir -p "$influx"
-cat >"$influx/influxdb.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:$influx_rpc_port"
-[meta]
-  dir = "$influx/meta"
-[data]
-  dir = "$influx/data"
-  wal-dir = "$influx/wal"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[http]
-  bind-address = "127.0.0.1:$influx_http_port"
-  log-enabled = false
-[ifql]
-  enabled = false
-[[collectd]]
-  enabled = true
-  bind-address = "127.0.0.1:$influx_udp_port"
-  database = "collectd"
-  typesdb = "/usr/share/collectd/types.db"
-  batch-timeout = "1s"
-CONF
-ip netns exec "$ns" influxd run -config "$influx/influxdb.conf" \
-	>"$influx/stdout" 2>&1 &
-influx_pid=$!
-track_pid "$influx_pid"
-
-wait_listening tcp "$carbon_port" "$carbon_pid" "$carbon/stdout" carbon-cache
-wait_listening udp "$influx_udp_port" "$influx_pid" "$influx/stdout" \
+start_carbon "$ns" "$carbon" "$carbon_port" "$carbon_query_port"
+carbon_pid=$CARBON_PID
+start_influxdb "$ns" "$influx" "$influx_udp_port" "$influx_http_port" \
+	"$influx_rpc_port"
+influx_pid=$INFLUX_PID
+wait_listening "$ns" tcp "$carbon_port" "$carbon_pid" "$carbon/stdout" \
+	carbon-cache
+wait_listening "$ns" udp "$influx_udp_port" "$influx_pid" "$influx/stdout" \
 	"InfluxDB's collectd listener"
-wait_listening tcp "$influx_http_port" "$influx_pid" "$influx/stdout" \
+wait_listening "$ns" tcp "$influx_http_port" "$influx_pid" "$influx/stdout" \
 	"InfluxDB's HTTP API"
 note "carbon-cache on 127.0.0.1:$carbon_port (pid $carbon_pid)," \
 	"InfluxDB collectd on udp 127.0.0.1:$influx_udp_port (pid $influx_pid)"

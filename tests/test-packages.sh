@@ -6,7 +6,8 @@
 # check-conf.sh, as installed, accepts the installed conffile; `dpkg -r`
 # and `--purge` leave nothing behind. `make rpm`: the .rpm holds the
 # plugin, the conf.d snippet, the man page and the Ansible role and
-# requires collectd, libmnl and json-c.
+# requires collectd, libmnl and json-c. Both hold the Grafana dashboards
+# and the Prometheus alert rules under /usr/share/collectd-tcpstates.
 #
 # Needs root: it installs and removes packages. Everything it adds (the
 # package, a temporary conf.d file, the collectd package and what that
@@ -18,7 +19,13 @@ PKG=collectd-tcpstates
 STOCK_CONF=/etc/collectd/collectd.conf
 CONF_D=/etc/collectd/collectd.conf.d
 PLUGIN=/usr/lib/collectd/tcpstates.so
-ROLE=/usr/share/collectd-tcpstates/ansible/roles/tcpstates
+# The dashboards and alert rules, in both packages.
+SHARED=/usr/share/collectd-tcpstates
+SHARED_FILES="$SHARED/grafana/tcpstates-graphite.json
+$SHARED/grafana/tcpstates-influxdb.json
+$SHARED/grafana/tcpstates-prometheus.json
+$SHARED/prometheus/tcpstates.rules.yml"
+ROLE=$SHARED/ansible/roles/tcpstates
 POLICY=/usr/sbin/policy-rc.d
 STATES=(ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSED
 	CLOSE_WAIT LAST_ACK LISTEN CLOSING UNKNOWN)
@@ -123,6 +130,11 @@ build_deb()
 	local pages
 	pages=$(dpkg-deb -c "$deb" | grep -c 'man5/collectd-tcpstates' || true)
 	[[ $pages -eq 1 ]] || fail "the .deb holds $pages man pages, not 1"
+	local f
+	for f in $SHARED_FILES; do
+		dpkg-deb -c "$deb" | grep -q " \.$f\$" ||
+			fail "the .deb lacks $f"
+	done
 	# Its libraries come from ${shlibs:Depends}.
 	local depends
 	depends=$(dpkg-deb -f "$deb" Depends)
@@ -192,6 +204,9 @@ install_deb()
 	[[ -f /usr/share/man/man5/collectd-tcpstates.5.gz ]] ||
 		fail "man page missing"
 	local f
+	for f in $SHARED_FILES; do
+		[[ -f $f ]] || fail "$f missing after dpkg -i"
+	done
 	for f in tasks/main.yml tasks/package.yml handlers/main.yml \
 		defaults/main.yml meta/main.yml templates/tcpstates.conf.j2 \
 		README.md; do
@@ -279,8 +294,8 @@ remove_deb()
 		fail "$CONF_D/tcpstates.conf remains after dpkg --purge"
 	[[ ! -e /usr/share/man/man5/collectd-tcpstates.5.gz ]] ||
 		fail "man page remains after dpkg -r"
-	[[ ! -e /usr/share/collectd-tcpstates ]] ||
-		fail "/usr/share/collectd-tcpstates remains after dpkg -r"
+	[[ ! -e $SHARED ]] ||
+		fail "$SHARED remains after dpkg -r"
 	note "dpkg -r and --purge left no file of $PKG"
 }
 
@@ -308,6 +323,10 @@ check_rpm()
 		<<<"$files" || fail "rpm lacks the man page"
 	[[ $(grep -c 'man5/collectd-tcpstates' <<<"$files") -eq 1 ]] ||
 		fail "the rpm holds more than one man page"
+	local f
+	for f in $SHARED_FILES; do
+		grep -qx "$f" <<<"$files" || fail "the rpm lacks $f"
+	done
 	grep -qx "$ROLE/tasks/main.yml" <<<"$files" &&
 		grep -qx "$ROLE/files/check-conf.sh" <<<"$files" ||
 		fail "rpm lacks the Ansible role in $ROLE"

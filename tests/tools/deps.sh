@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs the Debian packages a make target needs, only those missing.
-# Usage: deps.sh build|check|run|soak|downstream|prometheus|graph|deb|rpm|fuzz|
-#        bench-hash|podman|ansible
+# Usage: deps.sh build|check|run|soak|downstream|prometheus|dashboards|graph|
+#        deb|rpm|fuzz|bench-hash|podman|ansible
 set -euo pipefail
 
 build=(gcc libc6-dev make pkg-config libmnl-dev libjson-c-dev collectd-core
@@ -22,6 +22,9 @@ downstream=("${check[@]}" graphite-carbon python3-whisper influxdb
 # libprotobuf-c1 (collectd-core does not pull them in).
 prometheus=("${check[@]}" prometheus libmicrohttpd12 libprotobuf-c1 curl
 	python3)
+# tests/test-dashboards.sh: the downstream receivers, graphite-web's
+# render API (Django) and the Prometheus group, with promtool.
+dashboards=("${downstream[@]}" "${prometheus[@]}" graphite-web)
 # tests/tools/leak-graph.sh: collectd's rrdtool plugin and rrdtool graph.
 graph=("${build[@]}" iproute2 librrd8 rrdtool)
 # make deb / make rpm (packaging/packaging.mk): the package builds run the
@@ -50,6 +53,7 @@ run) wanted=("${run[@]}") ;;
 soak) wanted=("${soak[@]}") ;;
 downstream) wanted=("${downstream[@]}") ;;
 prometheus) wanted=("${prometheus[@]}") ;;
+dashboards) wanted=("${dashboards[@]}") ;;
 graph) wanted=("${graph[@]}") ;;
 deb) wanted=("${deb[@]}") ;;
 rpm) wanted=("${rpm[@]}") ;;
@@ -58,7 +62,7 @@ bench-hash) wanted=("${bench_hash[@]}") ;;
 podman) wanted=("${podman[@]}") ;;
 ansible) wanted=("${ansible[@]}") ;;
 *)
-	echo "usage: $0 build|check|run|soak|downstream|prometheus|graph|deb|rpm|fuzz|bench-hash|podman|ansible" >&2
+	echo "usage: $0 build|check|run|soak|downstream|prometheus|dashboards|graph|deb|rpm|fuzz|bench-hash|podman|ansible" >&2
 	exit 2
 	;;
 esac
