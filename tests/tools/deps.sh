@@ -28,8 +28,10 @@ dashboards=("${downstream[@]}" "${prometheus[@]}" graphite-web)
 # tests/tools/leak-graph.sh: collectd's rrdtool plugin and rrdtool graph.
 graph=("${build[@]}" iproute2 librrd8 rrdtool)
 # make deb / make rpm (packaging/packaging.mk): the package builds run the
-# unit tests, so Check comes too.
-deb=("${build[@]}" check libsubunit-dev dpkg-dev debhelper fakeroot lintian)
+# unit tests, so Check comes too; dpkg-buildpackage also wants
+# build-essential, which a minimal Debian lacks.
+deb=("${build[@]}" check libsubunit-dev build-essential dpkg-dev debhelper
+	fakeroot lintian)
 rpm=("${build[@]}" check libsubunit-dev rpm)
 # make bench-hash: uthash, measured against the core's own tables.
 bench_hash=("${build[@]}" uthash-dev)
