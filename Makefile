@@ -233,14 +233,17 @@ soak:
 	$(Q)BUILD=$(BUILD) TCPS_VALGRIND=1 tests/test-config.sh
 	$(Q)BUILD=$(BUILD) TCPS_VALGRIND=1 tests/test-handoff.sh
 
-# A PNG of a CLOSE_WAIT leak growing and being fixed, from a real collectd
-# with the stock rrdtool plugin (root, about 40 s); the README shows it.
-LEAK_GRAPH ?= packaging/doc/leak-graph.png
-.PHONY: leak-graph
-leak-graph:
+# The README's pictures, each from a real collectd with the stock rrdtool
+# plugin (root, 30-40 s each): packaging/doc/SCENE-graph.png, drawn by
+# tests/tools/graphs.sh SCENE. make graphs draws all three.
+GRAPH_DIR ?= packaging/doc
+GRAPH_SCENES := leak ports queue
+.PHONY: graphs $(GRAPH_SCENES:%=%-graph)
+graphs: $(GRAPH_SCENES:%=%-graph)
+$(GRAPH_SCENES:%=%-graph): %-graph:
 	$(Q)tests/tools/deps.sh graph
 	$(Q)$(MAKE) --no-print-directory all tools
-	$(Q)BUILD=$(BUILD) tests/tools/leak-graph.sh $(LEAK_GRAPH)
+	$(Q)BUILD=$(BUILD) tests/tools/graphs.sh $* $(GRAPH_DIR)/$*-graph.png
 
 # libFuzzer targets (clang) in their own build tree, each run for
 # FUZZ_SECONDS; fails on any crash, leak or timeout. Crashing inputs are

@@ -25,7 +25,8 @@ prometheus=("${check[@]}" prometheus libmicrohttpd12 libprotobuf-c1 curl
 # tests/test-dashboards.sh: the downstream receivers, graphite-web's
 # render API (Django) and the Prometheus group, with promtool.
 dashboards=("${downstream[@]}" "${prometheus[@]}" graphite-web)
-# tests/tools/leak-graph.sh: collectd's rrdtool plugin and rrdtool graph.
+# tests/tools/graphs.sh (make graphs): collectd's rrdtool plugin and
+# rrdtool graph.
 graph=("${build[@]}" iproute2 librrd8 rrdtool)
 # make deb / make rpm (packaging/packaging.mk): the package builds run the
 # unit tests, so Check comes too; dpkg-buildpackage also wants
