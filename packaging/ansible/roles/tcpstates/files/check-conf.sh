@@ -50,6 +50,9 @@ esac
 dir=$(mktemp -d "${TMPDIR:-/tmp}/tcpstates-check.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 {
+	# A fixed name: the check must not depend on the host's name
+	# resolving (collectd's FQDNLookup would fail it where it does not).
+	printf 'Hostname "tcpstates-check"\nFQDNLookup false\n'
 	printf 'BaseDir "%s"\n' "$dir"
 	printf 'PIDFile "%s/collectd.pid"\n' "$dir"
 	[ -z "$plugin_dir" ] || printf 'PluginDir "%s"\n' "$plugin_dir"
