@@ -203,7 +203,7 @@ grep -q "<Namespace \"web\">" "$file" || fail "the role does not write <Namespac
 note "the file holds all $(wc -w <<<"$options") options and a <Namespace> block"
 # collectd -T on the conf.d folder alone, logging to stderr.
 mkdir "$work/T"
-printf 'BaseDir "%s"\n<Include "%s">\n\tFilter "*.conf"\n</Include>\n' \
+printf 'Hostname "tcps-ansible"\nFQDNLookup false\nBaseDir "%s"\n<Include "%s">\n\tFilter "*.conf"\n</Include>\n' \
 	"$work/T" "$work/etc/conf.d" >"$work/T/collectd.conf"
 /usr/sbin/collectd -T -C "$work/T/collectd.conf" >"$work/T.out" 2>&1 ||
 	{ cat "$work/T.out" >&2; fail "collectd -T refuses the written file"; }
