@@ -23,6 +23,12 @@ PKG_SOURCES = $(wildcard Makefile README.md CONTRIBUTING.md LICENSE \
 	.clang-format conf include plugin tests packaging)
 PKG_EXCLUDES := --exclude=tests/tools/sockmaker --exclude='*.o' \
 	--exclude='*.so' --exclude='*.a'
+# A package is built from its own copy of the tree with its own flags:
+# nothing of the caller's make or build may reach it (the tests export
+# an absolute BUILD, which would link the caller's objects, sanitized
+# ones under make asan, into the package).
+PKG_CLEAN_ENV := -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u CFLAGS \
+	-u CPPFLAGS -u LDFLAGS -u TCPS_SANITIZE
 LINTIAN_FLAGS ?= --fail-on error,warning --display-info --pedantic
 
 .PHONY: deb rpm packages-check deps-deb deps-rpm pkg-version
@@ -53,7 +59,7 @@ deb: deps-deb pkg-version
 	$(call copy-tree,$(DEB_OUT)/$(PKG_TREE))
 	cp -a packaging/debian $(DEB_OUT)/$(PKG_TREE)/debian
 	rc=0; (cd $(DEB_OUT)/$(PKG_TREE) && \
-		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		env $(PKG_CLEAN_ENV) \
 		dpkg-buildpackage -us -uc -b -Jauto) || rc=$$?; \
 	$(if $(PKG_KEEP),,rm -rf $(DEB_OUT)/$(PKG_TREE);) exit $$rc
 	lintian $(LINTIAN_FLAGS) $(DEB_OUT)/*.changes
@@ -67,7 +73,7 @@ rpm: deps-rpm pkg-version
 		--numeric-owner -czf $(RPM_TOPDIR)/SOURCES/$(PKG_TREE).tar.gz \
 		$(PKG_TREE)
 	rm -rf $(RPM_TOPDIR)/tree
-	rc=0; env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	rc=0; env $(PKG_CLEAN_ENV) \
 		rpmbuild --define "_topdir $(abspath $(RPM_TOPDIR))" --nodeps \
 		-bb $(RPM_SPEC) || rc=$$?; \
 	$(if $(PKG_KEEP),,rm -rf $(RPM_TOPDIR)/BUILD $(RPM_TOPDIR)/BUILDROOT;) \
