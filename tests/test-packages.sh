@@ -198,6 +198,10 @@ install_deb()
 	dpkg -i "$deb" >"$work/dpkg-i.log" 2>&1 ||
 		{ cat "$work/dpkg-i.log" >&2; fail "dpkg -i failed"; }
 	[[ -f $PLUGIN ]] || fail "$PLUGIN missing after dpkg -i"
+	# Built with the package's own flags, not a sanitizer build's that
+	# ran before (the tests export an absolute BUILD).
+	! readelf -d "$PLUGIN" | grep -qE 'NEEDED.*lib(a|ub|t)san' ||
+		fail "$PLUGIN needs a sanitizer runtime: built with foreign flags"
 	dpkg-query -W -f='${Conffiles}\n' "$PKG" |
 		grep -q "$CONF_D/tcpstates.conf" ||
 		fail "$CONF_D/tcpstates.conf is not a conffile"
