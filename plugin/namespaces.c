@@ -14,6 +14,8 @@ struct member {
 	char name[TCPS_NAME_MAX + 1];
 	char found_name[TCPS_NAME_MAX + 1]; /* as discovery named it */
 	bool from_runtime;		    /* a runtime named it */
+	/* This discovery: its runtime's name, where another named it. */
+	const struct tcps_namespace_found *renamed;
 	struct tcps_ctx *ctx;
 	bool found;   /* in the last discovery's list */
 	bool emitted; /* has sent values: it owes its zeros when it goes */
@@ -233,6 +235,50 @@ static int add_member(struct tcps_namespaces *set,
 	return 0;
 }
 
+/*
+ * A member its runtime names now, once those gone are dropped: it goes
+ * (zeros under its old name) and comes back as new, under the runtime's
+ * name made unique; unless that is the name it has (the suffix it got
+ * when another held the runtime's name, say): then it stays as it is.
+ */
+static void follow_renames(struct tcps_namespaces *set,
+			   const struct tcps_sink *sink,
+			   struct tcps_namespaces_report *report)
+{
+	char name[TCPS_NAME_MAX + 1], own[TCPS_NAME_MAX + 1];
+
+	for (size_t i = set->members_num; i-- > 0;) {
+		struct member *m = &set->members[i];
+		const struct tcps_namespace_found *to = m->renamed;
+
+		m->renamed = NULL;
+		if (!to)
+			continue;
+		snprintf(own, sizeof(own), "%s", m->name);
+		m->name[0] = '\0'; /* not taken by itself */
+		unique_name(set, to->name, to->ino, name);
+		snprintf(m->name, sizeof(m->name), "%s", own);
+		if (strcmp(name, own) == 0) {
+			snprintf(m->found_name, sizeof(m->found_name), "%s",
+				 to->name);
+			m->from_runtime = true;
+			(void)tcps_ctx_set_netns(m->ctx, to->path);
+			continue;
+		}
+		list_name(report->gone_names, m->name);
+		drop_member(set, i, sink);
+		report->gone++;
+		/* At once: the name just made unique is the one it gets. */
+		if (add_member(set, to) == 0) {
+			list_name(report->added_names,
+				  set->members[set->members_num - 1].name);
+			report->added++;
+		} else if (report->discover_error == 0) {
+			report->discover_error = -ENOMEM;
+		}
+	}
+}
+
 /* Keeps the members still found (following a new path to them), drops
  * those gone, adds new ones up to the maximum. */
 static void apply_discovery(struct tcps_namespaces *set,
@@ -250,11 +296,15 @@ static void apply_discovery(struct tcps_namespaces *set,
 		 * that first found it): its values end under the old name
 		 * and start under the new. Any other new name (its pin gone,
 		 * the container renamed) is not followed: the series stays. */
-		if (m && (m->from_runtime || !found[i].from_runtime ||
-			  strcmp(m->found_name, found[i].name) == 0)) {
-			m->found = true;
+		if (!m)
+			continue;
+		m->found = true;
+		m->renamed = NULL;
+		if (m->from_runtime || !found[i].from_runtime ||
+		    strcmp(m->found_name, found[i].name) == 0)
 			(void)tcps_ctx_set_netns(m->ctx, found[i].path);
-		}
+		else
+			m->renamed = &found[i];
 	}
 	for (size_t i = set->members_num; i-- > 0;) {
 		if (!set->members[i].found) {
@@ -263,6 +313,7 @@ static void apply_discovery(struct tcps_namespaces *set,
 			report->gone++;
 		}
 	}
+	follow_renames(set, sink, report);
 	for (size_t i = 0; i < found_num; i++) {
 		if (find_member(set, found[i].dev, found[i].ino))
 			continue;

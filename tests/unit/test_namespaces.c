@@ -579,6 +579,39 @@ START_TEST(tcps_namespaces_read__names_what_came_as_far_as_it_fits)
 }
 END_TEST
 
+/* A runtime names a namespace whose name it already has: "web" is
+ * another's, so made unique it is "web-<inode>", the name its pin gave
+ * it. It stays, with no zeros and no second start under that name. */
+START_TEST(tcps_namespaces_read__runtime_name_it_already_has_changes_nothing)
+{
+	struct tcps_namespaces *set = make(1, 8);
+	struct tcps_namespaces_report report;
+	char suffixed[TCPS_NAME_MAX + 1];
+	uint64_t dev, ino;
+
+	script_namespace(0, "web", 101);
+	script[0].from_runtime = true;
+	snprintf(suffixed, sizeof(suffixed), "web-%llu",
+		 (unsigned long long)ino_of(102));
+	script_namespace(1, suffixed, 102); /* a pin of that name */
+	read_once(set, &report);
+	ck_assert_str_eq(tcps_namespaces_member(set, 1, &dev, &ino), suffixed);
+
+	/* Its runtime wrote its files: it calls it "web". */
+	snprintf(script[1].name, sizeof(script[1].name), "web");
+	script[1].from_runtime = true;
+	read_once(set, &report);
+	ck_assert_uint_eq(report.gone, 0);
+	ck_assert_uint_eq(report.added, 0);
+	ck_assert_str_eq(tcps_namespaces_member(set, 1, &dev, &ino), suffixed);
+	ck_assert_int_eq(capture_count(&cap, states_of(suffixed),
+				       "tcp_connections", "ESTABLISHED"),
+			 1);
+	ck_assert_double_eq(established(suffixed), 2);
+	tcps_namespaces_free(set);
+}
+END_TEST
+
 START_TEST(tcps_namespaces_read__maximum_leaves_the_rest_out)
 {
 	struct tcps_namespaces *set = make(1, 2);
@@ -868,6 +901,9 @@ Suite *namespaces_suite(void)
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__maximum_leaves_the_rest_out);
+		tcase_add_test(
+			reads,
+			tcps_namespaces_read__runtime_name_it_already_has_changes_nothing);
 		tcase_add_test(
 			reads,
 			tcps_namespaces_read__names_what_came_as_far_as_it_fits);
