@@ -170,8 +170,9 @@ wait_values()
 {
 	local since=$1 dir=$2
 	for _ in $(seq 100); do
-		find "$work/csv/tcps-ansible/$dir" -name 'tcp_connections-ESTABLISHED-*' \
-			-newer "$since" 2>/dev/null | grep -q . && return 0
+		[[ -n $(find "$work/csv/tcps-ansible/$dir" \
+			-name 'tcp_connections-ESTABLISHED-*' -newer "$since" \
+			2>/dev/null) ]] && return 0
 		sleep 0.1
 	done
 	return 1

@@ -127,12 +127,15 @@ build_deb()
 	deb=$(ls build/deb/"${PKG}"_*.deb)
 	note "built $deb"
 	# make install puts the man page; nothing else may add a second one.
-	local pages
-	pages=$(dpkg-deb -c "$deb" | grep -c 'man5/collectd-tcpstates' || true)
+	# List it once: grep -q on a pipe stops reading early, and under
+	# pipefail dpkg-deb's broken pipe would fail the check.
+	local listing pages
+	listing=$(dpkg-deb -c "$deb")
+	pages=$(grep -c 'man5/collectd-tcpstates' <<<"$listing" || true)
 	[[ $pages -eq 1 ]] || fail "the .deb holds $pages man pages, not 1"
 	local f
 	for f in $SHARED_FILES; do
-		dpkg-deb -c "$deb" | grep -q " \.$f\$" ||
+		grep -q " \.$f\$" <<<"$listing" ||
 			fail "the .deb lacks $f"
 	done
 	# Its libraries come from ${shlibs:Depends}.
@@ -200,7 +203,7 @@ install_deb()
 	[[ -f $PLUGIN ]] || fail "$PLUGIN missing after dpkg -i"
 	# Built with the package's own flags, not a sanitizer build's that
 	# ran before (the tests export an absolute BUILD).
-	! readelf -d "$PLUGIN" | grep -qE 'NEEDED.*lib(a|ub|t)san' ||
+	! grep -qE 'NEEDED.*lib(a|ub|t)san' <<<"$(readelf -d "$PLUGIN")" ||
 		fail "$PLUGIN needs a sanitizer runtime: built with foreign flags"
 	dpkg-query -W -f='${Conffiles}\n' "$PKG" |
 		grep -q "$CONF_D/tcpstates.conf" ||
