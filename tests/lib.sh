@@ -223,6 +223,33 @@ LoadPlugin csv
 CONF
 }
 
+# downstream_writers_conf CARBON_PORT INFLUX_UDP_PORT: collectd lines that
+# send every value to carbon on 127.0.0.1 (write_graphite, TCP) and to
+# InfluxDB's collectd listener there (network), each flushed every second;
+# no name lookup, so the host name is the one Hostname gave.
+downstream_writers_conf()
+{
+	cat <<CONF
+FQDNLookup false
+<LoadPlugin write_graphite>
+  FlushInterval 1
+</LoadPlugin>
+<Plugin write_graphite>
+  <Node "carbon">
+    Host "127.0.0.1"
+    Port "$1"
+    Protocol "tcp"
+  </Node>
+</Plugin>
+<LoadPlugin network>
+  FlushInterval 1
+</LoadPlugin>
+<Plugin network>
+  Server "127.0.0.1" "$2"
+</Plugin>
+CONF
+}
+
 # start_collectd NS DIR: "${COLLECTD[@]}" in the foreground with
 # DIR/collectd.conf, inside NS ("" for this namespace), stderr in
 # DIR/collectd.stderr; sets COLLECTD_PID.

@@ -169,24 +169,8 @@ wait_until 10 grep -q SENT "$work/client.out" ||
 # --- 3. collectd and Prometheus ----------------------------------------
 {
 	collectd_conf "$work" "$host" --no-csv
+	downstream_writers_conf "$carbon_port" "$influx_udp_port"
 	cat <<CONF
-FQDNLookup false
-<LoadPlugin write_graphite>
-  FlushInterval 1
-</LoadPlugin>
-<Plugin write_graphite>
-  <Node "carbon">
-    Host "127.0.0.1"
-    Port "$carbon_port"
-    Protocol "tcp"
-  </Node>
-</Plugin>
-<LoadPlugin network>
-  FlushInterval 1
-</LoadPlugin>
-<Plugin network>
-  Server "127.0.0.1" "$influx_udp_port"
-</Plugin>
 LoadPlugin write_prometheus
 <Plugin write_prometheus>
   Host "127.0.0.1"

@@ -107,24 +107,8 @@ file_pid=$HOLDER_PID
 # --- collectd ----------------------------------------------------------
 {
 	collectd_conf "$work" "$host" --no-csv
+	downstream_writers_conf "$carbon_port" "$influx_udp_port"
 	cat <<CONF
-FQDNLookup false
-<LoadPlugin write_graphite>
-  FlushInterval 1
-</LoadPlugin>
-<Plugin write_graphite>
-  <Node "carbon">
-    Host "127.0.0.1"
-    Port "$carbon_port"
-    Protocol "tcp"
-  </Node>
-</Plugin>
-<LoadPlugin network>
-  FlushInterval 1
-</LoadPlugin>
-<Plugin network>
-  Server "127.0.0.1" "$influx_udp_port"
-</Plugin>
 PluginDir "$BUILD"
 LoadPlugin tcpstates
 # Owners found in the first read even beside huge fd tables elsewhere.
