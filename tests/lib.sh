@@ -214,7 +214,11 @@ LoadPlugin logfile
   File "$dir/collectd.log"
 ${log_options}</Plugin>
 CONF
+	# One write thread: the csv plugin makes a new file by stat, then
+	# fopen "w", so two threads writing a new file's first two rows can
+	# truncate the first, and a read would seem to have lost values.
 	[[ -z $csv ]] || cat <<CONF
+WriteThreads 1
 LoadPlugin csv
 <Plugin csv>
   DataDir "$dir/csv"

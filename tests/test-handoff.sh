@@ -107,7 +107,7 @@ csv_rows()
 
 # CHECK_AWK: reads the tool's rounds file, then csv_rows. Checks rows
 # from..to: to is the last row whose read is surely all written (a row
-# after it exists: WriteThreads 1 writes in order) and whose window has
+# after it exists: collectd_conf's one write thread writes in order) and whose window has
 # no round under way. Prints "ok K TIME TOTAL UNKNOWN NAMED" per row,
 # "FAIL ..." per problem, then "checked K", "moving N" (rows read since
 # the first round), "after N" (rows after the last round ended), "settled
@@ -355,7 +355,6 @@ run_mode()
 	{
 		collectd_conf "$work" "$host" --interval "$INTERVAL"
 		cat <<CONF
-WriteThreads 1
 PluginDir "$BUILD"
 LoadPlugin tcpstates
 <Plugin tcpstates>
