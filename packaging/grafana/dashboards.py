@@ -226,7 +226,8 @@ def variables(backend):
     ds = {"type": backend, "uid": "${datasource}"}
     if backend == "graphite":
         host_q = "*"
-        host_regex = ""
+        # carbon's own metrics sit beside the hosts' at the top.
+        host_regex = "/^(?!carbon$)(.*)$/"
         ns_q = "$host.tcpstates-*"
         ns_regex = "/^tcpstates-(.*)$/"
     elif backend == "influxdb":

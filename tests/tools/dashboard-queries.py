@@ -57,6 +57,14 @@ def graphite_variable(url, query, regex):
     return names
 
 
+def graphite_hosts_send(url, hosts):
+    """Every host the picker offers sends the plugin's values."""
+    for host in hosts:
+        if not graphite_variable(url, host + ".tcpstates-*", ""):
+            fail("the host picker offers %s, which sends no tcpstates "
+                 "values" % host)
+
+
 def graphite_fill(text, values):
     for name, value in values.items():
         text = text.replace("$" + name, value)
@@ -157,6 +165,8 @@ def variables(board, backend, url, host, namespace):
             offered = influx_variable(url, var["query"], values)
         else:
             offered = prom_variable(url, var["query"], values)
+        if backend == "graphite" and var["name"] == "host":
+            graphite_hosts_send(url, offered)
         want = wanted[var["name"]]
         if want not in offered:
             fail("variable %s offers %s, not %s" % (var["name"], offered,
