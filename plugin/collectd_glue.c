@@ -673,7 +673,9 @@ static int register_read(const char *ns_name, const char *ns_path)
 }
 
 /* Discover: one read callback for every other namespace of the host;
- * those of <Namespace> blocks are read by their own, never twice. */
+ * those of <Namespace> blocks are read by their own, never twice. Its
+ * name has a character no namespace name may have: collectd refuses a
+ * second read of one name, and <Namespace "discovered"> is allowed. */
 static int register_discovery(void)
 {
 	struct glue_instance *inst = calloc(1, sizeof(*inst));
@@ -703,7 +705,7 @@ static int register_discovery(void)
 		return -1;
 	}
 	return plugin_register_complex_read(
-		NULL, PLUGIN_NAME "-discovered", tcps_read, 0,
+		NULL, PLUGIN_NAME "/Discover", tcps_read, 0,
 		&(user_data_t){ .data = inst,
 				.free_func = glue_instance_free });
 }

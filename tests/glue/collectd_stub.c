@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,22 @@ int plugin_register_complex_read(const char *group, const char *name,
 	(void)group;
 	(void)interval;
 	STUB_REQUIRE(strncmp(name, "tcpstates", 9) == 0);
+	/* As collectd 5.12's plugin_insert_read: warned, EINVAL, and the
+	 * user data left to the caller. */
+	for (int i = 0; i < stub.read_names_num; i++) {
+		if (strcmp(stub.read_names[i], name) == 0) {
+			plugin_log(LOG_WARNING,
+				   "The read function \"%s\" is already "
+				   "registered. Check for duplicates in your "
+				   "configuration!",
+				   name);
+			return EINVAL;
+		}
+	}
+	STUB_REQUIRE(stub.read_names_num < STUB_MAX_READ_NAMES);
+	STUB_REQUIRE(strlen(name) < sizeof(stub.read_names[0]));
+	sstrncpy(stub.read_names[stub.read_names_num++], name,
+		 sizeof(stub.read_names[0]));
 	stub.reads_registered++;
 	/* collectd would free the data at shutdown; a caller that never
 	 * reads (the fuzz target) has it freed at once. */

@@ -15,6 +15,9 @@
 #define STUB_MAX_LOGS 256
 #define STUB_MAX_VALUES 1024
 #define STUB_MAX_READS 8
+/* Every name a read may register under: the main read, 256 <Namespace>
+ * blocks, discovery. */
+#define STUB_MAX_READ_NAMES 260
 
 struct stub_log {
 	int level;
@@ -53,6 +56,10 @@ struct collectd_stub {
 	/* Every read registered, in order (read and read_data: the last). */
 	struct stub_read reads[STUB_MAX_READS];
 	int reads_num;
+	/* Every name registered, even with free_reads_at_once: collectd
+	 * refuses a second read of the same name. */
+	char read_names[STUB_MAX_READ_NAMES][96];
+	int read_names_num;
 };
 
 extern struct collectd_stub stub;

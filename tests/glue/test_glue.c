@@ -349,6 +349,40 @@ START_TEST(tcps_config__namespace_host_is_refused)
 }
 END_TEST
 
+/* Each read registers under its own name (collectd refuses a second one
+ * of the same name): a <Namespace "discovered"> beside Discover too. */
+START_TEST(tcps_init__namespace_named_discovered_beside_discover)
+{
+	oconfig_value_t name = { .type = OCONFIG_TYPE_STRING,
+				 .value.string = "discovered" };
+	oconfig_value_t path = { .type = OCONFIG_TYPE_STRING,
+				 .value.string = "/var/run/netns/discovered" };
+	oconfig_value_t yes = { .type = OCONFIG_TYPE_BOOLEAN,
+				.value.boolean = 1 };
+	oconfig_item_t path_item = { .key = "Path",
+				     .values = &path,
+				     .values_num = 1 };
+	oconfig_item_t children[] = {
+		{ .key = "Namespace",
+		  .values = &name,
+		  .values_num = 1,
+		  .children = &path_item,
+		  .children_num = 1 },
+		{ .key = "Discover", .values = &yes, .values_num = 1 },
+	};
+	oconfig_item_t ci = { .key = "Plugin",
+			      .children = children,
+			      .children_num = 2 };
+
+	ck_assert_int_eq(stub.config(&ci), 0);
+	ck_assert_int_eq(stub.init(), 0);
+	ck_assert_int_eq(stub.reads_registered, 3);
+	ck_assert_int_eq(stub_logs_matching(LOG_WARNING, "already"), 0);
+	for (int i = 0; i < stub.reads_num; i++)
+		stub.reads[i].data.free_func(stub.reads[i].data.data);
+}
+END_TEST
+
 /* ---- GroupBy "cgroup" on a kernel without socket cgroup ids ---- */
 
 #define CGROUP_FALLBACK "GroupBy \"cgroup\" is not possible here"
@@ -483,6 +517,8 @@ static Suite *glue_suite(void)
 	tcase_add_test(config,
 		       tcps_config__unknown_block_without_argument_is_named);
 	tcase_add_test(config, tcps_config__namespace_host_is_refused);
+	tcase_add_test(config,
+		       tcps_init__namespace_named_discovered_beside_discover);
 	suite_add_tcase(s, config);
 	tcase_add_checked_fixture(namespaces, setup_namespace,
 				  teardown_namespace);
