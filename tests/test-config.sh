@@ -111,6 +111,11 @@ AllPortsSummary true
   Path "/proc/self/ns/net"
 </Namespace>'
 expect_ok 'ProcessStates "none"'
+# Each read registers under its own name, Discover's too.
+expect_ok '<Namespace "discovered">
+  Path "/proc/self/ns/net"
+</Namespace>
+Discover true'
 count=0
 for file in "$CORPUS_DIR"/[0-9]*.conf; do
 	expect_error "$file"
