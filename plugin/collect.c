@@ -1,6 +1,8 @@
 /* One interval: dump once, feed every record to the observers, emit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,27 +140,26 @@ static int open_sockstat(const struct tcps_ctx *ctx)
 	return fd < 0 ? -1 : fd;
 }
 
-/*
- * Another namespace is entered only to make what reading it needs: the
- * netlink socket, its sockstat and its sysctl folder. Each stays bound to
- * the namespace it was made in, so a read needs no setns; they are made
- * again only when the namespace is new to the context, or after a failed
- * dump. Returns the source's open result, or the -errno of the setns
- * (report->netns_error).
- */
-static int open_inside(struct tcps_ctx *ctx, struct tcps_read_report *report)
-{
-	int saved, ret = 0;
+/* What a short-lived thread makes inside another namespace. */
+struct inside_job {
+	struct tcps_ctx *ctx;
+	int ret;      /* the source's open result, or the setns -errno */
+	bool entered; /* the setns in worked */
+};
 
-	ret = tcps_netns_enter(&ctx->netns, &saved);
-	if (ret < 0) {
-		report->netns_error = ret;
-		return ret;
-	}
-	report->entered++;
+static void *make_inside(void *arg)
+{
+	struct inside_job *job = arg;
+	struct tcps_ctx *ctx = job->ctx;
+	int saved;
+
+	job->ret = tcps_netns_enter(&ctx->netns, &saved);
+	if (job->ret < 0)
+		return NULL;
+	job->entered = true;
 	if (!ctx->handle) {
-		ret = ctx->source->open(ctx->source_arg, &ctx->handle);
-		if (ret < 0)
+		job->ret = ctx->source->open(ctx->source_arg, &ctx->handle);
+		if (job->ret < 0)
 			ctx->handle = NULL;
 	}
 	if (ctx->sockstat_fd < 0)
@@ -167,9 +168,44 @@ static int open_inside(struct tcps_ctx *ctx, struct tcps_read_report *report)
 		ctx->sysctls_dir = tcps_sysctls_open_dir(ctx->opts.proc_root);
 		tcps_observers_set_sysctls_dir(ctx->obs, ctx->sysctls_dir);
 	}
-	if (tcps_netns_leave(saved) < 0)
-		report->leave_failed = true;
-	return ret;
+	/* Closes the saved fd. Where a failed switch back leaves this
+	 * thread does not matter: it ends here. */
+	(void)tcps_netns_leave(saved);
+	return NULL;
+}
+
+/*
+ * Another namespace is entered only to make what reading it needs: the
+ * netlink socket, its sockstat and its sysctl folder. Each stays bound to
+ * the namespace it was made in, so a read needs no setns; they are made
+ * again only when the namespace is new to the context, or after a failed
+ * dump. They are made on a thread of their own, joined at once, so the
+ * caller's thread (collectd's read thread) never changes namespace, and
+ * no signal reaches that thread. Returns the source's open result, or the
+ * -errno of the setns or of the thread (report->netns_error).
+ */
+static int open_inside(struct tcps_ctx *ctx, struct tcps_read_report *report)
+{
+	struct inside_job job = { .ctx = ctx };
+	sigset_t all, old;
+	pthread_t thread;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&thread, NULL, make_inside, &job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
+		report->netns_error = -err;
+		return -err;
+	}
+	pthread_join(thread, NULL);
+	if (!job.entered) {
+		report->netns_error = job.ret;
+		return job.ret;
+	}
+	report->entered++;
+	return job.ret;
 }
 
 static int open_source(struct tcps_ctx *ctx, struct tcps_read_report *report)
@@ -331,8 +367,6 @@ static int on_namespace(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 	} else {
 		ret = read(ctx, sink, report);
 	}
-	if (report->leave_failed)
-		ret = -EBADFD;
 	return ret;
 }
 

@@ -160,10 +160,6 @@ static void log_namespace(struct glue_instance *inst,
 {
 	char buf[ERR_TEXT_SIZE];
 
-	if (report->leave_failed)
-		ERROR(PLUGIN_NAME " plugin: could not switch the read thread "
-				  "back from namespace %s",
-		      inst->name);
 	if (!inst->netns_path)
 		return;
 	if (report->netns_error < 0) {
@@ -413,9 +409,7 @@ static int tcps_read(user_data_t *ud)
 	if (batch.lost > 0)
 		return -1;
 	/* A namespace that is gone is retried at the normal interval, not
-	 * at the ever longer one collectd gives a failing read. A read that
-	 * collected, then could not switch back, is logged above, not
-	 * failed: its values went out. */
+	 * at the ever longer one collectd gives a failing read. */
 	if (report.netns_error < 0)
 		return 0;
 	return report.error < 0 ? -1 : 0;

@@ -36,8 +36,7 @@ struct tcps_read_report {
 	struct tcps_dump_stats stats; /* of the attempt that counted */
 	int netns_error;	      /* the namespace is gone or unusable */
 	int entered; /* setns into the namespace: only to make its socket */
-	bool leave_failed; /* the thread could not switch back (logged) */
-	bool empty; /* no TCP socket in the namespace: no dump was needed */
+	bool empty;  /* no TCP socket in the namespace: no dump was needed */
 	/* As the observers reported them (struct tcps_observers_report). */
 	int leaks_error; /* -errno of the leak finder, or 0 */
 	const struct tcps_leaks_stats *leaks; /* NULL when it is off */
@@ -62,12 +61,11 @@ void tcps_ctx_free(struct tcps_ctx *ctx);
 /*
  * Runs one interval. A failed or interrupted dump is retried once with a
  * fresh socket; if that fails too nothing is emitted. Returns 0 or the
- * last -errno; -EBADFD when the thread could not switch back to its own
- * namespace after making the socket of another (report->leave_failed;
- * what was read went out). Another namespace is entered only to make its
- * netlink socket, its sockstat and its sysctl folder, which stay bound to
- * it: at the first read, when its path names a new namespace, and after
- * a failed dump; every other read of it needs no setns.
+ * last -errno. Another namespace is entered only to make its netlink
+ * socket, its sockstat and its sysctl folder, which stay bound to it: at
+ * the first read, when its path names a new namespace, and after a
+ * failed dump; every other read of it needs no setns. It is entered by a
+ * short-lived thread of its own: the calling thread never moves.
  */
 int tcps_ctx_read(struct tcps_ctx *ctx, const struct tcps_sink *sink,
 		  struct tcps_read_report *report);
