@@ -1,4 +1,5 @@
-/* Reading another network namespace from collectd's read thread. */
+/* Holding another network namespace, and entering it on a thread that
+ * makes what reading it needs (collect.c). */
 #ifndef TCPSTATES_NETNS_H
 #define TCPSTATES_NETNS_H
 
