@@ -180,9 +180,10 @@ static void *make_inside(void *arg)
  * the namespace it was made in, so a read needs no setns; they are made
  * again only when the namespace is new to the context, or after a failed
  * dump. They are made on a thread of their own, joined at once, so the
- * caller's thread (collectd's read thread) never changes namespace, and
- * no signal reaches that thread. Returns the source's open result, or the
- * -errno of the setns or of the thread (report->netns_error).
+ * caller's thread (collectd's read thread) never changes namespace; that
+ * short-lived thread blocks every signal. Returns the source's open
+ * result, or the -errno of the setns or of the thread
+ * (report->netns_error).
  */
 static int open_inside(struct tcps_ctx *ctx, struct tcps_read_report *report)
 {
