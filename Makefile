@@ -113,7 +113,7 @@ $(GLUE_TESTS): $(GLUE_TEST_OBJS) $(GLUE_OBJS) $(CORE_LIB) \
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--wrap=tcps_ctx_new \
 		-Wl,--wrap=tcps_grow -Wl,--wrap=tcps_netns_enter \
-		-Wl,--wrap=tcps_netns_leave -o $@ \
+		-Wl,--wrap=tcps_netns_leave -Wl,--wrap=pthread_create -o $@ \
 		$(GLUE_TEST_OBJS) $(GLUE_OBJS) $(BUILD)/tests/unit/fake_socket.o \
 		$(BUILD)/tests/unit/nlbuild.o $(CORE_LIB) $(CHECK_LIBS) \
 		$(CORE_LIBS)

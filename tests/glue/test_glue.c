@@ -52,6 +52,21 @@ int __wrap_tcps_netns_enter(const struct tcps_netns *ns, int *ret_saved)
 	return *ret_saved < 0 ? -errno : 0;
 }
 
+/* pthread_create fails with this while it is not 0. */
+static int thread_error;
+
+int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			  void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			  void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			  void *(*fn)(void *), void *arg)
+{
+	if (thread_error != 0)
+		return thread_error;
+	return __real_pthread_create(thread, attr, fn, arg);
+}
+
 int __wrap_tcps_netns_leave(int saved);
 int __wrap_tcps_netns_leave(int saved)
 {
@@ -460,6 +475,7 @@ static void setup_namespace(void)
 	stub_reset();
 	memset(&fake, 0, sizeof(fake));
 	leave_error = 0;
+	thread_error = 0;
 	cfg = fake_socket_config(&fake, 50);
 	module_register();
 	ck_assert_int_eq(stub.config(&ci), 0);
@@ -491,6 +507,34 @@ START_TEST(tcps_read__namespace_entered_on_a_thread_of_its_own)
 				       "ESTABLISHED"),
 			    4);
 	ck_assert_int_eq(stub_logs_matching(LOG_ERR, ""), 0);
+}
+END_TEST
+
+/* No thread to enter the namespace with: the namespace is not read this
+ * time, said once as for one that is gone, and read at the next interval
+ * when a thread can be made. */
+START_TEST(tcps_read__no_thread_to_enter_with_is_retried)
+{
+	fake_socket_healthy(&fake, 4, 2);
+	thread_error = EAGAIN;
+	enters = 0;
+	ck_assert_int_eq(stub.reads[1].callback(&stub.reads[1].data), 0);
+	ck_assert_int_eq(enters, 0);
+	ck_assert_double_eq(stub_value("tcpstates", "blue", "tcp_connections",
+				       "ESTABLISHED"),
+			    -1);
+	ck_assert_int_eq(
+		stub_logs_matching(LOG_WARNING,
+				   "namespace blue (/tmp/tcps-glue-ns-"),
+		1);
+	thread_error = 0;
+	stub.now += TIME_T_TO_CDTIME_T(10);
+	ck_assert_int_eq(stub.reads[1].callback(&stub.reads[1].data), 0);
+	ck_assert_int_eq(enters, 1);
+	ck_assert_double_eq(stub_value("tcpstates", "blue", "tcp_connections",
+				       "ESTABLISHED"),
+			    4);
+	ck_assert_int_eq(stub_logs_matching(LOG_NOTICE, "namespace blue"), 1);
 }
 END_TEST
 
@@ -528,6 +572,8 @@ static Suite *glue_suite(void)
 				  teardown_namespace);
 	tcase_add_test(namespaces,
 		       tcps_read__namespace_entered_on_a_thread_of_its_own);
+	tcase_add_test(namespaces,
+		       tcps_read__no_thread_to_enter_with_is_retried);
 	suite_add_tcase(s, namespaces);
 	tcase_add_checked_fixture(cgroup, setup_group_by_cgroup, teardown);
 	tcase_add_test(cgroup, log_leaks__cgroup_fallback_is_said_once);
