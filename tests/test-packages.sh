@@ -205,8 +205,8 @@ install_deb()
 	# ran before (the tests export an absolute BUILD).
 	! grep -qE 'NEEDED.*lib(a|ub|t)san' <<<"$(readelf -d "$PLUGIN")" ||
 		fail "$PLUGIN needs a sanitizer runtime: built with foreign flags"
-	dpkg-query -W -f='${Conffiles}\n' "$PKG" |
-		grep -q "$CONF_D/tcpstates.conf" ||
+	grep -q "$CONF_D/tcpstates.conf" \
+		<<<"$(dpkg-query -W -f='${Conffiles}\n' "$PKG")" ||
 		fail "$CONF_D/tcpstates.conf is not a conffile"
 	[[ -f /usr/share/man/man5/collectd-tcpstates.5.gz ]] ||
 		fail "man page missing"
